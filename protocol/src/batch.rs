@@ -1,0 +1,86 @@
+//! Batch verification (spec §5.6): every verification equation `Σ sᵢ·Pᵢ = 0` is multiplied by an
+//! independent random weight and all of them are summed into one vartime multiscalar multiplication.
+//! A false equation survives with probability 1/ℓ. The weights come from the verifier's RNG, which
+//! the prover cannot predict.
+use alloc::vec::Vec;
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use rand_core::{CryptoRng, RngCore};
+
+use crate::group;
+
+/// Accumulates weighted equations over the fixed generators `G`, `K`, `H` and arbitrary points.
+pub struct BatchVerifier {
+    g: Scalar,
+    k: Scalar,
+    h: Scalar,
+    scalars: Vec<Scalar>,
+    points: Vec<RistrettoPoint>,
+}
+
+impl BatchVerifier {
+    /// An empty batch with room for `terms` point terms.
+    pub fn with_capacity(terms: usize) -> Self {
+        BatchVerifier {
+            g: Scalar::ZERO,
+            k: Scalar::ZERO,
+            h: Scalar::ZERO,
+            scalars: Vec::with_capacity(terms),
+            points: Vec::with_capacity(terms),
+        }
+    }
+
+    /// Draws a fresh random weight.
+    pub fn weight<R: RngCore + CryptoRng>(rng: &mut R) -> Scalar {
+        Scalar::random(rng)
+    }
+
+    /// Adds `coef·G` to the combined equation.
+    pub fn add_g(&mut self, coef: Scalar) {
+        self.g += coef;
+    }
+
+    /// Adds `coef·K` (the election key).
+    pub fn add_k(&mut self, coef: Scalar) {
+        self.k += coef;
+    }
+
+    /// Adds `coef·H` (the Pedersen blinding generator).
+    pub fn add_h(&mut self, coef: Scalar) {
+        self.h += coef;
+    }
+
+    /// Adds `coef·P`.
+    pub fn add_term(&mut self, coef: Scalar, p: RistrettoPoint) {
+        self.scalars.push(coef);
+        self.points.push(p);
+    }
+
+    /// Moves another batch's terms into this one.
+    pub fn absorb(&mut self, other: BatchVerifier) {
+        self.g += other.g;
+        self.k += other.k;
+        self.h += other.h;
+        self.scalars.extend(other.scalars);
+        self.points.extend(other.points);
+    }
+
+    /// Number of point terms (the multiscalar multiplication's size, less the three generators).
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Whether no term was added.
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+
+    /// Checks that the weighted sum is the identity. `key` is `K` (or any point if no `K` term was added).
+    pub fn verify(mut self, key: &RistrettoPoint, h: &RistrettoPoint) -> bool {
+        self.scalars.extend([self.g, self.k, self.h]);
+        self.points.extend([group::g(), *key, *h]);
+        RistrettoPoint::vartime_multiscalar_mul(&self.scalars, &self.points).is_identity()
+    }
+}

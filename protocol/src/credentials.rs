@@ -1,0 +1,122 @@
+//! Voter credentials (spec §9). The credential authority gives each voter an Ed25519 signing key;
+//! the list of public keys with weights is posted and committed before voting opens; every ballot is
+//! signed with its credential, and the credential's public key is in every ballot proof's transcript.
+use alloc::vec::Vec;
+
+use rand_core::{CryptoRng, RngCore};
+
+use crate::encoding::{put_len, put_u64, Decode, Encode, Reader};
+use crate::error::{Error, Result};
+use crate::hash::{tagged_hash, tags, Digest32};
+use crate::signature::{PublicKey, SecretKey};
+
+/// Largest weight a credential may carry.
+pub const MAX_WEIGHT: u64 = 1 << 32;
+/// Most credentials in one election.
+pub const MAX_CREDENTIALS: usize = 1 << 26;
+
+/// A voter's private credential (an Ed25519 signing key). Zeroized on drop; never printed.
+pub type Credential = SecretKey;
+
+/// Generates a fresh credential.
+pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Credential {
+    SecretKey::generate(rng)
+}
+
+/// One public credential with its weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CredentialEntry {
+    /// The credential's public key.
+    pub key: PublicKey,
+    /// Its weight (1 for an ordinary voter).
+    pub weight: u64,
+}
+
+/// The public credential list, sorted by key bytes, no duplicates. Only [`CredentialList::new`] and
+/// decoding make one, and both check the order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialList {
+    entries: Vec<CredentialEntry>,
+}
+
+impl CredentialList {
+    /// Sorts `entries` and checks them (V7): weights in `1..=2³²`, no duplicate key.
+    pub fn new(mut entries: Vec<CredentialEntry>) -> Result<Self> {
+        entries.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+        Self::check(&entries)?;
+        Ok(CredentialList { entries })
+    }
+
+    fn check(entries: &[CredentialEntry]) -> Result<()> {
+        if entries.len() > MAX_CREDENTIALS {
+            return Err(Error::Malformed {
+                what: "credential list",
+                reason: "too many credentials",
+            });
+        }
+        for w in entries.windows(2) {
+            if w[0].key.as_bytes() >= w[1].key.as_bytes() {
+                return Err(Error::Malformed {
+                    what: "credential list",
+                    reason: "keys must be strictly increasing (no duplicates)",
+                });
+            }
+        }
+        if entries
+            .iter()
+            .any(|e| e.weight == 0 || e.weight > MAX_WEIGHT)
+        {
+            return Err(Error::Malformed {
+                what: "credential list",
+                reason: "every weight must be 1 to 2^32",
+            });
+        }
+        Ok(())
+    }
+
+    /// `CredentialListCommitment = TaggedHash("thistle-v1/credential-list", encode(list))`.
+    pub fn commitment(&self) -> Digest32 {
+        tagged_hash(tags::CREDENTIAL_LIST, &self.to_bytes())
+    }
+
+    /// The weight of `key`, if listed.
+    pub fn weight_of(&self, key: &PublicKey) -> Option<u64> {
+        self.entries
+            .binary_search_by(|e| e.key.as_bytes().cmp(key.as_bytes()))
+            .ok()
+            .map(|i| self.entries[i].weight)
+    }
+
+    /// Σ weights: the most votes one option can receive per unit of its per-ballot maximum.
+    pub fn total_weight(&self) -> u64 {
+        self.entries.iter().map(|e| e.weight).sum()
+    }
+
+    /// The entries, sorted.
+    pub fn entries(&self) -> &[CredentialEntry] {
+        &self.entries
+    }
+}
+
+impl Encode for CredentialList {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_len(out, self.entries.len());
+        for e in &self.entries {
+            e.key.encode(out);
+            put_u64(out, e.weight);
+        }
+    }
+}
+
+impl Decode for CredentialList {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let entries = r.vec(MAX_CREDENTIALS, 40, "credential list", |r| {
+            Ok(CredentialEntry {
+                key: PublicKey::decode(r, "credential")?,
+                weight: r.u64("weight")?,
+            })
+        })?;
+        Self::check(&entries)?;
+        Ok(CredentialList { entries })
+    }
+}

@@ -1,0 +1,528 @@
+//! The election manifest (spec §6) and the contest kinds with the claims each ballot must prove (§7).
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::encoding::{put_len, put_u32, put_u64, put_vec, Decode, Encode, Reader};
+use crate::error::{Error, Result};
+use crate::hash::{tagged_hash, tags, Digest32};
+use crate::signature::PublicKey;
+
+/// Limits that bound every manifest (spec §6.2).
+pub mod limits {
+    /// Longest identifier (election, contest, option).
+    pub const ID_LEN: usize = 64;
+    /// Longest title.
+    pub const TITLE_LEN: usize = 256;
+    /// Most contests.
+    pub const CONTESTS: usize = 64;
+    /// Most options in a contest.
+    pub const OPTIONS: usize = 256;
+    /// Most trustees.
+    pub const TRUSTEES: usize = 32;
+    /// Largest score or cumulative points.
+    pub const POINTS: u64 = 1_000_000;
+    /// Largest budget (and option cost).
+    pub const BUDGET: u64 = 1 << 40;
+}
+
+/// Widest value range proved by a disjunctive proof; wider ranges use Bulletproofs (spec §7.2).
+pub const DISJUNCTION_MAX_WIDTH: u64 = 16;
+
+/// How a contest is voted (spec §7.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContestKind {
+    /// Select between `min` and `max` options (1-of-n: `min = max = 1`; a referendum is 1-of-2).
+    Choose {
+        /// Fewest selections.
+        min: u32,
+        /// Most selections.
+        max: u32,
+    },
+    /// Select any number of options.
+    Approval,
+    /// Give each option a score from 0 to `max_score`.
+    Score {
+        /// Highest score.
+        max_score: u64,
+    },
+    /// Spread at most `points` points over the options.
+    Cumulative {
+        /// Points available.
+        points: u64,
+    },
+    /// Select options whose total cost is at most `budget`.
+    Budget {
+        /// The budget.
+        budget: u64,
+        /// Each option's cost, in option order.
+        costs: Vec<u64>,
+    },
+}
+
+/// One option of a contest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContestOption {
+    /// Identifier, unique in its contest.
+    pub id: String,
+    /// Text shown to voters.
+    pub title: String,
+}
+
+/// One contest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contest {
+    /// Identifier, unique in the election.
+    pub id: String,
+    /// The question shown to voters.
+    pub title: String,
+    /// How it is voted.
+    pub kind: ContestKind,
+    /// The options, in ballot order.
+    pub options: Vec<ContestOption>,
+}
+
+/// A trustee named in the manifest; its index is its 1-based position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrusteeInfo {
+    /// Name shown in reports.
+    pub name: String,
+    /// Key that signs the trustee's record entries.
+    pub key: PublicKey,
+}
+
+/// The bulletin board that keeps the record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoardInfo {
+    /// The checkpoint origin line (C2SP tlog-checkpoint).
+    pub origin: String,
+    /// The key that signs checkpoints and receipts.
+    pub key: PublicKey,
+}
+
+/// The election manifest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    /// Identifier: lowercase letters, digits and `-`.
+    pub election_id: String,
+    /// Name shown to voters.
+    pub title: String,
+    /// Voting opens (Unix seconds, UTC).
+    pub opens_at: u64,
+    /// Voting closes (Unix seconds, UTC).
+    pub closes_at: u64,
+    /// Signs the manifest, phase changes, the encrypted tally and results.
+    pub administrator: PublicKey,
+    /// Signs the credential list.
+    pub credential_authority: PublicKey,
+    /// The board.
+    pub board: BoardInfo,
+    /// Trustees, index = position + 1.
+    pub trustees: Vec<TrusteeInfo>,
+    /// Trustees needed to decrypt.
+    pub threshold: u32,
+    /// The contests, in ballot order.
+    pub contests: Vec<Contest>,
+}
+
+/// A linear statement every ballot proves about one contest: `lo ≤ Σᵢ coefficients[i]·xᵢ ≤ hi`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// One coefficient per option.
+    pub coefficients: Vec<u64>,
+    /// Lower bound.
+    pub lo: u64,
+    /// Upper bound.
+    pub hi: u64,
+}
+
+impl Claim {
+    fn single(n: usize, i: usize, hi: u64) -> Self {
+        let mut coefficients = vec![0; n];
+        coefficients[i] = 1;
+        Claim {
+            coefficients,
+            lo: 0,
+            hi,
+        }
+    }
+
+    /// Whether a disjunctive proof covers it (else two Bulletproofs values do).
+    pub fn is_disjunctive(&self) -> bool {
+        self.hi - self.lo < DISJUNCTION_MAX_WIDTH
+    }
+
+    /// `Σ coefficients[i]·values[i]`, or `None` on overflow.
+    pub fn evaluate(&self, values: &[u64]) -> Option<u64> {
+        self.coefficients
+            .iter()
+            .zip(values)
+            .try_fold(0u64, |acc, (a, x)| acc.checked_add(a.checked_mul(*x)?))
+    }
+}
+
+impl Contest {
+    /// The claims a ballot proves for this contest, in proof order: one per option, then the
+    /// aggregate claim if the kind has one (spec §7.1, table "Claims").
+    pub fn claims(&self) -> Vec<Claim> {
+        let n = self.options.len();
+        let per_option_max = self.option_max();
+        let mut claims: Vec<Claim> = (0..n)
+            .map(|i| Claim::single(n, i, per_option_max))
+            .collect();
+        match &self.kind {
+            ContestKind::Choose { min, max } => claims.push(Claim {
+                coefficients: vec![1; n],
+                lo: *min as u64,
+                hi: *max as u64,
+            }),
+            ContestKind::Approval | ContestKind::Score { .. } => {}
+            ContestKind::Cumulative { points } => claims.push(Claim {
+                coefficients: vec![1; n],
+                lo: 0,
+                hi: *points,
+            }),
+            ContestKind::Budget { budget, costs } => claims.push(Claim {
+                coefficients: costs.clone(),
+                lo: 0,
+                hi: *budget,
+            }),
+        }
+        claims
+    }
+
+    /// The largest value one option can take on one ballot.
+    pub fn option_max(&self) -> u64 {
+        match &self.kind {
+            ContestKind::Choose { .. } | ContestKind::Approval | ContestKind::Budget { .. } => 1,
+            ContestKind::Score { max_score } => *max_score,
+            ContestKind::Cumulative { points } => *points,
+        }
+    }
+
+    /// The Bulletproofs bit size for this contest's range values (0 if it has none).
+    pub fn range_bits(&self) -> u32 {
+        self.claims()
+            .iter()
+            .filter(|c| !c.is_disjunctive())
+            .map(|c| crate::proofs::range::bits_for(c.hi - c.lo))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Checks a voter's values against the rules (before encrypting).
+    pub fn check_selection(&self, index: usize, values: &[u64]) -> Result<()> {
+        if values.len() != self.options.len() {
+            return Err(Error::InvalidSelection {
+                contest: index,
+                reason: "one value per option is required",
+            });
+        }
+        for claim in self.claims() {
+            match claim.evaluate(values) {
+                Some(v) if claim.lo <= v && v <= claim.hi => {}
+                _ => {
+                    return Err(Error::InvalidSelection {
+                        contest: index,
+                        reason: match self.kind {
+                            ContestKind::Choose { .. } => "wrong number of selections",
+                            ContestKind::Approval => "each option is either selected or not",
+                            ContestKind::Score { .. } => "a score is above the maximum",
+                            ContestKind::Cumulative { .. } => "more points used than available",
+                            ContestKind::Budget { .. } => "selections cost more than the budget",
+                        },
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Manifest {
+    /// Checks every rule of spec §6.2, reporting every problem found (one per line).
+    pub fn validate(&self) -> Result<()> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidManifest(problems.join("\n")))
+        }
+    }
+
+    /// Every rule the manifest breaks, as sentences a person can act on.
+    pub fn problems(&self) -> Vec<String> {
+        let mut p = Vec::new();
+        if !is_identifier(&self.election_id) {
+            p.push(format!(
+                "election_id {:?} must be 1–{} characters of a–z, 0–9 and -",
+                self.election_id,
+                limits::ID_LEN
+            ));
+        }
+        check_title(&mut p, "title", &self.title);
+        if self.closes_at <= self.opens_at {
+            p.push("closes_at must be after opens_at".into());
+        }
+        if self.board.origin.is_empty()
+            || self.board.origin.len() > limits::TITLE_LEN
+            || self.board.origin.contains('\n')
+        {
+            p.push("board.origin must be one non-empty line of at most 256 bytes".into());
+        }
+        let n = self.trustees.len();
+        if n == 0 || n > limits::TRUSTEES {
+            p.push(format!(
+                "there must be 1 to {} trustees, found {n}",
+                limits::TRUSTEES
+            ));
+        }
+        if self.threshold < 1 || self.threshold as usize > n {
+            p.push(format!(
+                "threshold {} must satisfy 1 ≤ t ≤ n = {n}",
+                self.threshold
+            ));
+        }
+        for (i, t) in self.trustees.iter().enumerate() {
+            check_title(&mut p, &format!("trustee {}", i + 1), &t.name);
+            if self.trustees[..i].iter().any(|o| o.key == t.key) {
+                p.push(format!(
+                    "trustee {} ({}) reuses another trustee's key",
+                    i + 1,
+                    t.name
+                ));
+            }
+        }
+        if self.contests.is_empty() || self.contests.len() > limits::CONTESTS {
+            p.push(format!("there must be 1 to {} contests", limits::CONTESTS));
+        }
+        for (ci, c) in self.contests.iter().enumerate() {
+            let at = format!("contest {:?}", c.id);
+            if !is_identifier(&c.id) {
+                p.push(format!(
+                    "{at}: id must be 1–64 characters of a–z, 0–9 and -"
+                ));
+            }
+            if self.contests[..ci].iter().any(|o| o.id == c.id) {
+                p.push(format!("{at}: duplicate contest id"));
+            }
+            check_title(&mut p, &at, &c.title);
+            let k = c.options.len();
+            if k == 0 || k > limits::OPTIONS {
+                p.push(format!(
+                    "{at}: must have 1 to {} options, has {k}",
+                    limits::OPTIONS
+                ));
+            }
+            for (oi, o) in c.options.iter().enumerate() {
+                if !is_identifier(&o.id) {
+                    p.push(format!(
+                        "{at}: option id {:?} must be 1–64 characters of a–z, 0–9 and -",
+                        o.id
+                    ));
+                }
+                if c.options[..oi].iter().any(|x| x.id == o.id) {
+                    p.push(format!("{at}: duplicate option id {:?}", o.id));
+                }
+                check_title(&mut p, &format!("{at} option {:?}", o.id), &o.title);
+            }
+            match &c.kind {
+                ContestKind::Choose { min, max } => {
+                    if min > max {
+                        p.push(format!("{at}: min {min} is greater than max {max}"));
+                    }
+                    if *max == 0 || *max as usize > k {
+                        p.push(format!(
+                            "{at}: max {max} must be between 1 and the number of options {k}"
+                        ));
+                    }
+                }
+                ContestKind::Approval => {}
+                ContestKind::Score { max_score } => {
+                    if *max_score == 0 || *max_score > limits::POINTS {
+                        p.push(format!("{at}: max_score must be 1 to {}", limits::POINTS));
+                    }
+                }
+                ContestKind::Cumulative { points } => {
+                    if *points == 0 || *points > limits::POINTS {
+                        p.push(format!("{at}: points must be 1 to {}", limits::POINTS));
+                    }
+                }
+                ContestKind::Budget { budget, costs } => {
+                    if costs.len() != k {
+                        p.push(format!("{at}: {} costs given for {k} options", costs.len()));
+                    }
+                    if costs.iter().any(|&c| c == 0 || c > limits::BUDGET) {
+                        p.push(format!("{at}: every cost must be 1 to {}", limits::BUDGET));
+                    }
+                    if *budget > limits::BUDGET {
+                        p.push(format!("{at}: budget must be at most {}", limits::BUDGET));
+                    }
+                    if let Some(cheapest) = costs.iter().min() {
+                        if budget < cheapest {
+                            p.push(format!(
+                                "{at}: budget {budget} is below the cheapest option ({cheapest})"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        p
+    }
+
+    /// `ManifestHash = TaggedHash("thistle-v1/manifest", encode(manifest))`.
+    pub fn hash(&self) -> Digest32 {
+        tagged_hash(tags::MANIFEST, &self.to_bytes())
+    }
+
+    /// The trustee with 1-based `index`.
+    pub fn trustee(&self, index: u32) -> Option<&TrusteeInfo> {
+        self.trustees.get((index as usize).checked_sub(1)?)
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= limits::ID_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn check_title(p: &mut Vec<String>, at: &str, title: &str) {
+    if title.trim().is_empty() || title.len() > limits::TITLE_LEN {
+        p.push(format!(
+            "{at}: title must be non-empty and at most {} bytes",
+            limits::TITLE_LEN
+        ));
+    }
+}
+
+impl Encode for ContestKind {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            ContestKind::Choose { min, max } => {
+                out.push(0);
+                put_u32(out, *min);
+                put_u32(out, *max);
+            }
+            ContestKind::Approval => out.push(1),
+            ContestKind::Score { max_score } => {
+                out.push(2);
+                put_u64(out, *max_score);
+            }
+            ContestKind::Cumulative { points } => {
+                out.push(3);
+                put_u64(out, *points);
+            }
+            ContestKind::Budget { budget, costs } => {
+                out.push(4);
+                put_u64(out, *budget);
+                put_vec(out, costs);
+            }
+        }
+    }
+}
+
+impl Decode for ContestKind {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(match r.u8("contest kind")? {
+            0 => ContestKind::Choose {
+                min: r.u32("min")?,
+                max: r.u32("max")?,
+            },
+            1 => ContestKind::Approval,
+            2 => ContestKind::Score {
+                max_score: r.u64("max_score")?,
+            },
+            3 => ContestKind::Cumulative {
+                points: r.u64("points")?,
+            },
+            4 => ContestKind::Budget {
+                budget: r.u64("budget")?,
+                costs: r.vec(limits::OPTIONS, 8, "costs", |r| r.u64("cost"))?,
+            },
+            _ => {
+                return Err(Error::Malformed {
+                    what: "contest kind",
+                    reason: "unknown tag",
+                })
+            }
+        })
+    }
+}
+
+impl Encode for Contest {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.id.encode(out);
+        self.title.encode(out);
+        self.kind.encode(out);
+        put_len(out, self.options.len());
+        for o in &self.options {
+            o.id.encode(out);
+            o.title.encode(out);
+        }
+    }
+}
+
+impl Decode for Contest {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Contest {
+            id: r.string(limits::ID_LEN, "contest id")?,
+            title: r.string(limits::TITLE_LEN, "contest title")?,
+            kind: ContestKind::decode(r)?,
+            options: r.vec(limits::OPTIONS, 8, "options", |r| {
+                Ok(ContestOption {
+                    id: r.string(limits::ID_LEN, "option id")?,
+                    title: r.string(limits::TITLE_LEN, "option title")?,
+                })
+            })?,
+        })
+    }
+}
+
+impl Encode for Manifest {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.election_id.encode(out);
+        self.title.encode(out);
+        put_u64(out, self.opens_at);
+        put_u64(out, self.closes_at);
+        self.administrator.encode(out);
+        self.credential_authority.encode(out);
+        self.board.origin.encode(out);
+        self.board.key.encode(out);
+        put_len(out, self.trustees.len());
+        for t in &self.trustees {
+            t.name.encode(out);
+            t.key.encode(out);
+        }
+        put_u32(out, self.threshold);
+        put_vec(out, &self.contests);
+    }
+}
+
+impl Decode for Manifest {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Manifest {
+            election_id: r.string(limits::ID_LEN, "election_id")?,
+            title: r.string(limits::TITLE_LEN, "title")?,
+            opens_at: r.u64("opens_at")?,
+            closes_at: r.u64("closes_at")?,
+            administrator: PublicKey::decode(r, "administrator key")?,
+            credential_authority: PublicKey::decode(r, "credential authority key")?,
+            board: BoardInfo {
+                origin: r.string(limits::TITLE_LEN, "board origin")?,
+                key: PublicKey::decode(r, "board key")?,
+            },
+            trustees: r.vec(limits::TRUSTEES, 36, "trustees", |r| {
+                Ok(TrusteeInfo {
+                    name: r.string(limits::TITLE_LEN, "trustee name")?,
+                    key: PublicKey::decode(r, "trustee key")?,
+                })
+            })?,
+            threshold: r.u32("threshold")?,
+            contests: r.vec(limits::CONTESTS, 13, "contests", Contest::decode)?,
+        })
+    }
+}

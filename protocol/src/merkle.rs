@@ -1,0 +1,365 @@
+//! The record's Merkle tree (RFC 9162 §2.1, SHA-256) and C2SP checkpoints (spec §13).
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::hash::Digest32;
+use crate::signature::PublicKey;
+
+/// `SHA-256(0x00 ‖ leaf)`.
+pub fn leaf_hash(leaf: &[u8]) -> Digest32 {
+    let mut h = Sha256::new();
+    h.update([0u8]);
+    h.update(leaf);
+    h.finalize().into()
+}
+
+/// `SHA-256(0x01 ‖ left ‖ right)`.
+pub fn node_hash(left: &Digest32, right: &Digest32) -> Digest32 {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(left);
+    h.update(right);
+    h.finalize().into()
+}
+
+/// The largest power of two strictly below `n` (`n ≥ 2`).
+fn split(n: usize) -> usize {
+    1 << (usize::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// MTH(D[n]) over leaf hashes; the empty tree's root is SHA-256 of the empty string.
+pub fn root(leaves: &[Digest32]) -> Digest32 {
+    match leaves.len() {
+        0 => Sha256::digest([]).into(),
+        1 => leaves[0],
+        n => {
+            let k = split(n);
+            node_hash(&root(&leaves[..k]), &root(&leaves[k..]))
+        }
+    }
+}
+
+/// PATH(m, D[n]): the inclusion proof of leaf `m`.
+pub fn inclusion_proof(leaves: &[Digest32], m: usize) -> Vec<Digest32> {
+    let n = leaves.len();
+    if n <= 1 {
+        return Vec::new();
+    }
+    let k = split(n);
+    let mut path;
+    if m < k {
+        path = inclusion_proof(&leaves[..k], m);
+        path.push(root(&leaves[k..]));
+    } else {
+        path = inclusion_proof(&leaves[k..], m - k);
+        path.push(root(&leaves[..k]));
+    }
+    path
+}
+
+/// PROOF(m, D[n]): the consistency proof from size `m` to `leaves.len()`.
+pub fn consistency_proof(leaves: &[Digest32], m: usize) -> Vec<Digest32> {
+    fn subproof(leaves: &[Digest32], m: usize, complete: bool) -> Vec<Digest32> {
+        let n = leaves.len();
+        if m == n {
+            return if complete {
+                Vec::new()
+            } else {
+                alloc::vec![root(leaves)]
+            };
+        }
+        let k = split(n);
+        let mut p;
+        if m <= k {
+            p = subproof(&leaves[..k], m, complete);
+            p.push(root(&leaves[k..]));
+        } else {
+            p = subproof(&leaves[k..], m - k, false);
+            p.push(root(&leaves[..k]));
+        }
+        p
+    }
+    if m == 0 || m >= leaves.len() {
+        return Vec::new();
+    }
+    subproof(leaves, m, true)
+}
+
+/// RFC 9162 §2.1.3.2: verifies that `leaf` is at `index` in the tree of `size` leaves with `root`.
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &Digest32,
+    path: &[Digest32],
+    expected_root: &Digest32,
+) -> Result<()> {
+    if index >= size {
+        return Err(Error::Log(
+            "inclusion proof: index is not below the tree size",
+        ));
+    }
+    let (mut f, mut s, mut r) = (index, size - 1, *leaf);
+    for p in path {
+        if s == 0 {
+            return Err(Error::Log("inclusion proof: too long"));
+        }
+        if f & 1 == 1 || f == s {
+            r = node_hash(p, &r);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    if s == 0 && r == *expected_root {
+        Ok(())
+    } else {
+        Err(Error::Log(
+            "inclusion proof does not lead to the checkpoint's root",
+        ))
+    }
+}
+
+/// RFC 9162 §2.1.4.2: verifies that the tree of `size2` with `root2` extends the one of `size1`.
+/// From the empty tree (`size1 = 0`) the proof must be empty and any later tree is consistent.
+pub fn verify_consistency(
+    size1: u64,
+    size2: u64,
+    root1: &Digest32,
+    root2: &Digest32,
+    proof: &[Digest32],
+) -> Result<()> {
+    let fail = |why| Err(Error::Log(why));
+    if size1 > size2 {
+        return fail("consistency proof: the old tree is larger than the new one");
+    }
+    if size1 == size2 {
+        return if proof.is_empty() && root1 == root2 {
+            Ok(())
+        } else {
+            fail("consistency proof: equal sizes need equal roots and an empty proof")
+        };
+    }
+    if size1 == 0 {
+        return if proof.is_empty() {
+            Ok(())
+        } else {
+            fail("consistency proof from the empty tree must be empty")
+        };
+    }
+    if proof.is_empty() {
+        return fail("consistency proof is empty");
+    }
+    let mut path: Vec<Digest32> = Vec::with_capacity(proof.len() + 1);
+    if size1.is_power_of_two() {
+        path.push(*root1);
+    }
+    path.extend_from_slice(proof);
+    let (mut f, mut s) = (size1 - 1, size2 - 1);
+    while f & 1 == 1 {
+        f >>= 1;
+        s >>= 1;
+    }
+    let (mut fr, mut sr) = (path[0], path[0]);
+    for c in &path[1..] {
+        if s == 0 {
+            return fail("consistency proof: too long");
+        }
+        if f & 1 == 1 || f == s {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    if fr == *root1 && sr == *root2 && s == 0 {
+        Ok(())
+    } else {
+        fail("consistency proof does not connect the two checkpoints")
+    }
+}
+
+/// A checkpoint (C2SP tlog-checkpoint): origin, tree size, root hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The log's origin line.
+    pub origin: String,
+    /// Number of leaves.
+    pub size: u64,
+    /// Root hash.
+    pub root: Digest32,
+}
+
+/// The C2SP signed-note key id of an Ed25519 key: `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[..4]`.
+pub fn key_id(name: &str, key: &PublicKey) -> [u8; 4] {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([0x0a, 0x01]);
+    h.update(key.as_bytes());
+    let d: Digest32 = h.finalize().into();
+    [d[0], d[1], d[2], d[3]]
+}
+
+impl Checkpoint {
+    /// The note body: `origin\nsize\nbase64(root)\n`.
+    pub fn body(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
+    }
+
+    /// Signs as a note with one signature line (the key name is the origin).
+    pub fn sign(&self, key: &crate::signature::SecretKey) -> String {
+        let body = self.body();
+        let sig = ed25519_sign(key, body.as_bytes());
+        let mut blob = key_id(&self.origin, &key.public_key()).to_vec();
+        blob.extend_from_slice(&sig);
+        format!("{body}\n\u{2014} {} {}\n", self.origin, B64.encode(blob))
+    }
+
+    /// Parses a signed note and verifies the signature line of `key` named `origin` (strictly).
+    pub fn verify_note(note: &str, origin: &str, key: &PublicKey) -> Result<Checkpoint> {
+        let (body, sigs) = note.split_once("\n\n").ok_or(Error::Log(
+            "checkpoint: no blank line before the signatures",
+        ))?;
+        let body = format!("{body}\n");
+        let mut lines = body.lines();
+        let (Some(o), Some(size), Some(root_b64)) = (lines.next(), lines.next(), lines.next())
+        else {
+            return Err(Error::Log(
+                "checkpoint: the body needs origin, size and root lines",
+            ));
+        };
+        if o != origin {
+            return Err(Error::Log("checkpoint: wrong origin"));
+        }
+        if size.is_empty()
+            || (size.len() > 1 && size.starts_with('0'))
+            || !size.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(Error::Log(
+                "checkpoint: the size must be a decimal number without leading zeros",
+            ));
+        }
+        let size: u64 = size
+            .parse()
+            .map_err(|_| Error::Log("checkpoint: size out of range"))?;
+        let root_bytes = B64
+            .decode(root_b64)
+            .map_err(|_| Error::Log("checkpoint: root is not base64"))?;
+        let root: Digest32 = root_bytes
+            .try_into()
+            .map_err(|_| Error::Log("checkpoint: root is not 32 bytes"))?;
+        let want_id = key_id(origin, key);
+        let prefix = format!("\u{2014} {origin} ");
+        for line in sigs.lines() {
+            let Some(b64) = line.strip_prefix(&prefix) else {
+                continue;
+            };
+            let Ok(blob) = B64.decode(b64) else { continue };
+            if blob.len() == 68 && blob[..4] == want_id {
+                let mut sig = [0u8; 64];
+                sig.copy_from_slice(&blob[4..]);
+                let vk = ed25519_dalek::VerifyingKey::from_bytes(key.as_bytes())
+                    .map_err(|_| Error::BadPublicKey { what: "board key" })?;
+                vk.verify_strict(body.as_bytes(), &ed25519_dalek::Signature::from_bytes(&sig))
+                    .map_err(|_| Error::BadSignature { what: "checkpoint" })?;
+                return Ok(Checkpoint {
+                    origin: origin.into(),
+                    size,
+                    root,
+                });
+            }
+        }
+        Err(Error::Log(
+            "checkpoint: no signature line from the board's key",
+        ))
+    }
+}
+
+/// A raw Ed25519 signature (signed notes sign the body bytes themselves, with no Thistle tag).
+fn ed25519_sign(key: &crate::signature::SecretKey, msg: &[u8]) -> [u8; 64] {
+    use ed25519_dalek::Signer;
+    let sk = ed25519_dalek::SigningKey::from_bytes(&key.to_seed());
+    sk.sign(msg).to_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaves(n: usize) -> Vec<Digest32> {
+        (0..n).map(|i| leaf_hash(&[i as u8])).collect()
+    }
+
+    #[test]
+    fn empty_root_is_sha256_of_nothing() {
+        assert_eq!(
+            hex::encode(root(&[])),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn rfc6962_eight_leaf_root() {
+        // The standard test leaves of RFC 6962's reference tests.
+        let data: [&[u8]; 8] = [
+            b"",
+            b"\x00",
+            b"\x10",
+            b"\x20\x21",
+            b"\x30\x31",
+            b"\x40\x41\x42\x43",
+            b"\x50\x51\x52\x53\x54\x55\x56\x57",
+            b"\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f",
+        ];
+        let hashes: Vec<Digest32> = data.iter().map(|d| leaf_hash(d)).collect();
+        assert!(hex::encode(root(&hashes)).starts_with("5dc9da79"));
+    }
+
+    #[test]
+    fn every_inclusion_and_consistency_proof_verifies_and_tampering_fails() {
+        for n in 1..=20usize {
+            let l = leaves(n);
+            let r = root(&l);
+            for m in 0..n {
+                let p = inclusion_proof(&l, m);
+                verify_inclusion(m as u64, n as u64, &l[m], &p, &r).unwrap();
+                assert!(verify_inclusion(m as u64, n as u64, &leaf_hash(b"x"), &p, &r).is_err());
+            }
+            for m in 0..=n {
+                let p = consistency_proof(&l, m);
+                let r1 = root(&l[..m]);
+                verify_consistency(m as u64, n as u64, &r1, &r, &p).unwrap();
+                if m > 0 && m < n {
+                    let other = leaf_hash(b"forked");
+                    let mut forked = l.clone();
+                    forked[m - 1] = other;
+                    assert!(
+                        verify_consistency(m as u64, n as u64, &root(&forked[..m]), &r, &p)
+                            .is_err()
+                    );
+                }
+            }
+        }
+    }
+}

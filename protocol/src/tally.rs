@@ -1,0 +1,452 @@
+//! The tally (spec §12): homomorphic aggregation, partial decryptions with proofs, Lagrange
+//! combination and the bounded discrete logarithm.
+use alloc::vec::Vec;
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
+use rand_core::{CryptoRng, RngCore};
+
+use crate::ballot::Ballot;
+use crate::dkg::KeyShare;
+use crate::elgamal::{Ciphertext, SumCiphertext};
+use crate::encoding::{put_len, put_u32, put_u64, put_vec, Decode, Encode, Reader};
+use crate::error::{Error, Result};
+use crate::group::Point;
+use crate::hash::{tagged_hash, tags, Digest32};
+use crate::manifest::{limits, Manifest};
+use crate::proofs::dleq::DleqProof;
+use crate::transcript::ProofTranscript;
+
+/// Largest total recoverable by the tally; manifests and credential lists are refused beyond it.
+pub const MAX_TOTAL: u64 = 1 << 40;
+
+/// The encrypted tally: per contest, per option, the weighted sum of the counted ballots.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncryptedTally {
+    /// Ciphertexts by contest, then option.
+    pub contests: Vec<Vec<Ciphertext>>,
+}
+
+impl EncryptedTally {
+    /// `TaggedHash("thistle-v1/encrypted-tally", encode(tally))`.
+    pub fn hash(&self) -> Digest32 {
+        tagged_hash(tags::TALLY, &self.to_bytes())
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Ciphertext> {
+        self.contests.iter().flatten()
+    }
+}
+
+impl Encode for EncryptedTally {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_len(out, self.contests.len());
+        for c in &self.contests {
+            put_vec(out, c);
+        }
+    }
+}
+
+impl Decode for EncryptedTally {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(EncryptedTally {
+            contests: r.vec(limits::CONTESTS, 4, "tally contests", |r| {
+                r.vec(
+                    limits::OPTIONS,
+                    64,
+                    "tally ciphertexts",
+                    Ciphertext::decode_aggregate,
+                )
+            })?,
+        })
+    }
+}
+
+/// Sums ballots, one running sum per distinct weight so that each weight multiplies once.
+#[derive(Clone, Debug)]
+pub struct TallyAccumulator {
+    shape: Vec<usize>,
+    classes: Vec<(u64, Vec<Vec<SumCiphertext>>)>,
+    count: u64,
+}
+
+impl TallyAccumulator {
+    /// An empty tally for the manifest's contests.
+    pub fn new(manifest: &Manifest) -> Self {
+        TallyAccumulator {
+            shape: manifest.contests.iter().map(|c| c.options.len()).collect(),
+            classes: Vec::new(),
+            count: 0,
+        }
+    }
+
+    fn class(&mut self, weight: u64) -> &mut Vec<Vec<SumCiphertext>> {
+        let pos = match self.classes.iter().position(|(w, _)| *w == weight) {
+            Some(p) => p,
+            None => {
+                let empty = self
+                    .shape
+                    .iter()
+                    .map(|&n| alloc::vec![SumCiphertext::default(); n])
+                    .collect();
+                self.classes.push((weight, empty));
+                self.classes.len() - 1
+            }
+        };
+        &mut self.classes[pos].1
+    }
+
+    /// Adds a ballot (already verified, and the last one of its credential) with its weight.
+    pub fn add(&mut self, ballot: &Ballot, weight: u64) -> Result<()> {
+        if ballot.contests.len() != self.shape.len()
+            || ballot
+                .contests
+                .iter()
+                .zip(&self.shape)
+                .any(|(c, &n)| c.ciphertexts.len() != n)
+        {
+            return Err(Error::BallotShape {
+                contest: 0,
+                reason: "ballot does not have the manifest's shape",
+            });
+        }
+        let sums = self.class(weight);
+        for (sum, cb) in sums.iter_mut().zip(&ballot.contests) {
+            for (s, ct) in sum.iter_mut().zip(&cb.ciphertexts) {
+                s.add(ct);
+            }
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Merges another accumulator (for parallel aggregation).
+    pub fn merge(&mut self, other: TallyAccumulator) {
+        for (w, sums) in other.classes {
+            let mine = self.class(w);
+            for (a, b) in mine.iter_mut().zip(&sums) {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.add_sum(y);
+                }
+            }
+        }
+        self.count += other.count;
+    }
+
+    /// Ballots added.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// `Σ_w w·(Σ ballots of weight w)` per option.
+    pub fn finish(&self) -> EncryptedTally {
+        let contests = self
+            .shape
+            .iter()
+            .enumerate()
+            .map(|(ci, &n)| {
+                (0..n)
+                    .map(|oi| {
+                        let mut total = SumCiphertext::default();
+                        for (w, sums) in &self.classes {
+                            total.add_sum(&if *w == 1 {
+                                sums[ci][oi]
+                            } else {
+                                sums[ci][oi].scaled(*w)
+                            });
+                        }
+                        total.to_ciphertext()
+                    })
+                    .collect()
+            })
+            .collect();
+        EncryptedTally { contests }
+    }
+}
+
+/// Trustee `j`'s partial decryption: `Dₘ = xⱼ·Aₘ` for every tally ciphertext, with one proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartialDecryption {
+    /// Trustee index.
+    pub trustee: u32,
+    /// `Dₘ`, by contest then option.
+    pub shares: Vec<Vec<Point>>,
+    /// `log_G Yⱼ = log_{Aₘ} Dₘ` for all `m`.
+    pub proof: DleqProof,
+}
+
+fn decryption_transcript(
+    fingerprint: &Digest32,
+    trustee: u32,
+    y: &Point,
+    tally: &EncryptedTally,
+    shares: &[Vec<Point>],
+) -> ProofTranscript {
+    let mut t = ProofTranscript::new(b"decryption-share", b"fingerprint", fingerprint);
+    t.u64(b"trustee", trustee as u64);
+    t.point(b"Y", y);
+    t.bytes(b"tally", &tally.hash());
+    for (ct, d) in tally.all().zip(shares.iter().flatten()) {
+        t.point(b"A", &ct.alpha);
+        t.point(b"B", &ct.beta);
+        t.point(b"D", d);
+    }
+    t
+}
+
+/// Computes a trustee's partial decryption of the tally (and nothing else: the caller must have
+/// recomputed `tally` from the board, spec §12.2).
+pub fn partial_decrypt<R: RngCore + CryptoRng>(
+    fingerprint: &Digest32,
+    share: &KeyShare,
+    tally: &EncryptedTally,
+    rng: &mut R,
+) -> PartialDecryption {
+    let x = share.secret();
+    let shares: Vec<Vec<Point>> = tally
+        .contests
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|ct| Point::from_point(ct.alpha.point() * x))
+                .collect()
+        })
+        .collect();
+    let mut t = decryption_transcript(
+        fingerprint,
+        share.index(),
+        share.verification_share(),
+        tally,
+        &shares,
+    );
+    let bases: Vec<RistrettoPoint> = tally.all().map(|ct| *ct.alpha.point()).collect();
+    let proof = DleqProof::prove(&mut t, x, &bases, rng);
+    PartialDecryption {
+        trustee: share.index(),
+        shares,
+        proof,
+    }
+}
+
+impl PartialDecryption {
+    /// V13: the shape matches the tally and the proof verifies against `Yⱼ`.
+    pub fn verify<R: RngCore + CryptoRng>(
+        &self,
+        fingerprint: &Digest32,
+        y: &Point,
+        tally: &EncryptedTally,
+        rng: &mut R,
+    ) -> Result<()> {
+        let bad = Error::TrusteeMisbehaved {
+            trustee: self.trustee,
+            reason: "partial decryption proof does not verify",
+        };
+        if self.shares.len() != tally.contests.len()
+            || self
+                .shares
+                .iter()
+                .zip(&tally.contests)
+                .any(|(s, c)| s.len() != c.len())
+        {
+            return Err(Error::TrusteeMisbehaved {
+                trustee: self.trustee,
+                reason: "partial decryption has the wrong shape",
+            });
+        }
+        let mut t = decryption_transcript(fingerprint, self.trustee, y, tally, &self.shares);
+        let bases: Vec<RistrettoPoint> = tally.all().map(|ct| *ct.alpha.point()).collect();
+        let ds: Vec<RistrettoPoint> = self.shares.iter().flatten().map(|d| *d.point()).collect();
+        self.proof
+            .verify(&mut t, y.point(), &bases, &ds, rng, "partial decryption")
+            .map_err(|_| bad)
+    }
+
+    /// Reads a partial decryption whose shape is checked against the tally by [`Self::verify`].
+    pub fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let trustee = r.u32("trustee")?;
+        let shares = r.vec(limits::CONTESTS, 4, "decryption shares", |r| {
+            r.vec(limits::OPTIONS, 32, "decryption shares", |r| {
+                Point::decode_any(r, "decryption share")
+            })
+        })?;
+        let n = shares.iter().map(Vec::len).sum();
+        Ok(PartialDecryption {
+            trustee,
+            shares,
+            proof: DleqProof::decode(r, n)?,
+        })
+    }
+}
+
+impl Encode for PartialDecryption {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_u32(out, self.trustee);
+        put_len(out, self.shares.len());
+        for s in &self.shares {
+            put_vec(out, s);
+        }
+        self.proof.encode(out);
+    }
+}
+
+/// Lagrange coefficients at 0 for the index set `s`: `λⱼ = Πₖ k / (k − j)`, `k ∈ s`, `k ≠ j`.
+pub fn lagrange_at_zero(s: &[u32]) -> Vec<Scalar> {
+    let mut num = Vec::with_capacity(s.len());
+    let mut den = Vec::with_capacity(s.len());
+    for &j in s {
+        let (mut n, mut d) = (Scalar::ONE, Scalar::ONE);
+        for &k in s.iter().filter(|&&k| k != j) {
+            n *= Scalar::from(k as u64);
+            d *= Scalar::from(k as u64) - Scalar::from(j as u64);
+        }
+        num.push(n);
+        den.push(d);
+    }
+    Scalar::batch_invert(&mut den);
+    num.iter().zip(&den).map(|(n, d)| n * d).collect()
+}
+
+/// Baby-step giant-step table for `m·G`, `0 ≤ m ≤ bound`, in time and space `O(√bound)`.
+pub struct DlogTable {
+    bound: u64,
+    step: u64,
+    /// `(compress(2·jG), j)` sorted; doubling lets the whole batch compress with one inversion.
+    baby: Vec<([u8; 32], u32)>,
+}
+
+impl DlogTable {
+    /// Builds the table for totals up to `bound` (at most [`MAX_TOTAL`]).
+    pub fn new(bound: u64) -> Self {
+        let bound = bound.min(MAX_TOTAL);
+        let step = (bound + 1).isqrt() + 1;
+        let mut points = Vec::with_capacity(step as usize);
+        let mut p = RistrettoPoint::identity();
+        for _ in 0..step {
+            points.push(p);
+            p += RISTRETTO_BASEPOINT_POINT;
+        }
+        let mut baby: Vec<([u8; 32], u32)> = RistrettoPoint::double_and_compress_batch(&points)
+            .into_iter()
+            .enumerate()
+            .map(|(j, c)| (c.to_bytes(), j as u32))
+            .collect();
+        baby.sort_unstable();
+        DlogTable { bound, step, baby }
+    }
+
+    /// The `m ≤ bound` with `m·G = target`, if any.
+    pub fn solve(&self, target: &RistrettoPoint) -> Option<u64> {
+        let giant = RistrettoPoint::vartime_multiscalar_mul(
+            [Scalar::from(self.step)],
+            [RISTRETTO_BASEPOINT_POINT],
+        );
+        let mut gamma = *target;
+        let mut i = 0u64;
+        const CHUNK: usize = 64;
+        while i * self.step <= self.bound {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for _ in 0..CHUNK {
+                chunk.push(gamma);
+                gamma -= giant;
+            }
+            for (k, c) in RistrettoPoint::double_and_compress_batch(&chunk)
+                .iter()
+                .enumerate()
+            {
+                if let Ok(pos) = self
+                    .baby
+                    .binary_search_by(|(b, _)| b.as_slice().cmp(c.as_bytes().as_slice()))
+                {
+                    let m = (i + k as u64) * self.step + self.baby[pos].1 as u64;
+                    if m <= self.bound {
+                        return Some(m);
+                    }
+                }
+            }
+            i += CHUNK as u64;
+        }
+        None
+    }
+}
+
+/// The published result: totals by contest, then option.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Results {
+    /// Totals.
+    pub totals: Vec<Vec<u64>>,
+}
+
+impl Encode for Results {
+    fn encode(&self, out: &mut Vec<u8>) {
+        put_len(out, self.totals.len());
+        for c in &self.totals {
+            put_len(out, c.len());
+            for v in c {
+                put_u64(out, *v);
+            }
+        }
+    }
+}
+
+impl Decode for Results {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(Results {
+            totals: r.vec(limits::CONTESTS, 4, "results", |r| {
+                r.vec(limits::OPTIONS, 8, "totals", |r| r.u64("total"))
+            })?,
+        })
+    }
+}
+
+/// V14: combines verified partial decryptions from at least `threshold` distinct trustees and
+/// recovers every total, each bounded by `total_weight × option maximum`.
+pub fn combine(
+    manifest: &Manifest,
+    total_weight: u64,
+    tally: &EncryptedTally,
+    partials: &[&PartialDecryption],
+) -> Result<Results> {
+    let mut set: Vec<u32> = partials.iter().map(|p| p.trustee).collect();
+    set.sort_unstable();
+    set.dedup();
+    if set.len() != partials.len() {
+        return Err(Error::Ceremony(
+            "a trustee's partial decryption appears twice",
+        ));
+    }
+    if set.len() < manifest.threshold as usize {
+        return Err(Error::Ceremony(
+            "fewer than t valid partial decryptions; more trustees must take part",
+        ));
+    }
+    let lambdas = lagrange_at_zero(&partials.iter().map(|p| p.trustee).collect::<Vec<_>>());
+    let mut tables: Vec<(u64, DlogTable)> = Vec::new();
+    let mut totals = Vec::with_capacity(tally.contests.len());
+    for (ci, (contest, cts)) in manifest.contests.iter().zip(&tally.contests).enumerate() {
+        let bound = total_weight.saturating_mul(contest.option_max());
+        if !tables.iter().any(|(b, _)| *b == bound) {
+            tables.push((bound, DlogTable::new(bound)));
+        }
+        let table = &tables
+            .iter()
+            .find(|(b, _)| *b == bound)
+            .expect("just inserted")
+            .1;
+        let mut row = Vec::with_capacity(cts.len());
+        for (oi, ct) in cts.iter().enumerate() {
+            // M = B − Σ λⱼ·Dⱼ = m·G
+            let ds = partials.iter().map(|p| *p.shares[ci][oi].point());
+            let combined = RistrettoPoint::vartime_multiscalar_mul(&lambdas, ds);
+            let m = ct.beta.point() - combined;
+            row.push(table.solve(&m).ok_or(Error::TotalOutOfBound {
+                contest: ci,
+                option: oi,
+                bound,
+            })?);
+        }
+        totals.push(row);
+    }
+    Ok(Results { totals })
+}
