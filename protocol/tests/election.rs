@@ -1,0 +1,76 @@
+//! A whole election through the library: every contest kind, weights, a revote, an audited ballot,
+//! a threshold decryption with each allowed subset of trustees.
+mod support;
+
+use protocol::ballot::{self, Ballot};
+use protocol::tally::{self, TallyAccumulator};
+use support::*;
+
+fn expected_totals(selections: &[(Vec<Vec<u64>>, u64)]) -> Vec<Vec<u64>> {
+    let mut totals: Vec<Vec<u64>> = selections[0].0.iter().map(|c| vec![0; c.len()]).collect();
+    for (sel, w) in selections {
+        for (t, s) in totals.iter_mut().zip(sel) {
+            for (a, b) in t.iter_mut().zip(s) {
+                *a += b * w;
+            }
+        }
+    }
+    totals
+}
+
+#[test]
+fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset() {
+    let e = Election::new(all_kinds_contests(), 3, 2, 5, |i| 1 + (i as u64 % 3));
+    let mut r = rng("whole-election");
+    let mut cast: Vec<(Ballot, u64)> = Vec::new();
+    let mut counted: Vec<(Vec<Vec<u64>>, u64)> = Vec::new();
+    for (i, cred) in e.creds.iter().enumerate() {
+        let w = e.list.weight_of(&cred.public_key()).unwrap();
+        let sel = all_kinds_selection(i);
+        let (b, _secrets) = ballot::encrypt(&e.ballot_ctx, e.manifest(), cred, w, &sel, &mut r).unwrap();
+        cast.push((b, w));
+        if i != 0 {
+            counted.push((sel, w));
+        }
+    }
+    // Voter 0 revotes: only the last ballot counts.
+    let revote_sel = all_kinds_selection(17);
+    let w0 = e.list.weight_of(&e.creds[0].public_key()).unwrap();
+    let (revote, _) = ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], w0, &revote_sel, &mut r).unwrap();
+    counted.push((revote_sel, w0));
+
+    // Voter 1 audits a ballot: it opens to the choices and its proofs verify.
+    let audit_sel = all_kinds_selection(3);
+    let w1 = e.list.weight_of(&e.creds[1].public_key()).unwrap();
+    let (audit_ballot, secrets) = ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[1], w1, &audit_sel, &mut r).unwrap();
+    let audited = secrets.audit(audit_ballot);
+    assert_eq!(audited.check_openings(&e.ballot_ctx.key).unwrap(), audit_sel);
+    ballot::verify(&e.ballot_ctx, audited.ballot.clone(), w1, &mut r).unwrap();
+
+    let results = ballot::verify_batch(&e.ballot_ctx, cast.clone(), &mut r);
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    ballot::verify(&e.ballot_ctx, revote.clone(), w0, &mut r).unwrap();
+
+    let mut acc = TallyAccumulator::new(e.manifest());
+    for (b, w) in cast.iter().skip(1) {
+        acc.add(b, *w).unwrap();
+    }
+    acc.add(&revote, w0).unwrap();
+    let encrypted = acc.finish();
+
+    let expected = expected_totals(&counted);
+    let fp = e.ctx.fingerprint;
+    let partials: Vec<_> = e.ceremony.shares.iter().map(|s| tally::partial_decrypt(&fp, s, &encrypted, &mut r)).collect();
+    for p in &partials {
+        let y = e.ceremony.outcome.verification_share(p.trustee).unwrap();
+        p.verify(&fp, &y, &encrypted, &mut r).unwrap();
+    }
+    for subset in [[0, 1], [0, 2], [1, 2]] {
+        let chosen: Vec<_> = subset.iter().map(|&k| &partials[k]).collect();
+        let res = tally::combine(e.manifest(), e.ctx.total_weight, &encrypted, &chosen).unwrap();
+        assert_eq!(res.totals, expected, "subset {subset:?}");
+    }
+    let all: Vec<_> = partials.iter().collect();
+    assert_eq!(tally::combine(e.manifest(), e.ctx.total_weight, &encrypted, &all).unwrap().totals, expected);
+    assert!(tally::combine(e.manifest(), e.ctx.total_weight, &encrypted, &all[..1]).is_err(), "one trustee is below the threshold");
+}
