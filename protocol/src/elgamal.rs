@@ -64,6 +64,12 @@ impl fmt::Debug for ElectionPublicKey {
 pub struct Randomness(pub(crate) Scalar);
 
 impl Randomness {
+    /// Wraps a scalar chosen by the caller (tests and audits; fresh randomness comes from
+    /// [`ElectionPublicKey::encrypt`]).
+    pub fn from_scalar(r: Scalar) -> Self {
+        Randomness(r)
+    }
+
     /// Reveals the scalar, for a Benaloh audit (the randomness then stops being secret).
     pub fn reveal(&self) -> Scalar {
         self.0
