@@ -269,8 +269,10 @@ impl Round2Package {
         self.shares.iter().find(|s| s.recipient == j)
     }
 
-    /// Reads a package.
-    pub fn decode(r: &mut Reader<'_>) -> Result<Self> {
+}
+
+impl Decode for Round2Package {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Round2Package {
             dealer: r.u32("dealer")?,
             shares: r.vec(limits::TRUSTEES, 36, "shares", |r| {
@@ -392,9 +394,8 @@ fn complaint_transcript(
     t
 }
 
-impl Complaint {
-    /// Reads a complaint.
-    pub fn decode(r: &mut Reader<'_>) -> Result<Self> {
+impl Decode for Complaint {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Complaint {
             complainer: r.u32("complainer")?,
             accused: r.u32("accused")?,
@@ -402,6 +403,9 @@ impl Complaint {
             proof: DleqProof::decode(r, 1)?,
         })
     }
+}
+
+impl Complaint {
 
     /// V5: decides who cheated, the accused dealer or the complainer (spec §8.4).
     pub fn culprit<R: RngCore + CryptoRng>(
@@ -717,14 +721,4 @@ impl fmt::Debug for KeyShare {
     }
 }
 
-impl Decode for Complaint {
-    fn decode(r: &mut Reader<'_>) -> Result<Self> {
-        Complaint::decode(r)
-    }
-}
 
-impl Decode for Round2Package {
-    fn decode(r: &mut Reader<'_>) -> Result<Self> {
-        Round2Package::decode(r)
-    }
-}

@@ -262,9 +262,11 @@ impl PartialDecryption {
             .verify(&mut t, y.point(), &bases, &ds, rng, "partial decryption")
             .map_err(|_| bad)
     }
+}
 
+impl Decode for PartialDecryption {
     /// Reads a partial decryption whose shape is checked against the tally by [`Self::verify`].
-    pub fn decode(r: &mut Reader<'_>) -> Result<Self> {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
         let trustee = r.u32("trustee")?;
         let shares = r.vec(limits::CONTESTS, 4, "decryption shares", |r| {
             r.vec(limits::OPTIONS, 32, "decryption shares", |r| {
