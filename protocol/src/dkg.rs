@@ -268,7 +268,6 @@ impl Round2Package {
     fn share_for(&self, j: u32) -> Option<&EncryptedShare> {
         self.shares.iter().find(|s| s.recipient == j)
     }
-
 }
 
 impl Decode for Round2Package {
@@ -406,7 +405,6 @@ impl Decode for Complaint {
 }
 
 impl Complaint {
-
     /// V5: decides who cheated, the accused dealer or the complainer (spec §8.4).
     pub fn culprit<R: RngCore + CryptoRng>(
         &self,
@@ -720,5 +718,3 @@ impl fmt::Debug for KeyShare {
             .finish_non_exhaustive()
     }
 }
-
-

@@ -23,7 +23,16 @@ fn election() -> Election {
 
 fn cast(e: &Election, voter: usize, v: usize) -> Ballot {
     let mut r = rng(&format!("attack-{voter}-{v}"));
-    ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[voter], 1, &all_kinds_selection(v), &mut r).unwrap().0
+    ballot::encrypt(
+        &e.ballot_ctx,
+        e.manifest(),
+        &e.creds[voter],
+        1,
+        &all_kinds_selection(v),
+        &mut r,
+    )
+    .unwrap()
+    .0
 }
 
 fn resign(mut b: Ballot, cred: &protocol::signature::SecretKey) -> Ballot {
@@ -52,7 +61,10 @@ fn forged_signature_is_rejected() {
     let mut r = rng("sig");
     let mut b = cast(&e, 0, 1);
     b.signature[5] ^= 1;
-    assert_eq!(ballot::verify(&e.ballot_ctx, b, 1, &mut r).unwrap_err(), Error::BadSignature { what: "ballot" });
+    assert_eq!(
+        ballot::verify(&e.ballot_ctx, b, 1, &mut r).unwrap_err(),
+        Error::BadSignature { what: "ballot" }
+    );
 }
 
 /// Lesson 1 (weak Fiat–Shamir): the challenge binds the whole statement, so a valid proof does not
@@ -95,17 +107,24 @@ fn out_of_range_values_are_rejected() {
     let mut r = rng("range");
     let mut sel = all_kinds_selection(0);
     sel[0] = vec![2, 0, 0];
-    let err = ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &sel, &mut r).unwrap_err();
+    let err =
+        ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &sel, &mut r).unwrap_err();
     assert!(matches!(err, Error::InvalidSelection { contest: 0, .. }));
     let mut b = cast(&e, 0, 0);
     let (two, _) = e.ballot_ctx.key.encrypt(2, &mut r);
     b.contests[0].ciphertexts[1] = two;
     assert!(ballot::verify(&e.ballot_ctx, resign(b, &e.creds[0]), 1, &mut r).is_err());
     // Score above its maximum (range-proved) and too many committee members.
-    for (contest, values) in [(4, vec![21, 0, 0]), (2, vec![1, 1, 1, 1, 1]), (5, vec![5, 5, 1])] {
+    for (contest, values) in [
+        (4, vec![21, 0, 0]),
+        (2, vec![1, 1, 1, 1, 1]),
+        (5, vec![5, 5, 1]),
+    ] {
         let mut sel = all_kinds_selection(0);
         sel[contest] = values;
-        assert!(ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &sel, &mut r).is_err());
+        assert!(
+            ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &sel, &mut r).is_err()
+        );
     }
 }
 
@@ -117,11 +136,21 @@ fn over_budget_is_rejected() {
     let mut r = rng("budget");
     let mut sel = all_kinds_selection(0);
     sel[6] = vec![1, 1, 1, 1];
-    let err = ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &sel, &mut r).unwrap_err();
-    assert_eq!(err, Error::InvalidSelection { contest: 6, reason: "selections cost more than the budget" });
+    let err =
+        ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &sel, &mut r).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidSelection {
+            contest: 6,
+            reason: "selections cost more than the budget"
+        }
+    );
     // Swap in the budget contest's ciphertexts for "everything" from another ballot: the range part fails.
     let mut b = cast(&e, 0, 0);
-    let everything: Vec<_> = [1u64, 1, 1, 1].iter().map(|&m| e.ballot_ctx.key.encrypt(m, &mut r).0).collect();
+    let everything: Vec<_> = [1u64, 1, 1, 1]
+        .iter()
+        .map(|&m| e.ballot_ctx.key.encrypt(m, &mut r).0)
+        .collect();
     b.contests[6].ciphertexts = everything;
     assert!(ballot::verify(&e.ballot_ctx, resign(b, &e.creds[0]), 1, &mut r).is_err());
 }
@@ -136,20 +165,33 @@ fn trustees_colluding_cannot_forge_an_over_budget_range_proof() {
     let k = Scalar::from(987_654_321u64);
     let key = ElectionPublicKey::new(Point::from_point(RISTRETTO_BASEPOINT_TABLE * &k));
     let trapdoor = *key.point().point();
-    assert!(forge(&key, k, trapdoor), "sanity: with K as blinding base the forgery verifies");
-    assert!(!forge(&key, k, group::pedersen_blinding()), "with Thistle's H it must fail");
+    assert!(
+        forge(&key, k, trapdoor),
+        "sanity: with K as blinding base the forgery verifies"
+    );
+    assert!(
+        !forge(&key, k, group::pedersen_blinding()),
+        "with Thistle's H it must fail"
+    );
 }
 
 /// Attempts the forgery against a verifier whose Pedersen blinding base is `verifier_h`; the prover
 /// always equivocates through the election key it can open. Returns whether everything verified.
-fn forge(key: &ElectionPublicKey, k: Scalar, verifier_h: curve25519_dalek::ristretto::RistrettoPoint) -> bool {
+fn forge(
+    key: &ElectionPublicKey,
+    k: Scalar,
+    verifier_h: curve25519_dalek::ristretto::RistrettoPoint,
+) -> bool {
     let mut r = rng("trapdoor");
     let (budget, total) = (100_000u64, 140_000u64);
     let rho = Scalar::random(&mut r);
     let ct = key.encrypt_with(total, &protocol_randomness(rho));
     // The claim proves u = budget − T ∈ [0, 2^32) on the derived ciphertext (−α, budget·G − β).
     let u_real = Scalar::from(budget) - Scalar::from(total);
-    let (derived_alpha, derived_beta) = (-*ct.alpha.point(), group::small_multiple_of_g(budget) - ct.beta.point());
+    let (derived_alpha, derived_beta) = (
+        -*ct.alpha.point(),
+        group::small_multiple_of_g(budget) - ct.beta.point(),
+    );
     let trapdoor_h = *key.point().point();
     let (u_fake, s_fake) = (5u64, Scalar::random(&mut r));
     let v = Point::from_point(group::small_multiple_of_g(u_fake) + trapdoor_h * s_fake);
@@ -189,7 +231,9 @@ fn protocol_randomness(s: Scalar) -> protocol::elgamal::Randomness {
 #[test]
 fn disjunctive_proof_of_a_value_outside_its_branches_fails() {
     let mut r = rng("disj");
-    let key = ElectionPublicKey::new(Point::from_point(RISTRETTO_BASEPOINT_TABLE * &Scalar::from(99u64)));
+    let key = ElectionPublicKey::new(Point::from_point(
+        RISTRETTO_BASEPOINT_TABLE * &Scalar::from(99u64),
+    ));
     let rr = Scalar::random(&mut r);
     let ct = key.encrypt_with(2, &protocol_randomness(rr));
     let mut sum = SumCiphertext::default();
@@ -204,7 +248,9 @@ fn disjunctive_proof_of_a_value_outside_its_branches_fails() {
     proof.append(&mut vt);
     let vc = vt.challenge(b"challenge");
     let mut batch = BatchVerifier::with_capacity(8);
-    let coef = proof.verify_into(&vc, 0, 1, &mut batch, &mut r, "test").unwrap();
+    let coef = proof
+        .verify_into(&vc, 0, 1, &mut batch, &mut r, "test")
+        .unwrap();
     batch.add_term(coef.alpha, *ct.alpha.point());
     batch.add_term(coef.beta, *ct.beta.point());
     assert!(!batch.verify(key.point().point(), &group::pedersen_blinding()));
@@ -219,12 +265,18 @@ fn ballots_are_canonical() {
     assert_eq!(Ballot::from_bytes(&bytes).unwrap(), b);
     let mut longer = bytes.clone();
     longer.push(0);
-    assert!(matches!(Ballot::from_bytes(&longer), Err(Error::TrailingBytes { .. })));
+    assert!(matches!(
+        Ballot::from_bytes(&longer),
+        Err(Error::TrailingBytes { .. })
+    ));
     // The top bit of a ciphertext point (non-canonical) is refused at decoding.
     let mut flipped = bytes.clone();
     let offset = 32 + 32 + 4 + 4 + 31; // fingerprint, credential, contest count, ciphertext count, α's last byte
     flipped[offset] |= 0x80;
-    assert!(matches!(Ballot::from_bytes(&flipped), Err(Error::NonCanonicalPoint { .. })));
+    assert!(matches!(
+        Ballot::from_bytes(&flipped),
+        Err(Error::NonCanonicalPoint { .. })
+    ));
 }
 
 /// A ballot for another election is refused by fingerprint before anything else.
@@ -235,5 +287,8 @@ fn ballot_from_another_election_is_refused() {
     let mut b = cast(&e, 0, 0);
     b.fingerprint[31] ^= 0xff;
     let b = resign(b, &e.creds[0]);
-    assert!(matches!(ballot::verify(&e.ballot_ctx, b, 1, &mut r), Err(Error::WrongElection { .. })));
+    assert!(matches!(
+        ballot::verify(&e.ballot_ctx, b, 1, &mut r),
+        Err(Error::WrongElection { .. })
+    ));
 }

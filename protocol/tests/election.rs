@@ -27,7 +27,8 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
     for (i, cred) in e.creds.iter().enumerate() {
         let w = e.list.weight_of(&cred.public_key()).unwrap();
         let sel = all_kinds_selection(i);
-        let (b, _secrets) = ballot::encrypt(&e.ballot_ctx, e.manifest(), cred, w, &sel, &mut r).unwrap();
+        let (b, _secrets) =
+            ballot::encrypt(&e.ballot_ctx, e.manifest(), cred, w, &sel, &mut r).unwrap();
         cast.push((b, w));
         if i != 0 {
             counted.push((sel, w));
@@ -36,15 +37,34 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
     // Voter 0 revotes: only the last ballot counts.
     let revote_sel = all_kinds_selection(17);
     let w0 = e.list.weight_of(&e.creds[0].public_key()).unwrap();
-    let (revote, _) = ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], w0, &revote_sel, &mut r).unwrap();
+    let (revote, _) = ballot::encrypt(
+        &e.ballot_ctx,
+        e.manifest(),
+        &e.creds[0],
+        w0,
+        &revote_sel,
+        &mut r,
+    )
+    .unwrap();
     counted.push((revote_sel, w0));
 
     // Voter 1 audits a ballot: it opens to the choices and its proofs verify.
     let audit_sel = all_kinds_selection(3);
     let w1 = e.list.weight_of(&e.creds[1].public_key()).unwrap();
-    let (audit_ballot, secrets) = ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[1], w1, &audit_sel, &mut r).unwrap();
+    let (audit_ballot, secrets) = ballot::encrypt(
+        &e.ballot_ctx,
+        e.manifest(),
+        &e.creds[1],
+        w1,
+        &audit_sel,
+        &mut r,
+    )
+    .unwrap();
     let audited = secrets.audit(audit_ballot);
-    assert_eq!(audited.check_openings(&e.ballot_ctx.key).unwrap(), audit_sel);
+    assert_eq!(
+        audited.check_openings(&e.ballot_ctx.key).unwrap(),
+        audit_sel
+    );
     ballot::verify(&e.ballot_ctx, audited.ballot.clone(), w1, &mut r).unwrap();
 
     let results = ballot::verify_batch(&e.ballot_ctx, cast.clone(), &mut r);
@@ -60,7 +80,12 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
 
     let expected = expected_totals(&counted);
     let fp = e.ctx.fingerprint;
-    let partials: Vec<_> = e.ceremony.shares.iter().map(|s| tally::partial_decrypt(&fp, s, &encrypted, &mut r)).collect();
+    let partials: Vec<_> = e
+        .ceremony
+        .shares
+        .iter()
+        .map(|s| tally::partial_decrypt(&fp, s, &encrypted, &mut r))
+        .collect();
     for p in &partials {
         let y = e.ceremony.outcome.verification_share(p.trustee).unwrap();
         p.verify(&fp, &y, &encrypted, &mut r).unwrap();
@@ -71,6 +96,14 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
         assert_eq!(res.totals, expected, "subset {subset:?}");
     }
     let all: Vec<_> = partials.iter().collect();
-    assert_eq!(tally::combine(e.manifest(), e.ctx.total_weight, &encrypted, &all).unwrap().totals, expected);
-    assert!(tally::combine(e.manifest(), e.ctx.total_weight, &encrypted, &all[..1]).is_err(), "one trustee is below the threshold");
+    assert_eq!(
+        tally::combine(e.manifest(), e.ctx.total_weight, &encrypted, &all)
+            .unwrap()
+            .totals,
+        expected
+    );
+    assert!(
+        tally::combine(e.manifest(), e.ctx.total_weight, &encrypted, &all[..1]).is_err(),
+        "one trustee is below the threshold"
+    );
 }

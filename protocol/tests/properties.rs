@@ -23,12 +23,26 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let e = Election::new(all_kinds_contests(), 3, 2, 2, |_| 1);
         let mut r = rng("properties");
-        let (ballot, _) = ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &all_kinds_selection(5), &mut r).unwrap();
+        let (ballot, _) = ballot::encrypt(
+            &e.ballot_ctx,
+            e.manifest(),
+            &e.creds[0],
+            1,
+            &all_kinds_selection(5),
+            &mut r,
+        )
+        .unwrap();
         let mut acc = TallyAccumulator::new(e.manifest());
         acc.add(&ballot, 1).unwrap();
         let tally = acc.finish();
-        let partial = tally::partial_decrypt(&e.ctx.fingerprint, &e.ceremony.shares[0], &tally, &mut r);
-        Fixture { e, ballot, tally, partial }
+        let partial =
+            tally::partial_decrypt(&e.ctx.fingerprint, &e.ceremony.shares[0], &tally, &mut r);
+        Fixture {
+            e,
+            ballot,
+            tally,
+            partial,
+        }
     })
 }
 
@@ -111,4 +125,3 @@ proptest! {
         prop_assert!(ballot::verify(&f.e.ballot_ctx, f.ballot.clone(), w, &mut rng).is_err());
     }
 }
-

@@ -1,10 +1,14 @@
 //! Deterministic fixtures shared by the tests, the benchmarks and the vector generator.
 #![allow(dead_code)]
 
+pub mod vectors;
+
 use protocol::ballot::BallotContext;
 use protocol::context::ElectionContext;
 use protocol::credentials::{Credential, CredentialEntry, CredentialList};
-use protocol::dkg::{self, CeremonyOutcome, CeremonyParams, CeremonyRecord, KeyShare, Round1Set, Round2Package};
+use protocol::dkg::{
+    self, CeremonyOutcome, CeremonyParams, CeremonyRecord, KeyShare, Round1Set, Round2Package,
+};
 use protocol::manifest::{BoardInfo, Contest, ContestKind, ContestOption, Manifest, TrusteeInfo};
 use protocol::signature::SecretKey;
 use rand_chacha::ChaCha20Rng;
@@ -21,19 +25,62 @@ pub fn key(label: &str) -> SecretKey {
 }
 
 fn options(ids: &[&str]) -> Vec<ContestOption> {
-    ids.iter().map(|id| ContestOption { id: id.to_string(), title: format!("Option {id}") }).collect()
+    ids.iter()
+        .map(|id| ContestOption {
+            id: id.to_string(),
+            title: format!("Option {id}"),
+        })
+        .collect()
 }
 
 /// One contest of each kind, including ones proved by Bulletproofs (score 0..20, the budget).
 pub fn all_kinds_contests() -> Vec<Contest> {
     vec![
-        Contest { id: "convener".into(), title: "Who should convene the council?".into(), kind: ContestKind::Choose { min: 1, max: 1 }, options: options(&["ailsa", "brodie", "catriona"]) },
-        Contest { id: "referendum".into(), title: "Adopt the new constitution?".into(), kind: ContestKind::Choose { min: 1, max: 1 }, options: options(&["yes", "no"]) },
-        Contest { id: "committee".into(), title: "Elect two to four committee members".into(), kind: ContestKind::Choose { min: 2, max: 4 }, options: options(&["a", "b", "c", "d", "e"]) },
-        Contest { id: "approval".into(), title: "Which proposals do you approve?".into(), kind: ContestKind::Approval, options: options(&["p1", "p2", "p3", "p4"]) },
-        Contest { id: "score".into(), title: "Score each park design from 0 to 20".into(), kind: ContestKind::Score { max_score: 20 }, options: options(&["north", "south", "east"]) },
-        Contest { id: "cumulative".into(), title: "Spread 10 points".into(), kind: ContestKind::Cumulative { points: 10 }, options: options(&["x", "y", "z"]) },
-        Contest { id: "budget".into(), title: "Community budget: £100,000".into(), kind: ContestKind::Budget { budget: 100_000, costs: vec![25_000, 40_000, 60_000, 15_000] }, options: options(&["library", "bridge", "hall", "garden"]) },
+        Contest {
+            id: "convener".into(),
+            title: "Who should convene the council?".into(),
+            kind: ContestKind::Choose { min: 1, max: 1 },
+            options: options(&["ailsa", "brodie", "catriona"]),
+        },
+        Contest {
+            id: "referendum".into(),
+            title: "Adopt the new constitution?".into(),
+            kind: ContestKind::Choose { min: 1, max: 1 },
+            options: options(&["yes", "no"]),
+        },
+        Contest {
+            id: "committee".into(),
+            title: "Elect two to four committee members".into(),
+            kind: ContestKind::Choose { min: 2, max: 4 },
+            options: options(&["a", "b", "c", "d", "e"]),
+        },
+        Contest {
+            id: "approval".into(),
+            title: "Which proposals do you approve?".into(),
+            kind: ContestKind::Approval,
+            options: options(&["p1", "p2", "p3", "p4"]),
+        },
+        Contest {
+            id: "score".into(),
+            title: "Score each park design from 0 to 20".into(),
+            kind: ContestKind::Score { max_score: 20 },
+            options: options(&["north", "south", "east"]),
+        },
+        Contest {
+            id: "cumulative".into(),
+            title: "Spread 10 points".into(),
+            kind: ContestKind::Cumulative { points: 10 },
+            options: options(&["x", "y", "z"]),
+        },
+        Contest {
+            id: "budget".into(),
+            title: "Community budget: £100,000".into(),
+            kind: ContestKind::Budget {
+                budget: 100_000,
+                costs: vec![25_000, 40_000, 60_000, 15_000],
+            },
+            options: options(&["library", "bridge", "hall", "garden"]),
+        },
     ]
 }
 
@@ -45,8 +92,16 @@ pub fn manifest(contests: Vec<Contest>, n: u32, t: u32) -> Manifest {
         closes_at: 1_800_086_400,
         administrator: key("administrator").public_key(),
         credential_authority: key("credential-authority").public_key(),
-        board: BoardInfo { origin: "board.example/test-election".into(), key: key("board").public_key() },
-        trustees: (1..=n).map(|i| TrusteeInfo { name: format!("Trustee {i}"), key: key(&format!("trustee-{i}")).public_key() }).collect(),
+        board: BoardInfo {
+            origin: "board.example/test-election".into(),
+            key: key("board").public_key(),
+        },
+        trustees: (1..=n)
+            .map(|i| TrusteeInfo {
+                name: format!("Trustee {i}"),
+                key: key(&format!("trustee-{i}")).public_key(),
+            })
+            .collect(),
         threshold: t,
         contests,
     }
@@ -66,20 +121,57 @@ pub struct Ceremony {
 pub fn ceremony(manifest: &Manifest, seed: &str) -> Ceremony {
     let params = CeremonyParams::from_manifest(manifest);
     let mut r = rng(seed);
-    let (secrets, packages): (Vec<_>, Vec<_>) = (1..=params.n).map(|i| dkg::round1(&params, i, &mut r).unwrap()).unzip();
+    let (secrets, packages): (Vec<_>, Vec<_>) = (1..=params.n)
+        .map(|i| dkg::round1(&params, i, &mut r).unwrap())
+        .unzip();
     let round1 = Round1Set::verify(&params, packages).unwrap();
-    let (secrets2, round2): (Vec<_>, Vec<_>) = secrets.into_iter().map(|s| s.deal(&params, &round1)).unzip();
+    let (secrets2, round2): (Vec<_>, Vec<_>) = secrets
+        .into_iter()
+        .map(|s| s.deal(&params, &round1))
+        .unzip();
     for s in &secrets2 {
         assert!(s.check_shares(&params, &round1, &round2, &mut r).is_empty());
     }
-    let outcome = CeremonyRecord { round1: &round1, round2: &round2, complaints: &[] }.outcome(&params, &mut r).unwrap();
-    let shares = secrets2.into_iter().map(|s| s.finish(&params, &round1, &round2, &outcome).unwrap()).collect();
-    Ceremony { params, round1, round2, complaints: vec![], outcome, shares }
+    let outcome = CeremonyRecord {
+        round1: &round1,
+        round2: &round2,
+        complaints: &[],
+    }
+    .outcome(&params, &mut r)
+    .unwrap();
+    let shares = secrets2
+        .into_iter()
+        .map(|s| s.finish(&params, &round1, &round2, &outcome).unwrap())
+        .collect();
+    Ceremony {
+        params,
+        round1,
+        round2,
+        complaints: vec![],
+        outcome,
+        shares,
+    }
 }
 
-pub fn credentials(count: usize, seed: &str, weight: impl Fn(usize) -> u64) -> (Vec<Credential>, CredentialList) {
-    let creds: Vec<Credential> = (0..count).map(|i| key(&format!("{seed}-credential-{i}"))).collect();
-    let list = CredentialList::new(creds.iter().enumerate().map(|(i, c)| CredentialEntry { key: c.public_key(), weight: weight(i) }).collect()).unwrap();
+pub fn credentials(
+    count: usize,
+    seed: &str,
+    weight: impl Fn(usize) -> u64,
+) -> (Vec<Credential>, CredentialList) {
+    let creds: Vec<Credential> = (0..count)
+        .map(|i| key(&format!("{seed}-credential-{i}")))
+        .collect();
+    let list = CredentialList::new(
+        creds
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CredentialEntry {
+                key: c.public_key(),
+                weight: weight(i),
+            })
+            .collect(),
+    )
+    .unwrap();
     (creds, list)
 }
 
@@ -93,13 +185,25 @@ pub struct Election {
 }
 
 impl Election {
-    pub fn new(contests: Vec<Contest>, n: u32, t: u32, voters: usize, weight: impl Fn(usize) -> u64) -> Self {
+    pub fn new(
+        contests: Vec<Contest>,
+        n: u32,
+        t: u32,
+        voters: usize,
+        weight: impl Fn(usize) -> u64,
+    ) -> Self {
         let m = manifest(contests, n, t);
         let ceremony = ceremony(&m, "ceremony");
         let (creds, list) = credentials(voters, "voters", weight);
         let ctx = ElectionContext::new(m, ceremony.outcome.clone(), &list).unwrap();
         let ballot_ctx = BallotContext::from_election(&ctx);
-        Election { ceremony, creds, list, ctx, ballot_ctx }
+        Election {
+            ceremony,
+            creds,
+            list,
+            ctx,
+            ballot_ctx,
+        }
     }
 
     pub fn manifest(&self) -> &Manifest {

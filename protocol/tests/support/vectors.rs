@@ -1,0 +1,691 @@
+//! The test-vector generator (`cargo run -p protocol --example vectors`) and the transcript op
+//! lists it records. The op lists are a second, independent rendering of spec §3.2's transcript
+//! layouts: `tests/vectors.rs` replays them with Merlin directly and checks each equation by hand.
+use curve25519_dalek::scalar::Scalar;
+use protocol::ballot::{self, AuditedBallot, Ballot, BallotContext};
+use protocol::dkg::{CeremonyParams, Round1Package};
+use protocol::encoding::Encode;
+use protocol::group::{self, Point};
+use protocol::manifest::{Contest, ContestKind, Manifest};
+use protocol::merkle::{self, Checkpoint};
+use protocol::record::{Entry, Leaf, Phase, SignedEntry};
+use protocol::signature;
+use protocol::tally::{self, EncryptedTally, PartialDecryption, TallyAccumulator};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha512};
+
+use super::*;
+
+/// One transcript operation, as recorded in the vectors.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// `Transcript::new(label)`.
+    Init(&'static str),
+    /// `append_message(label, bytes)`.
+    Append(&'static str, Vec<u8>),
+    /// `append_u64(label, value)`.
+    U64(&'static str, u64),
+    /// `challenge_bytes(label, 64)` reduced mod ℓ.
+    Challenge(&'static str),
+}
+
+pub fn ops_json(ops: &[Op]) -> Value {
+    Value::Array(
+        ops.iter()
+            .map(|op| match op {
+                Op::Init(l) => json!({"op": "init", "label": l}),
+                Op::Append(l, b) => json!({"op": "append", "label": l, "hex": hex::encode(b)}),
+                Op::U64(l, v) => json!({"op": "u64", "label": l, "value": v}),
+                Op::Challenge(l) => json!({"op": "challenge", "label": l}),
+            })
+            .collect(),
+    )
+}
+
+fn start(proof: &str, binding_label: &'static str, binding: &[u8; 32]) -> Vec<Op> {
+    vec![
+        Op::Init("thistle-v1"),
+        Op::Append("proof", proof.as_bytes().to_vec()),
+        Op::Append(binding_label, binding.to_vec()),
+    ]
+}
+
+fn pt(label: &'static str, p: &Point) -> Op {
+    Op::Append(label, p.as_bytes().to_vec())
+}
+
+/// Spec §5.1 / §8.2: the round-1 transcript.
+pub fn round1_ops(params: &CeremonyParams, p: &Round1Package) -> Vec<Op> {
+    let mut ops = start("dkg-round1", "ceremony", &params.context);
+    ops.push(Op::U64("dealer", p.dealer as u64));
+    ops.push(Op::U64("threshold", params.t as u64));
+    ops.extend(p.commitments.iter().map(|c| pt("C", c)));
+    ops.push(pt("E", &p.encryption_key));
+    ops.extend(p.proof.commitments.iter().map(|r| pt("R", r)));
+    ops.push(Op::Challenge("challenge"));
+    ops
+}
+
+/// Spec §12.3: the partial-decryption transcript.
+pub fn decryption_ops(
+    fingerprint: &[u8; 32],
+    y: &Point,
+    t: &EncryptedTally,
+    p: &PartialDecryption,
+) -> Vec<Op> {
+    let mut ops = start("decryption-share", "fingerprint", fingerprint);
+    ops.push(Op::U64("trustee", p.trustee as u64));
+    ops.push(pt("Y", y));
+    ops.push(Op::Append("tally", t.hash().to_vec()));
+    for (ct, d) in t.contests.iter().flatten().zip(p.shares.iter().flatten()) {
+        ops.push(pt("A", &ct.alpha));
+        ops.push(pt("B", &ct.beta));
+        ops.push(pt("D", d));
+    }
+    ops.push(pt("a", &p.proof.a));
+    ops.extend(p.proof.b.iter().map(|b| pt("b", b)));
+    ops.push(Op::Challenge("challenge"));
+    ops
+}
+
+/// Spec §11.3: the ballot transcript up to the shared challenge.
+pub fn ballot_ops(manifest: &Manifest, b: &Ballot, weight: u64) -> Vec<Op> {
+    let mut ops = start("ballot", "fingerprint", &b.fingerprint);
+    ops.push(Op::Append("credential", b.credential.as_bytes().to_vec()));
+    ops.push(Op::U64("weight", weight));
+    ops.push(Op::U64("contests", b.contests.len() as u64));
+    for (i, (c, cb)) in manifest.contests.iter().zip(&b.contests).enumerate() {
+        ops.push(Op::U64("contest", i as u64));
+        ops.push(Op::U64("options", cb.ciphertexts.len() as u64));
+        for ct in &cb.ciphertexts {
+            ops.push(pt("alpha", &ct.alpha));
+            ops.push(pt("beta", &ct.beta));
+        }
+        let claims = c.claims();
+        ops.push(Op::U64("claims", claims.len() as u64));
+        for cl in &claims {
+            ops.push(Op::Append(
+                "coefficients",
+                cl.coefficients
+                    .iter()
+                    .flat_map(|a| a.to_le_bytes())
+                    .collect(),
+            ));
+            ops.push(Op::U64("lo", cl.lo));
+            ops.push(Op::U64("hi", cl.hi));
+        }
+        ops.push(Op::U64("range-bits", c.range_bits() as u64));
+        ops.extend(cb.range_commitments.iter().map(|v| pt("V", v)));
+    }
+    for cb in &b.contests {
+        for d in &cb.disjunctive {
+            for br in &d.branches {
+                ops.push(pt("a", &br.a));
+                ops.push(pt("b", &br.b));
+            }
+        }
+        for e in &cb.equality {
+            ops.push(pt("A1", &e.a1));
+            ops.push(pt("A2", &e.a2));
+            ops.push(pt("A3", &e.a3));
+        }
+    }
+    ops.push(Op::Challenge("challenge"));
+    ops
+}
+
+/// Replays ops with Merlin; returns the last challenge and the transcript (for Bulletproofs).
+pub fn replay(ops: &[Value]) -> (Scalar, merlin::Transcript) {
+    let mut t: Option<merlin::Transcript> = None;
+    let mut c = Scalar::ZERO;
+    let label = |o: &Value| -> &'static [u8] {
+        Box::leak(
+            o["label"]
+                .as_str()
+                .unwrap()
+                .as_bytes()
+                .to_vec()
+                .into_boxed_slice(),
+        )
+    };
+    for o in ops {
+        match o["op"].as_str().unwrap() {
+            "init" => t = Some(merlin::Transcript::new(label(o))),
+            "append" => t
+                .as_mut()
+                .unwrap()
+                .append_message(label(o), &hex::decode(o["hex"].as_str().unwrap()).unwrap()),
+            "u64" => t
+                .as_mut()
+                .unwrap()
+                .append_u64(label(o), o["value"].as_u64().unwrap()),
+            "challenge" => {
+                let mut wide = [0u8; 64];
+                t.as_mut().unwrap().challenge_bytes(label(o), &mut wide);
+                c = Scalar::from_bytes_mod_order_wide(&wide);
+            }
+            other => panic!("unknown op {other}"),
+        }
+    }
+    (c, t.unwrap())
+}
+
+fn h(b: impl AsRef<[u8]>) -> String {
+    hex::encode(b)
+}
+
+fn pretty(v: Value) -> String {
+    serde_json::to_string_pretty(&v).unwrap() + "\n"
+}
+
+/// Every vector file: (file name, contents).
+pub fn all() -> Vec<(&'static str, String)> {
+    vec![
+        ("group.json", pretty(group_vectors())),
+        ("signatures.json", pretty(signature_vectors())),
+        ("ballots.json", pretty(ballot_vectors())),
+        ("election.json", pretty(election_vectors())),
+    ]
+}
+
+fn group_vectors() -> Value {
+    let label = std::str::from_utf8(group::PEDERSEN_BLINDING_LABEL).unwrap();
+    let multiples: Vec<Value> = (0u64..8).chain([255, 65_536, 1 << 40]).map(|m| json!({"m": m, "point": h(Point::from_point(group::small_multiple_of_g(m)).as_bytes())})).collect();
+    let mut g_top = group::g().compress().to_bytes();
+    g_top[31] |= 0x80;
+    let mut reject = vec![
+        json!({"hex": h(g_top), "reason": "the basepoint with bit 255 set (accepted by libsodium 1.0.18, not by RFC 9496)"}),
+        json!({"hex": "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "reason": "field element p itself: not reduced"}),
+        json!({"hex": "0100000000000000000000000000000000000000000000000000000000000000", "reason": "s = 1 is negative (odd)"}),
+    ];
+    // The first even s whose decoding fails the square-root or sign checks (found, not chosen).
+    let mut found = 0;
+    for s in (2u8..=254).step_by(2) {
+        let mut b = [0u8; 32];
+        b[0] = s;
+        if curve25519_dalek::ristretto::CompressedRistretto(b)
+            .decompress()
+            .is_none()
+        {
+            reject.push(json!({"hex": h(b), "reason": "no Ristretto255 point has this encoding (RFC 9496 §4.3.1 decode fails)"}));
+            found += 1;
+            if found == 2 {
+                break;
+            }
+        }
+    }
+    let l_minus_1 = (-Scalar::ONE).to_bytes();
+    let mut l = l_minus_1;
+    l[0] += 1;
+    let mut l_plus_1 = l;
+    l_plus_1[0] += 1;
+    let hashes: Vec<Value> = [("thistle-v1/manifest", ""), ("thistle-v1/tracking-code", "00ff"), ("thistle-v1/credential-list", "000000000000")]
+        .iter()
+        .map(|(tag, data)| json!({"tag": tag, "data": data, "digest": h(protocol::hash::tagged_hash(tag, &hex::decode(data).unwrap()))}))
+        .collect();
+    json!({
+        "description": "Ristretto255 encodings, Thistle's generators and tagged hashes (spec §1, §3).",
+        "basepoint": h(group::g().compress().as_bytes()),
+        "pedersen_blinding": {"label": label, "sha512": h(Sha512::digest(label.as_bytes())), "point": h(group::pedersen_blinding().compress().as_bytes())},
+        "small_multiples": multiples,
+        "identity": h([0u8; 32]),
+        "reject_points": reject,
+        "valid_scalars": [h(Scalar::ZERO.to_bytes()), h(l_minus_1)],
+        "reject_scalars": [h(l), h(l_plus_1), h([0xffu8; 32])],
+        "tagged_hashes": hashes,
+    })
+}
+
+fn signature_vectors() -> Value {
+    let key = super::key("signature-vectors");
+    let pk = key.public_key();
+    let data = b"a ballot's unsigned bytes".to_vec();
+    let sig = key.sign(signature::tags::BALLOT, &data);
+    // A signature with a small-order R (the identity) that plain Ed25519 `verify` accepts.
+    let seed = key.to_seed();
+    let expanded = Sha512::digest(seed.as_slice());
+    let mut a_bytes = [0u8; 32];
+    a_bytes.copy_from_slice(&expanded[..32]);
+    a_bytes[0] &= 248;
+    a_bytes[31] &= 127;
+    a_bytes[31] |= 64;
+    let a = Scalar::from_bytes_mod_order(a_bytes);
+    let mut r_identity = [0u8; 32];
+    r_identity[0] = 1;
+    let msg = signature::signing_message(signature::tags::BALLOT, &data);
+    let k = Scalar::from_bytes_mod_order_wide(
+        &Sha512::new()
+            .chain_update(r_identity)
+            .chain_update(pk.as_bytes())
+            .chain_update(&msg)
+            .finalize()
+            .into(),
+    );
+    let s = k * a;
+    let mut small_r = [0u8; 64];
+    small_r[..32].copy_from_slice(&r_identity);
+    small_r[32..].copy_from_slice(s.as_bytes());
+    // s + ℓ: the same signature with a non-canonical s.
+    let mut s_plus_l = sig;
+    let s_val = Scalar::from_canonical_bytes(sig[32..].try_into().unwrap()).unwrap();
+    let l_bytes = {
+        let mut b = (-Scalar::ONE).to_bytes();
+        b[0] += 1;
+        b
+    };
+    let sum = add_le(s_val.as_bytes(), &l_bytes);
+    s_plus_l[32..].copy_from_slice(&sum);
+    let order8 = "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a";
+    json!({
+        "description": "Ed25519 signatures under the strict rules (spec §1.4). message = u32le(len(tag)) ‖ tag ‖ data.",
+        "valid": [{"public_key": h(pk.as_bytes()), "tag": signature::tags::BALLOT, "data": h(&data), "message": h(&msg), "signature": h(sig)}],
+        "reject_signatures": [
+            {"public_key": h(pk.as_bytes()), "tag": signature::tags::BALLOT, "data": h(&data), "signature": h(small_r), "reason": "R is the identity (small order); plain verify accepts this, verify_strict does not"},
+            {"public_key": h(pk.as_bytes()), "tag": signature::tags::BALLOT, "data": h(&data), "signature": h(s_plus_l), "reason": "s is not reduced modulo ℓ"},
+            {"public_key": h(pk.as_bytes()), "tag": signature::tags::ENTRY, "data": h(&data), "signature": h(sig), "reason": "signed under another tag"},
+        ],
+        "reject_public_keys": [
+            {"hex": "0100000000000000000000000000000000000000000000000000000000000000", "reason": "the identity (small order)"},
+            {"hex": order8, "reason": "a point of order 8"},
+            {"hex": "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "reason": "non-canonical encoding (y = p + 1)"},
+        ],
+    })
+}
+
+fn add_le(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let s = a[i] as u16 + b[i] as u16 + carry;
+        out[i] = s as u8;
+        carry = s >> 8;
+    }
+    out
+}
+
+fn claims_json(c: &Contest) -> Value {
+    Value::Array(c.claims().iter().map(|cl| json!({"coefficients": cl.coefficients, "lo": cl.lo, "hi": cl.hi, "proof": if cl.is_disjunctive() {"disjunctive"} else {"range"}})).collect())
+}
+
+fn ballot_json(
+    manifest: &Manifest,
+    b: &Ballot,
+    weight: u64,
+    selection: &[Vec<u64>],
+    randomness: Option<&AuditedBallot>,
+) -> Value {
+    let ops = ballot_ops(manifest, b, weight);
+    let (c, _) = replay(&ops_to_values(&ops));
+    let mut v = json!({
+        "weight": weight,
+        "selection": selection,
+        "bytes": h(b.to_bytes()),
+        "tracking_code": h(b.tracking_code().0),
+        "short_code": b.tracking_code().short(),
+        "transcript": ops_json(&ops),
+        "challenge": h(c.as_bytes()),
+    });
+    if let Some(a) = randomness {
+        v["randomness"] = Value::Array(
+            a.openings
+                .iter()
+                .map(|o| Value::Array(o.iter().map(|(_, r)| json!(h(r.as_bytes()))).collect()))
+                .collect(),
+        );
+    }
+    v
+}
+
+pub fn ops_to_values(ops: &[Op]) -> Vec<Value> {
+    ops_json(ops).as_array().unwrap().clone()
+}
+
+/// One contest of each kind (and both proof paths for scores), each in its own manifest.
+pub fn kind_cases() -> Vec<(&'static str, Contest, Vec<u64>)> {
+    let all = all_kinds_contests();
+    let narrow_score = Contest {
+        id: "narrow-score".into(),
+        title: "Rate each from 0 to 5".into(),
+        kind: ContestKind::Score { max_score: 5 },
+        options: all[4].options.clone(),
+    };
+    let one_of_five = Contest {
+        id: "one-of-five".into(),
+        title: "Choose one of five".into(),
+        kind: ContestKind::Choose { min: 1, max: 1 },
+        options: all[2].options.clone(),
+    };
+    vec![
+        ("choose 1 of 5", one_of_five, vec![0, 0, 1, 0, 0]),
+        ("referendum (1 of 2)", all[1].clone(), vec![1, 0]),
+        ("choose 2 to 4 of 5", all[2].clone(), vec![1, 0, 1, 1, 0]),
+        ("approval", all[3].clone(), vec![1, 1, 0, 1]),
+        ("score 0..5 (disjunctive)", narrow_score, vec![5, 0, 3]),
+        ("score 0..20 (Bulletproofs)", all[4].clone(), vec![20, 7, 0]),
+        ("cumulative 10 points", all[5].clone(), vec![4, 0, 6]),
+        ("participatory budget", all[6].clone(), vec![1, 0, 1, 1]),
+    ]
+}
+
+/// A fixed key and fingerprint for the per-kind ballots (no ceremony needed).
+pub fn kind_context(contest: &Contest) -> (Manifest, BallotContext, Scalar) {
+    let m = manifest(vec![contest.clone()], 1, 1);
+    let k = Scalar::from_bytes_mod_order_wide(
+        &Sha512::digest(b"ballot-vectors election secret").into(),
+    );
+    let key = Point::from_point(curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE * &k);
+    let fp =
+        protocol::hash::tagged_hash("thistle-v1/test-vector-fingerprint", contest.id.as_bytes());
+    let ctx = BallotContext::new(&m, key, fp);
+    (m, ctx, k)
+}
+
+fn ballot_vectors() -> Value {
+    let cred = super::key("ballot-vectors credential");
+    let cases: Vec<Value> = kind_cases()
+        .into_iter()
+        .map(|(name, contest, selection)| {
+            let (m, ctx, k) = kind_context(&contest);
+            let mut r = rng(&format!("ballot-vectors {name}"));
+            let sel = vec![selection];
+            let (b, secrets) = ballot::encrypt(&ctx, &m, &cred, 1, &sel, &mut r).unwrap();
+            ballot::verify(&ctx, b.clone(), 1, &mut r).unwrap();
+            let audited = secrets.audit(b.clone());
+            let mut tampered = b.clone();
+            let first = tampered.contests[0].ciphertexts[0];
+            tampered.contests[0].ciphertexts[0] = protocol::elgamal::Ciphertext { alpha: first.beta, beta: first.alpha };
+            tampered.signature = cred.sign(signature::tags::BALLOT, &tampered.unsigned_bytes());
+            json!({
+                "name": name,
+                "manifest": h(m.to_bytes()),
+                "kind": format!("{:?}", contest.kind),
+                "claims": claims_json(&contest),
+                "range_bits": contest.range_bits(),
+                "election_secret": h(k.as_bytes()),
+                "election_key": h(ctx.key.point().as_bytes()),
+                "fingerprint": h(ctx.fingerprint),
+                "ballot": ballot_json(&m, &b, 1, &sel, Some(&audited)),
+                "reject": [{"bytes": h(tampered.to_bytes()), "reason": "first ciphertext's α and β swapped (re-signed): proofs fail"}],
+            })
+        })
+        .collect();
+    json!({
+        "description": "One ballot per contest kind, with its claims, randomness, transcript and challenge (spec §7, §11).",
+        "credential_public_key": h(cred.public_key().as_bytes()),
+        "cases": cases,
+    })
+}
+
+/// The tiny election of the vectors: 3 trustees (t = 2), 4 voters with weights, a revote, an
+/// audited ballot, and a tally decrypted by trustees 1 and 3.
+pub struct TinyElection {
+    pub e: Election,
+    pub cast: Vec<(usize, Ballot, Vec<Vec<u64>>)>,
+    pub audited: AuditedBallot,
+    pub tally: EncryptedTally,
+    pub partials: Vec<PartialDecryption>,
+    pub results: tally::Results,
+    pub leaves: Vec<Leaf>,
+}
+
+pub fn tiny_contests() -> Vec<Contest> {
+    let all = all_kinds_contests();
+    vec![all[0].clone(), all[1].clone(), all[6].clone()]
+}
+
+pub fn tiny_election() -> TinyElection {
+    let e = Election::new(tiny_contests(), 3, 2, 4, |i| [1, 1, 2, 1][i]);
+    let mut r = rng("tiny-election");
+    let sels = [
+        vec![vec![1, 0, 0], vec![1, 0], vec![1, 1, 0, 1]],
+        vec![vec![0, 1, 0], vec![0, 1], vec![0, 1, 1, 0]],
+        vec![vec![0, 0, 1], vec![1, 0], vec![0, 0, 0, 1]],
+        vec![vec![1, 0, 0], vec![1, 0], vec![1, 0, 1, 1]],
+        vec![vec![0, 1, 0], vec![0, 1], vec![1, 0, 0, 0]], // voter 0's revote
+    ];
+    let voters = [0usize, 1, 2, 3, 0];
+    let mut cast = Vec::new();
+    for (v, sel) in voters.iter().zip(&sels) {
+        let w = e.list.weight_of(&e.creds[*v].public_key()).unwrap();
+        let (b, _) =
+            ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[*v], w, sel, &mut r).unwrap();
+        cast.push((*v, b, sel.clone()));
+    }
+    let (ab, secrets) = ballot::encrypt(
+        &e.ballot_ctx,
+        e.manifest(),
+        &e.creds[1],
+        1,
+        &[vec![0, 0, 1], vec![0, 1], vec![0, 0, 1, 0]],
+        &mut r,
+    )
+    .unwrap();
+    let audited = secrets.audit(ab);
+    let mut acc = TallyAccumulator::new(e.manifest());
+    for (i, (v, b, _)) in cast.iter().enumerate() {
+        let superseded = cast[i + 1..].iter().any(|(w, _, _)| w == v);
+        if !superseded {
+            acc.add(b, e.list.weight_of(&b.credential).unwrap())
+                .unwrap();
+        }
+    }
+    let tally = acc.finish();
+    let fp = e.ctx.fingerprint;
+    let partials: Vec<PartialDecryption> = [0usize, 2]
+        .iter()
+        .map(|&k| tally::partial_decrypt(&fp, &e.ceremony.shares[k], &tally, &mut r))
+        .collect();
+    let results = tally::combine(
+        e.manifest(),
+        e.ctx.total_weight,
+        &tally,
+        &partials.iter().collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let leaves = log_of(&e, &cast, &audited, &tally, &partials, &results);
+    TinyElection {
+        e,
+        cast,
+        audited,
+        tally,
+        partials,
+        results,
+        leaves,
+    }
+}
+
+fn log_of(
+    e: &Election,
+    cast: &[(usize, Ballot, Vec<Vec<u64>>)],
+    audited: &AuditedBallot,
+    t: &EncryptedTally,
+    partials: &[PartialDecryption],
+    results: &tally::Results,
+) -> Vec<Leaf> {
+    let mh = e.ctx.manifest_hash;
+    let admin = super::key("administrator");
+    let ca = super::key("credential-authority");
+    let trustee = |i: u32| super::key(&format!("trustee-{i}"));
+    let mut entries: Vec<SignedEntry> = vec![
+        SignedEntry::sign(&mh, Entry::Manifest(e.manifest().clone()), &admin),
+        SignedEntry::sign(
+            &mh,
+            Entry::Phase {
+                phase: Phase::KeyCeremony,
+                fingerprint: None,
+            },
+            &admin,
+        ),
+    ];
+    for p in e.ceremony.round1.packages() {
+        entries.push(SignedEntry::sign(
+            &mh,
+            Entry::DkgRound1(p.clone()),
+            &trustee(p.dealer),
+        ));
+    }
+    for p in &e.ceremony.round2 {
+        entries.push(SignedEntry::sign(
+            &mh,
+            Entry::DkgRound2(p.clone()),
+            &trustee(p.dealer),
+        ));
+    }
+    entries.push(SignedEntry::sign(
+        &mh,
+        Entry::CredentialList(e.list.clone()),
+        &ca,
+    ));
+    entries.push(SignedEntry::sign(
+        &mh,
+        Entry::Phase {
+            phase: Phase::VotingOpen,
+            fingerprint: Some(e.ctx.fingerprint),
+        },
+        &admin,
+    ));
+    for (k, (_, b, _)) in cast.iter().enumerate() {
+        entries.push(SignedEntry {
+            entry: Entry::Ballot(b.clone()),
+            signature: None,
+        });
+        if k == 1 {
+            entries.push(SignedEntry {
+                entry: Entry::AuditedBallot(audited.clone()),
+                signature: None,
+            });
+        }
+    }
+    entries.push(SignedEntry::sign(
+        &mh,
+        Entry::Phase {
+            phase: Phase::VotingClosed,
+            fingerprint: None,
+        },
+        &admin,
+    ));
+    entries.push(SignedEntry::sign(
+        &mh,
+        Entry::EncryptedTally(t.clone()),
+        &admin,
+    ));
+    entries.push(SignedEntry::sign(
+        &mh,
+        Entry::Phase {
+            phase: Phase::Tally,
+            fingerprint: None,
+        },
+        &admin,
+    ));
+    for p in partials {
+        entries.push(SignedEntry::sign(
+            &mh,
+            Entry::PartialDecryption(p.clone()),
+            &trustee(p.trustee),
+        ));
+    }
+    entries.push(SignedEntry::sign(
+        &mh,
+        Entry::Results(results.clone()),
+        &admin,
+    ));
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, signed)| Leaf {
+            time: e.manifest().opens_at - 3600 + 60 * i as u64,
+            signed,
+        })
+        .collect()
+}
+
+fn election_vectors() -> Value {
+    let tiny = tiny_election();
+    let e = &tiny.e;
+    let params = &e.ceremony.params;
+    let round1: Vec<Value> = e
+        .ceremony
+        .round1
+        .packages()
+        .iter()
+        .map(|p| {
+            let ops = round1_ops(params, p);
+            let (c, _) = replay(&ops_to_values(&ops));
+            json!({"dealer": p.dealer, "bytes": h(p.to_bytes()), "transcript": ops_json(&ops), "challenge": h(c.as_bytes())})
+        })
+        .collect();
+    let round2: Vec<Value> = e
+        .ceremony
+        .round2
+        .iter()
+        .map(|p| json!({"dealer": p.dealer, "bytes": h(p.to_bytes())}))
+        .collect();
+    let vshares: Vec<Value> = e.ceremony.outcome.qualified.iter().map(|&j| json!({"trustee": j, "point": h(e.ceremony.outcome.verification_share(j).unwrap().as_bytes())})).collect();
+    let voters: Vec<Value> = e.creds.iter().map(|c| json!({"public_key": h(c.public_key().as_bytes()), "weight": e.list.weight_of(&c.public_key()).unwrap()})).collect();
+    let ballots: Vec<Value> = tiny
+        .cast
+        .iter()
+        .enumerate()
+        .map(|(i, (v, b, sel))| {
+            let w = e.list.weight_of(&b.credential).unwrap();
+            let mut j = ballot_json(e.manifest(), b, w, sel, None);
+            j["voter"] = json!(v);
+            j["counted"] = json!(!tiny.cast[i + 1..].iter().any(|(u, _, _)| u == v));
+            j
+        })
+        .collect();
+    let partials: Vec<Value> = tiny
+        .partials
+        .iter()
+        .map(|p| {
+            let y = e.ceremony.outcome.verification_share(p.trustee).unwrap();
+            let ops = decryption_ops(&e.ctx.fingerprint, &y, &tiny.tally, p);
+            let (c, _) = replay(&ops_to_values(&ops));
+            json!({"trustee": p.trustee, "bytes": h(p.to_bytes()), "transcript": ops_json(&ops), "challenge": h(c.as_bytes())})
+        })
+        .collect();
+    let set: Vec<u32> = tiny.partials.iter().map(|p| p.trustee).collect();
+    let lagrange: Vec<Value> = set
+        .iter()
+        .zip(tally::lagrange_at_zero(&set))
+        .map(|(j, l)| json!({"trustee": j, "coefficient": h(l.as_bytes())}))
+        .collect();
+    let leaf_hashes: Vec<[u8; 32]> = tiny
+        .leaves
+        .iter()
+        .map(|l| merkle::leaf_hash(&l.to_bytes()))
+        .collect();
+    let root = merkle::root(&leaf_hashes);
+    let board = super::key("board");
+    let checkpoint = Checkpoint {
+        origin: e.manifest().board.origin.clone(),
+        size: leaf_hashes.len() as u64,
+        root,
+    }
+    .sign(&board);
+    let leaves: Vec<Value> = tiny
+        .leaves
+        .iter()
+        .zip(&leaf_hashes)
+        .map(|(l, lh)| json!({"bytes": h(l.to_bytes()), "leaf_hash": h(lh)}))
+        .collect();
+    json!({
+        "description": "A whole tiny election: 3 trustees (t = 2), 4 voters (one of weight 2), a revote, an audited ballot, the tally decrypted by trustees 1 and 3, and the board's log (spec §8–§13).",
+        "manifest": {"bytes": h(e.manifest().to_bytes()), "hash": h(e.ctx.manifest_hash)},
+        "ceremony": {
+            "context": h(params.context), "n": params.n, "t": params.t,
+            "round1": round1, "round2": round2, "complaints": [],
+            "qualified": e.ceremony.outcome.qualified, "joint_key": h(e.ceremony.outcome.joint_key.as_bytes()),
+            "verification_shares": vshares,
+        },
+        "credentials": {"list": h(e.list.to_bytes()), "commitment": h(e.ctx.credential_list_commitment), "voters": voters},
+        "fingerprint": {"suite": protocol::SUITE, "value": h(e.ctx.fingerprint)},
+        "ballots": ballots,
+        "audited": {"bytes": h(tiny.audited.to_bytes()), "values": tiny.audited.openings.iter().map(|o| o.iter().map(|(m, _)| *m).collect::<Vec<_>>()).collect::<Vec<_>>()},
+        "tally": {"bytes": h(tiny.tally.to_bytes()), "hash": h(tiny.tally.hash())},
+        "partial_decryptions": partials,
+        "lagrange": lagrange,
+        "results": {"bytes": h(tiny.results.to_bytes()), "totals": tiny.results.totals},
+        "log": {"leaves": leaves, "root": h(root), "checkpoint": checkpoint, "board_key": h(board.public_key().as_bytes())},
+    })
+}

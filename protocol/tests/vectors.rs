@@ -1,0 +1,569 @@
+//! Loads every file in `specs/vectors/` and checks every intermediate value. Transcripts are
+//! replayed with Merlin directly and equations recomputed with curve25519-dalek, so these checks
+//! are a small second verifier written from the specification, not a call back into the prover.
+mod support;
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
+use protocol::ballot::{self, AuditedBallot, Ballot, BallotContext};
+use protocol::credentials::CredentialList;
+use protocol::dkg::{CeremonyParams, Round1Package, Round1Set, Round2Package};
+use protocol::encoding::{Decode, Encode, Reader};
+use protocol::group::{self, Point};
+use protocol::manifest::Manifest;
+use protocol::merkle::{self, Checkpoint};
+use protocol::record::{Entry, Leaf, Phase};
+use protocol::signature::PublicKey;
+use protocol::tally::{self, EncryptedTally, PartialDecryption};
+use serde_json::Value;
+use sha2::{Digest, Sha512};
+use support::vectors::{ops_to_values, replay};
+
+fn load(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../specs/vectors")
+        .join(name);
+    serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    hex::decode(v.as_str().expect("hex string")).unwrap()
+}
+
+fn arr32(v: &Value) -> [u8; 32] {
+    bytes(v).try_into().unwrap()
+}
+
+fn point(v: &Value) -> RistrettoPoint {
+    CompressedRistretto(arr32(v)).decompress().unwrap()
+}
+
+fn scalar(v: &Value) -> Scalar {
+    Scalar::from_canonical_bytes(arr32(v)).unwrap()
+}
+
+fn challenge_of(v: &Value) -> Scalar {
+    let (c, _) = replay(v["transcript"].as_array().unwrap());
+    assert_eq!(
+        hex::encode(c.as_bytes()),
+        v["challenge"].as_str().unwrap(),
+        "replayed challenge differs"
+    );
+    c
+}
+
+#[test]
+fn vector_files_match_the_generator() {
+    for (name, contents) in support::vectors::all() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../specs/vectors")
+            .join(name);
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(on_disk == contents, "specs/vectors/{name} is stale: run `cargo run -p protocol --example vectors` and review the diff");
+    }
+}
+
+#[test]
+fn group_vectors() {
+    let v = load("group.json");
+    assert_eq!(point(&v["basepoint"]), G);
+    let label = v["pedersen_blinding"]["label"].as_str().unwrap();
+    let digest = Sha512::digest(label.as_bytes());
+    assert_eq!(
+        hex::encode(digest),
+        v["pedersen_blinding"]["sha512"].as_str().unwrap()
+    );
+    let h = RistrettoPoint::from_uniform_bytes(&digest.into());
+    assert_eq!(point(&v["pedersen_blinding"]["point"]), h);
+    assert_eq!(h, group::pedersen_blinding());
+    for m in v["small_multiples"].as_array().unwrap() {
+        assert_eq!(
+            point(&m["point"]),
+            G * Scalar::from(m["m"].as_u64().unwrap())
+        );
+    }
+    assert!(Point::from_canonical(arr32(&v["identity"]), "identity", true).is_ok());
+    assert!(Point::from_canonical(arr32(&v["identity"]), "identity", false).is_err());
+    for r in v["reject_points"].as_array().unwrap() {
+        assert!(
+            Point::from_canonical(arr32(&r["hex"]), "p", true).is_err(),
+            "{}",
+            r["reason"]
+        );
+    }
+    for s in v["valid_scalars"].as_array().unwrap() {
+        assert!(group::scalar_from_canonical(arr32(s), "s").is_ok());
+    }
+    for s in v["reject_scalars"].as_array().unwrap() {
+        assert!(group::scalar_from_canonical(arr32(s), "s").is_err());
+    }
+    for t in v["tagged_hashes"].as_array().unwrap() {
+        let tag = t["tag"].as_str().unwrap();
+        let mut hasher = sha2::Sha256::new();
+        hasher.update((tag.len() as u32).to_le_bytes());
+        hasher.update(tag.as_bytes());
+        hasher.update(bytes(&t["data"]));
+        assert_eq!(
+            hex::encode(hasher.finalize()),
+            t["digest"].as_str().unwrap()
+        );
+    }
+}
+
+#[test]
+fn signature_vectors() {
+    let v = load("signatures.json");
+    for s in v["valid"].as_array().unwrap() {
+        let pk = PublicKey::from_bytes(arr32(&s["public_key"]), "k").unwrap();
+        let tag = s["tag"].as_str().unwrap();
+        let mut msg = (tag.len() as u32).to_le_bytes().to_vec();
+        msg.extend_from_slice(tag.as_bytes());
+        msg.extend_from_slice(&bytes(&s["data"]));
+        assert_eq!(msg, bytes(&s["message"]));
+        pk.verify(
+            tag,
+            &bytes(&s["data"]),
+            &bytes(&s["signature"]).try_into().unwrap(),
+            "vector",
+        )
+        .unwrap();
+    }
+    for s in v["reject_signatures"].as_array().unwrap() {
+        let pk = PublicKey::from_bytes(arr32(&s["public_key"]), "k").unwrap();
+        let sig: [u8; 64] = bytes(&s["signature"]).try_into().unwrap();
+        assert!(
+            pk.verify(
+                s["tag"].as_str().unwrap(),
+                &bytes(&s["data"]),
+                &sig,
+                "vector"
+            )
+            .is_err(),
+            "{}",
+            s["reason"]
+        );
+    }
+    // The small-order R case is exactly what plain `verify` lets through.
+    let small_r = &v["reject_signatures"][0];
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&arr32(&small_r["public_key"])).unwrap();
+    let msg = bytes(&v["valid"][0]["message"]);
+    let sig =
+        ed25519_dalek::Signature::from_bytes(&bytes(&small_r["signature"]).try_into().unwrap());
+    assert!(ed25519_dalek::Verifier::verify(&vk, &msg, &sig).is_ok());
+    assert!(vk.verify_strict(&msg, &sig).is_err());
+    for k in v["reject_public_keys"].as_array().unwrap() {
+        assert!(
+            PublicKey::from_bytes(arr32(&k["hex"]), "k").is_err(),
+            "{}",
+            k["reason"]
+        );
+    }
+}
+
+/// Checks one ballot's every equation by hand; returns the decoded ballot.
+fn check_ballot(manifest: &Manifest, key: &RistrettoPoint, v: &Value) -> Ballot {
+    let raw = bytes(&v["bytes"]);
+    let b = Ballot::from_bytes(&raw).unwrap();
+    assert_eq!(b.to_bytes(), raw, "canonical re-encoding");
+    let weight = v["weight"].as_u64().unwrap();
+    // The recorded transcript is the spec's layout applied to this ballot.
+    assert_eq!(
+        ops_to_values(&support::vectors::ballot_ops(manifest, &b, weight)),
+        *v["transcript"].as_array().unwrap()
+    );
+    let c = challenge_of(v);
+    let h = group::pedersen_blinding();
+    for (ci, (contest, cb)) in manifest.contests.iter().zip(&b.contests).enumerate() {
+        let derive = |coef: &[u64]| -> (RistrettoPoint, RistrettoPoint) {
+            cb.ciphertexts.iter().zip(coef).fold(
+                (RistrettoPoint::identity(), RistrettoPoint::identity()),
+                |(a, bb), (ct, &k)| {
+                    (
+                        a + ct.alpha.point() * Scalar::from(k),
+                        bb + ct.beta.point() * Scalar::from(k),
+                    )
+                },
+            )
+        };
+        let (mut d, mut e) = (
+            cb.disjunctive.iter(),
+            cb.equality.iter().zip(&cb.range_commitments),
+        );
+        for claim in contest.claims() {
+            let (alpha, beta) = derive(&claim.coefficients);
+            if claim.is_disjunctive() {
+                let proof = d.next().unwrap();
+                assert_eq!(
+                    proof.branches.iter().map(|br| br.c).sum::<Scalar>(),
+                    c,
+                    "contest {ci}: Σcⱼ = c"
+                );
+                for (j, br) in proof.branches.iter().enumerate() {
+                    let vj = Scalar::from(claim.lo + j as u64);
+                    assert_eq!(
+                        G * br.z,
+                        br.a.point() + alpha * br.c,
+                        "contest {ci} branch {j}: zG = a + cα"
+                    );
+                    assert_eq!(
+                        key * br.z,
+                        br.b.point() + (beta - G * vj) * br.c,
+                        "contest {ci} branch {j}: zK = b + c(β − vG)"
+                    );
+                }
+            } else {
+                for (alpha_u, beta_u) in [
+                    (alpha, beta - G * Scalar::from(claim.lo)),
+                    (-alpha, G * Scalar::from(claim.hi) - beta),
+                ] {
+                    let (eq, vv) = e.next().unwrap();
+                    assert_eq!(G * eq.z_rho, eq.a1.point() + alpha_u * c);
+                    assert_eq!(G * eq.z_u + key * eq.z_rho, eq.a2.point() + beta_u * c);
+                    assert_eq!(G * eq.z_u + h * eq.z_s, eq.a3.point() + vv.point() * c);
+                }
+            }
+        }
+    }
+    // Bulletproofs continue the same transcript after the challenge.
+    let (_, mut t) = replay(v["transcript"].as_array().unwrap());
+    for (ci, (contest, cb)) in manifest.contests.iter().zip(&b.contests).enumerate() {
+        if cb.range_commitments.is_empty() {
+            continue;
+        }
+        t.append_u64(b"range-contest", ci as u64);
+        let gens = bulletproofs::BulletproofGens::new(64, cb.range_commitments.len());
+        let pc = bulletproofs::PedersenGens {
+            B: G,
+            B_blinding: h,
+        };
+        let proof = bulletproofs::RangeProof::from_bytes(&cb.range_proof).unwrap();
+        let vs: Vec<CompressedRistretto> = cb
+            .range_commitments
+            .iter()
+            .map(|p| CompressedRistretto(*p.as_bytes()))
+            .collect();
+        proof
+            .verify_multiple_with_rng(
+                &gens,
+                &pc,
+                &mut t,
+                &vs,
+                contest.range_bits() as usize,
+                &mut support::rng("bp"),
+            )
+            .unwrap();
+    }
+    assert_eq!(
+        hex::encode(b.tracking_code().0),
+        v["tracking_code"].as_str().unwrap()
+    );
+    assert_eq!(b.tracking_code().short(), v["short_code"].as_str().unwrap());
+    b
+}
+
+#[test]
+fn ballot_vectors_every_kind() {
+    let v = load("ballots.json");
+    let cases = v["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), support::vectors::kind_cases().len());
+    for case in cases {
+        let m = Manifest::from_bytes(&bytes(&case["manifest"])).unwrap();
+        let claims: Vec<(Vec<u64>, u64, u64)> = m.contests[0]
+            .claims()
+            .into_iter()
+            .map(|c| (c.coefficients, c.lo, c.hi))
+            .collect();
+        let recorded: Vec<(Vec<u64>, u64, u64)> = case["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    serde_json::from_value(c["coefficients"].clone()).unwrap(),
+                    c["lo"].as_u64().unwrap(),
+                    c["hi"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(claims, recorded, "{}", case["name"]);
+        let k = scalar(&case["election_secret"]);
+        let key = point(&case["election_key"]);
+        assert_eq!(key, G * k);
+        let b = check_ballot(&m, &key, &case["ballot"]);
+        // Re-encrypting the selection with the recorded randomness gives the ciphertexts.
+        let sel: Vec<Vec<u64>> =
+            serde_json::from_value(case["ballot"]["selection"].clone()).unwrap();
+        for ((cb, values), rs) in b
+            .contests
+            .iter()
+            .zip(&sel)
+            .zip(case["ballot"]["randomness"].as_array().unwrap())
+        {
+            for ((ct, m), r) in cb
+                .ciphertexts
+                .iter()
+                .zip(values)
+                .zip(rs.as_array().unwrap())
+            {
+                let r = scalar(r);
+                assert_eq!(*ct.alpha.point(), G * r);
+                assert_eq!(*ct.beta.point(), G * Scalar::from(*m) + key * r);
+            }
+        }
+        let ctx = BallotContext::new(&m, Point::from_point(key), arr32(&case["fingerprint"]));
+        let mut r = support::rng("vector-verify");
+        ballot::verify(&ctx, b, 1, &mut r).unwrap();
+        for bad in case["reject"].as_array().unwrap() {
+            let b = Ballot::from_bytes(&bytes(&bad["bytes"])).unwrap();
+            assert!(
+                ballot::verify(&ctx, b, 1, &mut r).is_err(),
+                "{}",
+                bad["reason"]
+            );
+        }
+    }
+}
+
+#[test]
+fn election_vectors_whole_record() {
+    let v = load("election.json");
+    let mut r = support::rng("vector-election");
+    let manifest = Manifest::from_bytes(&bytes(&v["manifest"]["bytes"])).unwrap();
+    manifest.validate().unwrap();
+    assert_eq!(manifest.hash().to_vec(), bytes(&v["manifest"]["hash"]));
+
+    // V4: round 1, proofs by hand.
+    let cer = &v["ceremony"];
+    let params = CeremonyParams::from_manifest(&manifest);
+    assert_eq!(params.context.to_vec(), bytes(&cer["context"]));
+    let mut packages = Vec::new();
+    for p in cer["round1"].as_array().unwrap() {
+        let mut rd = Reader::new(&bytes(&p["bytes"]).leak()[..]);
+        let pkg = Round1Package::decode(&mut rd, params.t).unwrap();
+        rd.finish("round 1").unwrap();
+        assert_eq!(
+            ops_to_values(&support::vectors::round1_ops(&params, &pkg)),
+            *p["transcript"].as_array().unwrap()
+        );
+        let c = challenge_of(p);
+        for ((rr, z), x) in pkg
+            .proof
+            .commitments
+            .iter()
+            .zip(&pkg.proof.responses)
+            .zip([&pkg.commitments[0], &pkg.encryption_key])
+        {
+            assert_eq!(
+                G * z,
+                rr.point() + x.point() * c,
+                "dealer {}: zG = R + cX",
+                pkg.dealer
+            );
+        }
+        packages.push(pkg);
+    }
+    let set = Round1Set::verify(&params, packages).unwrap();
+    let round2: Vec<Round2Package> = cer["round2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| Round2Package::from_bytes(&bytes(&p["bytes"])).unwrap())
+        .collect();
+    // V5–V6: QUAL, joint key and verification shares by hand.
+    let outcome = protocol::dkg::CeremonyRecord {
+        round1: &set,
+        round2: &round2,
+        complaints: &[],
+    }
+    .outcome(&params, &mut r)
+    .unwrap();
+    let qualified: Vec<u32> = serde_json::from_value(cer["qualified"].clone()).unwrap();
+    assert_eq!(outcome.qualified, qualified);
+    let joint = qualified
+        .iter()
+        .map(|&i| *set.get(i).commitments[0].point())
+        .sum::<RistrettoPoint>();
+    assert_eq!(joint, point(&cer["joint_key"]));
+    for vs in cer["verification_shares"].as_array().unwrap() {
+        let j = vs["trustee"].as_u64().unwrap();
+        let y: RistrettoPoint = qualified
+            .iter()
+            .flat_map(|&i| {
+                set.get(i)
+                    .commitments
+                    .iter()
+                    .enumerate()
+                    .map(move |(k, c)| c.point() * Scalar::from(j.pow(k as u32)))
+            })
+            .sum();
+        assert_eq!(y, point(&vs["point"]));
+    }
+    // V7–V8: credential list and fingerprint.
+    let list = CredentialList::from_bytes(&bytes(&v["credentials"]["list"])).unwrap();
+    assert_eq!(
+        list.commitment().to_vec(),
+        bytes(&v["credentials"]["commitment"])
+    );
+    assert_eq!(v["fingerprint"]["suite"].as_str().unwrap(), protocol::SUITE);
+    let fp = protocol::context::fingerprint(&manifest.hash(), &outcome, &list.commitment());
+    assert_eq!(fp.to_vec(), bytes(&v["fingerprint"]["value"]));
+    let ctx = BallotContext::new(&manifest, outcome.joint_key, fp);
+
+    // V9, V11: ballots, the last per credential counts.
+    let ballots: Vec<(Ballot, bool)> = v["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|bv| {
+            (
+                check_ballot(&manifest, &joint, bv),
+                bv["counted"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    for (i, (b, counted)) in ballots.iter().enumerate() {
+        assert_eq!(
+            *counted,
+            !ballots[i + 1..]
+                .iter()
+                .any(|(o, _)| o.credential == b.credential)
+        );
+        ballot::verify(
+            &ctx,
+            b.clone(),
+            list.weight_of(&b.credential).unwrap(),
+            &mut r,
+        )
+        .unwrap();
+    }
+    // V10: the audited ballot opens to its values, and none of its ciphertexts was cast.
+    let audited = AuditedBallot::from_bytes(&bytes(&v["audited"]["bytes"])).unwrap();
+    let values: Vec<Vec<u64>> = serde_json::from_value(v["audited"]["values"].clone()).unwrap();
+    assert_eq!(audited.check_openings(&ctx.key).unwrap(), values);
+    assert!(audited
+        .ballot
+        .ciphertexts()
+        .all(|a| ballots.iter().all(|(b, _)| b.ciphertexts().all(|c| c != a))));
+
+    // V12: the encrypted tally, recomputed by hand.
+    let t = EncryptedTally::from_bytes(&bytes(&v["tally"]["bytes"])).unwrap();
+    assert_eq!(t.hash().to_vec(), bytes(&v["tally"]["hash"]));
+    for (ci, row) in t.contests.iter().enumerate() {
+        for (oi, ct) in row.iter().enumerate() {
+            let (mut a, mut bb) = (RistrettoPoint::identity(), RistrettoPoint::identity());
+            for (b, _) in ballots.iter().filter(|(_, counted)| *counted) {
+                let w = Scalar::from(list.weight_of(&b.credential).unwrap());
+                a += b.contests[ci].ciphertexts[oi].alpha.point() * w;
+                bb += b.contests[ci].ciphertexts[oi].beta.point() * w;
+            }
+            assert_eq!(
+                (a, bb),
+                (*ct.alpha.point(), *ct.beta.point()),
+                "tally contest {ci} option {oi}"
+            );
+        }
+    }
+    // V13: partial decryptions by hand.
+    let mut partials = Vec::new();
+    for pv in v["partial_decryptions"].as_array().unwrap() {
+        let p = PartialDecryption::from_bytes(&bytes(&pv["bytes"])).unwrap();
+        let y = outcome.verification_share(p.trustee).unwrap();
+        assert_eq!(
+            ops_to_values(&support::vectors::decryption_ops(&fp, &y, &t, &p)),
+            *pv["transcript"].as_array().unwrap()
+        );
+        let c = challenge_of(pv);
+        assert_eq!(G * p.proof.z, p.proof.a.point() + y.point() * c);
+        for ((ct, d), bm) in t
+            .contests
+            .iter()
+            .flatten()
+            .zip(p.shares.iter().flatten())
+            .zip(&p.proof.b)
+        {
+            assert_eq!(ct.alpha.point() * p.proof.z, bm.point() + d.point() * c);
+        }
+        partials.push(p);
+    }
+    // V14: Lagrange combination and results by hand.
+    let set_idx: Vec<u32> = partials.iter().map(|p| p.trustee).collect();
+    for (l, lv) in tally::lagrange_at_zero(&set_idx)
+        .iter()
+        .zip(v["lagrange"].as_array().unwrap())
+    {
+        assert_eq!(*l, scalar(&lv["coefficient"]));
+    }
+    let totals: Vec<Vec<u64>> = serde_json::from_value(v["results"]["totals"].clone()).unwrap();
+    let lambdas = tally::lagrange_at_zero(&set_idx);
+    for (ci, row) in t.contests.iter().enumerate() {
+        for (oi, ct) in row.iter().enumerate() {
+            let m = ct.beta.point()
+                - partials
+                    .iter()
+                    .zip(&lambdas)
+                    .map(|(p, l)| p.shares[ci][oi].point() * l)
+                    .sum::<RistrettoPoint>();
+            assert_eq!(
+                m,
+                G * Scalar::from(totals[ci][oi]),
+                "total of contest {ci} option {oi}"
+            );
+        }
+    }
+    let results = tally::Results::from_bytes(&bytes(&v["results"]["bytes"])).unwrap();
+    assert_eq!(results.totals, totals);
+    let refs: Vec<&PartialDecryption> = partials.iter().collect();
+    assert_eq!(
+        tally::combine(&manifest, list.total_weight(), &t, &refs).unwrap(),
+        results
+    );
+
+    // V1–V3: the log, its root and the checkpoint; every leaf decodes and its writer signed it.
+    let log = &v["log"];
+    let mut hashes = Vec::new();
+    let mut phase = Phase::Setup;
+    for (i, lv) in log["leaves"].as_array().unwrap().iter().enumerate() {
+        let raw = bytes(&lv["bytes"]);
+        let mut hasher = sha2::Sha256::new();
+        hasher.update([0u8]);
+        hasher.update(&raw);
+        let lh: [u8; 32] = hasher.finalize().into();
+        assert_eq!(lh.to_vec(), bytes(&lv["leaf_hash"]));
+        hashes.push(lh);
+        let leaf = Leaf::from_bytes(&raw, manifest.threshold).unwrap();
+        assert_eq!(leaf.to_bytes(), raw);
+        if i == 0 {
+            assert!(matches!(leaf.signed.entry, Entry::Manifest(_)));
+        } else {
+            match &leaf.signed.entry {
+                Entry::Phase { phase: next, .. } => {
+                    assert!(protocol::record::next_phase_ok(phase, *next));
+                    phase = *next;
+                }
+                Entry::Results(_) => phase = Phase::ResultsPublished,
+                other => assert!(other.allowed_in(phase), "leaf {i} not allowed in {phase:?}"),
+            }
+        }
+        leaf.signed
+            .verify_writer(&manifest, &manifest.hash())
+            .unwrap();
+    }
+    assert_eq!(merkle::root(&hashes).to_vec(), bytes(&log["root"]));
+    let board = PublicKey::from_bytes(arr32(&log["board_key"]), "board").unwrap();
+    assert_eq!(board, manifest.board.key);
+    let cp = Checkpoint::verify_note(
+        log["checkpoint"].as_str().unwrap(),
+        &manifest.board.origin,
+        &board,
+    )
+    .unwrap();
+    assert_eq!(
+        (cp.size, cp.root),
+        (hashes.len() as u64, merkle::root(&hashes))
+    );
+}
