@@ -27,8 +27,8 @@ use crate::proofs::range::{self, RangeGenerators};
 use crate::signature::{self, PublicKey};
 use crate::transcript::ProofTranscript;
 
-/// Largest Bulletproofs encoding accepted (64 values of 64 bits: 32·(9 + 2·12) bytes).
-const MAX_RANGE_PROOF_LEN: usize = 32 * (9 + 2 * 12);
+/// Largest Bulletproofs encoding accepted: 1,024 values of 64 bits, `32·(9 + 2·log₂(2¹⁶))` bytes.
+const MAX_RANGE_PROOF_LEN: usize = 32 * (9 + 2 * 16);
 /// Most range values in one contest (two per claim, padded to a power of two).
 const MAX_RANGE_VALUES: usize = 1024;
 

@@ -42,7 +42,7 @@ pub struct CredentialList {
 impl CredentialList {
     /// Sorts `entries` and checks them (V7): weights in `1..=2³²`, no duplicate key.
     pub fn new(mut entries: Vec<CredentialEntry>) -> Result<Self> {
-        entries.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+        entries.sort_by_key(|e| e.key);
         Self::check(&entries)?;
         Ok(CredentialList { entries })
     }
@@ -55,7 +55,7 @@ impl CredentialList {
             });
         }
         for w in entries.windows(2) {
-            if w[0].key.as_bytes() >= w[1].key.as_bytes() {
+            if w[0].key >= w[1].key {
                 return Err(Error::Malformed {
                     what: "credential list",
                     reason: "keys must be strictly increasing (no duplicates)",
@@ -82,7 +82,7 @@ impl CredentialList {
     /// The weight of `key`, if listed.
     pub fn weight_of(&self, key: &PublicKey) -> Option<u64> {
         self.entries
-            .binary_search_by(|e| e.key.as_bytes().cmp(key.as_bytes()))
+            .binary_search_by(|e| e.key.cmp(key))
             .ok()
             .map(|i| self.entries[i].weight)
     }

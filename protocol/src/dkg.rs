@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::group::{decode_scalar, put_scalar, Point};
 use crate::hash::{tagged_hash, tags, Digest32};
 use crate::manifest::{limits, Manifest};
-use crate::proofs::dleq::DleqProof;
+use crate::proofs::dleq::{DleqProof, DleqStatement};
 use crate::proofs::schnorr::SchnorrProof;
 use crate::transcript::ProofTranscript;
 
@@ -424,9 +424,11 @@ impl Complaint {
             .proof
             .verify(
                 &mut t,
-                c.encryption_key.point(),
-                &[*a.encryption_key.point()],
-                &[*self.dh.point()],
+                &DleqStatement {
+                    y: c.encryption_key.point(),
+                    bases: &[*a.encryption_key.point()],
+                    shares: &[*self.dh.point()],
+                },
                 rng,
                 "complaint",
             )
@@ -633,7 +635,7 @@ impl CeremonyRecord<'_> {
             .fold(RistrettoPoint::identity(), |acc, &i| {
                 acc + self.round1.get(i).commitments[0].point()
             });
-        let verification_shares = qualified
+        let verification_shares: Vec<(u32, Point)> = qualified
             .iter()
             .map(|&j| {
                 let y = qualified
@@ -644,6 +646,16 @@ impl CeremonyRecord<'_> {
                 (j, Point::from_point(y))
             })
             .collect();
+        let identity = |p: &RistrettoPoint| curve25519_dalek::traits::IsIdentity::is_identity(p);
+        if identity(&joint)
+            || verification_shares
+                .iter()
+                .any(|(_, y): &(u32, Point)| y.is_identity())
+        {
+            return Err(Error::Ceremony(
+                "the joint key or a verification share is the identity; restart the ceremony",
+            ));
+        }
         Ok(CeremonyOutcome {
             commitments: qualified
                 .iter()

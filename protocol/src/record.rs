@@ -129,12 +129,12 @@ impl Entry {
         }
     }
 
-    /// Whether the entry is accepted in `phase` (spec §13.2; `Phase` entries are checked by
-    /// [`next_phase_ok`]).
+    /// Whether the entry is accepted in `phase` (spec §13.2; a phase change must also pass
+    /// [`next_phase_ok`], and the results entry itself ends the tally phase).
     pub fn allowed_in(&self, phase: Phase) -> bool {
         match self {
             Entry::Manifest(_) => false,
-            Entry::Phase { .. } => phase != Phase::ResultsPublished,
+            Entry::Phase { .. } => phase < Phase::Tally,
             Entry::DkgRound1(_) | Entry::DkgRound2(_) | Entry::DkgComplaint(_) => {
                 phase == Phase::KeyCeremony
             }

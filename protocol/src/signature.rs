@@ -4,7 +4,6 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::{CryptoRng, RngCore};
 use zeroize::ZeroizeOnDrop;
@@ -12,21 +11,32 @@ use zeroize::ZeroizeOnDrop;
 use crate::encoding::{put_bytes, Encode, Reader};
 use crate::error::{Error, Result};
 
-/// An Ed25519 public key that passed the strict checks.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PublicKey([u8; 32]);
+/// An Ed25519 public key that passed the strict checks, kept decompressed so that each key is
+/// decompressed once however often it verifies.
+#[derive(Clone, Copy)]
+pub struct PublicKey {
+    bytes: [u8; 32],
+    key: VerifyingKey,
+}
+
+/// Whether the encoded `y` (bit 255 cleared) is at least `p = 2²⁵⁵ − 19`. With small-order keys
+/// refused, this is the only way an Ed25519 point encoding can be non-canonical (a set sign bit with
+/// `x = 0` only occurs for `y = ±1`, both of small order).
+fn y_unreduced(bytes: &[u8; 32]) -> bool {
+    bytes[0] >= 0xed && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[31] & 0x7f == 0x7f
+}
 
 impl PublicKey {
     /// Parses a key: the encoding must be canonical and the point of large order.
     pub fn from_bytes(bytes: [u8; 32], what: &'static str) -> Result<Self> {
-        let point = CompressedEdwardsY(bytes)
-            .decompress()
-            .ok_or(Error::BadPublicKey { what })?;
-        if point.compress().to_bytes() != bytes || point.is_small_order() {
+        if y_unreduced(&bytes) {
             return Err(Error::BadPublicKey { what });
         }
-        VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadPublicKey { what })?;
-        Ok(PublicKey(bytes))
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| Error::BadPublicKey { what })?;
+        if key.is_weak() {
+            return Err(Error::BadPublicKey { what });
+        }
+        Ok(PublicKey { bytes, key })
     }
 
     /// Reads a key.
@@ -36,27 +46,57 @@ impl PublicKey {
 
     /// The 32-byte encoding.
     pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
+        &self.bytes
     }
 
     /// Verifies `sig` over `signing_message(tag, data)` strictly.
     pub fn verify(&self, tag: &str, data: &[u8], sig: &[u8; 64], what: &'static str) -> Result<()> {
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| Error::BadPublicKey { what })?;
-        let sig = Signature::from_bytes(sig);
-        key.verify_strict(&signing_message(tag, data), &sig)
+        self.verify_raw(&signing_message(tag, data), sig, what)
+    }
+
+    /// Verifies a signature over `msg` itself, strictly (signed notes sign their body untagged).
+    pub fn verify_raw(&self, msg: &[u8], sig: &[u8; 64], what: &'static str) -> Result<()> {
+        self.key
+            .verify_strict(msg, &Signature::from_bytes(sig))
             .map_err(|_| Error::BadSignature { what })
+    }
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl PartialOrd for PublicKey {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PublicKey {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.bytes.cmp(&other.bytes)
+    }
+}
+
+impl core::hash::Hash for PublicKey {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.bytes.hash(state);
     }
 }
 
 impl Encode for PublicKey {
     fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.0);
+        out.extend_from_slice(&self.bytes);
     }
 }
 
 impl fmt::Debug for PublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PublicKey({})", hex::encode(self.0))
+        write!(f, "PublicKey({})", hex::encode(self.bytes))
     }
 }
 
@@ -91,7 +131,11 @@ impl SecretKey {
 
     /// The public key.
     pub fn public_key(&self) -> PublicKey {
-        PublicKey(self.0.verifying_key().to_bytes())
+        let key = self.0.verifying_key();
+        PublicKey {
+            bytes: key.to_bytes(),
+            key,
+        }
     }
 
     /// Signs `signing_message(tag, data)`.
@@ -138,6 +182,15 @@ mod tests {
         let noncanonical =
             hex_literal("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
         assert!(PublicKey::from_bytes(noncanonical, "k").is_err());
+        // Every unreduced y (p ≤ y < 2²⁵⁵), with either sign bit, is refused.
+        for low in 0xedu8..=0xff {
+            for top in [0x7fu8, 0xff] {
+                let mut b = [0xffu8; 32];
+                b[0] = low;
+                b[31] = top;
+                assert!(PublicKey::from_bytes(b, "k").is_err());
+            }
+        }
     }
 
     fn hex_literal(s: &str) -> [u8; 32] {

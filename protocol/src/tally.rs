@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::group::Point;
 use crate::hash::{tagged_hash, tags, Digest32};
 use crate::manifest::{limits, Manifest};
-use crate::proofs::dleq::DleqProof;
+use crate::proofs::dleq::{DleqProof, DleqStatement};
 use crate::transcript::ProofTranscript;
 
 /// Largest total recoverable by the tally; manifests and credential lists are refused beyond it.
@@ -259,7 +259,16 @@ impl PartialDecryption {
         let bases: Vec<RistrettoPoint> = tally.all().map(|ct| *ct.alpha.point()).collect();
         let ds: Vec<RistrettoPoint> = self.shares.iter().flatten().map(|d| *d.point()).collect();
         self.proof
-            .verify(&mut t, y.point(), &bases, &ds, rng, "partial decryption")
+            .verify(
+                &mut t,
+                &DleqStatement {
+                    y: y.point(),
+                    bases: &bases,
+                    shares: &ds,
+                },
+                rng,
+                "partial decryption",
+            )
             .map_err(|_| bad)
     }
 }

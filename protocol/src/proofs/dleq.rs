@@ -17,6 +17,17 @@ use crate::error::{Error, Result};
 use crate::group::{decode_scalar, put_scalar, Point};
 use crate::transcript::ProofTranscript;
 
+/// The statement: `Y = x·G` and `Dₘ = x·Aₘ` for every `m`.
+#[derive(Clone, Copy, Debug)]
+pub struct DleqStatement<'a> {
+    /// `Y`.
+    pub y: &'a RistrettoPoint,
+    /// The bases `Aₘ`.
+    pub bases: &'a [RistrettoPoint],
+    /// The claimed `Dₘ`.
+    pub shares: &'a [RistrettoPoint],
+}
+
 /// A proof that `log_G Y = log_{Aₘ} Dₘ` for all `m`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DleqProof {
@@ -56,13 +67,12 @@ impl DleqProof {
     pub fn verify_into<R: RngCore + CryptoRng>(
         &self,
         t: &mut ProofTranscript,
-        y: &RistrettoPoint,
-        bases: &[RistrettoPoint],
-        shares: &[RistrettoPoint],
+        st: &DleqStatement<'_>,
         batch: &mut BatchVerifier,
         rng: &mut R,
         what: &'static str,
     ) -> Result<()> {
+        let (y, bases, shares) = (st.y, st.bases, st.shares);
         if self.b.len() != bases.len() || shares.len() != bases.len() {
             return Err(Error::InvalidProof { what });
         }
@@ -90,14 +100,12 @@ impl DleqProof {
     pub fn verify<R: RngCore + CryptoRng>(
         &self,
         t: &mut ProofTranscript,
-        y: &RistrettoPoint,
-        bases: &[RistrettoPoint],
-        shares: &[RistrettoPoint],
+        st: &DleqStatement<'_>,
         rng: &mut R,
         what: &'static str,
     ) -> Result<()> {
-        let mut batch = BatchVerifier::with_capacity(3 * bases.len() + 2);
-        self.verify_into(t, y, bases, shares, &mut batch, rng, what)?;
+        let mut batch = BatchVerifier::with_capacity(3 * st.bases.len() + 2);
+        self.verify_into(t, st, &mut batch, rng, what)?;
         if batch.verify(&crate::group::g(), &crate::group::g()) {
             Ok(())
         } else {
