@@ -343,7 +343,8 @@ fn election_vectors_whole_record() {
     assert_eq!(params.context.to_vec(), bytes(&cer["context"]));
     let mut packages = Vec::new();
     for p in cer["round1"].as_array().unwrap() {
-        let mut rd = Reader::new(&bytes(&p["bytes"]).leak()[..]);
+        let raw = bytes(&p["bytes"]);
+        let mut rd = Reader::new(&raw);
         let pkg = Round1Package::decode(&mut rd, params.t).unwrap();
         rd.finish("round 1").unwrap();
         assert_eq!(
@@ -566,4 +567,88 @@ fn election_vectors_whole_record() {
         (cp.size, cp.root),
         (hashes.len() as u64, merkle::root(&hashes))
     );
+}
+
+#[test]
+fn ceremony_vectors_complaints_decided_by_hand() {
+    let v = load("ceremony.json");
+    let manifest = Manifest::from_bytes(&bytes(&v["manifest"])).unwrap();
+    let params = CeremonyParams::from_manifest(&manifest);
+    assert_eq!(params.context.to_vec(), bytes(&v["context"]));
+    let packages: Vec<Round1Package> = v["round1"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let raw = bytes(p);
+            let mut rd = Reader::new(&raw);
+            let pkg = Round1Package::decode(&mut rd, params.t).unwrap();
+            rd.finish("round 1").unwrap();
+            pkg
+        })
+        .collect();
+    let set = Round1Set::verify(&params, packages).unwrap();
+    let round2: Vec<Round2Package> = v["round2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| Round2Package::from_bytes(&bytes(p)).unwrap())
+        .collect();
+    let mut complaints = Vec::new();
+    for cv in v["complaints"].as_array().unwrap() {
+        let c = protocol::dkg::Complaint::from_bytes(&bytes(&cv["bytes"])).unwrap();
+        let (complainer, accused) = (set.get(c.complainer), set.get(c.accused));
+        // The DLEQ proof: log_G E_complainer = log_{E_accused} S.
+        let ch = challenge_of(cv);
+        assert_eq!(
+            G * c.proof.z,
+            c.proof.a.point() + complainer.encryption_key.point() * ch
+        );
+        assert_eq!(
+            accused.encryption_key.point() * c.proof.z,
+            c.proof.b[0].point() + c.dh.point() * ch
+        );
+        // The pad, the decrypted share and the decision.
+        let (pad, _) = replay(cv["pad_transcript"].as_array().unwrap());
+        assert_eq!(pad, scalar(&cv["pad"]));
+        let masked = round2[c.accused as usize - 1]
+            .shares
+            .iter()
+            .find(|s| s.recipient == c.complainer)
+            .unwrap()
+            .masked;
+        assert_eq!(masked, scalar(&cv["masked_share"]));
+        let share = masked - pad;
+        assert_eq!(share, scalar(&cv["share"]));
+        let expected: RistrettoPoint = accused
+            .commitments
+            .iter()
+            .enumerate()
+            .map(|(k, ck)| ck.point() * Scalar::from((c.complainer as u64).pow(k as u32)))
+            .sum();
+        assert_eq!(expected, point(&cv["expected_share_point"]));
+        let culprit = if G * share == expected {
+            c.complainer
+        } else {
+            c.accused
+        };
+        assert_eq!(culprit as u64, cv["culprit"].as_u64().unwrap());
+        complaints.push(c);
+    }
+    let mut r = support::rng("ceremony-vectors");
+    let outcome = protocol::dkg::CeremonyRecord {
+        round1: &set,
+        round2: &round2,
+        complaints: &complaints,
+    }
+    .outcome(&params, &mut r)
+    .unwrap();
+    let qualified: Vec<u32> = serde_json::from_value(v["qualified"].clone()).unwrap();
+    assert_eq!(outcome.qualified, qualified);
+    assert_eq!(qualified, vec![3, 4]);
+    let joint: RistrettoPoint = qualified
+        .iter()
+        .map(|&i| *set.get(i).commitments[0].point())
+        .sum();
+    assert_eq!(joint, point(&v["joint_key"]));
 }

@@ -66,6 +66,42 @@ pub fn round1_ops(params: &CeremonyParams, p: &Round1Package) -> Vec<Op> {
     ops
 }
 
+/// Spec §8.3: the share-pad transcript (its challenge is the pad).
+pub fn pad_ops(
+    params: &CeremonyParams,
+    dealer: &Round1Package,
+    recipient: &Round1Package,
+    dh: &Point,
+) -> Vec<Op> {
+    let mut ops = start("dkg-share-pad", "ceremony", &params.context);
+    ops.push(Op::U64("dealer", dealer.dealer as u64));
+    ops.push(Op::U64("recipient", recipient.dealer as u64));
+    ops.push(pt("E-dealer", &dealer.encryption_key));
+    ops.push(pt("E-recipient", &recipient.encryption_key));
+    ops.push(pt("DH", dh));
+    ops.push(Op::Challenge("pad"));
+    ops
+}
+
+/// Spec §8.4: the complaint transcript.
+pub fn complaint_ops(
+    params: &CeremonyParams,
+    complainer: &Round1Package,
+    accused: &Round1Package,
+    c: &protocol::dkg::Complaint,
+) -> Vec<Op> {
+    let mut ops = start("dkg-complaint", "ceremony", &params.context);
+    ops.push(Op::U64("complainer", complainer.dealer as u64));
+    ops.push(Op::U64("accused", accused.dealer as u64));
+    ops.push(pt("E-complainer", &complainer.encryption_key));
+    ops.push(pt("E-accused", &accused.encryption_key));
+    ops.push(pt("DH", &c.dh));
+    ops.push(pt("a", &c.proof.a));
+    ops.extend(c.proof.b.iter().map(|b| pt("b", b)));
+    ops.push(Op::Challenge("challenge"));
+    ops
+}
+
 /// Spec §12.3: the partial-decryption transcript.
 pub fn decryption_ops(
     fingerprint: &[u8; 32],
@@ -134,6 +170,62 @@ pub fn ballot_ops(manifest: &Manifest, b: &Ballot, weight: u64) -> Vec<Op> {
     ops
 }
 
+/// Every transcript label spec §3.2 and §11.3 use; a vector with any other label fails to replay.
+const SPEC_LABELS: &[&str] = &[
+    "thistle-v1",
+    "proof",
+    "fingerprint",
+    "ceremony",
+    "dealer",
+    "threshold",
+    "C",
+    "E",
+    "R",
+    "challenge",
+    "recipient",
+    "E-dealer",
+    "E-recipient",
+    "DH",
+    "pad",
+    "complainer",
+    "accused",
+    "E-complainer",
+    "E-accused",
+    "a",
+    "b",
+    "credential",
+    "weight",
+    "contests",
+    "contest",
+    "options",
+    "alpha",
+    "beta",
+    "claims",
+    "coefficients",
+    "lo",
+    "hi",
+    "range-bits",
+    "V",
+    "A1",
+    "A2",
+    "A3",
+    "range-contest",
+    "trustee",
+    "Y",
+    "tally",
+    "A",
+    "B",
+    "D",
+];
+
+fn spec_label(s: &str) -> &'static [u8] {
+    SPEC_LABELS
+        .iter()
+        .find(|l| **l == s)
+        .unwrap_or_else(|| panic!("label {s:?} is not in the specification"))
+        .as_bytes()
+}
+
 /// Replays ops with Merlin; returns the last challenge and the transcript (for Bulletproofs).
 pub fn replay(ops: &[Value]) -> (Scalar, merlin::Transcript) {
     let mut t: Option<merlin::Transcript> = None;
@@ -185,6 +277,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("signatures.json", pretty(signature_vectors())),
         ("ballots.json", pretty(ballot_vectors())),
         ("election.json", pretty(election_vectors())),
+        ("ceremony.json", pretty(complaint_vectors())),
     ]
 }
 
@@ -687,5 +780,77 @@ fn election_vectors() -> Value {
         "lagrange": lagrange,
         "results": {"bytes": h(tiny.results.to_bytes()), "totals": tiny.results.totals},
         "log": {"leaves": leaves, "root": h(root), "checkpoint": checkpoint, "board_key": h(board.public_key().as_bytes())},
+    })
+}
+
+/// A 2-of-4 ceremony with one cheating dealer (2 sends trustee 3 a bad share) and one false complaint
+/// (trustee 1 accuses the honest dealer 4): both culprits are named and QUAL = {3, 4}.
+fn complaint_vectors() -> Value {
+    use protocol::dkg::{self, CeremonyRecord, Round1Set};
+    let m = manifest(tiny_contests(), 4, 2);
+    let params = CeremonyParams::from_manifest(&m);
+    let mut r = rng("complaint-ceremony");
+    let (secrets, packages): (Vec<_>, Vec<_>) = (1..=4)
+        .map(|i| dkg::round1(&params, i, &mut r).unwrap())
+        .unzip();
+    let set = Round1Set::verify(&params, packages).unwrap();
+    let (secrets, mut round2): (Vec<_>, Vec<_>) =
+        secrets.into_iter().map(|s| s.deal(&params, &set)).unzip();
+    round2[1]
+        .shares
+        .iter_mut()
+        .find(|s| s.recipient == 3)
+        .unwrap()
+        .masked += Scalar::ONE;
+    let mut complaints = secrets[2].check_shares(&params, &set, &round2, &mut r);
+    assert_eq!(complaints.len(), 1);
+    // Trustee 1's false complaint: made against a tampered copy of dealer 4's shares, posted against the real ones.
+    let mut doctored = round2.clone();
+    doctored[3].shares[0].masked += Scalar::ONE;
+    complaints.extend(
+        secrets[0]
+            .check_shares(&params, &set, &doctored, &mut r)
+            .into_iter()
+            .filter(|c| c.accused == 4),
+    );
+    assert_eq!(complaints.len(), 2);
+    let outcome = CeremonyRecord {
+        round1: &set,
+        round2: &round2,
+        complaints: &complaints,
+    }
+    .outcome(&params, &mut r)
+    .unwrap();
+    let cases: Vec<Value> = complaints
+        .iter()
+        .map(|c| {
+            let (complainer, accused) = (set.get(c.complainer), set.get(c.accused));
+            let cops = complaint_ops(&params, complainer, accused, c);
+            let (challenge, _) = replay(&ops_to_values(&cops));
+            let pops = pad_ops(&params, accused, complainer, &c.dh);
+            let (pad, _) = replay(&ops_to_values(&pops));
+            let masked = round2[c.accused as usize - 1].shares.iter().find(|s| s.recipient == c.complainer).unwrap().masked;
+            let culprit = c.culprit(&params, &set, Some(&round2[c.accused as usize - 1]), &mut r).unwrap();
+            json!({
+                "bytes": h(c.to_bytes()),
+                "complainer": c.complainer, "accused": c.accused,
+                "transcript": ops_json(&cops), "challenge": h(challenge.as_bytes()),
+                "pad_transcript": ops_json(&pops), "pad": h(pad.as_bytes()),
+                "masked_share": h(masked.as_bytes()), "share": h((masked - pad).as_bytes()),
+                "expected_share_point": h(Point::from_point(accused.share_commitment(c.complainer)).as_bytes()),
+                "culprit": culprit,
+            })
+        })
+        .collect();
+    json!({
+        "description": "A 2-of-4 key ceremony with a tampered share and a false complaint; every complaint decided by hand (spec §8.3–§8.5).",
+        "manifest": h(m.to_bytes()),
+        "context": h(params.context),
+        "round1": set.packages().iter().map(|p| h(p.to_bytes())).collect::<Vec<_>>(),
+        "round2": round2.iter().map(|p| h(p.to_bytes())).collect::<Vec<_>>(),
+        "complaints": cases,
+        "qualified": outcome.qualified,
+        "disqualified": outcome.disqualified.iter().map(|(i, why)| json!({"trustee": i, "reason": why})).collect::<Vec<_>>(),
+        "joint_key": h(outcome.joint_key.as_bytes()),
     })
 }
