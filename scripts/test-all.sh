@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: the README's test command, and what .ci/run calls.
+# Ends with one summary line, "all tests: N passed, M failed", and fails if nothing ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Unit, integration, property and vector tests (vectors also fail if specs/vectors/ is stale).
-cargo test --workspace --all-targets
-# Doc tests.
-cargo test --workspace --doc
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# Unit, integration, property and vector tests (vectors also fail if specs/vectors/ is stale);
+# benchmarks and examples are built and run once in test mode.
+cargo test --workspace --all-targets 2>&1 | tee "$log"
+cargo test --workspace --doc 2>&1 | tee -a "$log"
+read -r passed failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }' "$log")
+echo
+echo "all tests: ${passed} passed, ${failed} failed"
+[ "$passed" -gt 0 ] && [ "$failed" -eq 0 ]

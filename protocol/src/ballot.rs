@@ -66,6 +66,14 @@ pub struct TrackingCode(pub Digest32);
 
 impl TrackingCode {
     /// The short form shown to voters: the first 15 bytes in Crockford base32, six groups of four.
+    ///
+    /// ```
+    /// let code = protocol::ballot::TrackingCode([0u8; 32]);
+    /// assert_eq!(code.short(), "0000-0000-0000-0000-0000-0000");
+    /// let mut d = [0u8; 32];
+    /// d[0] = 0b1111_1000; // the first five bits are the first character
+    /// assert!(protocol::ballot::TrackingCode(d).short().starts_with('Z'));
+    /// ```
     pub fn short(&self) -> alloc::string::String {
         const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
         let mut out = alloc::string::String::with_capacity(29);

@@ -22,6 +22,18 @@ pub trait Encode {
 }
 
 /// Reading an object from its canonical encoding.
+///
+/// ```
+/// use protocol::encoding::{Decode, Encode};
+/// use protocol::tally::Results;
+/// let r = Results { totals: vec![vec![3, 1], vec![7]] };
+/// let bytes = r.to_bytes();
+/// assert_eq!(Results::from_bytes(&bytes).unwrap(), r);
+/// // One more byte and it is no longer the canonical encoding.
+/// let mut longer = bytes.clone();
+/// longer.push(0);
+/// assert!(Results::from_bytes(&longer).is_err());
+/// ```
 pub trait Decode: Sized {
     /// Reads one object, leaving the reader after it.
     fn decode(reader: &mut Reader<'_>) -> Result<Self>;

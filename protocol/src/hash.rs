@@ -6,6 +6,13 @@ pub type Digest32 = [u8; 32];
 
 /// `TaggedHash(tag, data) = SHA-256(u32le(len(tag)) ‖ tag ‖ data)`, where `tag` is an ASCII label from
 /// the specification and `data` is a canonical encoding.
+///
+/// ```
+/// // Vector from specs/vectors/group.json: the manifest tag over empty data.
+/// let d = protocol::hash::tagged_hash("thistle-v1/manifest", b"");
+/// assert_eq!(d, protocol::hash::tagged_hash(protocol::hash::tags::MANIFEST, &[]));
+/// assert_ne!(d, protocol::hash::tagged_hash(protocol::hash::tags::CEREMONY, &[]));
+/// ```
 pub fn tagged_hash(tag: &str, data: &[u8]) -> Digest32 {
     let mut h = Sha256::new();
     h.update((tag.len() as u32).to_le_bytes());
