@@ -84,11 +84,19 @@ fn ballots(c: &mut Criterion) {
     let mut enc = c.benchmark_group("encrypt+prove");
     enc.sample_size(20);
     for (name, contest, sel) in cases() {
-        let (m, ctx, _) = kind_context(&contest);
+        let (_, ctx, _) = kind_context(&contest);
         let sel = vec![sel];
         let mut r = support::rng(name);
+        let key = cred.public_key();
+        // Encrypt, prove and sign (cast).
         enc.bench_function(name, |b| {
-            b.iter(|| ballot::encrypt(&ctx, &m, &cred, 1, &sel, &mut r).unwrap())
+            b.iter(|| {
+                ballot::encrypt(&ctx, &key, 1, 0, &sel, &mut r)
+                    .unwrap()
+                    .0
+                    .cast(&cred)
+                    .unwrap()
+            })
         });
     }
     enc.finish();
@@ -96,10 +104,9 @@ fn ballots(c: &mut Criterion) {
     let mut ver = c.benchmark_group("decode+verify-one");
     ver.sample_size(20);
     for (name, contest, sel) in cases() {
-        let (m, ctx, _) = kind_context(&contest);
+        let (_, ctx, _) = kind_context(&contest);
         let mut r = support::rng(name);
-        let (b, _) = ballot::encrypt(&ctx, &m, &cred, 1, &[sel], &mut r).unwrap();
-        let raw = b.to_bytes();
+        let raw = support::cast(&ctx, &cred, 1, &[sel], &mut r).to_bytes();
         ver.bench_function(name, |bn| {
             bn.iter(|| ballot::verify(&ctx, Ballot::from_bytes(&raw).unwrap(), 1, &mut r).unwrap())
         });
@@ -114,19 +121,14 @@ fn batch(c: &mut Criterion) {
         .into_iter()
         .filter(|(n, _, _)| ["choose-1-of-5", "budget-20"].contains(n))
     {
-        let (m, ctx, _) = kind_context(&contest);
+        let (_, ctx, _) = kind_context(&contest);
         let mut r = support::rng("batch");
         let creds: Vec<_> = (0..1000)
             .map(|i| support::key(&format!("batch {i}")))
             .collect();
         let ballots: Vec<Vec<u8>> = creds
             .iter()
-            .map(|cr| {
-                ballot::encrypt(&ctx, &m, cr, 1, std::slice::from_ref(&sel), &mut r)
-                    .unwrap()
-                    .0
-                    .to_bytes()
-            })
+            .map(|cr| support::cast(&ctx, cr, 1, std::slice::from_ref(&sel), &mut r).to_bytes())
             .collect();
         for size in [100usize, 1000] {
             g.throughput(Throughput::Elements(size as u64));
@@ -155,16 +157,13 @@ fn tally_steps(c: &mut Criterion) {
         .iter()
         .enumerate()
         .map(|(i, cr)| {
-            ballot::encrypt(
+            support::cast(
                 &e.ballot_ctx,
-                e.manifest(),
                 cr,
                 1,
                 &[(0..5).map(|k| (k == i % 5) as u64).collect()],
                 &mut r,
             )
-            .unwrap()
-            .0
         })
         .collect();
     let bytes: Vec<Vec<u8>> = ballots.iter().map(Encode::to_bytes).collect();
@@ -185,17 +184,25 @@ fn tally_steps(c: &mut Criterion) {
     for b in &ballots {
         acc.add(b, 1).unwrap();
     }
-    let t = acc.finish();
+    let recomputed = acc.finish();
+    let t = recomputed.tally().clone();
     g.throughput(Throughput::Elements(1));
     g.bench_function("partial-decryption-1-of-5", |b| {
-        b.iter(|| tally::partial_decrypt(&e.ctx.fingerprint, &e.ceremony.shares[0], &t, &mut r))
+        b.iter(|| {
+            tally::partial_decrypt(
+                &e.ctx.fingerprint,
+                &e.ceremony.shares[0],
+                &recomputed,
+                &mut r,
+            )
+        })
     });
     let partials: Vec<_> = e
         .ceremony
         .shares
         .iter()
         .take(3)
-        .map(|s| tally::partial_decrypt(&e.ctx.fingerprint, s, &t, &mut r))
+        .map(|s| tally::partial_decrypt(&e.ctx.fingerprint, s, &recomputed, &mut r))
         .collect();
     g.bench_function("verify-partial-decryption-1-of-5", |b| {
         b.iter(|| {
@@ -215,7 +222,7 @@ fn tally_steps(c: &mut Criterion) {
     });
     for bound in [1_000_000u64, 10_000_000] {
         let table = tally::DlogTable::new(bound);
-        let worst = protocol::group::small_multiple_of_g(bound);
+        let worst = protocol::group::mul_g(bound);
         g.bench_function(BenchmarkId::new("dlog-table-build", bound), |b| {
             b.iter(|| tally::DlogTable::new(bound))
         });

@@ -165,22 +165,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let first = choose(&mut rng);
         if i % 50 == 7 {
             let (b, secrets) =
-                ballot::encrypt(&bctx, &ctx.manifest, cred, weight(i), &first, &mut rng)?;
-            let audited = secrets.audit(b);
+                ballot::encrypt(&bctx, &cred.public_key(), weight(i), 0, &first, &mut rng)?;
+            let audited = secrets.audit(b, cred)?;
             assert_eq!(
-                audited.check_openings(&bctx.key)?,
+                audited.verify(&bctx, weight(i), &mut rng)?,
                 first,
                 "an audited ballot opens to its choices"
             );
             audits += 1;
         }
-        let (b, _) = ballot::encrypt(&bctx, &ctx.manifest, cred, weight(i), &first, &mut rng)?;
-        cast.push((i, b));
+        let (b, _) = ballot::encrypt(&bctx, &cred.public_key(), weight(i), 0, &first, &mut rng)?;
+        cast.push((i, b.cast(cred)?));
         let mut last = first;
         if i % 25 == 3 {
             last = choose(&mut rng);
-            let (b, _) = ballot::encrypt(&bctx, &ctx.manifest, cred, weight(i), &last, &mut rng)?;
-            cast.push((i, b));
+            let (b, _) = ballot::encrypt(&bctx, &cred.public_key(), weight(i), 0, &last, &mut rng)?;
+            cast.push((i, b.cast(cred)?));
         }
         for (t, s) in expected.iter_mut().zip(&last) {
             for (a, v) in t.iter_mut().zip(s) {
@@ -212,7 +212,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             acc.add(b, weight(*i))?;
         }
     }
-    let encrypted = acc.finish();
+    let recomputed = acc.finish();
+    let encrypted = recomputed.tally();
     step(&format!(
         "every ballot verified ({rate:.0} ballots/s on one core); {} counted",
         acc.count()
@@ -221,7 +222,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Two of the three trustees decrypt the tally; trustee 2 is absent.
     let partials: Vec<_> = [0usize, 2]
         .iter()
-        .map(|&j| tally::partial_decrypt(&ctx.fingerprint, &shares[j], &encrypted, &mut rng))
+        .map(|&j| tally::partial_decrypt(&ctx.fingerprint, &shares[j], &recomputed, &mut rng))
         .collect();
     for p in &partials {
         p.verify(

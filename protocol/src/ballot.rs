@@ -1,8 +1,13 @@
-//! Ballots (spec §11): encryption, validity proofs, signature, tracking code, verification, audit.
+//! Ballots (spec §11): encryption, validity proofs, tracking code, casting, audit, verification.
+//!
+//! [`encrypt`] gives an unsigned [`EncryptedBallot`] whose tracking code the voter sees before
+//! choosing: [`EncryptedBallot::cast`] signs it as a [`Ballot`], or [`BallotSecrets::audit`] opens it
+//! as an [`AuditedBallot`], signed under another tag so that an audit can never be posted as a cast
+//! ballot by whoever relays it.
 //!
 //! One Merlin transcript covers the whole ballot: the statement (fingerprint, credential, weight,
-//! every ciphertext, every claim, every range commitment), then every sigma-protocol commitment, then
-//! one challenge `c` shared by all the sigma proofs, then the contests' Bulletproofs in order.
+//! board size seen, every ciphertext, every claim, every range commitment), then every sigma-protocol
+//! commitment, then one challenge `c` shared by all the sigma proofs, then the contests' Bulletproofs.
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -20,7 +25,7 @@ use crate::encoding::{put_bytes, put_len, put_u64, put_vec, Decode, Encode, Read
 use crate::error::{Error, Result};
 use crate::group::{self, decode_scalar, put_scalar, Point};
 use crate::hash::{tagged_hash, tags, Digest32};
-use crate::manifest::{limits, Claim, Manifest, DISJUNCTION_MAX_WIDTH};
+use crate::manifest::{limits, Claim, Contest, Manifest, DISJUNCTION_MAX_WIDTH};
 use crate::proofs::disjunctive::{CiphertextCoefficients, DisjunctiveProof, DisjunctiveProver};
 use crate::proofs::equality::{EqualityProof, EqualityProver};
 use crate::proofs::range::{self, RangeGenerators};
@@ -47,20 +52,32 @@ pub struct ContestBallot {
     pub range_proof: Vec<u8>,
 }
 
-/// A signed, encrypted ballot.
+/// An encrypted, proven, not yet signed ballot: what the voter's device shows a tracking code for
+/// before the voter casts or audits it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ballot {
+pub struct EncryptedBallot {
     /// The election fingerprint.
     pub fingerprint: Digest32,
     /// The credential's public key.
     pub credential: PublicKey,
+    /// The size of the latest board checkpoint the device saw: the ballot must stand at an index at
+    /// least this large, and among a credential's ballots the one with the largest value counts
+    /// (then the later one), so a board cannot withhold a ballot and post it after a revote.
+    pub board_size: u64,
     /// The contests, in manifest order.
     pub contests: Vec<ContestBallot>,
-    /// Ed25519 signature by the credential over the unsigned encoding.
+}
+
+/// A cast ballot: the encrypted ballot signed by its credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ballot {
+    /// The encrypted ballot.
+    pub encrypted: EncryptedBallot,
+    /// Ed25519 signature by the credential, tag `thistle-v1/ballot`, over the encrypted ballot.
     pub signature: [u8; 64],
 }
 
-/// A ballot's tracking code: the tagged hash of its full encoding.
+/// A ballot's tracking code: the tagged hash of the encrypted (unsigned) ballot.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TrackingCode(pub Digest32);
 
@@ -107,8 +124,8 @@ impl fmt::Display for TrackingCode {
 
 /// Per-contest plan derived from the manifest: claims and how each is proved.
 #[derive(Clone, Debug)]
-pub struct ContestPlan {
-    options: usize,
+struct ContestPlan {
+    contest: Contest,
     claims: Vec<Claim>,
     bits: u32,
     range_values: usize,
@@ -116,11 +133,11 @@ pub struct ContestPlan {
 }
 
 impl ContestPlan {
-    fn new(contest: &crate::manifest::Contest) -> Self {
+    fn new(contest: &Contest) -> Self {
         let claims = contest.claims();
         let range_values = 2 * claims.iter().filter(|c| !c.is_disjunctive()).count();
         ContestPlan {
-            options: contest.options.len(),
+            contest: contest.clone(),
             bits: contest.range_bits(),
             padded: if range_values == 0 {
                 0
@@ -131,10 +148,41 @@ impl ContestPlan {
             claims,
         }
     }
+
+    fn options(&self) -> usize {
+        self.contest.options.len()
+    }
+
+    /// The exact length of this contest's encoding in a valid ballot.
+    fn encoded_len(&self) -> usize {
+        let branches: usize = self
+            .claims
+            .iter()
+            .filter(|c| c.is_disjunctive())
+            .map(|c| (c.hi - c.lo + 1) as usize)
+            .sum();
+        let narrow = self.claims.iter().filter(|c| c.is_disjunctive()).count();
+        let proof = if self.padded == 0 {
+            0
+        } else {
+            range::proof_len(self.bits, self.padded)
+        };
+        4 + 64 * self.options()
+            + 4
+            + 4 * narrow
+            + 128 * branches
+            + 4
+            + 32 * self.padded
+            + 4
+            + 192 * self.range_values
+            + 4
+            + proof
+    }
 }
 
-/// What encrypting and verifying ballots needs: the manifest's plans, the key, the fingerprint and
-/// the generators (all recomputed from public labels).
+/// What encrypting and verifying ballots needs: the manifest's contests and their plans, the key,
+/// the fingerprint and the generators (all recomputed from public labels). The key and fingerprint
+/// must come from a verified election context (V7, V9).
 pub struct BallotContext {
     /// The election fingerprint.
     pub fingerprint: Digest32,
@@ -164,6 +212,32 @@ impl BallotContext {
     pub fn from_election(ctx: &crate::context::ElectionContext) -> Self {
         Self::new(&ctx.manifest, ctx.ceremony.joint_key, ctx.fingerprint)
     }
+
+    /// The exact length of a valid encrypted ballot's encoding (a cast ballot adds 64 bytes of
+    /// signature). Anything else is refused before decoding.
+    pub fn encrypted_ballot_len(&self) -> usize {
+        32 + 32
+            + 8
+            + 4
+            + self
+                .plans
+                .iter()
+                .map(ContestPlan::encoded_len)
+                .sum::<usize>()
+    }
+
+    /// Decodes a cast ballot for this election, refusing any other length before decoding.
+    pub fn decode_ballot(&self, bytes: &[u8]) -> Result<Ballot> {
+        let expected = self.encrypted_ballot_len() + 64;
+        if bytes.len() != expected {
+            return Err(Error::WrongLength {
+                what: "ballot",
+                expected,
+                found: bytes.len(),
+            });
+        }
+        Ballot::from_bytes(bytes)
+    }
 }
 
 impl fmt::Debug for BallotContext {
@@ -187,25 +261,50 @@ impl fmt::Debug for BallotSecrets {
     }
 }
 
-/// A ballot opened for a Benaloh audit: anyone can check it encrypts `values`.
+/// A ballot opened for a Benaloh audit: anyone can check what it encrypts. It carries no cast
+/// signature, and its ciphertexts, once on the board, keep its twin from ever being cast.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditedBallot {
-    /// The ballot (never to be cast: its ciphertexts are now on the board).
-    pub ballot: Ballot,
+    /// The encrypted ballot that was audited instead of cast.
+    pub encrypted: EncryptedBallot,
     /// Per contest, per option: the plaintext and the revealed randomness.
     pub openings: Vec<Vec<(u64, Scalar)>>,
+    /// The credential's signature, tag `thistle-v1/audited-ballot`, over the encrypted ballot and
+    /// the openings.
+    pub signature: [u8; 64],
+}
+
+fn credential_mismatch() -> Error {
+    Error::WrongElection {
+        what: "credential",
+        reason: "the signing credential is not the one the ballot was encrypted for",
+    }
 }
 
 impl BallotSecrets {
     /// Reveals the randomness: the ballot becomes an audited ballot and can never be cast.
-    pub fn audit(self, ballot: Ballot) -> AuditedBallot {
-        let openings = self
+    pub fn audit(
+        self,
+        encrypted: EncryptedBallot,
+        credential: &Credential,
+    ) -> Result<AuditedBallot> {
+        if credential.public_key() != encrypted.credential {
+            return Err(credential_mismatch());
+        }
+        let openings: Vec<Vec<(u64, Scalar)>> = self
             .values
             .iter()
             .zip(&self.randomness)
             .map(|(vs, rs)| vs.iter().copied().zip(rs.iter().copied()).collect())
             .collect();
-        AuditedBallot { ballot, openings }
+        let mut audited = AuditedBallot {
+            encrypted,
+            openings,
+            signature: [0; 64],
+        };
+        audited.signature =
+            credential.sign(signature::tags::AUDITED_BALLOT, &audited.signed_bytes());
+        Ok(audited)
     }
 }
 
@@ -223,17 +322,13 @@ fn derived(cts: &[Ciphertext], coefficients: &[u64]) -> SumCiphertext {
     }
 }
 
-fn statement(
-    ctx: &BallotContext,
-    credential: &PublicKey,
-    weight: u64,
-    contests: &[ContestBallot],
-) -> ProofTranscript {
+fn statement(ctx: &BallotContext, b: &EncryptedBallot, weight: u64) -> ProofTranscript {
     let mut t = ProofTranscript::new(b"ballot", b"fingerprint", &ctx.fingerprint);
-    t.bytes(b"credential", credential.as_bytes());
+    t.bytes(b"credential", b.credential.as_bytes());
     t.u64(b"weight", weight);
-    t.u64(b"contests", contests.len() as u64);
-    for (index, (cb, plan)) in contests.iter().zip(&ctx.plans).enumerate() {
+    t.u64(b"board-size", b.board_size);
+    t.u64(b"contests", b.contests.len() as u64);
+    for (index, (cb, plan)) in b.contests.iter().zip(&ctx.plans).enumerate() {
         t.u64(b"contest", index as u64);
         t.u64(b"options", cb.ciphertexts.len() as u64);
         for ct in &cb.ciphertexts {
@@ -258,24 +353,25 @@ fn statement(
     t
 }
 
-/// Encrypts and proves a ballot. `selections[c][i]` is the value for option `i` of contest `c`;
-/// `weight` is the credential's weight in the posted list.
+/// Encrypts and proves a ballot for `credential` (the public key: nothing is signed yet).
+/// `selections[c][i]` is the value for option `i` of contest `c`; `weight` is the credential's weight
+/// in the posted list; `board_size` is the size of the latest checkpoint the device has seen.
 pub fn encrypt<R: RngCore + CryptoRng>(
     ctx: &BallotContext,
-    manifest: &Manifest,
-    credential: &Credential,
+    credential: &PublicKey,
     weight: u64,
+    board_size: u64,
     selections: &[Vec<u64>],
     rng: &mut R,
-) -> Result<(Ballot, BallotSecrets)> {
-    if selections.len() != ctx.plans.len() || manifest.contests.len() != ctx.plans.len() {
+) -> Result<(EncryptedBallot, BallotSecrets)> {
+    if selections.len() != ctx.plans.len() {
         return Err(Error::InvalidSelection {
             contest: selections.len().min(ctx.plans.len()),
             reason: "one selection per contest is required",
         });
     }
-    for (i, (contest, values)) in manifest.contests.iter().zip(selections).enumerate() {
-        contest.check_selection(i, values)?;
+    for (i, (plan, values)) in ctx.plans.iter().zip(selections).enumerate() {
+        plan.contest.check_selection(i, values)?;
     }
     let mut secrets = BallotSecrets {
         values: selections.to_vec(),
@@ -306,8 +402,7 @@ pub fn encrypt<R: RngCore + CryptoRng>(
                 .sum();
             for (u, rho_u) in [(v - claim.lo, rho), (claim.hi - v, -rho)] {
                 let s = Scalar::random(rng);
-                range_commitments
-                    .push(Point::from_point(group::small_multiple_of_g(u) + ctx.h * s));
+                range_commitments.push(Point::from_point(group::mul_g(u) + ctx.h * s));
                 witnesses.push((u, rho_u, s));
             }
         }
@@ -327,13 +422,18 @@ pub fn encrypt<R: RngCore + CryptoRng>(
         });
     }
 
-    let credential_key = credential.public_key();
-    let mut t = statement(ctx, &credential_key, weight, &contests);
+    let mut ballot = EncryptedBallot {
+        fingerprint: ctx.fingerprint,
+        credential: *credential,
+        board_size,
+        contests,
+    };
+    let mut t = statement(ctx, &ballot, weight);
     let mut disjunctive_provers: Vec<Vec<DisjunctiveProver>> = Vec::new();
     let mut equality_provers: Vec<Vec<EqualityProver>> = Vec::new();
     for (ci, plan) in ctx.plans.iter().enumerate() {
         let (cts, values, rs) = (
-            &contests[ci].ciphertexts,
+            &ballot.contests[ci].ciphertexts,
             &selections[ci],
             &secrets.randomness[ci],
         );
@@ -373,8 +473,8 @@ pub fn encrypt<R: RngCore + CryptoRng>(
         .zip(equality_provers)
         .enumerate()
     {
-        contests[ci].disjunctive = dps.into_iter().map(|p| p.respond(&c)).collect();
-        contests[ci].equality = eps.into_iter().map(|p| p.respond(&c)).collect();
+        ballot.contests[ci].disjunctive = dps.into_iter().map(|p| p.respond(&c)).collect();
+        ballot.contests[ci].equality = eps.into_iter().map(|p| p.respond(&c)).collect();
     }
     for (ci, plan) in ctx.plans.iter().enumerate() {
         if plan.padded == 0 {
@@ -387,40 +487,49 @@ pub fn encrypt<R: RngCore + CryptoRng>(
             .range
             .as_ref()
             .expect("range generators exist when a contest has range values");
-        contests[ci].range_proof = range::prove(gens, &mut t, &values, &blindings, plan.bits, rng)?;
+        ballot.contests[ci].range_proof =
+            range::prove(gens, &mut t, &values, &blindings, plan.bits, rng)?;
     }
     for w in range_witnesses.iter_mut().flatten() {
         w.1.zeroize();
         w.2.zeroize();
     }
-    let mut ballot = Ballot {
-        fingerprint: ctx.fingerprint,
-        credential: credential_key,
-        contests,
-        signature: [0; 64],
-    };
-    ballot.signature = credential.sign(signature::tags::BALLOT, &ballot.unsigned_bytes());
     Ok((ballot, secrets))
 }
 
-impl Ballot {
-    /// The encoding without the signature: what the credential signs.
-    pub fn unsigned_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&self.fingerprint);
-        self.credential.encode(&mut out);
-        put_vec(&mut out, &self.contests);
-        out
-    }
-
-    /// The tracking code.
+impl EncryptedBallot {
+    /// The tracking code, shown before the voter casts or audits.
     pub fn tracking_code(&self) -> TrackingCode {
         TrackingCode(tagged_hash(tags::TRACKING_CODE, &self.to_bytes()))
     }
 
-    /// Every ciphertext, for the board's duplicate check.
+    /// Signs the ballot with its credential for casting.
+    pub fn cast(self, credential: &Credential) -> Result<Ballot> {
+        if credential.public_key() != self.credential {
+            return Err(credential_mismatch());
+        }
+        let signature = credential.sign(signature::tags::BALLOT, &self.to_bytes());
+        Ok(Ballot {
+            encrypted: self,
+            signature,
+        })
+    }
+
+    /// Every ciphertext, for the duplicate checks.
     pub fn ciphertexts(&self) -> impl Iterator<Item = &Ciphertext> {
         self.contests.iter().flat_map(|c| c.ciphertexts.iter())
+    }
+}
+
+impl Ballot {
+    /// The tracking code (that of the encrypted ballot).
+    pub fn tracking_code(&self) -> TrackingCode {
+        self.encrypted.tracking_code()
+    }
+
+    /// Every ciphertext, for the duplicate checks.
+    pub fn ciphertexts(&self) -> impl Iterator<Item = &Ciphertext> {
+        self.encrypted.ciphertexts()
     }
 }
 
@@ -465,9 +574,29 @@ impl Decode for ContestBallot {
     }
 }
 
+impl Encode for EncryptedBallot {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.fingerprint);
+        self.credential.encode(out);
+        put_u64(out, self.board_size);
+        put_vec(out, &self.contests);
+    }
+}
+
+impl Decode for EncryptedBallot {
+    fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(EncryptedBallot {
+            fingerprint: r.array("fingerprint")?,
+            credential: PublicKey::decode(r, "credential")?,
+            board_size: r.u64("board size")?,
+            contests: r.vec(limits::CONTESTS, 16, "contests", ContestBallot::decode)?,
+        })
+    }
+}
+
 impl Encode for Ballot {
     fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.unsigned_bytes());
+        self.encrypted.encode(out);
         out.extend_from_slice(&self.signature);
     }
 }
@@ -475,15 +604,13 @@ impl Encode for Ballot {
 impl Decode for Ballot {
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
         Ok(Ballot {
-            fingerprint: r.array("fingerprint")?,
-            credential: PublicKey::decode(r, "credential")?,
-            contests: r.vec(limits::CONTESTS, 16, "contests", ContestBallot::decode)?,
+            encrypted: EncryptedBallot::decode(r)?,
             signature: r.array("ballot signature")?,
         })
     }
 }
 
-/// A ballot that passed V9's cryptographic checks. Only verification makes one.
+/// A ballot that passed V10's cryptographic checks. Only verification makes one.
 #[derive(Clone, Debug)]
 pub struct VerifiedBallot {
     ballot: Ballot,
@@ -511,10 +638,11 @@ fn shape_error(contest: usize, reason: &'static str) -> Error {
     Error::BallotShape { contest, reason }
 }
 
-/// Runs every check of one ballot except the batched equation, adding its equations to `batch`.
+/// Runs every check of an encrypted ballot's proofs except the batched equation, adding its
+/// equations to `batch` (spec §11.4, steps 1, 2 and 4).
 fn collect<R: RngCore + CryptoRng>(
     ctx: &BallotContext,
-    ballot: &Ballot,
+    ballot: &EncryptedBallot,
     weight: u64,
     batch: &mut BatchVerifier,
     rng: &mut R,
@@ -533,7 +661,7 @@ fn collect<R: RngCore + CryptoRng>(
     }
     for (ci, (cb, plan)) in ballot.contests.iter().zip(&ctx.plans).enumerate() {
         let disjunctive = plan.claims.iter().filter(|c| c.is_disjunctive()).count();
-        if cb.ciphertexts.len() != plan.options {
+        if cb.ciphertexts.len() != plan.options() {
             return Err(shape_error(ci, "wrong number of ciphertexts"));
         }
         if cb.disjunctive.len() != disjunctive {
@@ -552,14 +680,8 @@ fn collect<R: RngCore + CryptoRng>(
             ));
         }
     }
-    ballot.credential.verify(
-        signature::tags::BALLOT,
-        &ballot.unsigned_bytes(),
-        &ballot.signature,
-        "ballot",
-    )?;
 
-    let mut t = statement(ctx, &ballot.credential, weight, &ballot.contests);
+    let mut t = statement(ctx, ballot, weight);
     for cb in &ballot.contests {
         for d in &cb.disjunctive {
             d.append(&mut t);
@@ -570,7 +692,7 @@ fn collect<R: RngCore + CryptoRng>(
     }
     let c = t.challenge(b"challenge");
     for (ci, (cb, plan)) in ballot.contests.iter().zip(&ctx.plans).enumerate() {
-        let mut coef = vec![CiphertextCoefficients::default(); plan.options];
+        let mut coef = vec![CiphertextCoefficients::default(); plan.options()];
         let spread = |claim: &Claim,
                       k: CiphertextCoefficients,
                       sign: Scalar,
@@ -641,8 +763,33 @@ fn collect<R: RngCore + CryptoRng>(
     Ok(())
 }
 
-/// V9 (cryptographic part): signature, shape and every proof of one ballot, for a credential of
-/// weight `weight`. The caller checks that the credential is listed with that weight.
+/// Adds a ballot's checks: shape and proofs, then (cheaper to fail on, but done after the shape so the
+/// error names the most specific problem) the signature.
+fn collect_signed<R: RngCore + CryptoRng>(
+    ctx: &BallotContext,
+    ballot: &Ballot,
+    weight: u64,
+    batch: &mut BatchVerifier,
+    rng: &mut R,
+) -> Result<()> {
+    if ballot.encrypted.fingerprint != ctx.fingerprint {
+        return Err(Error::WrongElection {
+            what: "ballot",
+            reason: "its fingerprint is another election's",
+        });
+    }
+    ballot.encrypted.credential.verify(
+        signature::tags::BALLOT,
+        &ballot.encrypted.to_bytes(),
+        &ballot.signature,
+        "ballot",
+    )?;
+    collect(ctx, &ballot.encrypted, weight, batch, rng)
+}
+
+/// V10 (cryptographic part, spec §11.4): signature, shape and every proof of one ballot, for a
+/// credential of weight `weight`. The caller checks that the credential is listed with that weight.
+/// `rng` draws the batch weights and must be unpredictable to the prover (use the OS's RNG).
 pub fn verify<R: RngCore + CryptoRng>(
     ctx: &BallotContext,
     ballot: Ballot,
@@ -650,7 +797,7 @@ pub fn verify<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<VerifiedBallot> {
     let mut batch = BatchVerifier::with_capacity(64);
-    collect(ctx, &ballot, weight, &mut batch, rng)?;
+    collect_signed(ctx, &ballot, weight, &mut batch, rng)?;
     if batch.verify(ctx.key.point().point(), &ctx.h) {
         Ok(VerifiedBallot { ballot, weight })
     } else {
@@ -671,7 +818,7 @@ pub fn verify_batch<R: RngCore + CryptoRng>(
     let mut prechecked: Vec<Result<()>> = Vec::with_capacity(ballots.len());
     for (ballot, weight) in &ballots {
         let mut own = BatchVerifier::with_capacity(40);
-        let r = collect(ctx, ballot, *weight, &mut own, rng);
+        let r = collect_signed(ctx, ballot, *weight, &mut own, rng);
         if r.is_ok() {
             batch.absorb(own);
         }
@@ -693,15 +840,57 @@ pub fn verify_batch<R: RngCore + CryptoRng>(
 }
 
 impl AuditedBallot {
-    /// V10: every opening opens its ciphertext, and the revealed values are returned.
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut out = self.encrypted.to_bytes();
+        put_openings(&mut out, &self.openings);
+        out
+    }
+
+    /// V11: the signature, the proofs (as for a cast ballot of weight `weight`), and every opening;
+    /// returns the revealed values.
+    pub fn verify<R: RngCore + CryptoRng>(
+        &self,
+        ctx: &BallotContext,
+        weight: u64,
+        rng: &mut R,
+    ) -> Result<Vec<Vec<u64>>> {
+        if self.encrypted.fingerprint != ctx.fingerprint {
+            return Err(Error::WrongElection {
+                what: "audited ballot",
+                reason: "its fingerprint is another election's",
+            });
+        }
+        self.encrypted.credential.verify(
+            signature::tags::AUDITED_BALLOT,
+            &self.signed_bytes(),
+            &self.signature,
+            "audited ballot",
+        )?;
+        let mut batch = BatchVerifier::with_capacity(64);
+        collect(ctx, &self.encrypted, weight, &mut batch, rng)?;
+        if !batch.verify(ctx.key.point().point(), &ctx.h) {
+            return Err(Error::InvalidProof {
+                what: "audited ballot validity proofs",
+            });
+        }
+        self.check_openings(&ctx.key)
+    }
+
+    /// Every opening opens its ciphertext; returns the revealed values.
     pub fn check_openings(&self, key: &ElectionPublicKey) -> Result<Vec<Vec<u64>>> {
-        if self.openings.len() != self.ballot.contests.len() {
+        if self.openings.len() != self.encrypted.contests.len() {
             return Err(shape_error(
                 0,
                 "audited ballot: one opening per contest is required",
             ));
         }
-        for (ci, (cb, ops)) in self.ballot.contests.iter().zip(&self.openings).enumerate() {
+        for (ci, (cb, ops)) in self
+            .encrypted
+            .contests
+            .iter()
+            .zip(&self.openings)
+            .enumerate()
+        {
             if ops.len() != cb.ciphertexts.len() {
                 return Err(shape_error(
                     ci,
@@ -724,24 +913,28 @@ impl AuditedBallot {
     }
 }
 
+fn put_openings(out: &mut Vec<u8>, openings: &[Vec<(u64, Scalar)>]) {
+    put_len(out, openings.len());
+    for ops in openings {
+        put_len(out, ops.len());
+        for (m, r) in ops {
+            put_u64(out, *m);
+            put_scalar(out, r);
+        }
+    }
+}
+
 impl Encode for AuditedBallot {
     fn encode(&self, out: &mut Vec<u8>) {
-        self.ballot.encode(out);
-        put_len(out, self.openings.len());
-        for ops in &self.openings {
-            put_len(out, ops.len());
-            for (m, r) in ops {
-                put_u64(out, *m);
-                put_scalar(out, r);
-            }
-        }
+        out.extend_from_slice(&self.signed_bytes());
+        out.extend_from_slice(&self.signature);
     }
 }
 
 impl Decode for AuditedBallot {
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
         Ok(AuditedBallot {
-            ballot: Ballot::decode(r)?,
+            encrypted: EncryptedBallot::decode(r)?,
             openings: r.vec(limits::CONTESTS, 4, "openings", |r| {
                 r.vec(limits::OPTIONS, 40, "contest openings", |r| {
                     Ok((
@@ -750,6 +943,7 @@ impl Decode for AuditedBallot {
                     ))
                 })
             })?,
+            signature: r.array("audited ballot signature")?,
         })
     }
 }

@@ -52,7 +52,7 @@ pub fn fingerprint(
 }
 
 impl ElectionContext {
-    /// Builds the context (V8 recomputes exactly this).
+    /// Builds the context (V9 recomputes exactly this).
     pub fn new(
         manifest: Manifest,
         ceremony: CeremonyOutcome,

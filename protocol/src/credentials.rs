@@ -40,7 +40,7 @@ pub struct CredentialList {
 }
 
 impl CredentialList {
-    /// Sorts `entries` and checks them (V7): weights in `1..=2³²`, no duplicate key.
+    /// Sorts `entries` and checks them (V8): weights in `1..=2³²`, no duplicate key.
     pub fn new(mut entries: Vec<CredentialEntry>) -> Result<Self> {
         entries.sort_by_key(|e| e.key);
         Self::check(&entries)?;

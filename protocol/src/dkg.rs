@@ -3,7 +3,7 @@
 //! Typestate: [`round1`] gives a [`Round1Secret`]; [`Round1Secret::deal`] consumes it for a
 //! [`Round2Secret`]; [`Round2Secret::finish`] consumes that for the trustee's [`KeyShare`]. The public
 //! messages are checked by [`Round1Set::verify`] and [`CeremonyRecord::outcome`], which are exactly
-//! the verifier's steps V4–V6.
+//! the verifier's steps V5–V7.
 //!
 //! Math (dealer `i`, polynomial `fᵢ(x) = Σₖ aᵢₖ·xᵏ`, `k < t`):
 //! `Cᵢₖ = aᵢₖ·G`; share `sᵢⱼ = fᵢ(j)`; check `sᵢⱼ·G = Σₖ jᵏ·Cᵢₖ =: Fᵢ(j)`.
@@ -136,7 +136,7 @@ pub fn round1<R: RngCore + CryptoRng>(
 }
 
 impl Round1Package {
-    /// V4: the commitments' count, non-identity and the proof of knowledge.
+    /// V5: the commitments' count, non-identity and the proof of knowledge.
     pub fn verify(&self, params: &CeremonyParams) -> Result<()> {
         params.check_index(self.dealer)?;
         let bad = |reason| Error::TrusteeMisbehaved {
@@ -208,7 +208,7 @@ pub struct Round1Set {
 }
 
 impl Round1Set {
-    /// V4 for every trustee: exactly one valid package from each of `1..=n`.
+    /// V5 for every trustee: exactly one valid package from each of `1..=n`.
     pub fn verify(params: &CeremonyParams, mut packages: Vec<Round1Package>) -> Result<Self> {
         packages.sort_by_key(|p| p.dealer);
         for (k, p) in packages.iter().enumerate() {
@@ -405,7 +405,7 @@ impl Decode for Complaint {
 }
 
 impl Complaint {
-    /// V5: decides who cheated, the accused dealer or the complainer (spec §8.4).
+    /// V6: decides who cheated, the accused dealer or the complainer (spec §8.4).
     pub fn culprit<R: RngCore + CryptoRng>(
         &self,
         params: &CeremonyParams,
@@ -586,7 +586,7 @@ impl CeremonyOutcome {
 }
 
 impl CeremonyRecord<'_> {
-    /// V5–V6: resolves complaints, computes QUAL, the joint key and the verification shares.
+    /// V6–V7: resolves complaints, computes QUAL, the joint key and the verification shares.
     pub fn outcome<R: RngCore + CryptoRng>(
         &self,
         params: &CeremonyParams,

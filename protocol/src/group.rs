@@ -122,8 +122,8 @@ pub fn pedersen_blinding() -> RistrettoPoint {
     hash_to_group(PEDERSEN_BLINDING_LABEL)
 }
 
-/// `m·G` for a small integer, in variable time (only used on public values).
-pub fn small_multiple_of_g(m: u64) -> RistrettoPoint {
+/// `m·G` for an integer, in constant time (it is used on secret values such as a range value `u`).
+pub fn mul_g(m: u64) -> RistrettoPoint {
     curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE * &Scalar::from(m)
 }
 

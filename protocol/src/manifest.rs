@@ -265,11 +265,8 @@ impl Manifest {
         if self.closes_at <= self.opens_at {
             p.push("closes_at must be after opens_at".into());
         }
-        if self.board.origin.is_empty()
-            || self.board.origin.len() > limits::TITLE_LEN
-            || self.board.origin.contains('\n')
-        {
-            p.push("board.origin must be one non-empty line of at most 256 bytes".into());
+        if !is_origin(&self.board.origin) {
+            p.push("board.origin must be 1–256 printable ASCII characters without spaces or '+' (it names the board's checkpoint key)".into());
         }
         let n = self.trustees.len();
         if n == 0 || n > limits::TRUSTEES {
@@ -286,12 +283,30 @@ impl Manifest {
         }
         for (i, t) in self.trustees.iter().enumerate() {
             check_title(&mut p, &format!("trustee {}", i + 1), &t.name);
-            if self.trustees[..i].iter().any(|o| o.key == t.key) {
-                p.push(format!(
-                    "trustee {} ({}) reuses another trustee's key",
-                    i + 1,
-                    t.name
-                ));
+        }
+        // One key per role: an administrator who is also the credential authority could vote for
+        // abstainers, and a board or administrator key among the trustees' is a server-held trustee.
+        let mut roles: Vec<(String, &PublicKey)> = vec![
+            ("the administrator".into(), &self.administrator),
+            (
+                "the credential authority".into(),
+                &self.credential_authority,
+            ),
+            ("the board".into(), &self.board.key),
+        ];
+        roles.extend(
+            self.trustees
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("trustee {} ({})", i + 1, t.name), &t.key)),
+        );
+        for (i, (a, ka)) in roles.iter().enumerate() {
+            for (b, kb) in &roles[i + 1..] {
+                if ka == kb {
+                    p.push(format!(
+                        "{a} and {b} share a key; every role needs its own key"
+                    ));
+                }
             }
         }
         if self.contests.is_empty() || self.contests.len() > limits::CONTESTS {
@@ -388,6 +403,13 @@ fn is_identifier(s: &str) -> bool {
         && s.len() <= limits::ID_LEN
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A checkpoint origin doubles as the signed-note key name: printable ASCII, no space, no '+'.
+fn is_origin(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= limits::TITLE_LEN
+        && s.bytes().all(|b| b.is_ascii_graphic() && b != b'+')
 }
 
 fn check_title(p: &mut Vec<String>, at: &str, title: &str) {

@@ -151,10 +151,11 @@ pub fn verify_consistency(
         };
     }
     if size1 == 0 {
-        return if proof.is_empty() {
+        let empty: Digest32 = Sha256::digest([]).into();
+        return if proof.is_empty() && *root1 == empty {
             Ok(())
         } else {
-            fail("consistency proof from the empty tree must be empty")
+            fail("consistency from the empty tree needs the empty root and an empty proof")
         };
     }
     if proof.is_empty() {
@@ -243,10 +244,11 @@ impl Checkpoint {
         ))?;
         let body = format!("{body}\n");
         let mut lines = body.lines();
-        let (Some(o), Some(size), Some(root_b64)) = (lines.next(), lines.next(), lines.next())
+        let (Some(o), Some(size), Some(root_b64), None) =
+            (lines.next(), lines.next(), lines.next(), lines.next())
         else {
             return Err(Error::Log(
-                "checkpoint: the body needs origin, size and root lines",
+                "checkpoint: the body must be exactly the origin, size and root lines",
             ));
         };
         if o != origin {

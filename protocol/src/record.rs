@@ -59,7 +59,7 @@ pub enum Entry {
     Phase {
         /// The new phase (exactly one after the current one).
         phase: Phase,
-        /// With `VotingOpen`: the election fingerprint (V8 recomputes it).
+        /// With `VotingOpen`: the election fingerprint (V9 recomputes it).
         fingerprint: Option<Digest32>,
     },
     /// Tag 2, trustee `dealer`, key ceremony.
@@ -239,7 +239,7 @@ impl SignedEntry {
         }
     }
 
-    /// V2: the writer rule and its signature. `manifest` is `None` only for the manifest entry itself.
+    /// V4: the writer rule and its signature. `manifest` is `None` only for the manifest entry itself.
     pub fn verify_writer(&self, manifest: &Manifest, manifest_hash: &Digest32) -> Result<()> {
         let key: &PublicKey = match self.entry.writer() {
             Writer::Voter => {

@@ -156,10 +156,10 @@ impl fmt::Debug for SecretKey {
 pub mod tags {
     /// A ballot, signed with the voter's credential.
     pub const BALLOT: &str = "thistle-v1/ballot";
+    /// An audited ballot with its openings, signed with the voter's credential (never a cast ballot).
+    pub const AUDITED_BALLOT: &str = "thistle-v1/audited-ballot";
     /// A record entry, signed by its writer.
     pub const ENTRY: &str = "thistle-v1/entry";
-    /// The credential list, signed by the credential authority.
-    pub const CREDENTIAL_LIST: &str = "thistle-v1/credential-list";
 }
 
 #[cfg(test)]

@@ -64,6 +64,24 @@ impl Decode for EncryptedTally {
     }
 }
 
+/// An encrypted tally this party summed itself from the ballots. Only [`TallyAccumulator::finish`]
+/// makes one, and [`partial_decrypt`] takes nothing else, so a trustee cannot be handed an arbitrary
+/// "tally" (a single ballot, say) to decrypt (spec §12.2, lesson 6).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecomputedTally(EncryptedTally);
+
+impl RecomputedTally {
+    /// The tally.
+    pub fn tally(&self) -> &EncryptedTally {
+        &self.0
+    }
+
+    /// Whether the tally posted on the board is this one (a trustee refuses to decrypt otherwise).
+    pub fn matches(&self, posted: &EncryptedTally) -> bool {
+        self.0 == *posted
+    }
+}
+
 /// Sums ballots, one running sum per distinct weight so that each weight multiplies once.
 #[derive(Clone, Debug)]
 pub struct TallyAccumulator {
@@ -100,8 +118,9 @@ impl TallyAccumulator {
 
     /// Adds a ballot (already verified, and the last one of its credential) with its weight.
     pub fn add(&mut self, ballot: &Ballot, weight: u64) -> Result<()> {
-        if ballot.contests.len() != self.shape.len()
+        if ballot.encrypted.contests.len() != self.shape.len()
             || ballot
+                .encrypted
                 .contests
                 .iter()
                 .zip(&self.shape)
@@ -113,7 +132,7 @@ impl TallyAccumulator {
             });
         }
         let sums = self.class(weight);
-        for (sum, cb) in sums.iter_mut().zip(&ballot.contests) {
+        for (sum, cb) in sums.iter_mut().zip(&ballot.encrypted.contests) {
             for (s, ct) in sum.iter_mut().zip(&cb.ciphertexts) {
                 s.add(ct);
             }
@@ -141,7 +160,7 @@ impl TallyAccumulator {
     }
 
     /// `Σ_w w·(Σ ballots of weight w)` per option.
-    pub fn finish(&self) -> EncryptedTally {
+    pub fn finish(&self) -> RecomputedTally {
         let contests = self
             .shape
             .iter()
@@ -162,7 +181,7 @@ impl TallyAccumulator {
                     .collect()
             })
             .collect();
-        EncryptedTally { contests }
+        RecomputedTally(EncryptedTally { contests })
     }
 }
 
@@ -196,14 +215,14 @@ fn decryption_transcript(
     t
 }
 
-/// Computes a trustee's partial decryption of the tally (and nothing else: the caller must have
-/// recomputed `tally` from the board, spec §12.2).
+/// Computes a trustee's partial decryption of a tally it recomputed itself (spec §12.2).
 pub fn partial_decrypt<R: RngCore + CryptoRng>(
     fingerprint: &Digest32,
     share: &KeyShare,
-    tally: &EncryptedTally,
+    recomputed: &RecomputedTally,
     rng: &mut R,
 ) -> PartialDecryption {
+    let tally = recomputed.tally();
     let x = share.secret();
     let shares: Vec<Vec<Point>> = tally
         .contests
@@ -231,7 +250,7 @@ pub fn partial_decrypt<R: RngCore + CryptoRng>(
 }
 
 impl PartialDecryption {
-    /// V13: the shape matches the tally and the proof verifies against `Yⱼ`.
+    /// V14: the shape matches the tally and the proof verifies against `Yⱼ`.
     pub fn verify<R: RngCore + CryptoRng>(
         &self,
         fingerprint: &Digest32,
@@ -411,7 +430,7 @@ impl Decode for Results {
     }
 }
 
-/// V14: combines verified partial decryptions from at least `threshold` distinct trustees and
+/// V15: combines verified partial decryptions from at least `threshold` distinct trustees and
 /// recovers every total, each bounded by `total_weight × option maximum`.
 pub fn combine(
     manifest: &Manifest,
@@ -431,6 +450,31 @@ pub fn combine(
         return Err(Error::Ceremony(
             "fewer than t valid partial decryptions; more trustees must take part",
         ));
+    }
+    let shape_ok = |rows: &[Vec<Point>]| {
+        rows.len() == tally.contests.len()
+            && rows
+                .iter()
+                .zip(&tally.contests)
+                .all(|(a, b)| a.len() == b.len())
+    };
+    if tally.contests.len() != manifest.contests.len()
+        || tally
+            .contests
+            .iter()
+            .zip(&manifest.contests)
+            .any(|(t, c)| t.len() != c.options.len())
+    {
+        return Err(Error::BallotShape {
+            contest: 0,
+            reason: "the encrypted tally does not have the manifest's shape",
+        });
+    }
+    if let Some(p) = partials.iter().find(|p| !shape_ok(&p.shares)) {
+        return Err(Error::TrusteeMisbehaved {
+            trustee: p.trustee,
+            reason: "partial decryption has the wrong shape",
+        });
     }
     let lambdas = lagrange_at_zero(&partials.iter().map(|p| p.trustee).collect::<Vec<_>>());
     let mut tables: Vec<(u64, DlogTable)> = Vec::new();

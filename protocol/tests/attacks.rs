@@ -23,21 +23,18 @@ fn election() -> Election {
 
 fn cast(e: &Election, voter: usize, v: usize) -> Ballot {
     let mut r = rng(&format!("attack-{voter}-{v}"));
-    ballot::encrypt(
+    support::cast(
         &e.ballot_ctx,
-        e.manifest(),
         &e.creds[voter],
         1,
         &all_kinds_selection(v),
         &mut r,
     )
-    .unwrap()
-    .0
 }
 
 fn resign(mut b: Ballot, cred: &protocol::signature::SecretKey) -> Ballot {
-    b.credential = cred.public_key();
-    b.signature = cred.sign(signature::tags::BALLOT, &b.unsigned_bytes());
+    b.encrypted.credential = cred.public_key();
+    b.signature = cred.sign(signature::tags::BALLOT, &b.encrypted.to_bytes());
     b
 }
 
@@ -79,7 +76,7 @@ fn strong_fiat_shamir_binds_every_statement_element() {
     other_fp[0] ^= 1;
     let other_ctx = BallotContext::new(e.manifest(), e.ctx.ceremony.joint_key, other_fp);
     let mut moved = b.clone();
-    moved.fingerprint = other_fp;
+    moved.encrypted.fingerprint = other_fp;
     let moved = resign(moved, &e.creds[0]);
     let err = ballot::verify(&other_ctx, moved, 1, &mut r).unwrap_err();
     assert!(matches!(err, Error::InvalidProof { .. }), "{err:?}");
@@ -88,7 +85,7 @@ fn strong_fiat_shamir_binds_every_statement_element() {
     // Another ciphertext, swapped in from a different valid ballot of the same voter.
     let other = cast(&e, 0, 3);
     let mut swapped = b.clone();
-    swapped.contests[0].ciphertexts[0] = other.contests[0].ciphertexts[0];
+    swapped.encrypted.contests[0].ciphertexts[0] = other.encrypted.contests[0].ciphertexts[0];
     assert!(ballot::verify(&e.ballot_ctx, resign(swapped, &e.creds[0]), 1, &mut r).is_err());
     // Other bounds: the same ballot under a manifest whose committee contest allows 1..=4.
     let mut looser = e.manifest().clone();
@@ -108,11 +105,11 @@ fn out_of_range_values_are_rejected() {
     let mut sel = all_kinds_selection(0);
     sel[0] = vec![2, 0, 0];
     let err =
-        ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &sel, &mut r).unwrap_err();
+        ballot::encrypt(&e.ballot_ctx, &e.creds[0].public_key(), 1, 0, &sel, &mut r).unwrap_err();
     assert!(matches!(err, Error::InvalidSelection { contest: 0, .. }));
     let mut b = cast(&e, 0, 0);
     let (two, _) = e.ballot_ctx.key.encrypt(2, &mut r);
-    b.contests[0].ciphertexts[1] = two;
+    b.encrypted.contests[0].ciphertexts[1] = two;
     assert!(ballot::verify(&e.ballot_ctx, resign(b, &e.creds[0]), 1, &mut r).is_err());
     // Score above its maximum (range-proved) and too many committee members.
     for (contest, values) in [
@@ -123,7 +120,7 @@ fn out_of_range_values_are_rejected() {
         let mut sel = all_kinds_selection(0);
         sel[contest] = values;
         assert!(
-            ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &sel, &mut r).is_err()
+            ballot::encrypt(&e.ballot_ctx, &e.creds[0].public_key(), 1, 0, &sel, &mut r).is_err()
         );
     }
 }
@@ -137,7 +134,7 @@ fn over_budget_is_rejected() {
     let mut sel = all_kinds_selection(0);
     sel[6] = vec![1, 1, 1, 1];
     let err =
-        ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[0], 1, &sel, &mut r).unwrap_err();
+        ballot::encrypt(&e.ballot_ctx, &e.creds[0].public_key(), 1, 0, &sel, &mut r).unwrap_err();
     assert_eq!(
         err,
         Error::InvalidSelection {
@@ -151,7 +148,7 @@ fn over_budget_is_rejected() {
         .iter()
         .map(|&m| e.ballot_ctx.key.encrypt(m, &mut r).0)
         .collect();
-    b.contests[6].ciphertexts = everything;
+    b.encrypted.contests[6].ciphertexts = everything;
     assert!(ballot::verify(&e.ballot_ctx, resign(b, &e.creds[0]), 1, &mut r).is_err());
 }
 
@@ -188,13 +185,11 @@ fn forge(
     let ct = key.encrypt_with(total, &protocol_randomness(rho));
     // The claim proves u = budget − T ∈ [0, 2^32) on the derived ciphertext (−α, budget·G − β).
     let u_real = Scalar::from(budget) - Scalar::from(total);
-    let (derived_alpha, derived_beta) = (
-        -*ct.alpha.point(),
-        group::small_multiple_of_g(budget) - ct.beta.point(),
-    );
+    let (derived_alpha, derived_beta) =
+        (-*ct.alpha.point(), group::mul_g(budget) - ct.beta.point());
     let trapdoor_h = *key.point().point();
     let (u_fake, s_fake) = (5u64, Scalar::random(&mut r));
-    let v = Point::from_point(group::small_multiple_of_g(u_fake) + trapdoor_h * s_fake);
+    let v = Point::from_point(group::mul_g(u_fake) + trapdoor_h * s_fake);
     let s_real = s_fake + (Scalar::from(u_fake) - u_real) * k.invert();
 
     let mut t = ProofTranscript::new(b"attack", b"fingerprint", &[7; 32]);
@@ -271,7 +266,7 @@ fn ballots_are_canonical() {
     ));
     // The top bit of a ciphertext point (non-canonical) is refused at decoding.
     let mut flipped = bytes.clone();
-    let offset = 32 + 32 + 4 + 4 + 31; // fingerprint, credential, contest count, ciphertext count, α's last byte
+    let offset = 32 + 32 + 8 + 4 + 4 + 31; // fingerprint, credential, board size, counts, α's last byte
     flipped[offset] |= 0x80;
     assert!(matches!(
         Ballot::from_bytes(&flipped),
@@ -285,10 +280,82 @@ fn ballot_from_another_election_is_refused() {
     let e = election();
     let mut r = rng("other");
     let mut b = cast(&e, 0, 0);
-    b.fingerprint[31] ^= 0xff;
+    b.encrypted.fingerprint[31] ^= 0xff;
     let b = resign(b, &e.creds[0]);
     assert!(matches!(
         ballot::verify(&e.ballot_ctx, b, 1, &mut r),
         Err(Error::WrongElection { .. })
+    ));
+}
+
+/// A proof moved to another option of the same contest, or a changed board size, fails: every
+/// proof is bound to its place and the board size is in the statement.
+#[test]
+fn moved_proofs_and_a_changed_board_size_are_rejected() {
+    let e = election();
+    let mut r = rng("moved");
+    let b = cast(&e, 0, 1);
+    let mut moved = b.clone();
+    moved.encrypted.contests[0].disjunctive.swap(0, 1);
+    assert!(ballot::verify(&e.ballot_ctx, resign(moved, &e.creds[0]), 1, &mut r).is_err());
+    let mut later = b.clone();
+    later.encrypted.board_size = 1_000;
+    assert!(matches!(
+        ballot::verify(&e.ballot_ctx, resign(later, &e.creds[0]), 1, &mut r),
+        Err(Error::InvalidProof { .. })
+    ));
+    ballot::verify(&e.ballot_ctx, b, 1, &mut r).unwrap();
+}
+
+/// Lesson 7's cousin: whoever relays an audit cannot post it as a cast ballot, because the audit is
+/// signed under its own tag.
+#[test]
+fn an_audited_ballot_cannot_be_cast() {
+    let e = election();
+    let mut r = rng("audit-cast");
+    let (encrypted, secrets) = ballot::encrypt(
+        &e.ballot_ctx,
+        &e.creds[2].public_key(),
+        1,
+        0,
+        &all_kinds_selection(2),
+        &mut r,
+    )
+    .unwrap();
+    let audited = secrets.audit(encrypted, &e.creds[2]).unwrap();
+    let as_cast = Ballot {
+        encrypted: audited.encrypted.clone(),
+        signature: audited.signature,
+    };
+    assert_eq!(
+        ballot::verify(&e.ballot_ctx, as_cast, 1, &mut r).unwrap_err(),
+        Error::BadSignature { what: "ballot" }
+    );
+    // And an audit cannot be made with another voter's credential.
+    let (encrypted, secrets) = ballot::encrypt(
+        &e.ballot_ctx,
+        &e.creds[2].public_key(),
+        1,
+        0,
+        &all_kinds_selection(2),
+        &mut r,
+    )
+    .unwrap();
+    assert!(secrets.audit(encrypted, &e.creds[1]).is_err());
+}
+
+/// The board refuses a ballot of the wrong length before decoding it.
+#[test]
+fn ballots_of_the_wrong_length_are_refused_before_decoding() {
+    let e = election();
+    let b = cast(&e, 0, 1);
+    let bytes = b.to_bytes();
+    assert_eq!(bytes.len(), e.ballot_ctx.encrypted_ballot_len() + 64);
+    assert_eq!(e.ballot_ctx.decode_ballot(&bytes).unwrap(), b);
+    let mut huge = bytes.clone();
+    huge.extend(std::iter::repeat_n(0u8, 1 << 20));
+    assert!(matches!(
+        e.ballot_ctx.decode_ballot(&huge),
+        Err(Error::WrongLength { .. })
     ));
 }

@@ -2,7 +2,6 @@
 mod support;
 
 use curve25519_dalek::scalar::Scalar;
-use protocol::ballot;
 use protocol::dkg::{self, CeremonyParams, CeremonyRecord, Complaint, KeyShare, Round1Set};
 use protocol::group::Point;
 use protocol::tally::{self, TallyAccumulator};
@@ -176,7 +175,7 @@ fn key_share_storage_round_trips_and_never_prints_the_secret() {
     assert!(KeyShare::from_secret_bytes(&wrong).is_err());
 }
 
-fn tally_of(e: &Election, voters: usize) -> (tally::EncryptedTally, Vec<Vec<u64>>) {
+fn tally_of(e: &Election, voters: usize) -> (tally::RecomputedTally, Vec<Vec<u64>>) {
     let mut r = rng("tally-ballots");
     let mut acc = TallyAccumulator::new(e.manifest());
     let mut expected: Vec<Vec<u64>> = e
@@ -188,7 +187,7 @@ fn tally_of(e: &Election, voters: usize) -> (tally::EncryptedTally, Vec<Vec<u64>
     for (i, cred) in e.creds.iter().take(voters).enumerate() {
         let w = e.list.weight_of(&cred.public_key()).unwrap();
         let sel = all_kinds_selection(i);
-        let (b, _) = ballot::encrypt(&e.ballot_ctx, e.manifest(), cred, w, &sel, &mut r).unwrap();
+        let b = support::cast(&e.ballot_ctx, cred, w, &sel, &mut r);
         acc.add(&b, w).unwrap();
         for (t, s) in expected.iter_mut().zip(&sel) {
             for (a, v) in t.iter_mut().zip(s) {
@@ -202,14 +201,15 @@ fn tally_of(e: &Election, voters: usize) -> (tally::EncryptedTally, Vec<Vec<u64>
 #[test]
 fn three_of_five_with_zero_one_and_two_trustees_absent() {
     let e = Election::new(all_kinds_contests(), 5, 3, 6, |i| 1 + i as u64 % 2);
-    let (encrypted, expected) = tally_of(&e, 6);
+    let (recomputed, expected) = tally_of(&e, 6);
+    let encrypted = recomputed.tally().clone();
     let mut r = rng("absent");
     let fp = e.ctx.fingerprint;
     let partials: Vec<_> = e
         .ceremony
         .shares
         .iter()
-        .map(|s| tally::partial_decrypt(&fp, s, &encrypted, &mut r))
+        .map(|s| tally::partial_decrypt(&fp, s, &recomputed, &mut r))
         .collect();
     for present in [
         vec![1, 2, 3, 4, 5],
@@ -243,14 +243,15 @@ fn three_of_five_with_zero_one_and_two_trustees_absent() {
 #[test]
 fn a_forged_partial_decryption_is_named_and_the_tally_completes_without_it() {
     let e = Election::new(all_kinds_contests(), 5, 3, 4, |_| 1);
-    let (encrypted, expected) = tally_of(&e, 4);
+    let (recomputed, expected) = tally_of(&e, 4);
+    let encrypted = recomputed.tally().clone();
     let mut r = rng("forged-share");
     let fp = e.ctx.fingerprint;
     let mut partials: Vec<_> = e
         .ceremony
         .shares
         .iter()
-        .map(|s| tally::partial_decrypt(&fp, s, &encrypted, &mut r))
+        .map(|s| tally::partial_decrypt(&fp, s, &recomputed, &mut r))
         .collect();
     // Trustee 2 shifts one share by G (which would add one vote) and keeps its proof.
     let d = &mut partials[1].shares[0][0];
@@ -297,19 +298,10 @@ fn a_forged_partial_decryption_is_named_and_the_tally_completes_without_it() {
 fn totals_beyond_the_bound_are_refused_and_dlog_is_exact() {
     let table = tally::DlogTable::new(10_000);
     for m in [0u64, 1, 99, 100, 101, 9_999, 10_000] {
-        assert_eq!(
-            table.solve(&protocol::group::small_multiple_of_g(m)),
-            Some(m)
-        );
+        assert_eq!(table.solve(&protocol::group::mul_g(m)), Some(m));
     }
-    assert_eq!(
-        table.solve(&protocol::group::small_multiple_of_g(10_001)),
-        None
-    );
-    assert_eq!(
-        table.solve(&protocol::group::small_multiple_of_g(123_456)),
-        None
-    );
+    assert_eq!(table.solve(&protocol::group::mul_g(10_001)), None);
+    assert_eq!(table.solve(&protocol::group::mul_g(123_456)), None);
 }
 
 #[test]

@@ -27,9 +27,7 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
     for (i, cred) in e.creds.iter().enumerate() {
         let w = e.list.weight_of(&cred.public_key()).unwrap();
         let sel = all_kinds_selection(i);
-        let (b, _secrets) =
-            ballot::encrypt(&e.ballot_ctx, e.manifest(), cred, w, &sel, &mut r).unwrap();
-        cast.push((b, w));
+        cast.push((support::cast(&e.ballot_ctx, cred, w, &sel, &mut r), w));
         if i != 0 {
             counted.push((sel, w));
         }
@@ -37,15 +35,7 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
     // Voter 0 revotes: only the last ballot counts.
     let revote_sel = all_kinds_selection(17);
     let w0 = e.list.weight_of(&e.creds[0].public_key()).unwrap();
-    let (revote, _) = ballot::encrypt(
-        &e.ballot_ctx,
-        e.manifest(),
-        &e.creds[0],
-        w0,
-        &revote_sel,
-        &mut r,
-    )
-    .unwrap();
+    let revote = support::cast(&e.ballot_ctx, &e.creds[0], w0, &revote_sel, &mut r);
     counted.push((revote_sel, w0));
 
     // Voter 1 audits a ballot: it opens to the choices and its proofs verify.
@@ -53,19 +43,29 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
     let w1 = e.list.weight_of(&e.creds[1].public_key()).unwrap();
     let (audit_ballot, secrets) = ballot::encrypt(
         &e.ballot_ctx,
-        e.manifest(),
-        &e.creds[1],
+        &e.creds[1].public_key(),
         w1,
+        0,
         &audit_sel,
         &mut r,
     )
     .unwrap();
-    let audited = secrets.audit(audit_ballot);
+    let tracking_code = audit_ballot.tracking_code();
+    let audited = secrets.audit(audit_ballot, &e.creds[1]).unwrap();
     assert_eq!(
-        audited.check_openings(&e.ballot_ctx.key).unwrap(),
+        audited.verify(&e.ballot_ctx, w1, &mut r).unwrap(),
         audit_sel
     );
-    ballot::verify(&e.ballot_ctx, audited.ballot.clone(), w1, &mut r).unwrap();
+    assert_eq!(audited.encrypted.tracking_code(), tracking_code);
+    // The audit's signature is not a cast signature: the audited ballot cannot be posted as cast.
+    let as_cast = Ballot {
+        encrypted: audited.encrypted.clone(),
+        signature: audited.signature,
+    };
+    assert_eq!(
+        ballot::verify(&e.ballot_ctx, as_cast, w1, &mut r).unwrap_err(),
+        protocol::Error::BadSignature { what: "ballot" }
+    );
 
     let results = ballot::verify_batch(&e.ballot_ctx, cast.clone(), &mut r);
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
@@ -76,7 +76,8 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
         acc.add(b, *w).unwrap();
     }
     acc.add(&revote, w0).unwrap();
-    let encrypted = acc.finish();
+    let recomputed = acc.finish();
+    let encrypted = recomputed.tally().clone();
 
     let expected = expected_totals(&counted);
     let fp = e.ctx.fingerprint;
@@ -84,7 +85,7 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
         .ceremony
         .shares
         .iter()
-        .map(|s| tally::partial_decrypt(&fp, s, &encrypted, &mut r))
+        .map(|s| tally::partial_decrypt(&fp, s, &recomputed, &mut r))
         .collect();
     for p in &partials {
         let y = e.ceremony.outcome.verification_share(p.trustee).unwrap();

@@ -4,10 +4,9 @@ mod support;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use protocol::ballot::{self, Ballot};
+use protocol::ballot::{self, Ballot, EncryptedBallot};
 use protocol::dkg::Round1Package;
 use protocol::encoding::{Decode, Encode, Reader};
-use protocol::signature;
 use protocol::tally::{self, PartialDecryption, TallyAccumulator};
 use support::*;
 
@@ -23,20 +22,23 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let e = Election::new(all_kinds_contests(), 3, 2, 2, |_| 1);
         let mut r = rng("properties");
-        let (ballot, _) = ballot::encrypt(
+        let ballot = support::cast(
             &e.ballot_ctx,
-            e.manifest(),
             &e.creds[0],
             1,
             &all_kinds_selection(5),
             &mut r,
-        )
-        .unwrap();
+        );
         let mut acc = TallyAccumulator::new(e.manifest());
         acc.add(&ballot, 1).unwrap();
-        let tally = acc.finish();
-        let partial =
-            tally::partial_decrypt(&e.ctx.fingerprint, &e.ceremony.shares[0], &tally, &mut r);
+        let recomputed = acc.finish();
+        let tally = recomputed.tally().clone();
+        let partial = tally::partial_decrypt(
+            &e.ctx.fingerprint,
+            &e.ceremony.shares[0],
+            &recomputed,
+            &mut r,
+        );
         Fixture {
             e,
             ballot,
@@ -54,20 +56,12 @@ proptest! {
     #[test]
     fn any_bit_flip_in_a_resigned_ballot_is_rejected(pos in any::<prop::sample::Index>(), bit in 0u8..8) {
         let f = fixture();
-        let mut bytes = f.ballot.unsigned_bytes();
+        let mut bytes = f.ballot.encrypted.to_bytes();
         let start = 64; // past the fingerprint and credential (changing those is tested separately)
         let i = start + pos.index(bytes.len() - start);
         bytes[i] ^= 1 << bit;
-        let mut r = Reader::new(&bytes);
-        let decoded = (|| {
-            let fingerprint = r.array("fingerprint")?;
-            let credential = signature::PublicKey::decode(&mut r, "credential")?;
-            let contests = r.vec(64, 16, "contests", protocol::ballot::ContestBallot::decode)?;
-            r.finish("ballot")?;
-            Ok::<_, protocol::Error>(Ballot { fingerprint, credential, contests, signature: [0; 64] })
-        })();
-        if let Ok(mut b) = decoded {
-            b.signature = f.e.creds[0].sign(signature::tags::BALLOT, &b.unsigned_bytes());
+        if let Ok(encrypted) = EncryptedBallot::from_bytes(&bytes) {
+            let b = encrypted.cast(&f.e.creds[0]).unwrap();
             let mut rng = rng("prop-verify");
             prop_assert!(ballot::verify(&f.e.ballot_ctx, b, 1, &mut rng).is_err());
         }

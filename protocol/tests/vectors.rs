@@ -173,12 +173,21 @@ fn check_ballot(manifest: &Manifest, key: &RistrettoPoint, v: &Value) -> Ballot 
     let weight = v["weight"].as_u64().unwrap();
     // The recorded transcript is the spec's layout applied to this ballot.
     assert_eq!(
-        ops_to_values(&support::vectors::ballot_ops(manifest, &b, weight)),
+        ops_to_values(&support::vectors::ballot_ops(
+            manifest,
+            &b.encrypted,
+            weight
+        )),
         *v["transcript"].as_array().unwrap()
     );
     let c = challenge_of(v);
     let h = group::pedersen_blinding();
-    for (ci, (contest, cb)) in manifest.contests.iter().zip(&b.contests).enumerate() {
+    for (ci, (contest, cb)) in manifest
+        .contests
+        .iter()
+        .zip(&b.encrypted.contests)
+        .enumerate()
+    {
         let derive = |coef: &[u64]| -> (RistrettoPoint, RistrettoPoint) {
             cb.ciphertexts.iter().zip(coef).fold(
                 (RistrettoPoint::identity(), RistrettoPoint::identity()),
@@ -231,7 +240,12 @@ fn check_ballot(manifest: &Manifest, key: &RistrettoPoint, v: &Value) -> Ballot 
     }
     // Bulletproofs continue the same transcript after the challenge.
     let (_, mut t) = replay(v["transcript"].as_array().unwrap());
-    for (ci, (contest, cb)) in manifest.contests.iter().zip(&b.contests).enumerate() {
+    for (ci, (contest, cb)) in manifest
+        .contests
+        .iter()
+        .zip(&b.encrypted.contests)
+        .enumerate()
+    {
         if cb.range_commitments.is_empty() {
             continue;
         }
@@ -299,6 +313,7 @@ fn ballot_vectors_every_kind() {
         let sel: Vec<Vec<u64>> =
             serde_json::from_value(case["ballot"]["selection"].clone()).unwrap();
         for ((cb, values), rs) in b
+            .encrypted
             .contests
             .iter()
             .zip(&sel)
@@ -415,7 +430,7 @@ fn election_vectors_whole_record() {
     assert_eq!(fp.to_vec(), bytes(&v["fingerprint"]["value"]));
     let ctx = BallotContext::new(&manifest, outcome.joint_key, fp);
 
-    // V9, V11: ballots, the last per credential counts.
+    // V10, V12: ballots; per credential, the one with the largest (board size seen, position) counts.
     let ballots: Vec<(Ballot, bool)> = v["ballots"]
         .as_array()
         .unwrap()
@@ -428,26 +443,26 @@ fn election_vectors_whole_record() {
         })
         .collect();
     for (i, (b, counted)) in ballots.iter().enumerate() {
-        assert_eq!(
-            *counted,
-            !ballots[i + 1..]
-                .iter()
-                .any(|(o, _)| o.credential == b.credential)
-        );
+        let key = |k: usize| (ballots[k].0.encrypted.board_size, k);
+        let last = (0..ballots.len())
+            .filter(|&k| ballots[k].0.encrypted.credential == b.encrypted.credential)
+            .max_by_key(|&k| key(k));
+        assert_eq!(*counted, last == Some(i));
         ballot::verify(
             &ctx,
             b.clone(),
-            list.weight_of(&b.credential).unwrap(),
+            list.weight_of(&b.encrypted.credential).unwrap(),
             &mut r,
         )
         .unwrap();
     }
-    // V10: the audited ballot opens to its values, and none of its ciphertexts was cast.
+    // V11: the audited ballot's signature, proofs and openings, and none of its ciphertexts was cast.
     let audited = AuditedBallot::from_bytes(&bytes(&v["audited"]["bytes"])).unwrap();
     let values: Vec<Vec<u64>> = serde_json::from_value(v["audited"]["values"].clone()).unwrap();
-    assert_eq!(audited.check_openings(&ctx.key).unwrap(), values);
+    let w_audit = list.weight_of(&audited.encrypted.credential).unwrap();
+    assert_eq!(audited.verify(&ctx, w_audit, &mut r).unwrap(), values);
     assert!(audited
-        .ballot
+        .encrypted
         .ciphertexts()
         .all(|a| ballots.iter().all(|(b, _)| b.ciphertexts().all(|c| c != a))));
 
@@ -458,9 +473,9 @@ fn election_vectors_whole_record() {
         for (oi, ct) in row.iter().enumerate() {
             let (mut a, mut bb) = (RistrettoPoint::identity(), RistrettoPoint::identity());
             for (b, _) in ballots.iter().filter(|(_, counted)| *counted) {
-                let w = Scalar::from(list.weight_of(&b.credential).unwrap());
-                a += b.contests[ci].ciphertexts[oi].alpha.point() * w;
-                bb += b.contests[ci].ciphertexts[oi].beta.point() * w;
+                let w = Scalar::from(list.weight_of(&b.encrypted.credential).unwrap());
+                a += b.encrypted.contests[ci].ciphertexts[oi].alpha.point() * w;
+                bb += b.encrypted.contests[ci].ciphertexts[oi].beta.point() * w;
             }
             assert_eq!(
                 (a, bb),
@@ -549,6 +564,12 @@ fn election_vectors_whole_record() {
                 Entry::Results(_) => phase = Phase::ResultsPublished,
                 other => assert!(other.allowed_in(phase), "leaf {i} not allowed in {phase:?}"),
             }
+        }
+        if let Entry::Ballot(b) = &leaf.signed.entry {
+            assert!(
+                b.encrypted.board_size <= i as u64,
+                "a ballot stands at an index at least its board size"
+            );
         }
         leaf.signed
             .verify_writer(&manifest, &manifest.hash())

@@ -19,7 +19,7 @@ use crate::batch::BatchVerifier;
 use crate::elgamal::{ElectionPublicKey, SumCiphertext};
 use crate::encoding::{Encode, Reader};
 use crate::error::{Error, Result};
-use crate::group::{decode_scalar, put_scalar, small_multiple_of_g, Point};
+use crate::group::{decode_scalar, mul_g, put_scalar, Point};
 use crate::transcript::ProofTranscript;
 
 /// One branch `(aⱼ, bⱼ, cⱼ, zⱼ)`.
@@ -75,7 +75,7 @@ impl DisjunctiveProver {
             let is_real = j.ct_eq(&real);
             let c = Scalar::conditional_select(&Scalar::random(rng), &Scalar::ZERO, is_real);
             let z = Scalar::conditional_select(&Scalar::random(rng), &k, is_real);
-            let shifted = ct.beta - small_multiple_of_g(lo + j);
+            let shifted = ct.beta - mul_g(lo + j);
             let a = RISTRETTO_BASEPOINT_TABLE * &z - ct.alpha * c;
             let b = key.mul(&z) - shifted * c;
             commitments.push((Point::from_point(a), Point::from_point(b)));

@@ -225,3 +225,16 @@ pub fn all_kinds_selection(v: usize) -> Vec<Vec<u64>> {
         budget_choices[v % 4].to_vec(),
     ]
 }
+
+/// Encrypts and casts a ballot (board size seen: 0).
+pub fn cast(
+    ctx: &BallotContext,
+    cred: &Credential,
+    weight: u64,
+    selection: &[Vec<u64>],
+    r: &mut ChaCha20Rng,
+) -> protocol::ballot::Ballot {
+    let (encrypted, _) =
+        protocol::ballot::encrypt(ctx, &cred.public_key(), weight, 0, selection, r).unwrap();
+    encrypted.cast(cred).unwrap()
+}

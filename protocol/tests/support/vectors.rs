@@ -2,7 +2,7 @@
 //! lists it records. The op lists are a second, independent rendering of spec §3.2's transcript
 //! layouts: `tests/vectors.rs` replays them with Merlin directly and checks each equation by hand.
 use curve25519_dalek::scalar::Scalar;
-use protocol::ballot::{self, AuditedBallot, Ballot, BallotContext};
+use protocol::ballot::{self, AuditedBallot, Ballot, BallotContext, EncryptedBallot};
 use protocol::dkg::{CeremonyParams, Round1Package};
 use protocol::encoding::Encode;
 use protocol::group::{self, Point};
@@ -125,10 +125,11 @@ pub fn decryption_ops(
 }
 
 /// Spec §11.3: the ballot transcript up to the shared challenge.
-pub fn ballot_ops(manifest: &Manifest, b: &Ballot, weight: u64) -> Vec<Op> {
+pub fn ballot_ops(manifest: &Manifest, b: &EncryptedBallot, weight: u64) -> Vec<Op> {
     let mut ops = start("ballot", "fingerprint", &b.fingerprint);
     ops.push(Op::Append("credential", b.credential.as_bytes().to_vec()));
     ops.push(Op::U64("weight", weight));
+    ops.push(Op::U64("board-size", b.board_size));
     ops.push(Op::U64("contests", b.contests.len() as u64));
     for (i, (c, cb)) in manifest.contests.iter().zip(&b.contests).enumerate() {
         ops.push(Op::U64("contest", i as u64));
@@ -195,6 +196,7 @@ const SPEC_LABELS: &[&str] = &[
     "b",
     "credential",
     "weight",
+    "board-size",
     "contests",
     "contest",
     "options",
@@ -283,7 +285,10 @@ pub fn all() -> Vec<(&'static str, String)> {
 
 fn group_vectors() -> Value {
     let label = std::str::from_utf8(group::PEDERSEN_BLINDING_LABEL).unwrap();
-    let multiples: Vec<Value> = (0u64..8).chain([255, 65_536, 1 << 40]).map(|m| json!({"m": m, "point": h(Point::from_point(group::small_multiple_of_g(m)).as_bytes())})).collect();
+    let multiples: Vec<Value> = (0u64..8)
+        .chain([255, 65_536, 1 << 40])
+        .map(|m| json!({"m": m, "point": h(Point::from_point(group::mul_g(m)).as_bytes())}))
+        .collect();
     let mut g_top = group::g().compress().to_bytes();
     g_top[31] |= 0x80;
     let mut reject = vec![
@@ -369,12 +374,28 @@ fn signature_vectors() -> Value {
     let sum = add_le(s_val.as_bytes(), &l_bytes);
     s_plus_l[32..].copy_from_slice(&sum);
     let order8 = "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a";
+    // R given as a non-canonical encoding (y = p + 1, which reduces to the identity).
+    let mut r_noncanonical = [0xffu8; 32];
+    r_noncanonical[0] = 0xee;
+    r_noncanonical[31] = 0x7f;
+    let k2 = Scalar::from_bytes_mod_order_wide(
+        &Sha512::new()
+            .chain_update(r_noncanonical)
+            .chain_update(pk.as_bytes())
+            .chain_update(&msg)
+            .finalize()
+            .into(),
+    );
+    let mut noncanonical_r = [0u8; 64];
+    noncanonical_r[..32].copy_from_slice(&r_noncanonical);
+    noncanonical_r[32..].copy_from_slice((k2 * a).as_bytes());
     json!({
         "description": "Ed25519 signatures under the strict rules (spec §1.4). message = u32le(len(tag)) ‖ tag ‖ data.",
         "valid": [{"public_key": h(pk.as_bytes()), "tag": signature::tags::BALLOT, "data": h(&data), "message": h(&msg), "signature": h(sig)}],
         "reject_signatures": [
             {"public_key": h(pk.as_bytes()), "tag": signature::tags::BALLOT, "data": h(&data), "signature": h(small_r), "reason": "R is the identity (small order); plain verify accepts this, verify_strict does not"},
             {"public_key": h(pk.as_bytes()), "tag": signature::tags::BALLOT, "data": h(&data), "signature": h(s_plus_l), "reason": "s is not reduced modulo ℓ"},
+            {"public_key": h(pk.as_bytes()), "tag": signature::tags::BALLOT, "data": h(&data), "signature": h(noncanonical_r), "reason": "R is a non-canonical encoding (y = p + 1)"},
             {"public_key": h(pk.as_bytes()), "tag": signature::tags::ENTRY, "data": h(&data), "signature": h(sig), "reason": "signed under another tag"},
         ],
         "reject_public_keys": [
@@ -407,7 +428,7 @@ fn ballot_json(
     selection: &[Vec<u64>],
     randomness: Option<&AuditedBallot>,
 ) -> Value {
-    let ops = ballot_ops(manifest, b, weight);
+    let ops = ballot_ops(manifest, &b.encrypted, weight);
     let (c, _) = replay(&ops_to_values(&ops));
     let mut v = json!({
         "weight": weight,
@@ -481,13 +502,14 @@ fn ballot_vectors() -> Value {
             let (m, ctx, k) = kind_context(&contest);
             let mut r = rng(&format!("ballot-vectors {name}"));
             let sel = vec![selection];
-            let (b, secrets) = ballot::encrypt(&ctx, &m, &cred, 1, &sel, &mut r).unwrap();
+            let (encrypted, secrets) = ballot::encrypt(&ctx, &cred.public_key(), 1, 0, &sel, &mut r).unwrap();
+            let b = encrypted.clone().cast(&cred).unwrap();
             ballot::verify(&ctx, b.clone(), 1, &mut r).unwrap();
-            let audited = secrets.audit(b.clone());
-            let mut tampered = b.clone();
+            let audited = secrets.audit(encrypted.clone(), &cred).unwrap();
+            let mut tampered = encrypted;
             let first = tampered.contests[0].ciphertexts[0];
             tampered.contests[0].ciphertexts[0] = protocol::elgamal::Ciphertext { alpha: first.beta, beta: first.alpha };
-            tampered.signature = cred.sign(signature::tags::BALLOT, &tampered.unsigned_bytes());
+            let tampered = tampered.cast(&cred).unwrap();
             json!({
                 "name": name,
                 "manifest": h(m.to_bytes()),
@@ -536,37 +558,50 @@ pub fn tiny_election() -> TinyElection {
         vec![vec![1, 0, 0], vec![1, 0], vec![1, 0, 1, 1]],
         vec![vec![0, 1, 0], vec![0, 1], vec![1, 0, 0, 0]], // voter 0's revote
     ];
+    // Voting opens at leaf 10 (after the manifest, a phase change, 3 + 3 ceremony entries, the
+    // credential list and the opening). The devices saw a checkpoint of size 10; the revote, a later
+    // one of size 14.
     let voters = [0usize, 1, 2, 3, 0];
+    let seen = [10u64, 10, 10, 10, 14];
     let mut cast = Vec::new();
-    for (v, sel) in voters.iter().zip(&sels) {
-        let w = e.list.weight_of(&e.creds[*v].public_key()).unwrap();
-        let (b, _) =
-            ballot::encrypt(&e.ballot_ctx, e.manifest(), &e.creds[*v], w, sel, &mut r).unwrap();
-        cast.push((*v, b, sel.clone()));
+    for ((v, sel), board_size) in voters.iter().zip(&sels).zip(seen) {
+        let cred = &e.creds[*v];
+        let w = e.list.weight_of(&cred.public_key()).unwrap();
+        let (b, _) = ballot::encrypt(
+            &e.ballot_ctx,
+            &cred.public_key(),
+            w,
+            board_size,
+            sel,
+            &mut r,
+        )
+        .unwrap();
+        cast.push((*v, b.cast(cred).unwrap(), sel.clone()));
     }
     let (ab, secrets) = ballot::encrypt(
         &e.ballot_ctx,
-        e.manifest(),
-        &e.creds[1],
+        &e.creds[1].public_key(),
         1,
+        10,
         &[vec![0, 0, 1], vec![0, 1], vec![0, 0, 1, 0]],
         &mut r,
     )
     .unwrap();
-    let audited = secrets.audit(ab);
+    let audited = secrets.audit(ab, &e.creds[1]).unwrap();
     let mut acc = TallyAccumulator::new(e.manifest());
     for (i, (v, b, _)) in cast.iter().enumerate() {
         let superseded = cast[i + 1..].iter().any(|(w, _, _)| w == v);
         if !superseded {
-            acc.add(b, e.list.weight_of(&b.credential).unwrap())
+            acc.add(b, e.list.weight_of(&b.encrypted.credential).unwrap())
                 .unwrap();
         }
     }
-    let tally = acc.finish();
+    let recomputed = acc.finish();
+    let tally = recomputed.tally().clone();
     let fp = e.ctx.fingerprint;
     let partials: Vec<PartialDecryption> = [0usize, 2]
         .iter()
-        .map(|&k| tally::partial_decrypt(&fp, &e.ceremony.shares[k], &tally, &mut r))
+        .map(|&k| tally::partial_decrypt(&fp, &e.ceremony.shares[k], &recomputed, &mut r))
         .collect();
     let results = tally::combine(
         e.manifest(),
@@ -720,7 +755,7 @@ fn election_vectors() -> Value {
         .iter()
         .enumerate()
         .map(|(i, (v, b, sel))| {
-            let w = e.list.weight_of(&b.credential).unwrap();
+            let w = e.list.weight_of(&b.encrypted.credential).unwrap();
             let mut j = ballot_json(e.manifest(), b, w, sel, None);
             j["voter"] = json!(v);
             j["counted"] = json!(!tiny.cast[i + 1..].iter().any(|(u, _, _)| u == v));
