@@ -230,14 +230,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &ctx.ceremony
                 .verification_share(p.trustee)
                 .ok_or("no verification share")?,
-            &encrypted,
+            encrypted,
             &mut rng,
         )?;
     }
     let results = tally::combine(
         &ctx.manifest,
         ctx.total_weight,
-        &encrypted,
+        encrypted,
         &partials.iter().collect::<Vec<_>>(),
     )?;
     step("trustees 1 and 3 decrypted the tally (trustee 2 absent)");
