@@ -23,9 +23,11 @@ fn the_fixture_is_valid_and_round_trips() {
     assert_eq!(Manifest::from_bytes(&m.to_bytes()).unwrap(), m);
 }
 
+type Edit = Box<dyn FnOnce(&mut Manifest)>;
+
 #[test]
 fn each_kind_of_error_is_reported() {
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Manifest)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "election_id",
             Box::new(|m| m.election_id = "Bad Id!".into()),
