@@ -29,6 +29,7 @@ pub mod record;
 pub mod signature;
 pub mod tally;
 pub mod transcript;
+pub mod verify;
 
 pub use error::{Error, Result};
 

@@ -116,15 +116,26 @@ impl TallyAccumulator {
         &mut self.classes[pos].1
     }
 
-    /// Adds a ballot (already verified, and the last one of its credential) with its weight.
+    /// Adds a ballot (already verified, and the counted one of its credential) with its weight.
     pub fn add(&mut self, ballot: &Ballot, weight: u64) -> Result<()> {
-        if ballot.encrypted.contests.len() != self.shape.len()
-            || ballot
+        self.add_rows(
+            ballot
                 .encrypted
                 .contests
                 .iter()
-                .zip(&self.shape)
-                .any(|(c, &n)| c.ciphertexts.len() != n)
+                .map(|c| c.ciphertexts.as_slice()),
+            weight,
+        )
+    }
+
+    /// Adds one ballot given as its ciphertexts, contest by contest.
+    pub fn add_rows<'a>(
+        &mut self,
+        rows: impl ExactSizeIterator<Item = &'a [Ciphertext]> + Clone,
+        weight: u64,
+    ) -> Result<()> {
+        if rows.len() != self.shape.len()
+            || rows.clone().zip(&self.shape).any(|(r, &n)| r.len() != n)
         {
             return Err(Error::BallotShape {
                 contest: 0,
@@ -132,8 +143,8 @@ impl TallyAccumulator {
             });
         }
         let sums = self.class(weight);
-        for (sum, cb) in sums.iter_mut().zip(&ballot.encrypted.contests) {
-            for (s, ct) in sum.iter_mut().zip(&cb.ciphertexts) {
+        for (sum, row) in sums.iter_mut().zip(rows) {
+            for (s, ct) in sum.iter_mut().zip(row) {
                 s.add(ct);
             }
         }

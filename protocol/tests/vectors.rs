@@ -576,6 +576,12 @@ fn election_vectors_whole_record() {
             .unwrap();
     }
     assert_eq!(merkle::root(&hashes).to_vec(), bytes(&log["root"]));
+    // The crate's record verifier agrees with the checks above.
+    let mut verifier = protocol::verify::RecordVerifier::new();
+    for lv in log["leaves"].as_array().unwrap() {
+        verifier.push(&bytes(&lv["bytes"]), &mut r).unwrap();
+    }
+    assert_eq!(verifier.finish().unwrap().results.unwrap(), results);
     let board = PublicKey::from_bytes(arr32(&log["board_key"]), "board").unwrap();
     assert_eq!(board, manifest.board.key);
     let cp = Checkpoint::verify_note(

@@ -622,7 +622,8 @@ pub fn tiny_election() -> TinyElection {
     }
 }
 
-fn log_of(
+/// Leaf `i` is posted at `opens_at − 600 + 60·i` seconds, so voting (leaf 10 on) is in the window.
+pub fn log_of(
     e: &Election,
     cast: &[(usize, Ballot, Vec<Vec<u64>>)],
     audited: &AuditedBallot,
@@ -721,7 +722,7 @@ fn log_of(
         .into_iter()
         .enumerate()
         .map(|(i, signed)| Leaf {
-            time: e.manifest().opens_at - 3600 + 60 * i as u64,
+            time: e.manifest().opens_at - 600 + 60 * i as u64,
             signed,
         })
         .collect()

@@ -1,0 +1,706 @@
+//! The record verifier (spec §15): leaves are fed in log order and each is checked against every
+//! V-step it touches before any state changes, so a failed [`RecordVerifier::push`] leaves the
+//! verifier as it was. A board runs the same checks to refuse a post; an observer runs them over the
+//! whole record. V1 (checkpoints against the tree) is the caller's, with [`crate::merkle`].
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::{CryptoRng, RngCore};
+
+use crate::ballot::{self, BallotContext, EncryptedBallot, TrackingCode};
+use crate::context::ElectionContext;
+use crate::credentials::CredentialList;
+use crate::dkg::{
+    CeremonyOutcome, CeremonyParams, CeremonyRecord, Complaint, Round1Package, Round1Set,
+    Round2Package,
+};
+use crate::elgamal::Ciphertext;
+use crate::encoding::Encode;
+use crate::error::{Error, Result};
+use crate::hash::Digest32;
+use crate::manifest::Manifest;
+use crate::record::{next_phase_ok, Entry, Leaf, Phase};
+use crate::tally::{
+    self, EncryptedTally, PartialDecryption, RecomputedTally, Results, TallyAccumulator,
+};
+
+/// The verification steps of spec §15.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    /// V1: checkpoints and the Merkle tree.
+    V1Log,
+    /// V2: canonical leaves, times in order.
+    V2Leaves,
+    /// V3: the manifest.
+    V3Manifest,
+    /// V4: writers, phases, counts, the voting window.
+    V4WritersAndPhases,
+    /// V5: key ceremony round 1.
+    V5Round1,
+    /// V6: shares and complaints.
+    V6Complaints,
+    /// V7: the election key.
+    V7ElectionKey,
+    /// V8: the credential list.
+    V8Credentials,
+    /// V9: the fingerprint.
+    V9Fingerprint,
+    /// V10: ballots.
+    V10Ballots,
+    /// V11: audited ballots.
+    V11Audits,
+    /// V12: counted ballots.
+    V12Counted,
+    /// V13: the encrypted tally.
+    V13Tally,
+    /// V14: partial decryptions.
+    V14PartialDecryptions,
+    /// V15: results.
+    V15Results,
+}
+
+impl Step {
+    /// The step's name as the specification gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::V1Log => "V1 log",
+            Step::V2Leaves => "V2 leaves",
+            Step::V3Manifest => "V3 manifest",
+            Step::V4WritersAndPhases => "V4 writers and phases",
+            Step::V5Round1 => "V5 key ceremony round 1",
+            Step::V6Complaints => "V6 shares and complaints",
+            Step::V7ElectionKey => "V7 election key",
+            Step::V8Credentials => "V8 credentials",
+            Step::V9Fingerprint => "V9 fingerprint",
+            Step::V10Ballots => "V10 ballots",
+            Step::V11Audits => "V11 audited ballots",
+            Step::V12Counted => "V12 counted ballots",
+            Step::V13Tally => "V13 encrypted tally",
+            Step::V14PartialDecryptions => "V14 partial decryptions",
+            Step::V15Results => "V15 results",
+        }
+    }
+}
+
+/// A failed step: which, at which leaf, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The step.
+    pub step: Step,
+    /// The leaf index at fault.
+    pub index: u64,
+    /// What is wrong.
+    pub error: Error,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} failed at entry {}: {}",
+            self.step.name(),
+            self.index,
+            self.error
+        )
+    }
+}
+
+fn rule(reason: &'static str) -> Error {
+    Error::Malformed {
+        what: "record",
+        reason,
+    }
+}
+
+struct Counted {
+    board_size: u64,
+    index: u64,
+    weight: u64,
+    ciphertexts: Vec<Vec<Ciphertext>>,
+}
+
+struct Voting {
+    election: ElectionContext,
+    ballots: BallotContext,
+}
+
+/// What a complete check established.
+#[derive(Debug)]
+pub struct VerifiedRecord {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The fingerprint (if voting opened).
+    pub fingerprint: Option<Digest32>,
+    /// The phase the record reached.
+    pub phase: Phase,
+    /// Leaves checked.
+    pub leaves: u64,
+    /// The key ceremony's outcome (if it completed).
+    pub ceremony: Option<CeremonyOutcome>,
+    /// Cast ballots on the record (revotes included).
+    pub ballots: u64,
+    /// Credentials with a counted ballot.
+    pub counted: u64,
+    /// Audited ballots with their revealed values.
+    pub audited: Vec<(TrackingCode, Vec<Vec<u64>>)>,
+    /// The encrypted tally (if posted).
+    pub tally: Option<EncryptedTally>,
+    /// Trustees whose partial decryptions were used.
+    pub decrypting_trustees: Vec<u32>,
+    /// The results (if published).
+    pub results: Option<Results>,
+}
+
+/// Checks a record leaf by leaf (V2–V15).
+pub struct RecordVerifier {
+    index: u64,
+    last_time: u64,
+    phase: Phase,
+    manifest: Option<(Manifest, Digest32, CeremonyParams)>,
+    round1: Vec<Round1Package>,
+    round2: Vec<Round2Package>,
+    complaints: Vec<Complaint>,
+    credentials: Option<CredentialList>,
+    ceremony: Option<CeremonyOutcome>,
+    voting: Option<Voting>,
+    codes: BTreeSet<[u8; 32]>,
+    short_codes: BTreeSet<[u8; 15]>,
+    ciphertexts: BTreeSet<[u8; 64]>,
+    counted: BTreeMap<[u8; 32], Counted>,
+    ballots: u64,
+    audited: Vec<(TrackingCode, Vec<Vec<u64>>)>,
+    tally: Option<(EncryptedTally, RecomputedTally)>,
+    partials: Vec<PartialDecryption>,
+    results: Option<Results>,
+}
+
+impl Default for RecordVerifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What one leaf changes, computed before anything is applied. One lives per push, briefly, so its
+/// size does not matter.
+#[allow(clippy::large_enum_variant)]
+enum Change {
+    Manifest(Manifest, Digest32, CeremonyParams),
+    Phase(Phase, Option<(CeremonyOutcome, Voting)>),
+    Round1(Round1Package),
+    Round2(Round2Package),
+    Complaint(Complaint),
+    Credentials(CredentialList),
+    Ballot {
+        credential: [u8; 32],
+        counted: Option<Counted>,
+        code: TrackingCode,
+        cts: Vec<[u8; 64]>,
+    },
+    Audit {
+        code: TrackingCode,
+        values: Vec<Vec<u64>>,
+        cts: Vec<[u8; 64]>,
+    },
+    Tally(EncryptedTally, RecomputedTally),
+    Partial(PartialDecryption),
+    Results(Results),
+}
+
+impl RecordVerifier {
+    /// An empty verifier, expecting the manifest as leaf 0.
+    pub fn new() -> Self {
+        RecordVerifier {
+            index: 0,
+            last_time: 0,
+            phase: Phase::Setup,
+            manifest: None,
+            round1: Vec::new(),
+            round2: Vec::new(),
+            complaints: Vec::new(),
+            credentials: None,
+            ceremony: None,
+            voting: None,
+            codes: BTreeSet::new(),
+            short_codes: BTreeSet::new(),
+            ciphertexts: BTreeSet::new(),
+            counted: BTreeMap::new(),
+            ballots: 0,
+            audited: Vec::new(),
+            tally: None,
+            partials: Vec::new(),
+            results: None,
+        }
+    }
+
+    /// The next leaf's index.
+    pub fn len(&self) -> u64 {
+        self.index
+    }
+
+    /// Whether no leaf was accepted yet.
+    pub fn is_empty(&self) -> bool {
+        self.index == 0
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Checks the next leaf and, only if every check passes, records it. `rng` draws the batch
+    /// verification weights and must be unpredictable to whoever wrote the record.
+    pub fn push<R: RngCore + CryptoRng>(
+        &mut self,
+        leaf_bytes: &[u8],
+        rng: &mut R,
+    ) -> Result<(), Failure> {
+        let change = self.check(leaf_bytes, rng)?;
+        self.apply(change);
+        self.index += 1;
+        Ok(())
+    }
+
+    fn fail(&self, step: Step, error: Error) -> Failure {
+        Failure {
+            step,
+            index: self.index,
+            error,
+        }
+    }
+
+    fn check<R: RngCore + CryptoRng>(
+        &self,
+        bytes: &[u8],
+        rng: &mut R,
+    ) -> Result<(Change, u64), Failure> {
+        let threshold = self.manifest.as_ref().map_or(1, |(m, _, _)| m.threshold);
+        let leaf = Leaf::from_bytes(bytes, threshold).map_err(|e| self.fail(Step::V2Leaves, e))?;
+        if leaf.time < self.last_time {
+            return Err(self.fail(Step::V2Leaves, rule("leaf times must not decrease")));
+        }
+        let Some((manifest, manifest_hash, params)) = &self.manifest else {
+            let Entry::Manifest(m) = &leaf.signed.entry else {
+                return Err(self.fail(
+                    Step::V3Manifest,
+                    rule("the first entry must be the manifest"),
+                ));
+            };
+            m.validate().map_err(|e| self.fail(Step::V3Manifest, e))?;
+            let hash = m.hash();
+            leaf.signed
+                .verify_writer(m, &hash)
+                .map_err(|e| self.fail(Step::V3Manifest, e))?;
+            let params = CeremonyParams::from_manifest(m);
+            return Ok((Change::Manifest(m.clone(), hash, params), leaf.time));
+        };
+        let v4 = |e| self.fail(Step::V4WritersAndPhases, e);
+        leaf.signed
+            .verify_writer(manifest, manifest_hash)
+            .map_err(v4)?;
+        let entry = &leaf.signed.entry;
+        if !matches!(entry, Entry::Phase { .. }) && !entry.allowed_in(self.phase) {
+            return Err(v4(rule("this entry is not accepted in the current phase")));
+        }
+        let change = match entry {
+            Entry::Manifest(_) => return Err(v4(rule("only one manifest"))),
+            Entry::Phase { phase, fingerprint } => {
+                self.check_phase(*phase, fingerprint.as_ref(), manifest, params, rng)?
+            }
+            Entry::DkgRound1(p) => {
+                if self.round1.iter().any(|q| q.dealer == p.dealer) {
+                    return Err(self.fail(
+                        Step::V5Round1,
+                        Error::TrusteeMisbehaved {
+                            trustee: p.dealer,
+                            reason: "posted round 1 twice",
+                        },
+                    ));
+                }
+                p.verify(params).map_err(|e| self.fail(Step::V5Round1, e))?;
+                Change::Round1(p.clone())
+            }
+            Entry::DkgRound2(p) => {
+                let bad = |reason| {
+                    self.fail(
+                        Step::V6Complaints,
+                        Error::TrusteeMisbehaved {
+                            trustee: p.dealer,
+                            reason,
+                        },
+                    )
+                };
+                if self.round1.len() != params.n as usize {
+                    return Err(bad("posted round 2 before every trustee posted round 1"));
+                }
+                if self.round2.iter().any(|q| q.dealer == p.dealer) {
+                    return Err(bad("posted round 2 twice"));
+                }
+                if !p.is_well_formed(params) {
+                    return Err(bad(
+                        "round 2 must hold one share for every other trustee, in order",
+                    ));
+                }
+                Change::Round2(p.clone())
+            }
+            Entry::DkgComplaint(c) => {
+                let bad = |reason| {
+                    self.fail(
+                        Step::V6Complaints,
+                        Error::TrusteeMisbehaved {
+                            trustee: c.complainer,
+                            reason,
+                        },
+                    )
+                };
+                if c.complainer == 0
+                    || c.complainer > params.n
+                    || c.accused == 0
+                    || c.accused > params.n
+                    || c.complainer == c.accused
+                {
+                    return Err(bad(
+                        "a complaint must name two different trustees of the manifest",
+                    ));
+                }
+                if !self.round2.iter().any(|p| p.dealer == c.accused) {
+                    return Err(bad("a complaint must follow the accused's round 2"));
+                }
+                if self
+                    .complaints
+                    .iter()
+                    .any(|o| o.complainer == c.complainer && o.accused == c.accused)
+                {
+                    return Err(bad("complained twice about the same trustee"));
+                }
+                Change::Complaint(c.clone())
+            }
+            Entry::CredentialList(l) => {
+                if self.credentials.is_some() {
+                    return Err(self.fail(Step::V8Credentials, rule("only one credential list")));
+                }
+                Change::Credentials(l.clone())
+            }
+            Entry::Ballot(b) => self.check_ballot(manifest, leaf.time, b, rng)?,
+            Entry::AuditedBallot(a) => {
+                let voting = self
+                    .voting
+                    .as_ref()
+                    .expect("ballots are only accepted while voting is open");
+                self.check_window(manifest, leaf.time, Step::V11Audits)?;
+                let weight = self.weight(&a.encrypted, Step::V11Audits)?;
+                let (code, cts) = self.check_unique(&a.encrypted, Step::V11Audits)?;
+                let values = a
+                    .verify(&voting.ballots, weight, rng)
+                    .map_err(|e| self.fail(Step::V11Audits, e))?;
+                Change::Audit { code, values, cts }
+            }
+            Entry::EncryptedTally(t) => {
+                if self.tally.is_some() {
+                    return Err(self.fail(Step::V13Tally, rule("only one encrypted tally")));
+                }
+                let mut acc = TallyAccumulator::new(manifest);
+                for c in self.counted.values() {
+                    acc.add_rows(c.ciphertexts.iter().map(Vec::as_slice), c.weight)
+                        .map_err(|e| self.fail(Step::V13Tally, e))?;
+                }
+                let recomputed = acc.finish();
+                if !recomputed.matches(t) {
+                    return Err(self.fail(
+                        Step::V13Tally,
+                        rule("the encrypted tally is not the sum of the counted ballots"),
+                    ));
+                }
+                Change::Tally(t.clone(), recomputed)
+            }
+            Entry::PartialDecryption(p) => {
+                let step = Step::V14PartialDecryptions;
+                let ceremony = self
+                    .ceremony
+                    .as_ref()
+                    .expect("the tally phase follows the ceremony");
+                let (t, _) = self
+                    .tally
+                    .as_ref()
+                    .ok_or_else(|| self.fail(step, rule("no encrypted tally to decrypt")))?;
+                let y = ceremony.verification_share(p.trustee).ok_or_else(|| {
+                    self.fail(
+                        step,
+                        Error::TrusteeMisbehaved {
+                            trustee: p.trustee,
+                            reason: "is not a qualified trustee",
+                        },
+                    )
+                })?;
+                if self.partials.iter().any(|q| q.trustee == p.trustee) {
+                    return Err(self.fail(
+                        step,
+                        Error::TrusteeMisbehaved {
+                            trustee: p.trustee,
+                            reason: "posted two partial decryptions",
+                        },
+                    ));
+                }
+                let fp = self
+                    .voting
+                    .as_ref()
+                    .expect("voting opened")
+                    .election
+                    .fingerprint;
+                p.verify(&fp, &y, t, rng).map_err(|e| self.fail(step, e))?;
+                Change::Partial(p.clone())
+            }
+            Entry::Results(r) => {
+                let (t, _) = self
+                    .tally
+                    .as_ref()
+                    .ok_or_else(|| self.fail(Step::V15Results, rule("no encrypted tally")))?;
+                let total_weight = self
+                    .voting
+                    .as_ref()
+                    .expect("voting opened")
+                    .election
+                    .total_weight;
+                let refs: Vec<&PartialDecryption> = self.partials.iter().collect();
+                let combined = tally::combine(manifest, total_weight, t, &refs)
+                    .map_err(|e| self.fail(Step::V15Results, e))?;
+                if combined != *r {
+                    return Err(self.fail(
+                        Step::V15Results,
+                        rule("the published results are not the decrypted tally"),
+                    ));
+                }
+                Change::Results(r.clone())
+            }
+        };
+        Ok((change, leaf.time))
+    }
+
+    fn check_phase<R: RngCore + CryptoRng>(
+        &self,
+        next: Phase,
+        fingerprint: Option<&Digest32>,
+        manifest: &Manifest,
+        params: &CeremonyParams,
+        rng: &mut R,
+    ) -> Result<Change, Failure> {
+        let v4 = |reason| self.fail(Step::V4WritersAndPhases, rule(reason));
+        if !next_phase_ok(self.phase, next) || self.phase >= Phase::Tally {
+            return Err(v4(
+                "a phase change must move exactly one phase forward, and results end the tally",
+            ));
+        }
+        if fingerprint.is_some() != (next == Phase::VotingOpen) {
+            return Err(v4(
+                "only the voting-open entry carries the fingerprint, and it must",
+            ));
+        }
+        match next {
+            Phase::VotingOpen => {
+                let set = Round1Set::verify(params, self.round1.clone())
+                    .map_err(|e| self.fail(Step::V5Round1, e))?;
+                let record = CeremonyRecord {
+                    round1: &set,
+                    round2: &self.round2,
+                    complaints: &self.complaints,
+                };
+                let outcome = record
+                    .outcome(params, rng)
+                    .map_err(|e| self.fail(Step::V7ElectionKey, e))?;
+                let credentials = self.credentials.as_ref().ok_or_else(|| {
+                    self.fail(
+                        Step::V8Credentials,
+                        rule("voting cannot open before the credential list is posted"),
+                    )
+                })?;
+                let election = ElectionContext::new(manifest.clone(), outcome.clone(), credentials)
+                    .map_err(|e| self.fail(Step::V8Credentials, e))?;
+                if Some(&election.fingerprint) != fingerprint {
+                    return Err(self.fail(
+                        Step::V9Fingerprint,
+                        rule("the voting-open entry's fingerprint is not the recomputed one"),
+                    ));
+                }
+                let ballots = BallotContext::from_election(&election);
+                Ok(Change::Phase(
+                    next,
+                    Some((outcome, Voting { election, ballots })),
+                ))
+            }
+            Phase::Tally if self.tally.is_none() => Err(self.fail(
+                Step::V13Tally,
+                rule("the tally phase needs the encrypted tally first"),
+            )),
+            _ => Ok(Change::Phase(next, None)),
+        }
+    }
+
+    fn check_window(&self, manifest: &Manifest, time: u64, step: Step) -> Result<(), Failure> {
+        if time < manifest.opens_at || time >= manifest.closes_at {
+            return Err(self.fail(step, rule("posted outside the manifest's voting window")));
+        }
+        Ok(())
+    }
+
+    fn weight(&self, b: &EncryptedBallot, step: Step) -> Result<u64, Failure> {
+        self.credentials
+            .as_ref()
+            .and_then(|l| l.weight_of(&b.credential))
+            .ok_or_else(|| self.fail(step, Error::UnknownCredential))
+    }
+
+    /// Tracking code, short code and every ciphertext must be new (V10).
+    fn check_unique(
+        &self,
+        b: &EncryptedBallot,
+        step: Step,
+    ) -> Result<(TrackingCode, Vec<[u8; 64]>), Failure> {
+        let code = b.tracking_code();
+        let short: [u8; 15] = code.0[..15].try_into().expect("15 bytes");
+        if self.codes.contains(&code.0) || self.short_codes.contains(&short) {
+            return Err(self.fail(
+                step,
+                rule("a ballot with this tracking code is already on the board"),
+            ));
+        }
+        let mut cts: Vec<[u8; 64]> = b
+            .ciphertexts()
+            .map(|c| c.to_bytes().try_into().expect("64 bytes"))
+            .collect();
+        let n = cts.len();
+        cts.sort_unstable();
+        cts.dedup();
+        if cts.len() != n || cts.iter().any(|c| self.ciphertexts.contains(c)) {
+            return Err(self.fail(
+                step,
+                rule("a ciphertext of this ballot is already on the board"),
+            ));
+        }
+        Ok((code, cts))
+    }
+
+    fn check_ballot<R: RngCore + CryptoRng>(
+        &self,
+        manifest: &Manifest,
+        time: u64,
+        b: &crate::ballot::Ballot,
+        rng: &mut R,
+    ) -> Result<Change, Failure> {
+        let voting = self
+            .voting
+            .as_ref()
+            .expect("ballots are only accepted while voting is open");
+        self.check_window(manifest, time, Step::V10Ballots)?;
+        if b.encrypted.board_size > self.index {
+            return Err(self.fail(
+                Step::V10Ballots,
+                rule("the ballot claims a board size larger than its position"),
+            ));
+        }
+        let weight = self.weight(&b.encrypted, Step::V10Ballots)?;
+        let (code, cts) = self.check_unique(&b.encrypted, Step::V10Ballots)?;
+        ballot::verify(&voting.ballots, b.clone(), weight, rng)
+            .map_err(|e| self.fail(Step::V10Ballots, e))?;
+        let credential = *b.encrypted.credential.as_bytes();
+        let candidate = (b.encrypted.board_size, self.index);
+        let replaces = self
+            .counted
+            .get(&credential)
+            .is_none_or(|c| (c.board_size, c.index) < candidate);
+        let counted = replaces.then(|| Counted {
+            board_size: b.encrypted.board_size,
+            index: self.index,
+            weight,
+            ciphertexts: b
+                .encrypted
+                .contests
+                .iter()
+                .map(|c| c.ciphertexts.clone())
+                .collect(),
+        });
+        Ok(Change::Ballot {
+            credential,
+            counted,
+            code,
+            cts,
+        })
+    }
+
+    fn apply(&mut self, (change, time): (Change, u64)) {
+        self.last_time = time;
+        match change {
+            Change::Manifest(m, h, p) => self.manifest = Some((m, h, p)),
+            Change::Phase(p, opened) => {
+                self.phase = p;
+                if let Some((outcome, voting)) = opened {
+                    self.ceremony = Some(outcome);
+                    self.voting = Some(voting);
+                }
+            }
+            Change::Round1(p) => self.round1.push(p),
+            Change::Round2(p) => self.round2.push(p),
+            Change::Complaint(c) => self.complaints.push(c),
+            Change::Credentials(l) => self.credentials = Some(l),
+            Change::Ballot {
+                credential,
+                counted,
+                code,
+                cts,
+            } => {
+                self.ballots += 1;
+                self.note_unique(code, cts);
+                if let Some(c) = counted {
+                    self.counted.insert(credential, c);
+                }
+            }
+            Change::Audit { code, values, cts } => {
+                self.note_unique(code, cts);
+                self.audited.push((code, values));
+            }
+            Change::Tally(t, r) => self.tally = Some((t, r)),
+            Change::Partial(p) => self.partials.push(p),
+            Change::Results(r) => {
+                self.results = Some(r);
+                self.phase = Phase::ResultsPublished;
+            }
+        }
+    }
+
+    fn note_unique(&mut self, code: TrackingCode, cts: Vec<[u8; 64]>) {
+        self.short_codes
+            .insert(code.0[..15].try_into().expect("15 bytes"));
+        self.codes.insert(code.0);
+        self.ciphertexts.extend(cts);
+    }
+
+    /// The counted ballot of each credential: (credential, board size, leaf index) (V12).
+    pub fn counted(&self) -> impl Iterator<Item = ([u8; 32], u64, u64)> + '_ {
+        self.counted
+            .iter()
+            .map(|(k, c)| (*k, c.board_size, c.index))
+    }
+
+    /// Ends the check: what the record established, up to the phase it reached.
+    pub fn finish(self) -> Result<VerifiedRecord, Failure> {
+        let Some((manifest, _, _)) = self.manifest else {
+            return Err(Failure {
+                step: Step::V3Manifest,
+                index: 0,
+                error: rule("the record is empty"),
+            });
+        };
+        Ok(VerifiedRecord {
+            manifest,
+            fingerprint: self.voting.as_ref().map(|v| v.election.fingerprint),
+            phase: self.phase,
+            leaves: self.index,
+            ceremony: self.ceremony,
+            ballots: self.ballots,
+            counted: self.counted.len() as u64,
+            audited: self.audited,
+            tally: self.tally.map(|(t, _)| t),
+            decrypting_trustees: self.partials.iter().map(|p| p.trustee).collect(),
+            results: self.results,
+        })
+    }
+}
