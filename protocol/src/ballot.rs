@@ -634,12 +634,24 @@ impl VerifiedBallot {
     }
 }
 
+/// Spec §11.4 step 1: the ballot is for this election (checked first, so that a ballot for another
+/// election is named as such rather than as a bad signature).
+fn check_fingerprint(ctx: &BallotContext, b: &EncryptedBallot, what: &'static str) -> Result<()> {
+    if b.fingerprint != ctx.fingerprint {
+        return Err(Error::WrongElection {
+            what,
+            reason: "its fingerprint is another election's",
+        });
+    }
+    Ok(())
+}
+
 fn shape_error(contest: usize, reason: &'static str) -> Error {
     Error::BallotShape { contest, reason }
 }
 
-/// Runs every check of an encrypted ballot's proofs except the batched equation, adding its
-/// equations to `batch` (spec §11.4, steps 1, 2 and 4).
+/// Runs every check of an encrypted ballot's shape and proofs except the batched equation, adding
+/// its equations to `batch` (spec §11.4, steps 2 and 4; callers check step 1 and the signature).
 fn collect<R: RngCore + CryptoRng>(
     ctx: &BallotContext,
     ballot: &EncryptedBallot,
@@ -647,12 +659,6 @@ fn collect<R: RngCore + CryptoRng>(
     batch: &mut BatchVerifier,
     rng: &mut R,
 ) -> Result<()> {
-    if ballot.fingerprint != ctx.fingerprint {
-        return Err(Error::WrongElection {
-            what: "ballot",
-            reason: "its fingerprint is another election's",
-        });
-    }
     if ballot.contests.len() != ctx.plans.len() {
         return Err(shape_error(
             ballot.contests.len().min(ctx.plans.len()),
@@ -772,12 +778,7 @@ fn collect_signed<R: RngCore + CryptoRng>(
     batch: &mut BatchVerifier,
     rng: &mut R,
 ) -> Result<()> {
-    if ballot.encrypted.fingerprint != ctx.fingerprint {
-        return Err(Error::WrongElection {
-            what: "ballot",
-            reason: "its fingerprint is another election's",
-        });
-    }
+    check_fingerprint(ctx, &ballot.encrypted, "ballot")?;
     ballot.encrypted.credential.verify(
         signature::tags::BALLOT,
         &ballot.encrypted.to_bytes(),
@@ -854,12 +855,7 @@ impl AuditedBallot {
         weight: u64,
         rng: &mut R,
     ) -> Result<Vec<Vec<u64>>> {
-        if self.encrypted.fingerprint != ctx.fingerprint {
-            return Err(Error::WrongElection {
-                what: "audited ballot",
-                reason: "its fingerprint is another election's",
-            });
-        }
+        check_fingerprint(ctx, &self.encrypted, "audited ballot")?;
         self.encrypted.credential.verify(
             signature::tags::AUDITED_BALLOT,
             &self.signed_bytes(),

@@ -1,7 +1,8 @@
 //! Batch verification (spec §5.6): every verification equation `Σ sᵢ·Pᵢ = 0` is multiplied by an
-//! independent random weight and all of them are summed into one vartime multiscalar multiplication.
-//! A false equation survives with probability 1/ℓ. The weights come from the verifier's RNG, which
-//! the prover cannot predict.
+//! independent random 128-bit weight and all of them are summed into one vartime multiscalar
+//! multiplication. A false equation survives with probability at most 2⁻¹²⁸. The weights come from the
+//! verifier's RNG, which the prover cannot predict. 128 bits rather than 252 because most terms'
+//! scalar is the bare weight, and the multiscalar multiplication skips their all-zero upper digits.
 use alloc::vec::Vec;
 
 use curve25519_dalek::ristretto::RistrettoPoint;
@@ -32,9 +33,11 @@ impl BatchVerifier {
         }
     }
 
-    /// Draws a fresh random weight.
+    /// Draws a fresh random 128-bit weight.
     pub fn weight<R: RngCore + CryptoRng>(rng: &mut R) -> Scalar {
-        Scalar::random(rng)
+        let mut bytes = [0u8; 32];
+        rng.fill_bytes(&mut bytes[..16]);
+        Scalar::from_bytes_mod_order(bytes)
     }
 
     /// Adds `coef·G` to the combined equation.
