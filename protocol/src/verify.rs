@@ -269,6 +269,10 @@ impl RecordVerifier {
         }
     }
 
+    fn trustee_fault(&self, step: Step, trustee: u32, reason: &'static str) -> Failure {
+        self.fail(step, Error::TrusteeMisbehaved { trustee, reason })
+    }
+
     fn check<R: RngCore + CryptoRng>(
         &self,
         bytes: &[u8],
@@ -309,27 +313,17 @@ impl RecordVerifier {
             }
             Entry::DkgRound1(p) => {
                 if self.round1.iter().any(|q| q.dealer == p.dealer) {
-                    return Err(self.fail(
+                    return Err(self.trustee_fault(
                         Step::V5Round1,
-                        Error::TrusteeMisbehaved {
-                            trustee: p.dealer,
-                            reason: "posted round 1 twice",
-                        },
+                        p.dealer,
+                        "posted round 1 twice",
                     ));
                 }
                 p.verify(params).map_err(|e| self.fail(Step::V5Round1, e))?;
                 Change::Round1(p.clone())
             }
             Entry::DkgRound2(p) => {
-                let bad = |reason| {
-                    self.fail(
-                        Step::V6Complaints,
-                        Error::TrusteeMisbehaved {
-                            trustee: p.dealer,
-                            reason,
-                        },
-                    )
-                };
+                let bad = |reason| self.trustee_fault(Step::V6Complaints, p.dealer, reason);
                 if self.round1.len() != params.n as usize {
                     return Err(bad("posted round 2 before every trustee posted round 1"));
                 }
@@ -344,15 +338,7 @@ impl RecordVerifier {
                 Change::Round2(p.clone())
             }
             Entry::DkgComplaint(c) => {
-                let bad = |reason| {
-                    self.fail(
-                        Step::V6Complaints,
-                        Error::TrusteeMisbehaved {
-                            trustee: c.complainer,
-                            reason,
-                        },
-                    )
-                };
+                let bad = |reason| self.trustee_fault(Step::V6Complaints, c.complainer, reason);
                 if c.complainer == 0
                     || c.complainer > params.n
                     || c.accused == 0
@@ -424,21 +410,13 @@ impl RecordVerifier {
                     .as_ref()
                     .ok_or_else(|| self.fail(step, rule("no encrypted tally to decrypt")))?;
                 let y = ceremony.verification_share(p.trustee).ok_or_else(|| {
-                    self.fail(
-                        step,
-                        Error::TrusteeMisbehaved {
-                            trustee: p.trustee,
-                            reason: "is not a qualified trustee",
-                        },
-                    )
+                    self.trustee_fault(step, p.trustee, "is not a qualified trustee")
                 })?;
                 if self.partials.iter().any(|q| q.trustee == p.trustee) {
-                    return Err(self.fail(
+                    return Err(self.trustee_fault(
                         step,
-                        Error::TrusteeMisbehaved {
-                            trustee: p.trustee,
-                            reason: "posted two partial decryptions",
-                        },
+                        p.trustee,
+                        "posted two partial decryptions",
                     ));
                 }
                 let fp = self

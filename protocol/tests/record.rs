@@ -28,6 +28,18 @@ fn position(t: &TinyElection, pred: impl Fn(&Entry) -> bool) -> usize {
         .expect("entry present")
 }
 
+fn voting_open(t: &TinyElection) -> usize {
+    position(t, |e| {
+        matches!(
+            e,
+            Entry::Phase {
+                phase: Phase::VotingOpen,
+                ..
+            }
+        )
+    })
+}
+
 fn expect_failure(leaves: &[Leaf], step: Step, index: usize, contains: &str) {
     let f = run(leaves).expect_err("the record must be refused");
     assert_eq!((f.step, f.index), (step, index as u64), "{f}");
@@ -202,15 +214,7 @@ fn wrong_results_and_partial_decryptions_are_refused() {
 #[test]
 fn out_of_phase_and_late_credential_lists_are_refused() {
     let t = tiny_election();
-    let open = position(&t, |e| {
-        matches!(
-            e,
-            Entry::Phase {
-                phase: Phase::VotingOpen,
-                ..
-            }
-        )
-    });
+    let open = voting_open(&t);
     // A credential list posted after voting opened.
     let mut leaves = t.leaves.clone();
     let cl = position(&t, |e| matches!(e, Entry::CredentialList(_)));
@@ -246,15 +250,7 @@ fn out_of_phase_and_late_credential_lists_are_refused() {
 #[test]
 fn a_wrong_fingerprint_and_decreasing_times_are_refused() {
     let t = tiny_election();
-    let open = position(&t, |e| {
-        matches!(
-            e,
-            Entry::Phase {
-                phase: Phase::VotingOpen,
-                ..
-            }
-        )
-    });
+    let open = voting_open(&t);
     let mut leaves = t.leaves.clone();
     let mut fp = t.e.ctx.fingerprint;
     fp[0] ^= 1;
