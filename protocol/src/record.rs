@@ -239,7 +239,7 @@ impl SignedEntry {
         }
     }
 
-    /// V4: the writer rule and its signature. `manifest` is `None` only for the manifest entry itself.
+    /// V4 (V3 for the manifest itself): the writer rule and its signature.
     pub fn verify_writer(&self, manifest: &Manifest, manifest_hash: &Digest32) -> Result<()> {
         let key: &PublicKey = match self.entry.writer() {
             Writer::Voter => {
