@@ -26,7 +26,9 @@ use crate::error::{Error, Result};
 use crate::group::{self, decode_scalar, put_scalar, Point};
 use crate::hash::{tagged_hash, tags, Digest32};
 use crate::manifest::{limits, Claim, Contest, Manifest, DISJUNCTION_MAX_WIDTH};
-use crate::proofs::disjunctive::{CiphertextCoefficients, DisjunctiveProof, DisjunctiveProver};
+use crate::proofs::disjunctive::{
+    self, CiphertextCoefficients, DisjunctiveProof, DisjunctiveProver,
+};
 use crate::proofs::equality::{EqualityProof, EqualityProver};
 use crate::proofs::range::{self, RangeGenerators};
 use crate::signature::{self, PublicKey};
@@ -385,10 +387,18 @@ pub fn encrypt<R: RngCore + CryptoRng>(
             .iter()
             .map(|_| Randomness(Scalar::random(rng)))
             .collect();
-        let ciphertexts: Vec<Ciphertext> = values
+        let halves: Vec<RistrettoPoint> = values
             .iter()
             .zip(&rs)
-            .map(|(&m, r)| ctx.key.encrypt_with(m, r))
+            .flat_map(|(&m, r)| ctx.key.encrypt_halves(m, r))
+            .collect();
+        let points = group::points_from_halves(&halves);
+        let ciphertexts: Vec<Ciphertext> = points
+            .chunks_exact(2)
+            .map(|ab| Ciphertext {
+                alpha: ab[0],
+                beta: ab[1],
+            })
             .collect();
         let mut witnesses = Vec::with_capacity(plan.padded);
         let mut range_commitments = Vec::with_capacity(plan.padded);
@@ -455,17 +465,24 @@ pub fn encrypt<R: RngCore + CryptoRng>(
                 &rho,
                 rng,
             );
-            p.append(&mut t);
             dps.push(p);
         }
         let mut eps = Vec::new();
         for (u, rho, s) in range_witnesses[ci].iter().take(plan.range_values) {
             let p = EqualityProver::commit(&ctx.key, &ctx.h, &Scalar::from(*u), rho, s, rng);
-            p.append(&mut t);
             eps.push(p);
         }
         disjunctive_provers.push(dps);
         equality_provers.push(eps);
+    }
+    disjunctive::compress_commitments(disjunctive_provers.iter_mut().flatten());
+    for (dps, eps) in disjunctive_provers.iter().zip(&equality_provers) {
+        for p in dps {
+            p.append(&mut t);
+        }
+        for p in eps {
+            p.append(&mut t);
+        }
     }
     let c = t.challenge(b"challenge");
     for (ci, (dps, eps)) in disjunctive_provers

@@ -42,6 +42,18 @@ impl ElectionPublicKey {
         (self.encrypt_with(m, &r), r)
     }
 
+    /// The halves `(α/2, β/2)` of `Enc(m; r)`, for batch compression with
+    /// [`crate::group::points_from_halves`] (constant time in `m` and `r`).
+    pub fn encrypt_halves(&self, m: u64, r: &Randomness) -> [RistrettoPoint; 2] {
+        let half = crate::group::half();
+        let r_half = r.0 * half;
+        let m_half = Scalar::from(m) * half;
+        [
+            RISTRETTO_BASEPOINT_TABLE * &r_half,
+            RISTRETTO_BASEPOINT_TABLE * &m_half + self.mul(&r_half),
+        ]
+    }
+
     /// Encrypts `m` with the given randomness (constant time in `m` and `r`).
     pub fn encrypt_with(&self, m: u64, r: &Randomness) -> Ciphertext {
         let alpha = RISTRETTO_BASEPOINT_TABLE * &r.0;

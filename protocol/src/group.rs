@@ -122,6 +122,31 @@ pub fn pedersen_blinding() -> RistrettoPoint {
     hash_to_group(PEDERSEN_BLINDING_LABEL)
 }
 
+/// `(ℓ + 1) / 2`, the inverse of 2 modulo ℓ, little-endian.
+const HALF_BYTES: [u8; 32] = [
+    247, 233, 122, 46, 141, 49, 9, 44, 107, 206, 123, 81, 239, 124, 111, 10, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 8,
+];
+
+/// `½` modulo ℓ: provers compute the halves of the points they publish (by halving the scalars,
+/// which is cheap) so that [`points_from_halves`] can compress them all at once.
+pub fn half() -> Scalar {
+    scalar_from_canonical(HALF_BYTES, "one half").expect("(ℓ + 1) / 2 is below ℓ")
+}
+
+/// The points `2·hᵢ`, compressed together with one shared field inversion (compressing one point at
+/// a time costs an inversion each, about 5 µs).
+pub fn points_from_halves(halves: &[RistrettoPoint]) -> Vec<Point> {
+    RistrettoPoint::double_and_compress_batch(halves)
+        .into_iter()
+        .zip(halves)
+        .map(|(c, h)| Point {
+            point: h + h,
+            bytes: c.to_bytes(),
+        })
+        .collect()
+}
+
 /// `m·G` for an integer, in constant time (it is used on secret values such as a range value `u`).
 pub fn mul_g(m: u64) -> RistrettoPoint {
     curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE * &Scalar::from(m)
@@ -153,6 +178,19 @@ mod tests {
             Err(Error::IdentityPoint { what: "k" })
         );
         assert!(Point::from_canonical([0; 32], "k", true).is_ok());
+    }
+
+    #[test]
+    fn halves_compress_to_the_points_they_halve() {
+        assert_eq!(half() * Scalar::from(2u64), Scalar::ONE);
+        let ps: Vec<RistrettoPoint> = (1u64..5)
+            .map(|m| RISTRETTO_BASEPOINT_POINT * Scalar::from(m))
+            .collect();
+        let halves: Vec<RistrettoPoint> = ps.iter().map(|p| p * half()).collect();
+        let batch = points_from_halves(&halves);
+        for (p, b) in ps.iter().zip(&batch) {
+            assert_eq!(*b, Point::from_point(*p));
+        }
     }
 
     #[test]

@@ -234,7 +234,8 @@ fn disjunctive_proof_of_a_value_outside_its_branches_fails() {
     let mut sum = SumCiphertext::default();
     sum.add(&ct);
     // Claim the value is 1 (the prover's real branch) when it is 2.
-    let prover = DisjunctiveProver::commit(&key, &sum, 0, 1, 1, &rr, &mut r);
+    let mut prover = DisjunctiveProver::commit(&key, &sum, 0, 1, 1, &rr, &mut r);
+    protocol::proofs::disjunctive::compress_commitments([&mut prover]);
     let mut t = ProofTranscript::new(b"test", b"fingerprint", &[1; 32]);
     prover.append(&mut t);
     let c = t.challenge(b"challenge");

@@ -10,6 +10,7 @@
 use alloc::vec::Vec;
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 use subtle::{ConditionallySelectable, ConstantTimeEq};
@@ -43,8 +44,12 @@ pub struct DisjunctiveProof {
 }
 
 /// The prover between its commitments and the challenge. Holds secrets; zeroized on drop.
+/// Its commitments are computed as halves and compressed, for many provers at once, by
+/// [`compress_commitments`] before they are appended.
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct DisjunctiveProver {
+    #[zeroize(skip)]
+    halves: Vec<RistrettoPoint>,
     #[zeroize(skip)]
     commitments: Vec<(Point, Point)>,
     cs: Vec<Scalar>,
@@ -70,20 +75,25 @@ impl DisjunctiveProver {
         let k = Scalar::random(rng);
         let mut cs = Vec::with_capacity(width as usize);
         let mut zs = Vec::with_capacity(width as usize);
-        let mut commitments = Vec::with_capacity(width as usize);
+        let mut halves = Vec::with_capacity(2 * width as usize);
+        let half = crate::group::half();
+        // β − vⱼ·G for vⱼ = lo + j: the values are public, so one subtraction of G per branch.
+        let mut shifted = ct.beta - mul_g(lo);
         for j in 0..width {
             let is_real = j.ct_eq(&real);
             let c = Scalar::conditional_select(&Scalar::random(rng), &Scalar::ZERO, is_real);
             let z = Scalar::conditional_select(&Scalar::random(rng), &k, is_real);
-            let shifted = ct.beta - mul_g(lo + j);
-            let a = RISTRETTO_BASEPOINT_TABLE * &z - ct.alpha * c;
-            let b = key.mul(&z) - shifted * c;
-            commitments.push((Point::from_point(a), Point::from_point(b)));
+            // aⱼ/2 and bⱼ/2, from the halved scalars.
+            let (z_half, c_half) = (z * half, c * half);
+            halves.push(RISTRETTO_BASEPOINT_TABLE * &z_half - ct.alpha * c_half);
+            halves.push(key.mul(&z_half) - shifted * c_half);
+            shifted -= curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
             cs.push(c);
             zs.push(z);
         }
         DisjunctiveProver {
-            commitments,
+            halves,
+            commitments: Vec::new(),
             cs,
             zs,
             real,
@@ -91,8 +101,13 @@ impl DisjunctiveProver {
         }
     }
 
-    /// Appends the commitments to the transcript.
+    /// Appends the commitments to the transcript (after [`compress_commitments`]).
     pub fn append(&self, t: &mut ProofTranscript) {
+        assert_eq!(
+            2 * self.commitments.len(),
+            self.halves.len(),
+            "compress_commitments first"
+        );
         for (a, b) in &self.commitments {
             t.point(b"a", a);
             t.point(b"b", b);
@@ -114,6 +129,26 @@ impl DisjunctiveProver {
         }
         self.cs.zeroize();
         DisjunctiveProof { branches }
+    }
+}
+
+/// Compresses the commitments of many provers with one shared inversion.
+pub fn compress_commitments<'a>(provers: impl IntoIterator<Item = &'a mut DisjunctiveProver>) {
+    let mut provers: Vec<&mut DisjunctiveProver> = provers.into_iter().collect();
+    let halves: Vec<RistrettoPoint> = provers
+        .iter()
+        .flat_map(|p| p.halves.iter().copied())
+        .collect();
+    let mut points = crate::group::points_from_halves(&halves).into_iter();
+    for p in provers.iter_mut() {
+        p.commitments = (0..p.halves.len() / 2)
+            .map(|_| {
+                (
+                    points.next().expect("one per half"),
+                    points.next().expect("one per half"),
+                )
+            })
+            .collect();
     }
 }
 
