@@ -72,7 +72,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
             Contest {
                 id: "budget".into(),
-                title: "Community budget (£100,000)".into(),
+                title: "Community budget (£100,000): weighted voters funding each project".into(),
                 kind: ContestKind::Budget {
                     budget: 100_000,
                     costs: vec![25_000, 40_000, 60_000, 15_000, 30_000],
@@ -83,8 +83,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     manifest.validate()?;
     step(&format!(
-        "manifest {:?}: 3 trustees, threshold 2, {voters} voters",
-        manifest.election_id
+        "manifest {:?}: 3 trustees, threshold 2, {voters} voters ({} of weight 2, so totals exceed the voter count); \
+         3 contests, 11 options: a 1-of-4, a referendum and a participatory budget",
+        manifest.election_id,
+        voters / 10
     ));
 
     // Key ceremony: every trustee runs round 1, deals encrypted shares, checks the others'.
@@ -190,7 +192,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let per_ballot =
         encrypt_started.elapsed().as_secs_f64() * 1000.0 / (cast.len() + audits) as f64;
-    step(&format!("{} ballots cast ({} revotes), {audits} audited; {per_ballot:.2} ms to encrypt and prove each", cast.len(), cast.len() - voters));
+    step(&format!("{} ballots cast ({} revotes), {audits} audited; {per_ballot:.2} ms to encrypt, prove and sign each (11 options, one budget range proof)", cast.len(), cast.len() - voters));
 
     // Verification in batches, then the last ballot per credential is counted.
     let verify_started = Instant::now();
