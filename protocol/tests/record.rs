@@ -294,3 +294,55 @@ fn a_refused_leaf_changes_nothing() {
     }
     assert_eq!(v.finish().unwrap().results.unwrap(), t.results);
 }
+
+#[test]
+fn complaints_out_of_order_or_against_oneself_are_refused() {
+    use curve25519_dalek::scalar::Scalar;
+    use protocol::dkg::Complaint;
+    use protocol::group::{g, Point};
+    use protocol::proofs::dleq::DleqProof;
+    let t = tiny_election();
+    let complaint = |complainer: u32, accused: u32| {
+        let p = Point::from_point(g());
+        let c = Complaint {
+            complainer,
+            accused,
+            dh: p,
+            proof: DleqProof {
+                a: p,
+                b: vec![p],
+                z: Scalar::ONE,
+            },
+        };
+        SignedEntry::sign(
+            &t.e.ctx.manifest_hash,
+            Entry::DkgComplaint(c),
+            &key(&format!("trustee-{complainer}")),
+        )
+    };
+    // Leaves 2–4 are round 1, 5–7 round 2 (dealers 1, 2, 3).
+    let before = position(&t, |e| matches!(e, Entry::DkgRound2(p) if p.dealer == 2));
+    let mut early = t.leaves.clone();
+    early.insert(
+        before,
+        Leaf {
+            time: early[before].time,
+            signed: complaint(1, 2),
+        },
+    );
+    expect_failure(
+        &early,
+        Step::V6Complaints,
+        before,
+        "must follow the accused's round 2",
+    );
+    let mut own = t.leaves.clone();
+    own.insert(
+        before,
+        Leaf {
+            time: own[before].time,
+            signed: complaint(1, 1),
+        },
+    );
+    expect_failure(&own, Step::V6Complaints, before, "two different trustees");
+}
