@@ -3,10 +3,8 @@ use alloc::vec::Vec;
 
 use crate::credentials::CredentialList;
 use crate::dkg::CeremonyOutcome;
-use crate::elgamal::ElectionPublicKey;
 use crate::encoding::{put_bytes, put_len, put_u32, Encode};
 use crate::error::{Error, Result};
-use crate::group::Point;
 use crate::hash::{tagged_hash, tags, Digest32};
 use crate::manifest::Manifest;
 
@@ -23,8 +21,6 @@ pub struct ElectionContext {
     pub credential_list_commitment: Digest32,
     /// Σ weights of the credential list (bounds the totals).
     pub total_weight: u64,
-    /// The election key.
-    pub key: ElectionPublicKey,
     /// The fingerprint.
     pub fingerprint: Digest32,
 }
@@ -62,12 +58,11 @@ impl ElectionContext {
         let manifest_hash = manifest.hash();
         let credential_list_commitment = credentials.commitment();
         let total_weight = credentials.total_weight();
-        for (ci, c) in manifest.contests.iter().enumerate() {
+        for c in &manifest.contests {
             if total_weight
                 .checked_mul(c.option_max())
                 .is_none_or(|b| b > crate::tally::MAX_TOTAL)
             {
-                let _ = ci;
                 return Err(Error::InvalidManifest(alloc::format!(
                     "contest {:?}: total weight × per-option maximum exceeds 2^40, the largest total the tally can recover",
                     c.id
@@ -75,20 +70,13 @@ impl ElectionContext {
             }
         }
         let fingerprint = fingerprint(&manifest_hash, &ceremony, &credential_list_commitment);
-        let key = ElectionPublicKey::new(ceremony.joint_key);
         Ok(ElectionContext {
             manifest,
             manifest_hash,
             ceremony,
             credential_list_commitment,
             total_weight,
-            key,
             fingerprint,
         })
-    }
-
-    /// The joint key as a point.
-    pub fn key_point(&self) -> &Point {
-        self.key.point()
     }
 }

@@ -20,7 +20,6 @@ use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
 use rand_core::{CryptoRng, RngCore};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use crate::elgamal::ElectionPublicKey;
 use crate::encoding::{put_len, put_u32, Decode, Encode, Reader};
 use crate::error::{Error, Result};
 use crate::group::{decode_scalar, put_scalar, Point};
@@ -577,11 +576,6 @@ impl CeremonyOutcome {
             .iter()
             .find(|(i, _)| *i == j)
             .map(|(_, y)| *y)
-    }
-
-    /// The joint key, ready for encryption.
-    pub fn election_key(&self) -> ElectionPublicKey {
-        ElectionPublicKey::new(self.joint_key)
     }
 }
 
