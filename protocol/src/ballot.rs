@@ -129,6 +129,8 @@ impl fmt::Display for TrackingCode {
 struct ContestPlan {
     contest: Contest,
     claims: Vec<Claim>,
+    /// Each claim's coefficients as the transcript appends them (`u64le` each), fixed by the manifest.
+    coefficient_bytes: Vec<Vec<u8>>,
     bits: u32,
     range_values: usize,
     padded: usize,
@@ -138,8 +140,18 @@ impl ContestPlan {
     fn new(contest: &Contest) -> Self {
         let claims = contest.claims();
         let range_values = 2 * claims.iter().filter(|c| !c.is_disjunctive()).count();
+        let coefficient_bytes = claims
+            .iter()
+            .map(|c| {
+                c.coefficients
+                    .iter()
+                    .flat_map(|a| a.to_le_bytes())
+                    .collect()
+            })
+            .collect();
         ContestPlan {
             contest: contest.clone(),
+            coefficient_bytes,
             bits: contest.range_bits(),
             padded: if range_values == 0 {
                 0
@@ -338,12 +350,8 @@ fn statement(ctx: &BallotContext, b: &EncryptedBallot, weight: u64) -> ProofTran
             t.point(b"beta", &ct.beta);
         }
         t.u64(b"claims", plan.claims.len() as u64);
-        for claim in &plan.claims {
-            let mut coefficients = Vec::with_capacity(8 * claim.coefficients.len());
-            for a in &claim.coefficients {
-                put_u64(&mut coefficients, *a);
-            }
-            t.bytes(b"coefficients", &coefficients);
+        for (claim, coefficients) in plan.claims.iter().zip(&plan.coefficient_bytes) {
+            t.bytes(b"coefficients", coefficients);
             t.u64(b"lo", claim.lo);
             t.u64(b"hi", claim.hi);
         }
