@@ -3,6 +3,9 @@
 # Ends with one summary line, "all tests: N passed, M failed", and fails if nothing ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The board's tests run against a real PostgreSQL; the local server unless DATABASE_URL says otherwise.
+# They fail (never skip) if it cannot be reached.
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Unit, integration, property and vector tests (vectors also fail if specs/vectors/ is stale);

@@ -124,6 +124,13 @@ pub enum Error {
         /// The bound.
         bound: u64,
     },
+    /// An entry the log does not accept at this point: wrong phase, outside the voting window, or
+    /// before what it depends on.
+    #[error("not accepted now: {0}")]
+    OutOfPhase(&'static str),
+    /// An entry, or part of one, that is already on the log (a replay or a second copy).
+    #[error("already recorded: {0}")]
+    Duplicate(&'static str),
     /// A Merkle proof or checkpoint that does not verify.
     #[error("log: {0}")]
     Log(&'static str),

@@ -231,7 +231,7 @@ impl Checkpoint {
     /// Signs as a note with one signature line (the key name is the origin).
     pub fn sign(&self, key: &crate::signature::SecretKey) -> String {
         let body = self.body();
-        let sig = ed25519_sign(key, body.as_bytes());
+        let sig = key.sign_raw(body.as_bytes());
         let mut blob = key_id(&self.origin, &key.public_key()).to_vec();
         blob.extend_from_slice(&sig);
         format!("{body}\n\u{2014} {} {}\n", self.origin, B64.encode(blob))
@@ -296,13 +296,6 @@ impl Checkpoint {
             "checkpoint: no signature line from the board's key",
         ))
     }
-}
-
-/// A raw Ed25519 signature (signed notes sign the body bytes themselves, with no Thistle tag).
-fn ed25519_sign(key: &crate::signature::SecretKey, msg: &[u8]) -> [u8; 64] {
-    use ed25519_dalek::Signer;
-    let sk = ed25519_dalek::SigningKey::from_bytes(&key.to_seed());
-    sk.sign(msg).to_bytes()
 }
 
 #[cfg(test)]

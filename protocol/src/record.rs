@@ -2,7 +2,7 @@
 //! which phase it is accepted.
 use alloc::vec::Vec;
 
-use crate::ballot::{AuditedBallot, Ballot};
+use crate::ballot::{AuditedBallot, Ballot, TrackingCode};
 use crate::credentials::CredentialList;
 use crate::dkg::{Complaint, Round1Package, Round2Package};
 use crate::encoding::{put_u64, Decode, Encode, Reader};
@@ -313,5 +313,74 @@ impl Leaf {
             time,
             signed: SignedEntry { entry, signature },
         })
+    }
+}
+
+/// A posting receipt (spec §13.5): the board's signature, made only after the leaf is durably
+/// committed, that the entry with `leaf_hash` stands at `index` with board time `time`. A voter
+/// shows it if the ballot later goes missing; the inclusion proof under the next checkpoint
+/// completes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The leaf index.
+    pub index: u64,
+    /// The leaf's board time (Unix seconds).
+    pub time: u64,
+    /// The RFC 9162 leaf hash, `SHA-256(0x00 ‖ Leaf)`.
+    pub leaf_hash: Digest32,
+    /// For ballots and audited ballots, the tracking code.
+    pub tracking_code: Option<TrackingCode>,
+}
+
+impl Receipt {
+    /// The receipt for a leaf at `index`.
+    pub fn for_leaf(index: u64, leaf: &Leaf) -> Self {
+        let tracking_code = match &leaf.signed.entry {
+            Entry::Ballot(b) => Some(b.encrypted.tracking_code()),
+            Entry::AuditedBallot(a) => Some(a.encrypted.tracking_code()),
+            _ => None,
+        };
+        Receipt {
+            index,
+            time: leaf.time,
+            leaf_hash: crate::merkle::leaf_hash(&leaf.to_bytes()),
+            tracking_code,
+        }
+    }
+
+    /// `ManifestHash ‖ u64 index ‖ u64 time ‖ leaf_hash ‖ bool present ‖ [tracking code]`.
+    pub fn signing_data(&self, manifest_hash: &Digest32) -> Vec<u8> {
+        let mut out = manifest_hash.to_vec();
+        put_u64(&mut out, self.index);
+        put_u64(&mut out, self.time);
+        out.extend_from_slice(&self.leaf_hash);
+        match &self.tracking_code {
+            None => out.push(0),
+            Some(code) => {
+                out.push(1);
+                out.extend_from_slice(&code.0);
+            }
+        }
+        out
+    }
+
+    /// The board's signature (tag `thistle-v1/receipt`).
+    pub fn sign(&self, manifest_hash: &Digest32, board_key: &SecretKey) -> [u8; 64] {
+        board_key.sign(tags::RECEIPT, &self.signing_data(manifest_hash))
+    }
+
+    /// Checks the board's signature under the manifest's board key.
+    pub fn verify(
+        &self,
+        manifest_hash: &Digest32,
+        board_key: &PublicKey,
+        signature: &[u8; 64],
+    ) -> Result<()> {
+        board_key.verify(
+            tags::RECEIPT,
+            &self.signing_data(manifest_hash),
+            signature,
+            "receipt",
+        )
     }
 }

@@ -142,6 +142,12 @@ impl SecretKey {
     pub fn sign(&self, tag: &str, data: &[u8]) -> [u8; 64] {
         self.0.sign(&signing_message(tag, data)).to_bytes()
     }
+
+    /// Signs `msg` untagged. Only for formats that fix their own message, as C2SP signed notes
+    /// do (checkpoints, §13.4); everything of Thistle's own is signed with [`SecretKey::sign`].
+    pub fn sign_raw(&self, msg: &[u8]) -> [u8; 64] {
+        self.0.sign(msg).to_bytes()
+    }
 }
 
 impl fmt::Debug for SecretKey {
@@ -160,6 +166,8 @@ pub mod tags {
     pub const AUDITED_BALLOT: &str = "thistle-v1/audited-ballot";
     /// A record entry, signed by its writer.
     pub const ENTRY: &str = "thistle-v1/entry";
+    /// A posting receipt, signed by the board.
+    pub const RECEIPT: &str = "thistle-v1/receipt";
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! verifier as it was. A board runs the same checks to refuse a post; an observer runs them over the
 //! whole record. V1 (checkpoints against the tree) is the caller's, with [`crate::merkle`].
 use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -20,7 +21,7 @@ use crate::encoding::Encode;
 use crate::error::{Error, Result};
 use crate::hash::Digest32;
 use crate::manifest::Manifest;
-use crate::record::{next_phase_ok, Entry, Leaf, Phase};
+use crate::record::{next_phase_ok, Entry, Leaf, Phase, SignedEntry, Writer};
 use crate::tally::{
     self, EncryptedTally, PartialDecryption, RecomputedTally, Results, TallyAccumulator,
 };
@@ -161,9 +162,9 @@ pub struct RecordVerifier {
     round1: Vec<Round1Package>,
     round2: Vec<Round2Package>,
     complaints: Vec<Complaint>,
-    credentials: Option<CredentialList>,
+    credentials: Option<Arc<CredentialList>>,
     ceremony: Option<CeremonyOutcome>,
-    voting: Option<Voting>,
+    voting: Option<Arc<Voting>>,
     codes: BTreeSet<[u8; 32]>,
     short_codes: BTreeSet<[u8; 15]>,
     ciphertexts: BTreeSet<[u8; 64]>,
@@ -186,11 +187,11 @@ impl Default for RecordVerifier {
 #[allow(clippy::large_enum_variant)]
 enum Change {
     Manifest(Manifest, Digest32, CeremonyParams),
-    Phase(Phase, Option<(CeremonyOutcome, Voting)>),
+    Phase(Phase, Option<(CeremonyOutcome, Arc<Voting>)>),
     Round1(Round1Package),
     Round2(Round2Package),
     Complaint(Complaint),
-    Credentials(CredentialList),
+    Credentials(Arc<CredentialList>),
     Ballot {
         credential: [u8; 32],
         counted: Option<Counted>,
@@ -248,6 +249,16 @@ impl RecordVerifier {
         self.phase
     }
 
+    /// The manifest and `ManifestHash`, once leaf 0 is in.
+    pub fn manifest(&self) -> Option<(&Manifest, &Digest32)> {
+        self.manifest.as_ref().map(|(m, h, _)| (m, h))
+    }
+
+    /// The fingerprint, once voting has opened.
+    pub fn fingerprint(&self) -> Option<&Digest32> {
+        self.voting.as_ref().map(|v| &v.election.fingerprint)
+    }
+
     /// Checks the next leaf and, only if every check passes, records it. `rng` draws the batch
     /// verification weights and must be unpredictable to whoever wrote the record.
     pub fn push<R: RngCore + CryptoRng>(
@@ -255,10 +266,44 @@ impl RecordVerifier {
         leaf_bytes: &[u8],
         rng: &mut R,
     ) -> Result<(), Failure> {
-        let change = self.check(leaf_bytes, rng)?;
+        let threshold = self.manifest.as_ref().map_or(1, |(m, _, _)| m.threshold);
+        let leaf =
+            Leaf::from_bytes(leaf_bytes, threshold).map_err(|e| self.fail(Step::V2Leaves, e))?;
+        let change = self.check(&leaf, None, rng)?;
         self.apply(change);
         self.index += 1;
         Ok(())
+    }
+
+    /// Appends a voter entry whose signature and proofs a [`VoterEntryChecker`] already verified,
+    /// as a leaf with board time `time`, after every check that depends on the log so far (V4
+    /// phase and window, V10 board size, credential and uniqueness, V12). An entry checked against
+    /// another election's context is checked again in full.
+    pub fn push_checked<R: RngCore + CryptoRng>(
+        &mut self,
+        time: u64,
+        checked: CheckedVoterEntry,
+        rng: &mut R,
+    ) -> Result<(), Failure> {
+        let leaf = Leaf {
+            time,
+            signed: checked.entry,
+        };
+        let same_election = self.fingerprint() == Some(&checked.fingerprint);
+        let pre = same_election.then_some(checked.revealed);
+        let change = self.check(&leaf, pre, rng)?;
+        self.apply(change);
+        self.index += 1;
+        Ok(())
+    }
+
+    /// A checker for voter entries against the opened election, usable outside this verifier
+    /// (on other threads, before sequencing); `None` until voting has opened.
+    pub fn voter_entry_checker(&self) -> Option<VoterEntryChecker> {
+        Some(VoterEntryChecker {
+            voting: self.voting.clone()?,
+            credentials: self.credentials.clone()?,
+        })
     }
 
     fn fail(&self, step: Step, error: Error) -> Failure {
@@ -273,13 +318,14 @@ impl RecordVerifier {
         self.fail(step, Error::TrusteeMisbehaved { trustee, reason })
     }
 
+    /// `pre`: for a voter entry whose signature and proofs were verified against this election,
+    /// what the audit revealed (`Some(None)` for a cast ballot); those checks are then skipped.
     fn check<R: RngCore + CryptoRng>(
         &self,
-        bytes: &[u8],
+        leaf: &Leaf,
+        pre: Option<Option<Vec<Vec<u64>>>>,
         rng: &mut R,
     ) -> Result<(Change, u64), Failure> {
-        let threshold = self.manifest.as_ref().map_or(1, |(m, _, _)| m.threshold);
-        let leaf = Leaf::from_bytes(bytes, threshold).map_err(|e| self.fail(Step::V2Leaves, e))?;
         if leaf.time < self.last_time {
             return Err(self.fail(Step::V2Leaves, rule("leaf times must not decrease")));
         }
@@ -304,19 +350,20 @@ impl RecordVerifier {
             .map_err(v4)?;
         let entry = &leaf.signed.entry;
         if !matches!(entry, Entry::Phase { .. }) && !entry.allowed_in(self.phase) {
-            return Err(v4(rule("this entry is not accepted in the current phase")));
+            return Err(v4(Error::OutOfPhase(
+                "this entry is not accepted in the current phase",
+            )));
         }
         let change = match entry {
-            Entry::Manifest(_) => return Err(v4(rule("only one manifest"))),
+            Entry::Manifest(_) => return Err(v4(Error::Duplicate("only one manifest"))),
             Entry::Phase { phase, fingerprint } => {
                 self.check_phase(*phase, fingerprint.as_ref(), manifest, params, rng)?
             }
             Entry::DkgRound1(p) => {
                 if self.round1.iter().any(|q| q.dealer == p.dealer) {
-                    return Err(self.trustee_fault(
+                    return Err(self.fail(
                         Step::V5Round1,
-                        p.dealer,
-                        "posted round 1 twice",
+                        Error::Duplicate("a trustee posted round 1 twice"),
                     ));
                 }
                 p.verify(params).map_err(|e| self.fail(Step::V5Round1, e))?;
@@ -328,7 +375,10 @@ impl RecordVerifier {
                     return Err(bad("posted round 2 before every trustee posted round 1"));
                 }
                 if self.round2.iter().any(|q| q.dealer == p.dealer) {
-                    return Err(bad("posted round 2 twice"));
+                    return Err(self.fail(
+                        Step::V6Complaints,
+                        Error::Duplicate("a trustee posted round 2 twice"),
+                    ));
                 }
                 if !p.is_well_formed(params) {
                     return Err(bad(
@@ -357,17 +407,23 @@ impl RecordVerifier {
                     .iter()
                     .any(|o| o.complainer == c.complainer && o.accused == c.accused)
                 {
-                    return Err(bad("complained twice about the same trustee"));
+                    return Err(self.fail(
+                        Step::V6Complaints,
+                        Error::Duplicate("a trustee complained twice about the same trustee"),
+                    ));
                 }
                 Change::Complaint(c.clone())
             }
             Entry::CredentialList(l) => {
                 if self.credentials.is_some() {
-                    return Err(self.fail(Step::V8Credentials, rule("only one credential list")));
+                    return Err(self.fail(
+                        Step::V8Credentials,
+                        Error::Duplicate("only one credential list"),
+                    ));
                 }
-                Change::Credentials(l.clone())
+                Change::Credentials(Arc::new(l.clone()))
             }
-            Entry::Ballot(b) => self.check_ballot(manifest, leaf.time, b, rng)?,
+            Entry::Ballot(b) => self.check_ballot(manifest, leaf.time, b, pre.is_some(), rng)?,
             Entry::AuditedBallot(a) => {
                 let voting = self
                     .voting
@@ -376,14 +432,19 @@ impl RecordVerifier {
                 self.check_window(manifest, leaf.time, Step::V11Audits)?;
                 let weight = self.weight(&a.encrypted, Step::V11Audits)?;
                 let (code, cts) = self.check_unique(&a.encrypted, Step::V11Audits)?;
-                let values = a
-                    .verify(&voting.ballots, weight, rng)
-                    .map_err(|e| self.fail(Step::V11Audits, e))?;
+                let values = match pre.flatten() {
+                    Some(values) => values,
+                    None => a
+                        .verify(&voting.ballots, weight, rng)
+                        .map_err(|e| self.fail(Step::V11Audits, e))?,
+                };
                 Change::Audit { code, values, cts }
             }
             Entry::EncryptedTally(t) => {
                 if self.tally.is_some() {
-                    return Err(self.fail(Step::V13Tally, rule("only one encrypted tally")));
+                    return Err(
+                        self.fail(Step::V13Tally, Error::Duplicate("only one encrypted tally"))
+                    );
                 }
                 let mut acc = TallyAccumulator::new(manifest);
                 for c in self.counted.values() {
@@ -405,18 +466,16 @@ impl RecordVerifier {
                     .ceremony
                     .as_ref()
                     .expect("the tally phase follows the ceremony");
-                let (t, _) = self
-                    .tally
-                    .as_ref()
-                    .ok_or_else(|| self.fail(step, rule("no encrypted tally to decrypt")))?;
+                let (t, _) = self.tally.as_ref().ok_or_else(|| {
+                    self.fail(step, Error::OutOfPhase("no encrypted tally to decrypt"))
+                })?;
                 let y = ceremony.verification_share(p.trustee).ok_or_else(|| {
                     self.trustee_fault(step, p.trustee, "is not a qualified trustee")
                 })?;
                 if self.partials.iter().any(|q| q.trustee == p.trustee) {
-                    return Err(self.trustee_fault(
+                    return Err(self.fail(
                         step,
-                        p.trustee,
-                        "posted two partial decryptions",
+                        Error::Duplicate("a trustee posted two partial decryptions"),
                     ));
                 }
                 let fp = self
@@ -462,7 +521,7 @@ impl RecordVerifier {
         params: &CeremonyParams,
         rng: &mut R,
     ) -> Result<Change, Failure> {
-        let v4 = |reason| self.fail(Step::V4WritersAndPhases, rule(reason));
+        let v4 = |reason| self.fail(Step::V4WritersAndPhases, Error::OutOfPhase(reason));
         if !next_phase_ok(self.phase, next) || self.phase >= Phase::Tally {
             return Err(v4(
                 "a phase change must move exactly one phase forward, and results end the tally",
@@ -488,7 +547,9 @@ impl RecordVerifier {
                 let credentials = self.credentials.as_ref().ok_or_else(|| {
                     self.fail(
                         Step::V8Credentials,
-                        rule("voting cannot open before the credential list is posted"),
+                        Error::OutOfPhase(
+                            "voting cannot open before the credential list is posted",
+                        ),
                     )
                 })?;
                 let election = ElectionContext::new(manifest.clone(), outcome.clone(), credentials)
@@ -502,12 +563,12 @@ impl RecordVerifier {
                 let ballots = BallotContext::from_election(&election);
                 Ok(Change::Phase(
                     next,
-                    Some((outcome, Voting { election, ballots })),
+                    Some((outcome, Arc::new(Voting { election, ballots }))),
                 ))
             }
             Phase::Tally if self.tally.is_none() => Err(self.fail(
                 Step::V13Tally,
-                rule("the tally phase needs the encrypted tally first"),
+                Error::OutOfPhase("the tally phase needs the encrypted tally first"),
             )),
             _ => Ok(Change::Phase(next, None)),
         }
@@ -515,7 +576,10 @@ impl RecordVerifier {
 
     fn check_window(&self, manifest: &Manifest, time: u64, step: Step) -> Result<(), Failure> {
         if time < manifest.opens_at || time >= manifest.closes_at {
-            return Err(self.fail(step, rule("posted outside the manifest's voting window")));
+            return Err(self.fail(
+                step,
+                Error::OutOfPhase("posted outside the manifest's voting window"),
+            ));
         }
         Ok(())
     }
@@ -538,7 +602,7 @@ impl RecordVerifier {
         if self.codes.contains(&code.0) || self.short_codes.contains(&short) {
             return Err(self.fail(
                 step,
-                rule("a ballot with this tracking code is already on the board"),
+                Error::Duplicate("a ballot with this tracking code is already on the board"),
             ));
         }
         let mut cts: Vec<[u8; 64]> = b
@@ -551,7 +615,7 @@ impl RecordVerifier {
         if cts.len() != n || cts.iter().any(|c| self.ciphertexts.contains(c)) {
             return Err(self.fail(
                 step,
-                rule("a ciphertext of this ballot is already on the board"),
+                Error::Duplicate("a ciphertext of this ballot is already on the board"),
             ));
         }
         Ok((code, cts))
@@ -562,6 +626,7 @@ impl RecordVerifier {
         manifest: &Manifest,
         time: u64,
         b: &crate::ballot::Ballot,
+        proofs_checked: bool,
         rng: &mut R,
     ) -> Result<Change, Failure> {
         let voting = self
@@ -577,8 +642,10 @@ impl RecordVerifier {
         }
         let weight = self.weight(&b.encrypted, Step::V10Ballots)?;
         let (code, cts) = self.check_unique(&b.encrypted, Step::V10Ballots)?;
-        ballot::verify(&voting.ballots, b.clone(), weight, rng)
-            .map_err(|e| self.fail(Step::V10Ballots, e))?;
+        if !proofs_checked {
+            ballot::verify(&voting.ballots, b.clone(), weight, rng)
+                .map_err(|e| self.fail(Step::V10Ballots, e))?;
+        }
         let credential = *b.encrypted.credential.as_bytes();
         let candidate = (b.encrypted.board_size, self.index);
         let replaces = self
@@ -679,6 +746,90 @@ impl RecordVerifier {
             tally: self.tally.map(|(t, _)| t),
             decrypting_trustees: self.partials.iter().map(|p| p.trustee).collect(),
             results: self.results,
+        })
+    }
+}
+
+/// Verifies voter entries (signature, credential, every proof, and an audit's openings) against an
+/// opened election, away from the log: the expensive part of V10–V11, which a board runs on many
+/// threads before sequencing. Only [`VoterEntryChecker::check`] makes a [`CheckedVoterEntry`].
+#[derive(Clone)]
+pub struct VoterEntryChecker {
+    voting: Arc<Voting>,
+    credentials: Arc<CredentialList>,
+}
+
+/// A voter entry whose signature and proofs verified against the election with `fingerprint`.
+#[derive(Debug)]
+pub struct CheckedVoterEntry {
+    entry: SignedEntry,
+    fingerprint: Digest32,
+    revealed: Option<Vec<Vec<u64>>>,
+}
+
+impl CheckedVoterEntry {
+    /// The entry.
+    pub fn entry(&self) -> &SignedEntry {
+        &self.entry
+    }
+}
+
+impl VoterEntryChecker {
+    /// The election fingerprint the checks run against.
+    pub fn fingerprint(&self) -> &Digest32 {
+        &self.voting.election.fingerprint
+    }
+
+    /// The ballot context (to size and decode ballots).
+    pub fn ballots(&self) -> &BallotContext {
+        &self.voting.ballots
+    }
+
+    /// The V10 (ballot) or V11 (audited ballot) checks that do not depend on the log: the
+    /// credential is listed, the signature and every proof verify, an audit's openings open.
+    pub fn check<R: RngCore + CryptoRng>(
+        &self,
+        entry: SignedEntry,
+        rng: &mut R,
+    ) -> Result<CheckedVoterEntry, (Step, Error)> {
+        let step = match &entry.entry {
+            Entry::Ballot(_) => Step::V10Ballots,
+            Entry::AuditedBallot(_) => Step::V11Audits,
+            _ => {
+                return Err((
+                    Step::V4WritersAndPhases,
+                    rule("only ballots and audited ballots are voter entries"),
+                ))
+            }
+        };
+        if entry.entry.writer() != Writer::Voter || entry.signature.is_some() {
+            return Err((step, rule("ballots carry their own signature")));
+        }
+        let encrypted = match &entry.entry {
+            Entry::Ballot(b) => &b.encrypted,
+            Entry::AuditedBallot(a) => &a.encrypted,
+            _ => unreachable!("matched above"),
+        };
+        let weight = self
+            .credentials
+            .weight_of(&encrypted.credential)
+            .ok_or((step, Error::UnknownCredential))?;
+        let revealed = match &entry.entry {
+            Entry::Ballot(b) => {
+                ballot::verify(&self.voting.ballots, b.clone(), weight, rng)
+                    .map_err(|e| (step, e))?;
+                None
+            }
+            Entry::AuditedBallot(a) => Some(
+                a.verify(&self.voting.ballots, weight, rng)
+                    .map_err(|e| (step, e))?,
+            ),
+            _ => unreachable!("matched above"),
+        };
+        Ok(CheckedVoterEntry {
+            entry,
+            fingerprint: self.voting.election.fingerprint,
+            revealed,
         })
     }
 }

@@ -219,7 +219,9 @@ pub fn all_kinds_selection(v: usize) -> Vec<Vec<u64>> {
         one_hot(3, v % 3),
         one_hot(2, v % 2),
         (0..5).map(|k| ((k + v) % 5 < 2 + v % 3) as u64).collect(),
-        (0..4).map(|k| ((k * 7 + v) % 3 == 0) as u64).collect(),
+        (0..4)
+            .map(|k| (k * 7 + v).is_multiple_of(3) as u64)
+            .collect(),
         vec![(v as u64 * 7) % 21, 20, 0],
         vec![(v % 4) as u64, 3, (v % 3) as u64],
         budget_choices[v % 4].to_vec(),

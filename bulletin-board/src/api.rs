@@ -1,0 +1,761 @@
+//! The HTTP API (JSON; spec §13.6). Bytes travel as standard base64, hashes as lowercase hex.
+//! Reads never go past the latest signed checkpoint.
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use futures_util::StreamExt;
+use protocol::encoding::Reader;
+use protocol::record::{Entry, SignedEntry, Writer};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::board::{Accepted, Board, Election, Published};
+use crate::error::{ApiError, ErrorBody, ErrorCode};
+use crate::store::Store;
+
+/// Largest ballot or audited-ballot post.
+pub const VOTER_BODY_LIMIT: usize = 256 * 1024;
+/// Largest credential-list post (a list of a million voters is about 54 MB as JSON).
+pub const CREDENTIALS_BODY_LIMIT: usize = 128 * 1024 * 1024;
+/// Largest post of any other entry.
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// Most entries one range read returns.
+pub const PAGE_LIMIT: u64 = 1000;
+
+/// An entry posted to the board.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostEntry {
+    /// The entry's body (spec §13.1, without the tag byte), base64.
+    pub body: String,
+    /// The writer's signature (spec §13.1), base64; absent for ballots and audited ballots.
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+/// A signed posting receipt (spec §13.5).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ReceiptJson {
+    /// The election id (hex `ManifestHash`).
+    pub election: String,
+    /// Leaf index.
+    pub index: u64,
+    /// Board time of the leaf (Unix seconds).
+    pub time: u64,
+    /// RFC 9162 leaf hash, hex.
+    pub leaf_hash: String,
+    /// Tracking code of a ballot or audited ballot, hex.
+    pub tracking_code: Option<String>,
+    /// Its short form, as voters see it.
+    pub tracking_code_short: Option<String>,
+    /// The board's Ed25519 signature (tag `thistle-v1/receipt`), base64.
+    pub signature: String,
+    /// The board's public key, hex.
+    pub board_key: String,
+}
+
+/// The board itself.
+#[derive(Serialize, ToSchema)]
+pub struct BoardInfo {
+    /// Log origin (checkpoint first line).
+    pub origin: String,
+    /// The board's Ed25519 public key, hex.
+    pub key: String,
+    /// Election ids.
+    pub elections: Vec<String>,
+}
+
+/// An election's state.
+#[derive(Serialize, ToSchema)]
+pub struct ElectionStatus {
+    /// Election id (hex `ManifestHash`).
+    pub election: String,
+    /// The manifest's election id.
+    pub election_id: String,
+    /// The manifest's title.
+    pub title: String,
+    /// Voting window start (Unix seconds).
+    pub opens_at: u64,
+    /// Voting window end (Unix seconds, exclusive).
+    pub closes_at: u64,
+    /// The phase recorded on the log.
+    pub phase: String,
+    /// Whether ballots are accepted right now (voting open and within the window).
+    pub accepting_ballots: bool,
+    /// The fingerprint, once voting opened, hex.
+    pub fingerprint: Option<String>,
+    /// The latest checkpoint.
+    pub checkpoint: Option<CheckpointJson>,
+}
+
+/// A signed checkpoint.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct CheckpointJson {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash, hex.
+    pub root: String,
+    /// The C2SP signed note.
+    pub note: String,
+}
+
+/// One leaf of the log.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EntryJson {
+    /// Leaf index.
+    pub index: u64,
+    /// Board time (Unix seconds).
+    pub time: u64,
+    /// Entry type (`manifest`, `phase`, `dkg_round1`, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The leaf's canonical bytes (spec §13.1), base64.
+    pub leaf: String,
+    /// For ballots and audited ballots, the tracking code, hex.
+    pub tracking_code: Option<String>,
+}
+
+/// A page of leaves.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct EntriesJson {
+    /// The checkpointed size the page was read under.
+    pub size: u64,
+    /// The leaves.
+    pub entries: Vec<EntryJson>,
+}
+
+/// An inclusion proof.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct InclusionJson {
+    /// Leaf index.
+    pub index: u64,
+    /// Tree size.
+    pub size: u64,
+    /// Root of that tree, hex.
+    pub root: String,
+    /// Sibling hashes, leaf to root, hex.
+    pub proof: Vec<String>,
+}
+
+/// A consistency proof.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ConsistencyJson {
+    /// Older size.
+    pub from: u64,
+    /// Newer size.
+    pub to: u64,
+    /// Proof hashes, hex.
+    pub proof: Vec<String>,
+}
+
+/// Range query.
+#[derive(Deserialize, IntoParams)]
+pub struct RangeQuery {
+    /// First index.
+    pub start: u64,
+    /// One past the last index (at most `start + 1000`, clipped to the checkpoint).
+    pub end: u64,
+}
+
+/// Inclusion query.
+#[derive(Deserialize, IntoParams)]
+pub struct InclusionQuery {
+    /// Leaf index.
+    pub index: u64,
+    /// Tree size (default: the latest checkpoint's).
+    pub size: Option<u64>,
+}
+
+/// Consistency query.
+#[derive(Deserialize, IntoParams)]
+pub struct ConsistencyQuery {
+    /// Older size.
+    pub from: u64,
+    /// Newer size (default: the latest checkpoint's).
+    pub to: Option<u64>,
+}
+
+/// The record export's first line (spec §13.7).
+pub const RECORD_MAGIC: &[u8] = b"thistle-record-v1\n";
+
+type Board_ = web::Data<Arc<Board>>;
+
+fn kind_name(tag: u8) -> &'static str {
+    match tag {
+        0 => "manifest",
+        1 => "phase",
+        2 => "dkg_round1",
+        3 => "dkg_round2",
+        4 => "dkg_complaint",
+        5 => "credential_list",
+        6 => "ballot",
+        7 => "audited_ballot",
+        8 => "encrypted_tally",
+        9 => "partial_decryption",
+        10 => "results",
+        _ => "unknown",
+    }
+}
+
+/// The entry tag each write endpoint takes.
+pub fn tag_of_path(kind: &str) -> Option<u8> {
+    Some(match kind {
+        "phase" => 1,
+        "dkg-round1" => 2,
+        "dkg-round2" => 3,
+        "dkg-complaints" => 4,
+        "credentials" => 5,
+        "ballots" => 6,
+        "audited-ballots" => 7,
+        "tally" => 8,
+        "partial-decryptions" => 9,
+        "results" => 10,
+        _ => return None,
+    })
+}
+
+fn bad(code: ErrorCode, msg: impl Into<String>) -> ApiError {
+    ApiError::new(code, msg)
+}
+
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        bad(
+            ErrorCode::BodyTooLarge,
+            format!("the body exceeds this endpoint's limit of {limit} bytes"),
+        )
+    };
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > limit {
+            return Err(too_large());
+        }
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| bad(ErrorCode::MalformedJson, format!("body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn parse_post(body: &[u8]) -> Result<(Vec<u8>, Option<[u8; 64]>), ApiError> {
+    let post: PostEntry = serde_json::from_slice(body).map_err(|e| {
+        bad(
+            ErrorCode::MalformedJson,
+            format!("expected {{\"body\": base64, \"signature\": base64}}: {e}"),
+        )
+    })?;
+    let entry = B64
+        .decode(post.body.as_bytes())
+        .map_err(|e| bad(ErrorCode::BadEncoding, format!("body is not base64: {e}")))?;
+    let signature = match post.signature {
+        None => None,
+        Some(s) => {
+            let bytes = B64.decode(s.as_bytes()).map_err(|e| {
+                bad(
+                    ErrorCode::BadEncoding,
+                    format!("signature is not base64: {e}"),
+                )
+            })?;
+            Some(
+                bytes
+                    .try_into()
+                    .map_err(|_| bad(ErrorCode::BadEncoding, "a signature is 64 bytes"))?,
+            )
+        }
+    };
+    Ok((entry, signature))
+}
+
+fn decode_entry(
+    tag: u8,
+    body: &[u8],
+    signature: Option<[u8; 64]>,
+    threshold: u32,
+) -> Result<SignedEntry, ApiError> {
+    let mut content = Vec::with_capacity(body.len() + 1);
+    content.push(tag);
+    content.extend_from_slice(body);
+    let mut r = Reader::new(&content);
+    let entry = Entry::decode(&mut r, threshold)
+        .and_then(|e| r.finish("entry").map(|()| e))
+        .map_err(|e| bad(ErrorCode::BadEncoding, format!("{}: {e}", kind_name(tag))))?;
+    match (entry.writer(), signature) {
+        (Writer::Voter, Some(_)) => Err(bad(
+            ErrorCode::BadEncoding,
+            "ballots carry their own signature inside the body; send no \"signature\"",
+        )),
+        (Writer::Voter, None) => Ok(SignedEntry {
+            entry,
+            signature: None,
+        }),
+        (_, None) => Err(bad(
+            ErrorCode::Unauthorized,
+            "this entry needs its writer's signature (\"signature\")",
+        )),
+        (_, Some(sig)) => Ok(SignedEntry {
+            entry,
+            signature: Some(sig),
+        }),
+    }
+}
+
+fn receipt_json(board: &Board, election: &str, a: &Accepted) -> ReceiptJson {
+    ReceiptJson {
+        election: election.to_owned(),
+        index: a.receipt.index,
+        time: a.receipt.time,
+        leaf_hash: hex::encode(a.receipt.leaf_hash),
+        tracking_code: a.receipt.tracking_code.map(|c| hex::encode(c.0)),
+        tracking_code_short: a.receipt.tracking_code.map(|c| c.short()),
+        signature: B64.encode(a.signature),
+        board_key: hex::encode(board.public_key().as_bytes()),
+    }
+}
+
+fn checkpoint_json(p: &Published) -> CheckpointJson {
+    CheckpointJson {
+        size: p.size,
+        root: hex::encode(p.root),
+        note: p.note.clone(),
+    }
+}
+
+fn checkpointed(election: &Election) -> Result<Published, ApiError> {
+    election.published().ok_or_else(|| {
+        bad(
+            ErrorCode::NotFound,
+            "no checkpoint yet; one is signed within a second of the first entry",
+        )
+    })
+}
+
+fn entry_json(leaf: &crate::store::StoredLeaf) -> EntryJson {
+    EntryJson {
+        index: leaf.index,
+        time: u64::from_le_bytes(
+            leaf.bytes[..8]
+                .try_into()
+                .expect("stored leaves have a time"),
+        ),
+        kind: kind_name(leaf.bytes[8]).to_owned(),
+        leaf: B64.encode(&leaf.bytes),
+        tracking_code: leaf.tracking_code.map(hex::encode),
+    }
+}
+
+/// Creates an election from its signed manifest (leaf 0).
+#[utoipa::path(post, path = "/v1/elections", request_body = PostEntry,
+    responses((status = 201, body = ReceiptJson), (status = "4XX", body = ErrorBody)))]
+pub async fn create_election(
+    board: Board_,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body = read_body(&req, payload, BODY_LIMIT).await?;
+    let (entry, signature) = parse_post(&body)?;
+    let signed = decode_entry(0, &entry, signature, 1)?;
+    let (id, accepted) = board
+        .create(signed)
+        .await
+        .inspect_err(|e| board.metrics.refused(e.code))?;
+    Ok(HttpResponse::Created().json(receipt_json(&board, &id, &accepted)))
+}
+
+/// Posts an entry of one type (`kind`: phase, dkg-round1, dkg-round2, dkg-complaints,
+/// credentials, ballots, audited-ballots, tally, partial-decryptions, results).
+#[utoipa::path(post, path = "/v1/elections/{election}/{kind}", request_body = PostEntry,
+    params(("election" = String, Path, description = "Election id"),
+           ("kind" = String, Path, description = "Entry type")),
+    responses((status = 201, body = ReceiptJson), (status = "4XX", body = ErrorBody),
+              (status = 503, body = ErrorBody)))]
+pub async fn post_entry(
+    board: Board_,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (id, kind) = path.into_inner();
+    let result = async {
+        let tag = tag_of_path(&kind)
+            .ok_or_else(|| bad(ErrorCode::NotFound, format!("no entry type {kind:?}")))?;
+        let limit = match tag {
+            6 | 7 => VOTER_BODY_LIMIT,
+            5 => CREDENTIALS_BODY_LIMIT,
+            _ => BODY_LIMIT,
+        };
+        let body = read_body(&req, payload, limit).await?;
+        let election = board.find(&id).await?;
+        let (entry, signature) = parse_post(&body)?;
+        let signed = decode_entry(tag, &entry, signature, election.manifest().threshold)?;
+        let accepted = if signed.entry.writer() == Writer::Voter {
+            board.post_voter_entry(&election, signed).await?
+        } else {
+            board.post_signed_entry(&election, signed).await?
+        };
+        Ok::<_, ApiError>(receipt_json(&board, &id, &accepted))
+    }
+    .await;
+    match result {
+        Ok(r) => Ok(HttpResponse::Created().json(r)),
+        Err(e) => {
+            if e.code != ErrorCode::Unavailable {
+                tracing::debug!(election = id, kind, code = e.code.as_str(), "refused");
+            }
+            board.metrics.refused(e.code);
+            Err(e)
+        }
+    }
+}
+
+/// The board's origin, key and elections.
+#[utoipa::path(get, path = "/v1/board", responses((status = 200, body = BoardInfo)))]
+pub async fn board_info(board: Board_) -> HttpResponse {
+    HttpResponse::Ok().json(BoardInfo {
+        origin: board.origin().to_owned(),
+        key: hex::encode(board.public_key().as_bytes()),
+        elections: board.election_ids(),
+    })
+}
+
+/// An election's phase, window and latest checkpoint.
+#[utoipa::path(get, path = "/v1/elections/{election}",
+    params(("election" = String, Path, description = "Election id")),
+    responses((status = 200, body = ElectionStatus), (status = 404, body = ErrorBody)))]
+pub async fn election_status(
+    board: Board_,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let e = board.find(&id).await?;
+    let (phase, fingerprint) = e.status();
+    let m = e.manifest();
+    let t = crate::board::now();
+    Ok(HttpResponse::Ok().json(ElectionStatus {
+        election: e.id().to_owned(),
+        election_id: m.election_id.clone(),
+        title: m.title.clone(),
+        opens_at: m.opens_at,
+        closes_at: m.closes_at,
+        phase: format!("{phase:?}"),
+        accepting_ballots: phase == protocol::record::Phase::VotingOpen
+            && t >= m.opens_at
+            && t < m.closes_at,
+        fingerprint: fingerprint.map(hex::encode),
+        checkpoint: e.published().as_ref().map(checkpoint_json),
+    }))
+}
+
+/// The latest signed checkpoint.
+#[utoipa::path(get, path = "/v1/elections/{election}/checkpoint",
+    params(("election" = String, Path, description = "Election id")),
+    responses((status = 200, body = CheckpointJson), (status = 404, body = ErrorBody)))]
+pub async fn checkpoint(board: Board_, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let e = board.find(&id).await?;
+    Ok(HttpResponse::Ok().json(checkpoint_json(&checkpointed(&e)?)))
+}
+
+/// Leaves `start..end` (at most 1000, never past the latest checkpoint).
+#[utoipa::path(get, path = "/v1/elections/{election}/entries",
+    params(("election" = String, Path, description = "Election id"), RangeQuery),
+    responses((status = 200, body = EntriesJson), (status = "4XX", body = ErrorBody)))]
+pub async fn entries(
+    board: Board_,
+    id: web::Path<String>,
+    q: web::Query<RangeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let e = board.find(&id).await?;
+    let size = checkpointed(&e)?.size;
+    if q.start > q.end {
+        return Err(bad(ErrorCode::BadRequest, "start must not exceed end"));
+    }
+    let end = q.end.min(size).min(q.start.saturating_add(PAGE_LIMIT));
+    let leaves = if q.start < end {
+        board.store().leaves(e.id(), q.start, end).await?
+    } else {
+        Vec::new()
+    };
+    Ok(HttpResponse::Ok().json(EntriesJson {
+        size,
+        entries: leaves.iter().map(entry_json).collect(),
+    }))
+}
+
+/// One leaf by index.
+#[utoipa::path(get, path = "/v1/elections/{election}/entries/{index}",
+    params(("election" = String, Path, description = "Election id"),
+           ("index" = u64, Path, description = "Leaf index")),
+    responses((status = 200, body = EntryJson), (status = 404, body = ErrorBody)))]
+pub async fn entry(
+    board: Board_,
+    path: web::Path<(String, u64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, index) = path.into_inner();
+    let e = board.find(&id).await?;
+    let size = checkpointed(&e)?.size;
+    if index >= size {
+        return Err(bad(
+            ErrorCode::NotFound,
+            format!("no leaf {index} under the latest checkpoint (size {size})"),
+        ));
+    }
+    let leaves = board.store().leaves(e.id(), index, index + 1).await?;
+    let leaf = leaves
+        .first()
+        .ok_or_else(|| bad(ErrorCode::NotFound, format!("no leaf {index}")))?;
+    Ok(HttpResponse::Ok().json(entry_json(leaf)))
+}
+
+/// The ballot or audited ballot with this tracking code (hex).
+#[utoipa::path(get, path = "/v1/elections/{election}/tracking/{code}",
+    params(("election" = String, Path, description = "Election id"),
+           ("code" = String, Path, description = "Tracking code, 64 hex digits")),
+    responses((status = 200, body = EntryJson), (status = "4XX", body = ErrorBody)))]
+pub async fn by_tracking_code(
+    board: Board_,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, code) = path.into_inner();
+    let e = board.find(&id).await?;
+    let size = checkpointed(&e)?.size;
+    let code: [u8; 32] = hex::decode(&code)
+        .ok()
+        .and_then(|c| c.try_into().ok())
+        .ok_or_else(|| bad(ErrorCode::BadEncoding, "a tracking code is 64 hex digits"))?;
+    match board.store().leaf_by_code(e.id(), code).await? {
+        Some(leaf) if leaf.index < size => Ok(HttpResponse::Ok().json(entry_json(&leaf))),
+        _ => Err(bad(
+            ErrorCode::NotFound,
+            "no ballot with this tracking code under the latest checkpoint; if you hold a receipt, retry after the next checkpoint",
+        )),
+    }
+}
+
+/// Inclusion proof of a leaf under a checkpointed size.
+#[utoipa::path(get, path = "/v1/elections/{election}/proofs/inclusion",
+    params(("election" = String, Path, description = "Election id"), InclusionQuery),
+    responses((status = 200, body = InclusionJson), (status = "4XX", body = ErrorBody)))]
+pub async fn inclusion(
+    board: Board_,
+    id: web::Path<String>,
+    q: web::Query<InclusionQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let e = board.find(&id).await?;
+    let latest = checkpointed(&e)?.size;
+    let size = q.size.unwrap_or(latest);
+    if size > latest {
+        return Err(bad(
+            ErrorCode::NotFound,
+            format!("size {size} is past the latest checkpoint ({latest})"),
+        ));
+    }
+    let (proof, root) = e
+        .with_tree(|t| Some((t.inclusion_proof(q.index, size)?, t.root(size))))
+        .ok_or_else(|| bad(ErrorCode::NotFound, "the index must be below the size"))?;
+    Ok(HttpResponse::Ok().json(InclusionJson {
+        index: q.index,
+        size,
+        root: hex::encode(root),
+        proof: proof.iter().map(hex::encode).collect(),
+    }))
+}
+
+/// Consistency proof between two checkpointed sizes.
+#[utoipa::path(get, path = "/v1/elections/{election}/proofs/consistency",
+    params(("election" = String, Path, description = "Election id"), ConsistencyQuery),
+    responses((status = 200, body = ConsistencyJson), (status = "4XX", body = ErrorBody)))]
+pub async fn consistency(
+    board: Board_,
+    id: web::Path<String>,
+    q: web::Query<ConsistencyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let e = board.find(&id).await?;
+    let latest = checkpointed(&e)?.size;
+    let to = q.to.unwrap_or(latest);
+    if to > latest || q.from > to {
+        return Err(bad(
+            ErrorCode::BadRequest,
+            format!("need from <= to <= the latest checkpoint ({latest})"),
+        ));
+    }
+    let proof = e
+        .with_tree(|t| t.consistency_proof(q.from, to))
+        .ok_or_else(|| bad(ErrorCode::BadRequest, "sizes out of range"))?;
+    Ok(HttpResponse::Ok().json(ConsistencyJson {
+        from: q.from,
+        to,
+        proof: proof.iter().map(hex::encode).collect(),
+    }))
+}
+
+/// The whole record under the latest checkpoint, as one file for the verifier (spec §13.7).
+#[utoipa::path(get, path = "/v1/elections/{election}/record",
+    params(("election" = String, Path, description = "Election id")),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+              (status = 404, body = ErrorBody)))]
+pub async fn record(board: Board_, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let e = board.find(&id).await?;
+    let published = checkpointed(&e)?;
+    let mut out = RECORD_MAGIC.to_vec();
+    out.extend_from_slice(&(published.note.len() as u32).to_le_bytes());
+    out.extend_from_slice(published.note.as_bytes());
+    out.extend_from_slice(&published.size.to_le_bytes());
+    let mut from = 0;
+    while from < published.size {
+        let to = (from + 10_000).min(published.size);
+        let page = board.store().leaves(e.id(), from, to).await?;
+        if page.len() as u64 != to - from {
+            return Err(bad(
+                ErrorCode::Unavailable,
+                "the store returned a short page",
+            ));
+        }
+        for leaf in &page {
+            out.extend_from_slice(&(leaf.bytes.len() as u32).to_le_bytes());
+            out.extend_from_slice(&leaf.bytes);
+        }
+        from = to;
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/octet-stream")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}-{}.thistle\"",
+                e.id(),
+                published.size
+            ),
+        ))
+        .body(out))
+}
+
+/// Liveness and storage reachability.
+#[utoipa::path(get, path = "/v1/health", responses((status = 200), (status = 503, body = ErrorBody)))]
+pub async fn health(board: Board_) -> Result<HttpResponse, ApiError> {
+    board.store().elections().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", responses((status = 200, content_type = "text/plain")))]
+pub async fn metrics(board: Board_) -> HttpResponse {
+    let sizes: Vec<(String, u64)> = board
+        .election_ids()
+        .into_iter()
+        .filter_map(|id| {
+            let e = board.election(&id).ok()?;
+            Some((id, e.published().map_or(0, |p| p.size)))
+        })
+        .collect();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(board.metrics.render(&sizes))
+}
+
+/// The OpenAPI document of this API.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Thistle bulletin board",
+        description = "The election's public, append-only, verifiable log (specs/protocol.md §13)."
+    ),
+    paths(
+        create_election,
+        post_entry,
+        board_info,
+        election_status,
+        checkpoint,
+        entries,
+        entry,
+        by_tracking_code,
+        inclusion,
+        consistency,
+        record,
+        health,
+        metrics
+    ),
+    components(schemas(
+        PostEntry,
+        ReceiptJson,
+        BoardInfo,
+        ElectionStatus,
+        CheckpointJson,
+        EntryJson,
+        EntriesJson,
+        InclusionJson,
+        ConsistencyJson,
+        ErrorBody,
+        crate::error::ErrorDetail,
+        ErrorCode
+    ))
+)]
+pub struct ApiDoc;
+
+/// JSON errors for unknown routes and bad query strings too.
+fn query_error(err: actix_web::error::QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    bad(ErrorCode::BadRequest, format!("query: {err}")).into()
+}
+
+fn path_error(err: actix_web::error::PathError, _: &HttpRequest) -> actix_web::Error {
+    bad(ErrorCode::BadRequest, format!("path: {err}")).into()
+}
+
+/// Registers every route. `static_dir`, if set, is served at `/` (the voter web client).
+pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<std::path::PathBuf>) {
+    cfg.app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .route("/metrics", web::get().to(metrics))
+        .service(
+            web::scope("/v1")
+                .route("/health", web::get().to(health))
+                .route("/board", web::get().to(board_info))
+                .route("/elections", web::post().to(create_election))
+                .route("/elections/{election}", web::get().to(election_status))
+                .route(
+                    "/elections/{election}/checkpoint",
+                    web::get().to(checkpoint),
+                )
+                .route("/elections/{election}/entries", web::get().to(entries))
+                .route(
+                    "/elections/{election}/entries/{index}",
+                    web::get().to(entry),
+                )
+                .route(
+                    "/elections/{election}/tracking/{code}",
+                    web::get().to(by_tracking_code),
+                )
+                .route(
+                    "/elections/{election}/proofs/inclusion",
+                    web::get().to(inclusion),
+                )
+                .route(
+                    "/elections/{election}/proofs/consistency",
+                    web::get().to(consistency),
+                )
+                .route("/elections/{election}/record", web::get().to(record))
+                .route("/elections/{election}/{kind}", web::post().to(post_entry))
+                .default_service(web::to(|| async {
+                    Err::<HttpResponse, _>(ApiError::new(
+                        ErrorCode::NotFound,
+                        "no such endpoint; see openapi.json",
+                    ))
+                })),
+        );
+    if let Some(dir) = static_dir {
+        cfg.service(actix_files::Files::new("/", dir).index_file("index.html"));
+    }
+}

@@ -1,0 +1,667 @@
+//! The board: one log per election, each with its verifier state, tree, sequencer and checkpoints.
+//!
+//! Write path: a handler decodes the entry and, for ballots, verifies signature and proofs on its
+//! own thread against the opened election ([`VoterEntryChecker`]); the entry then joins the
+//! election's queue. The sequencer takes whatever is queued as one batch and, under the store's
+//! lock, catches up with leaves other board processes committed, runs the log-dependent checks
+//! (phase, window, duplicates, revote order) leaf by leaf with the same `RecordVerifier` observers
+//! run, and commits the accepted leaves in one transaction. Only then are receipts signed.
+//! Checkpoints are signed on a timer, never per request, and reads never go past the last one.
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use protocol::hash::Digest32;
+use protocol::manifest::Manifest;
+use protocol::merkle::Checkpoint;
+use protocol::record::{Entry, Leaf, Receipt, SignedEntry};
+use protocol::signature::{PublicKey, SecretKey};
+use protocol::verify::{CheckedVoterEntry, RecordVerifier, Step, VoterEntryChecker};
+use rand_core::OsRng;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::metrics::Metrics;
+use crate::store::{AnyStore, Decision, Store, StoreError, StoredCheckpoint, StoredLeaf};
+use crate::tree::{NoteSigner, Tree};
+
+/// How many queued entries one sequencer transaction takes at most.
+const MAX_BATCH: usize = 1024;
+/// Entries waiting for the sequencer before posters wait for room.
+const QUEUE: usize = 8192;
+/// Leaves read per query when loading a log.
+const PAGE: u64 = 10_000;
+
+/// The board's settings.
+pub struct BoardConfig {
+    /// The log origin (checkpoint first line, signed-note key name); manifests must name it.
+    pub origin: String,
+    /// The board's signing key; manifests must name its public half.
+    pub key: SecretKey,
+    /// If non-empty, only manifests signed by one of these administrators may create an election.
+    pub administrators: Vec<PublicKey>,
+    /// How often checkpoints are signed (when the log grew).
+    pub checkpoint_interval: Duration,
+}
+
+/// Current Unix time in seconds.
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The latest signed checkpoint of a log.
+#[derive(Clone, Debug)]
+pub struct Published {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: Digest32,
+    /// The signed note.
+    pub note: String,
+}
+
+/// A posting accepted and committed.
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    /// What the board signs.
+    pub receipt: Receipt,
+    /// The board's signature over it.
+    pub signature: [u8; 64],
+}
+
+enum Pending {
+    Voter(CheckedVoterEntry),
+    Signed(SignedEntry),
+}
+
+struct Job {
+    pending: Pending,
+    reply: oneshot::Sender<Result<Receipt, ApiError>>,
+}
+
+struct State {
+    verifier: RecordVerifier,
+    tree: Tree,
+    /// Leaves known committed (the verifier may briefly hold more, inside an append).
+    committed: u64,
+    last_time: u64,
+    /// A commit failed after the verifier took its leaves: reload before the next batch.
+    stale: bool,
+}
+
+impl State {
+    fn new() -> Self {
+        State {
+            verifier: RecordVerifier::new(),
+            tree: Tree::default(),
+            committed: 0,
+            last_time: 0,
+            stale: false,
+        }
+    }
+
+    /// Takes in committed leaves from the store that this state does not have yet.
+    fn catch_up(&mut self, leaves: &[StoredLeaf]) -> Result<(), String> {
+        for leaf in leaves {
+            if leaf.index < self.verifier.len() {
+                continue;
+            }
+            if leaf.index != self.verifier.len() {
+                return Err(format!(
+                    "leaf {} follows a log of {} leaves",
+                    leaf.index,
+                    self.verifier.len()
+                ));
+            }
+            self.verifier
+                .push(&leaf.bytes, &mut OsRng)
+                .map_err(|f| format!("stored leaf refused: {f}"))?;
+            self.tree.push(&leaf.bytes);
+            self.last_time = self.last_time.max(leaf_time(&leaf.bytes));
+            self.committed = self.verifier.len();
+        }
+        Ok(())
+    }
+}
+
+fn leaf_time(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes[..8].try_into().expect("a checked leaf has a time"))
+}
+
+/// One election's log.
+pub struct Election {
+    id: String,
+    manifest: Manifest,
+    manifest_hash: Digest32,
+    state: Mutex<State>,
+    checker: RwLock<Option<VoterEntryChecker>>,
+    published: RwLock<Option<Published>>,
+    queue: mpsc::Sender<Job>,
+}
+
+impl Election {
+    /// The election id (hex of `ManifestHash`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// `ManifestHash`.
+    pub fn manifest_hash(&self) -> &Digest32 {
+        &self.manifest_hash
+    }
+
+    /// The latest signed checkpoint.
+    pub fn published(&self) -> Option<Published> {
+        self.published.read().expect("not poisoned").clone()
+    }
+
+    /// The recorded phase and fingerprint (as of the committed log).
+    pub fn status(&self) -> (protocol::record::Phase, Option<Digest32>) {
+        let s = self.state.lock().expect("not poisoned");
+        (s.verifier.phase(), s.verifier.fingerprint().copied())
+    }
+
+    /// The ballot checker, once voting has opened.
+    pub fn checker(&self) -> Option<VoterEntryChecker> {
+        self.checker.read().expect("not poisoned").clone()
+    }
+
+    /// Runs `f` on the tree (for proofs).
+    pub fn with_tree<T>(&self, f: impl FnOnce(&Tree) -> T) -> T {
+        f(&self.state.lock().expect("not poisoned").tree)
+    }
+
+    fn decide(
+        &self,
+        new: Vec<StoredLeaf>,
+        jobs: Vec<Pending>,
+    ) -> Decision<Vec<Result<Receipt, ApiError>>> {
+        let mut state = self.state.lock().expect("not poisoned");
+        state.catch_up(&new)?;
+        let mut appended = Vec::new();
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let index = state.verifier.len();
+            let time = now().max(state.last_time);
+            let (leaf, result) = match job {
+                Pending::Voter(checked) => {
+                    let leaf = Leaf {
+                        time,
+                        signed: checked.entry().clone(),
+                    };
+                    let r = state.verifier.push_checked(time, checked, &mut OsRng);
+                    (leaf, r)
+                }
+                Pending::Signed(signed) => {
+                    let leaf = Leaf { time, signed };
+                    let r = state.verifier.push(&leaf.to_bytes(), &mut OsRng);
+                    (leaf, r)
+                }
+            };
+            match result {
+                Ok(()) => {
+                    let bytes = leaf.to_bytes();
+                    state.tree.push(&bytes);
+                    state.last_time = time;
+                    let receipt = Receipt::for_leaf(index, &leaf);
+                    appended.push(StoredLeaf {
+                        index,
+                        bytes,
+                        tracking_code: receipt.tracking_code.map(|c| c.0),
+                    });
+                    outcomes.push(Ok(receipt));
+                }
+                Err(f) => outcomes.push(Err(ApiError::from_failure(&f))),
+            }
+        }
+        // The caller commits; until then these leaves are the verifier's but not `committed`.
+        Ok((appended, outcomes))
+    }
+}
+
+/// Every election on this board.
+pub struct Board {
+    store: Arc<AnyStore>,
+    config: BoardConfig,
+    signer: NoteSigner,
+    elections: RwLock<HashMap<String, Arc<Election>>>,
+    /// Where sequencers and checkpoint timers run: the runtime that opened the board, apart
+    /// from the HTTP workers.
+    runtime: tokio::runtime::Handle,
+    /// Serialises loading logs created by other processes.
+    loading: tokio::sync::Mutex<()>,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+}
+
+impl Board {
+    /// Opens the board: loads and re-verifies every stored log, then starts sequencers and
+    /// checkpoint timers. Must run inside a Tokio runtime.
+    pub async fn open(store: AnyStore, config: BoardConfig) -> Result<Arc<Self>, StoreError> {
+        let signer = NoteSigner::new(&config.origin, SecretKey::from_seed(&config.key.to_seed()));
+        let board = Arc::new(Board {
+            store: Arc::new(store),
+            config,
+            signer,
+            elections: RwLock::new(HashMap::new()),
+            runtime: tokio::runtime::Handle::current(),
+            loading: tokio::sync::Mutex::new(()),
+            metrics: Metrics::default(),
+        });
+        for id in board.store.elections().await? {
+            board.load(&id).await?;
+        }
+        Ok(board)
+    }
+
+    /// The board's public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.config.key.public_key()
+    }
+
+    /// The log origin.
+    pub fn origin(&self) -> &str {
+        &self.config.origin
+    }
+
+    /// The store.
+    pub fn store(&self) -> &AnyStore {
+        &self.store
+    }
+
+    /// The election with this id.
+    pub fn election(&self, id: &str) -> Result<Arc<Election>, ApiError> {
+        self.elections
+            .read()
+            .expect("not poisoned")
+            .get(id)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::UnknownElection,
+                    format!("no election {id} on this board; list them at /v1/board"),
+                )
+            })
+    }
+
+    /// The election with this id, loading it from the store if another board process sharing
+    /// the database created it since this one started.
+    pub async fn find(self: &Arc<Self>, id: &str) -> Result<Arc<Election>, ApiError> {
+        if let Ok(e) = self.election(id) {
+            return Ok(e);
+        }
+        let plausible = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        if !plausible {
+            return self.election(id);
+        }
+        let _loading = self.loading.lock().await;
+        if let Ok(e) = self.election(id) {
+            return Ok(e);
+        }
+        if self.store.size(id).await? == 0 {
+            return self.election(id);
+        }
+        Ok(self.load(id).await?)
+    }
+
+    /// Ids of every election.
+    pub fn election_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .elections
+            .read()
+            .expect("not poisoned")
+            .keys()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    async fn read_all(&self, id: &str) -> Result<(State, Vec<StoredLeaf>), StoreError> {
+        let size = self.store.size(id).await?;
+        let mut state = State::new();
+        let mut first = Vec::new();
+        let mut from = 0;
+        while from < size {
+            let page = self.store.leaves(id, from, (from + PAGE).min(size)).await?;
+            if from == 0 {
+                first = page.iter().take(1).cloned().collect();
+            }
+            from += page.len() as u64;
+            if page.is_empty() {
+                return Err(StoreError::Corrupt(format!("leaves missing from {from}")));
+            }
+            state.catch_up(&page).map_err(StoreError::Corrupt)?;
+        }
+        Ok((state, first))
+    }
+
+    async fn load(self: &Arc<Self>, id: &str) -> Result<Arc<Election>, StoreError> {
+        let (state, _) = self.read_all(id).await?;
+        let (manifest, manifest_hash) = state
+            .verifier
+            .manifest()
+            .map(|(m, h)| (m.clone(), *h))
+            .ok_or_else(|| StoreError::Corrupt(format!("election {id} has no manifest")))?;
+        if hex::encode(manifest_hash) != id {
+            return Err(StoreError::Corrupt(format!(
+                "election {id} holds another election's manifest"
+            )));
+        }
+        let published = match self.store.latest_checkpoint(id).await? {
+            Some(c) => {
+                let cp = self.check_stored_checkpoint(&state, &c)?;
+                Some(Published {
+                    size: cp.size,
+                    root: cp.root,
+                    note: c.note,
+                })
+            }
+            None => None,
+        };
+        let checker = state.verifier.voter_entry_checker();
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let election = Arc::new(Election {
+            id: id.to_owned(),
+            manifest,
+            manifest_hash,
+            state: Mutex::new(state),
+            checker: RwLock::new(checker),
+            published: RwLock::new(published),
+            queue: tx,
+        });
+        self.elections
+            .write()
+            .expect("not poisoned")
+            .insert(id.to_owned(), election.clone());
+        self.runtime
+            .spawn(sequencer(self.clone(), election.clone(), rx));
+        self.runtime
+            .spawn(checkpointer(self.clone(), election.clone()));
+        tracing::info!(election = id, "log loaded");
+        Ok(election)
+    }
+
+    fn check_stored_checkpoint(
+        &self,
+        state: &State,
+        c: &StoredCheckpoint,
+    ) -> Result<Checkpoint, StoreError> {
+        let cp = Checkpoint::verify_note(&c.note, &self.config.origin, &self.public_key())
+            .map_err(|e| StoreError::Corrupt(format!("stored checkpoint: {e}")))?;
+        if cp.size > state.tree.size() || state.tree.root(cp.size) != cp.root {
+            return Err(StoreError::Corrupt(format!(
+                "stored checkpoint of size {} does not match the stored leaves",
+                cp.size
+            )));
+        }
+        Ok(cp)
+    }
+
+    /// Creates an election's log from its signed manifest entry (leaf 0).
+    pub async fn create(
+        self: &Arc<Self>,
+        signed: SignedEntry,
+    ) -> Result<(String, Accepted), ApiError> {
+        let Entry::Manifest(manifest) = signed.entry.clone() else {
+            return Err(ApiError::new(
+                ErrorCode::InvalidEntry,
+                "an election starts with its manifest",
+            ));
+        };
+        if manifest.board.origin != self.config.origin || manifest.board.key != self.public_key() {
+            return Err(ApiError::new(
+                ErrorCode::WrongElection,
+                format!(
+                    "the manifest names another board; this board's origin is {:?} and its key {}",
+                    self.config.origin,
+                    hex::encode(self.public_key().as_bytes())
+                ),
+            ));
+        }
+        if !self.config.administrators.is_empty()
+            && !self.config.administrators.contains(&manifest.administrator)
+        {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "this board only hosts elections of its listed administrators",
+            ));
+        }
+        let leaf = Leaf {
+            time: now(),
+            signed,
+        };
+        let bytes = leaf.to_bytes();
+        let mut check = RecordVerifier::new();
+        check
+            .push(&bytes, &mut OsRng)
+            .map_err(|f| ApiError::from_failure(&f))?;
+        let id = hex::encode(manifest.hash());
+        let _loading = self.loading.lock().await;
+        if self.election(&id).is_ok() {
+            return Err(ApiError::new(
+                ErrorCode::Duplicate,
+                format!("election {id} already exists"),
+            ));
+        }
+        let created = self
+            .store
+            .create(
+                &id,
+                StoredLeaf {
+                    index: 0,
+                    bytes,
+                    tracking_code: None,
+                },
+            )
+            .await?;
+        if !created {
+            return Err(ApiError::new(
+                ErrorCode::Duplicate,
+                format!("election {id} already exists"),
+            ));
+        }
+        let election = self.load(&id).await?;
+        tracing::info!(election = id, title = %manifest.title, "election created");
+        let receipt = Receipt::for_leaf(0, &leaf);
+        Ok((id, self.sign_receipt(&election, receipt)))
+    }
+
+    fn sign_receipt(&self, election: &Election, receipt: Receipt) -> Accepted {
+        let signature = receipt.sign(&election.manifest_hash, &self.config.key);
+        Accepted { receipt, signature }
+    }
+
+    /// Posts a ballot or audited ballot: checks it against the opened election here, then
+    /// sequences it.
+    pub async fn post_voter_entry(
+        &self,
+        election: &Arc<Election>,
+        entry: SignedEntry,
+    ) -> Result<Accepted, ApiError> {
+        let checker = election.checker().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::WrongPhase,
+                "voting has not opened in this election",
+            )
+        })?;
+        let t = now();
+        if t < election.manifest.opens_at || t >= election.manifest.closes_at {
+            return Err(ApiError::new(
+                ErrorCode::WrongPhase,
+                "outside the manifest's voting window",
+            ));
+        }
+        let checked = checker
+            .check(entry, &mut OsRng)
+            .map_err(|(step, e)| ApiError::from_protocol(step, &e))?;
+        self.sequence(election, Pending::Voter(checked)).await
+    }
+
+    /// Posts an administrator, trustee or credential-authority entry.
+    pub async fn post_signed_entry(
+        &self,
+        election: &Arc<Election>,
+        entry: SignedEntry,
+    ) -> Result<Accepted, ApiError> {
+        if matches!(entry.entry, Entry::Manifest(_)) {
+            return Err(ApiError::from_protocol(
+                Step::V4WritersAndPhases,
+                &protocol::Error::Duplicate("only one manifest"),
+            ));
+        }
+        self.sequence(election, Pending::Signed(entry)).await
+    }
+
+    async fn sequence(
+        &self,
+        election: &Arc<Election>,
+        pending: Pending,
+    ) -> Result<Accepted, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        election
+            .queue
+            .send(Job { pending, reply })
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the board is shutting down"))?;
+        let receipt = answer
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the board is shutting down"))??;
+        Ok(self.sign_receipt(election, receipt))
+    }
+
+    async fn reload(&self, election: &Election) -> Result<(), StoreError> {
+        let (state, _) = self.read_all(&election.id).await?;
+        let checker = state.verifier.voter_entry_checker();
+        *election.state.lock().expect("not poisoned") = state;
+        *election.checker.write().expect("not poisoned") = checker;
+        Ok(())
+    }
+
+    /// Signs a checkpoint for the committed log if it grew, after taking in what other board
+    /// processes committed.
+    pub async fn checkpoint(&self, election: &Election) -> Result<(), StoreError> {
+        let known = election.state.lock().expect("not poisoned").verifier.len();
+        let size = self.store.size(&election.id).await?;
+        if size > known {
+            let leaves = self.store.leaves(&election.id, known, size).await?;
+            let mut state = election.state.lock().expect("not poisoned");
+            if !state.stale && state.committed == state.verifier.len() {
+                state.catch_up(&leaves).map_err(StoreError::Corrupt)?;
+                let checker = state.verifier.voter_entry_checker();
+                *election.checker.write().expect("not poisoned") = checker;
+            }
+        }
+        let (size, root) = {
+            let state = election.state.lock().expect("not poisoned");
+            if state.stale {
+                return Ok(());
+            }
+            (state.committed, state.tree.root(state.committed))
+        };
+        if election.published().is_some_and(|p| p.size >= size) {
+            return Ok(());
+        }
+        let note = self.signer.checkpoint(size, &root);
+        self.store
+            .put_checkpoint(
+                &election.id,
+                StoredCheckpoint {
+                    size,
+                    note: note.clone(),
+                },
+            )
+            .await?;
+        *election.published.write().expect("not poisoned") = Some(Published { size, root, note });
+        self.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+async fn sequencer(board: Arc<Board>, election: Arc<Election>, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        let stale = election.state.lock().expect("not poisoned").stale;
+        if stale {
+            if let Err(e) = board.reload(&election).await {
+                tracing::error!(election = election.id, error = %e, "reload failed");
+                for j in jobs {
+                    let _ = j.reply.send(Err(e.clone_for_reply()));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        }
+        let (pendings, replies): (Vec<Pending>, Vec<_>) =
+            jobs.into_iter().map(|j| (j.pending, j.reply)).unzip();
+        let known = election.state.lock().expect("not poisoned").verifier.len();
+        let decider = election.clone();
+        let batch = pendings.len();
+        let result = board
+            .store
+            .append(&election.id, known, move |new| {
+                decider.decide(new, pendings)
+            })
+            .await;
+        match result {
+            Ok(outcomes) => {
+                {
+                    let mut state = election.state.lock().expect("not poisoned");
+                    state.committed = state.verifier.len();
+                    if election.checker.read().expect("not poisoned").is_none() {
+                        let checker = state.verifier.voter_entry_checker();
+                        *election.checker.write().expect("not poisoned") = checker;
+                    }
+                }
+                board.metrics.batches.fetch_add(1, Ordering::Relaxed);
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    board.metrics.count(&outcome);
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(e) => {
+                tracing::error!(election = election.id, error = %e, batch, "append failed; reloading");
+                board.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
+                election.state.lock().expect("not poisoned").stale = true;
+                let err = match &e {
+                    StoreError::Aborted(m) => ApiError::new(ErrorCode::Unavailable, m.clone()),
+                    _ => ApiError::from(e),
+                };
+                for reply in replies {
+                    let _ = reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+}
+
+async fn checkpointer(board: Arc<Board>, election: Arc<Election>) {
+    let mut timer = tokio::time::interval(board.config.checkpoint_interval);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        timer.tick().await;
+        if let Err(e) = board.checkpoint(&election).await {
+            tracing::warn!(election = election.id, error = %e, "checkpoint failed");
+        }
+    }
+}
+
+impl StoreError {
+    fn clone_for_reply(&self) -> ApiError {
+        ApiError::new(ErrorCode::Unavailable, self.to_string())
+    }
+}

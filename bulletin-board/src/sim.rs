@@ -1,0 +1,256 @@
+//! A simulated election for the load generator and the tests: every role's key, an honest key
+//! ceremony, a credential list, and ballots, as the entries each role would post. It stands in for
+//! the election authority, trustees and voters of later components; the board sees only what
+//! they would send.
+use protocol::ballot::{self, AuditedBallot, Ballot, BallotContext};
+use protocol::context::ElectionContext;
+use protocol::credentials::{Credential, CredentialEntry, CredentialList};
+use protocol::dkg::{
+    self, CeremonyParams, CeremonyRecord, Round1Package, Round1Set, Round2Package,
+};
+use protocol::hash::Digest32;
+use protocol::manifest::{BoardInfo, Contest, ContestKind, ContestOption, Manifest, TrusteeInfo};
+use protocol::record::{Entry, Phase, SignedEntry};
+use protocol::signature::{PublicKey, SecretKey};
+use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha256};
+
+/// A set-up election: the manifest, every role's key, the ceremony and the voters' credentials.
+pub struct SimElection {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// `ManifestHash`.
+    pub manifest_hash: Digest32,
+    /// The administrator's key.
+    pub admin: SecretKey,
+    /// The credential authority's key.
+    pub authority: SecretKey,
+    /// Trustee keys (trustee `i` at `i - 1`).
+    pub trustees: Vec<SecretKey>,
+    /// Round 1 packages.
+    pub round1: Vec<Round1Package>,
+    /// Round 2 packages.
+    pub round2: Vec<Round2Package>,
+    /// Voters' credentials.
+    pub credentials: Vec<Credential>,
+    /// The credential list.
+    pub list: CredentialList,
+    /// The election context (key, fingerprint).
+    pub context: ElectionContext,
+    /// For encrypting ballots.
+    pub ballots: BallotContext,
+}
+
+fn key_from(label: &str) -> SecretKey {
+    SecretKey::from_seed(&Sha256::digest(label.as_bytes()).into())
+}
+
+/// One "choose exactly one of five" contest.
+pub fn one_of_five() -> Vec<Contest> {
+    vec![Contest {
+        id: "chair".into(),
+        title: "Who should chair the council?".into(),
+        kind: ContestKind::Choose { min: 1, max: 1 },
+        options: ["ailsa", "brodie", "catriona", "duncan", "eilidh"]
+            .iter()
+            .map(|id| ContestOption {
+                id: (*id).into(),
+                title: format!("Candidate {id}"),
+            })
+            .collect(),
+    }]
+}
+
+impl SimElection {
+    /// A 2-of-3 election with `voters` voters of weight 1 on the board `board`. Keys derive from
+    /// `seed`; ceremony randomness comes from `rng`.
+    pub fn new<R: RngCore + CryptoRng>(
+        seed: &str,
+        board: BoardInfo,
+        voters: usize,
+        window: (u64, u64),
+        rng: &mut R,
+    ) -> Self {
+        let admin = key_from(&format!("{seed}/administrator"));
+        let authority = key_from(&format!("{seed}/credential-authority"));
+        let trustees: Vec<SecretKey> = (1..=3)
+            .map(|i| key_from(&format!("{seed}/trustee-{i}")))
+            .collect();
+        let manifest = Manifest {
+            election_id: format!(
+                "sim-{}",
+                &hex::encode(Sha256::digest(seed.as_bytes()))[..12]
+            ),
+            title: format!("Simulated election {seed}"),
+            opens_at: window.0,
+            closes_at: window.1,
+            administrator: admin.public_key(),
+            credential_authority: authority.public_key(),
+            board,
+            trustees: trustees
+                .iter()
+                .enumerate()
+                .map(|(i, k)| TrusteeInfo {
+                    name: format!("Trustee {}", i + 1),
+                    key: k.public_key(),
+                })
+                .collect(),
+            threshold: 2,
+            contests: one_of_five(),
+        };
+        let params = CeremonyParams::from_manifest(&manifest);
+        let (secrets, packages): (Vec<_>, Vec<_>) = (1..=params.n)
+            .map(|i| dkg::round1(&params, i, rng).expect("valid parameters"))
+            .unzip();
+        let set = Round1Set::verify(&params, packages.clone()).expect("honest round 1");
+        let (_, round2): (Vec<_>, Vec<_>) =
+            secrets.into_iter().map(|s| s.deal(&params, &set)).unzip();
+        let outcome = CeremonyRecord {
+            round1: &set,
+            round2: &round2,
+            complaints: &[],
+        }
+        .outcome(&params, rng)
+        .expect("honest ceremony");
+        let credentials: Vec<Credential> = (0..voters)
+            .map(|i| key_from(&format!("{seed}/voter-{i}")))
+            .collect();
+        let list = CredentialList::new(
+            credentials
+                .iter()
+                .map(|c| CredentialEntry {
+                    key: c.public_key(),
+                    weight: 1,
+                })
+                .collect(),
+        )
+        .expect("distinct credentials");
+        let context =
+            ElectionContext::new(manifest.clone(), outcome, &list).expect("consistent election");
+        let ballots = BallotContext::from_election(&context);
+        SimElection {
+            manifest_hash: manifest.hash(),
+            manifest,
+            admin,
+            authority,
+            trustees,
+            round1: packages,
+            round2,
+            credentials,
+            list,
+            context,
+            ballots,
+        }
+    }
+
+    /// The election id on the board (hex `ManifestHash`).
+    pub fn id(&self) -> String {
+        hex::encode(self.manifest_hash)
+    }
+
+    fn sign(&self, entry: Entry, key: &SecretKey) -> SignedEntry {
+        SignedEntry::sign(&self.manifest_hash, entry, key)
+    }
+
+    /// The signed manifest (leaf 0).
+    pub fn manifest_entry(&self) -> SignedEntry {
+        self.sign(Entry::Manifest(self.manifest.clone()), &self.admin)
+    }
+
+    /// A phase change signed by the administrator.
+    pub fn phase(&self, phase: Phase) -> SignedEntry {
+        let fingerprint = (phase == Phase::VotingOpen).then_some(self.context.fingerprint);
+        self.sign(Entry::Phase { phase, fingerprint }, &self.admin)
+    }
+
+    /// What follows the manifest up to and including the opening of the vote, with the endpoint
+    /// each goes to.
+    pub fn setup_entries(&self) -> Vec<(&'static str, SignedEntry)> {
+        let mut out = vec![("phase", self.phase(Phase::KeyCeremony))];
+        for p in &self.round1 {
+            let k = &self.trustees[p.dealer as usize - 1];
+            out.push(("dkg-round1", self.sign(Entry::DkgRound1(p.clone()), k)));
+        }
+        for p in &self.round2 {
+            let k = &self.trustees[p.dealer as usize - 1];
+            out.push(("dkg-round2", self.sign(Entry::DkgRound2(p.clone()), k)));
+        }
+        out.push((
+            "credentials",
+            self.sign(Entry::CredentialList(self.list.clone()), &self.authority),
+        ));
+        out.push(("phase", self.phase(Phase::VotingOpen)));
+        out
+    }
+
+    /// Voter `voter`'s ballot for option `choice`, made after seeing a board of `board_size`.
+    pub fn ballot<R: RngCore + CryptoRng>(
+        &self,
+        voter: usize,
+        choice: usize,
+        board_size: u64,
+        rng: &mut R,
+    ) -> Ballot {
+        let cred = &self.credentials[voter];
+        let selection = vec![(0..5).map(|k| (k == choice % 5) as u64).collect()];
+        let (encrypted, _) = ballot::encrypt(
+            &self.ballots,
+            &cred.public_key(),
+            1,
+            board_size,
+            &selection,
+            rng,
+        )
+        .expect("valid selection");
+        encrypted.cast(cred).expect("the voter's own credential")
+    }
+
+    /// An audited ballot of voter `voter`.
+    pub fn audited<R: RngCore + CryptoRng>(
+        &self,
+        voter: usize,
+        board_size: u64,
+        rng: &mut R,
+    ) -> AuditedBallot {
+        let cred = &self.credentials[voter];
+        let selection = vec![vec![0, 0, 1, 0, 0]];
+        let (encrypted, secrets) = ballot::encrypt(
+            &self.ballots,
+            &cred.public_key(),
+            1,
+            board_size,
+            &selection,
+            rng,
+        )
+        .expect("valid selection");
+        secrets
+            .audit(encrypted, cred)
+            .expect("the voter's own credential")
+    }
+
+    /// The board key named in the manifest.
+    pub fn board_key(&self) -> &PublicKey {
+        &self.manifest.board.key
+    }
+}
+
+/// The JSON body of a post (spec §13.6): the entry body without its tag, and the writer's
+/// signature for non-voter entries.
+pub fn post_body(entry: &SignedEntry) -> String {
+    use base64::Engine;
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    let content = entry.entry.content_bytes();
+    let mut v = serde_json::json!({ "body": b64.encode(&content[1..]) });
+    if let Some(sig) = &entry.signature {
+        v["signature"] = b64.encode(sig).into();
+    }
+    v.to_string()
+}
+
+/// A ballot as a signed entry.
+pub fn ballot_entry(b: Ballot) -> SignedEntry {
+    SignedEntry {
+        entry: Entry::Ballot(b),
+        signature: None,
+    }
+}

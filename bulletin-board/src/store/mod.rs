@@ -1,0 +1,211 @@
+//! Durable storage of the logs. One trait, two implementations: [`sqlite::SqliteStore`] (the embedded
+//! default, no setup) and [`postgres::PgStore`] (production, several board processes may share it).
+//!
+//! Sequencing contract, which makes the log a single chain with no gaps and no forks: an append
+//! runs under the log's lock (one row per election locked `FOR UPDATE` in PostgreSQL, `BEGIN
+//! IMMEDIATE` in SQLite), reads every leaf committed since the caller's last known size, lets the
+//! caller decide what to append after them, and commits the new leaves at the next indexes in the
+//! same transaction. Rows are never updated or deleted.
+use std::future::Future;
+
+pub mod postgres;
+pub mod sqlite;
+
+/// A committed leaf with what readers look it up by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredLeaf {
+    /// Position in the log.
+    pub index: u64,
+    /// The leaf's canonical bytes (spec §13.1).
+    pub bytes: Vec<u8>,
+    /// For ballots and audited ballots, the tracking code.
+    pub tracking_code: Option<[u8; 32]>,
+}
+
+/// A signed checkpoint as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// Tree size.
+    pub size: u64,
+    /// The signed note.
+    pub note: String,
+}
+
+/// What went wrong in the store. Nothing in the log changed when one of these is returned, except
+/// that a failed commit may or may not have happened: the board then reloads from the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database could not be reached or refused the operation.
+    #[error("storage unavailable: {0}; check that the database is running and reachable")]
+    Unavailable(String),
+    /// The stored log breaks the sequencing contract (a gap or a changed leaf): someone wrote to
+    /// the database behind the board's back.
+    #[error("stored log is corrupt: {0}; restore the database from a backup")]
+    Corrupt(String),
+    /// The caller believes the log is longer than what is committed (its state outran a failed
+    /// commit); it must reload.
+    #[error("the board's state ({known} leaves) is ahead of the store ({size}); reloading")]
+    Diverged {
+        /// Leaves the caller holds.
+        known: u64,
+        /// Leaves committed.
+        size: u64,
+    },
+    /// The caller's decision inside an append failed; nothing was appended.
+    #[error("append aborted: {0}")]
+    Aborted(String),
+}
+
+/// What the decision inside an append returns: the leaves to add (at the next indexes) and a value
+/// for the caller.
+pub type Decision<T> = Result<(Vec<StoredLeaf>, T), String>;
+
+/// Durable storage of election logs.
+pub trait Store: Send + Sync + 'static {
+    /// Every election with a log, by id.
+    fn elections(&self) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// Creates the log of `election` with its first leaf; `false` if it already exists (nothing
+    /// changes then).
+    fn create(
+        &self,
+        election: &str,
+        first: StoredLeaf,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The number of committed leaves.
+    fn size(&self, election: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Committed leaves with `from <= index < to`, in order.
+    fn leaves(
+        &self,
+        election: &str,
+        from: u64,
+        to: u64,
+    ) -> impl Future<Output = Result<Vec<StoredLeaf>, StoreError>> + Send;
+
+    /// The leaf with this tracking code, if any.
+    fn leaf_by_code(
+        &self,
+        election: &str,
+        code: [u8; 32],
+    ) -> impl Future<Output = Result<Option<StoredLeaf>, StoreError>> + Send;
+
+    /// Under the log's lock: reads the leaves committed at or after `known`, calls `decide` with
+    /// them, and commits what it returns at the next indexes (checking they are the next ones).
+    /// `decide` runs exactly once unless the store fails before it; it must be quick and must not
+    /// block on the store.
+    fn append<F, T>(
+        &self,
+        election: &str,
+        known: u64,
+        decide: F,
+    ) -> impl Future<Output = Result<T, StoreError>> + Send
+    where
+        F: FnOnce(Vec<StoredLeaf>) -> Decision<T> + Send + 'static,
+        T: Send + 'static;
+
+    /// Records a signed checkpoint (idempotent per size).
+    fn put_checkpoint(
+        &self,
+        election: &str,
+        checkpoint: StoredCheckpoint,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The checkpoint with the largest size, if any.
+    fn latest_checkpoint(
+        &self,
+        election: &str,
+    ) -> impl Future<Output = Result<Option<StoredCheckpoint>, StoreError>> + Send;
+}
+
+/// Checks that `new` continues a log of `known` leaves and that `appended` follows it.
+pub(crate) fn check_sequence(
+    known: u64,
+    new: &[StoredLeaf],
+    appended: &[StoredLeaf],
+) -> Result<(), StoreError> {
+    for (i, leaf) in new.iter().chain(appended).enumerate() {
+        if leaf.index != known + i as u64 {
+            return Err(StoreError::Corrupt(format!(
+                "expected leaf {} but found {}",
+                known + i as u64,
+                leaf.index
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The store chosen at start-up.
+#[derive(Clone)]
+pub enum AnyStore {
+    /// The embedded SQLite file.
+    Sqlite(sqlite::SqliteStore),
+    /// PostgreSQL.
+    Postgres(postgres::PgStore),
+}
+
+macro_rules! delegate {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $e,
+            AnyStore::Postgres($s) => $e,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn elections(&self) -> Result<Vec<String>, StoreError> {
+        delegate!(self, s => s.elections().await)
+    }
+
+    async fn create(&self, election: &str, first: StoredLeaf) -> Result<bool, StoreError> {
+        delegate!(self, s => s.create(election, first).await)
+    }
+
+    async fn size(&self, election: &str) -> Result<u64, StoreError> {
+        delegate!(self, s => s.size(election).await)
+    }
+
+    async fn leaves(
+        &self,
+        election: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<StoredLeaf>, StoreError> {
+        delegate!(self, s => s.leaves(election, from, to).await)
+    }
+
+    async fn leaf_by_code(
+        &self,
+        election: &str,
+        code: [u8; 32],
+    ) -> Result<Option<StoredLeaf>, StoreError> {
+        delegate!(self, s => s.leaf_by_code(election, code).await)
+    }
+
+    async fn append<F, T>(&self, election: &str, known: u64, decide: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(Vec<StoredLeaf>) -> Decision<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        delegate!(self, s => s.append(election, known, decide).await)
+    }
+
+    async fn put_checkpoint(
+        &self,
+        election: &str,
+        checkpoint: StoredCheckpoint,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.put_checkpoint(election, checkpoint).await)
+    }
+
+    async fn latest_checkpoint(
+        &self,
+        election: &str,
+    ) -> Result<Option<StoredCheckpoint>, StoreError> {
+        delegate!(self, s => s.latest_checkpoint(election).await)
+    }
+}

@@ -1,0 +1,787 @@
+//! The store-independent test suite: every case runs against SQLite (tests/sqlite.rs) and against
+//! a real PostgreSQL (tests/postgres.rs), through the HTTP handlers in-process.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::{test, web, App};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bulletin_board::api;
+use bulletin_board::board::now;
+use bulletin_board::sim::{ballot_entry, post_body, SimElection};
+use bulletin_board::store::{AnyStore, Store};
+use bulletin_board::{Board, BoardConfig};
+use protocol::manifest::BoardInfo;
+use protocol::merkle::{self, Checkpoint};
+use protocol::record::{Entry, Phase, Receipt, SignedEntry};
+use protocol::signature::SecretKey;
+use protocol::verify::RecordVerifier;
+use rand_core::{OsRng, RngCore};
+use serde_json::Value;
+
+pub const ORIGIN: &str = "board.test/thistle";
+
+pub fn board_key() -> SecretKey {
+    SecretKey::from_seed(&[7u8; 32])
+}
+
+pub fn config() -> BoardConfig {
+    BoardConfig {
+        origin: ORIGIN.into(),
+        key: board_key(),
+        administrators: vec![],
+        checkpoint_interval: Duration::from_millis(50),
+    }
+}
+
+/// A fresh seed, so tests sharing one PostgreSQL never share an election.
+pub fn seed(label: &str) -> String {
+    format!("{label}-{:016x}", OsRng.next_u64())
+}
+
+pub fn sim(label: &str, voters: usize, window: (u64, u64)) -> SimElection {
+    SimElection::new(
+        &seed(label),
+        BoardInfo {
+            origin: ORIGIN.into(),
+            key: board_key().public_key(),
+        },
+        voters,
+        window,
+        &mut OsRng,
+    )
+}
+
+pub fn open_window() -> (u64, u64) {
+    (now() - 60, now() + 3600)
+}
+
+pub async fn call<S, B>(app: &S, req: actix_http::Request) -> (StatusCode, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let resp = test::call_service(app, req).await;
+    let status = resp.status();
+    let body = test::read_body(resp).await;
+    let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    (status, json)
+}
+
+pub async fn post<S, B>(app: &S, uri: &str, body: String) -> (StatusCode, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let req = test::TestRequest::post()
+        .uri(uri)
+        .insert_header(("content-type", "application/json"))
+        .set_payload(body)
+        .to_request();
+    call(app, req).await
+}
+
+pub async fn get<S, B>(app: &S, uri: &str) -> (StatusCode, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    call(app, test::TestRequest::get().uri(uri).to_request()).await
+}
+
+pub fn error_code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("<no error code>")
+}
+
+/// Polls until the election's checkpoint covers `size` leaves.
+pub async fn wait_for_checkpoint(
+    board: &Board,
+    id: &str,
+    size: u64,
+) -> bulletin_board::board::Published {
+    for _ in 0..400 {
+        if let Some(p) = board.election(id).unwrap().published() {
+            if p.size >= size {
+                return p;
+            }
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no checkpoint of size {size} within 10 s");
+}
+
+macro_rules! app {
+    ($board:expr) => {{
+        let data = web::Data::new($board.clone());
+        test::init_service(
+            App::new()
+                .app_data(data)
+                .configure(|c| api::configure(c, None)),
+        )
+        .await
+    }};
+}
+
+/// Creates the election and posts everything up to the opening of the vote.
+async fn set_up<S, B>(app: &S, e: &SimElection)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let (status, body) = post(app, "/v1/elections", post_body(&e.manifest_entry())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["election"], e.id());
+    for (kind, entry) in e.setup_entries() {
+        let (status, body) = post(
+            app,
+            &format!("/v1/elections/{}/{kind}", e.id()),
+            post_body(&entry),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+    }
+}
+
+fn verify_receipt(e: &SimElection, r: &Value) -> Receipt {
+    let receipt = Receipt {
+        index: r["index"].as_u64().unwrap(),
+        time: r["time"].as_u64().unwrap(),
+        leaf_hash: hex::decode(r["leaf_hash"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap(),
+        tracking_code: r["tracking_code"]
+            .as_str()
+            .map(|c| protocol::ballot::TrackingCode(hex::decode(c).unwrap().try_into().unwrap())),
+    };
+    let sig: [u8; 64] = B64
+        .decode(r["signature"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    receipt
+        .verify(&e.manifest_hash, e.board_key(), &sig)
+        .expect("the receipt is signed by the board");
+    receipt
+}
+
+fn hex32(v: &Value) -> [u8; 32] {
+    hex::decode(v.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+/// Parses a record export (spec §13.7).
+pub fn parse_record(bytes: &[u8]) -> (String, Vec<Vec<u8>>) {
+    let rest = bytes.strip_prefix(api::RECORD_MAGIC).expect("magic line");
+    let n = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+    let note = String::from_utf8(rest[4..4 + n].to_vec()).unwrap();
+    let mut rest = &rest[4 + n..];
+    let count = u64::from_le_bytes(rest[..8].try_into().unwrap());
+    rest = &rest[8..];
+    let mut leaves = Vec::new();
+    for _ in 0..count {
+        let len = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
+        leaves.push(rest[4..4 + len].to_vec());
+        rest = &rest[4 + len..];
+    }
+    assert!(rest.is_empty(), "trailing bytes in the record");
+    (note, leaves)
+}
+
+/// A whole election's voting phase: ballots, a revote, an audit; receipts, checkpoints,
+/// inclusion and consistency proofs (cross-checked with ct-merkle), lookups, and an export that
+/// the record verifier accepts.
+pub async fn voting_and_proofs(store: AnyStore) {
+    let board = Board::open(store, config()).await.unwrap();
+    let app = app!(board);
+    let e = sim("voting", 6, open_window());
+    set_up(&app, &e).await;
+    let id = e.id();
+    let opened = 10u64; // the manifest and 9 set-up entries
+    let first = wait_for_checkpoint(&board, &id, opened).await;
+
+    let mut receipts = Vec::new();
+    for v in 0..6 {
+        let b = e.ballot(v, v, opened, &mut OsRng);
+        let (status, body) = post(
+            &app,
+            &format!("/v1/elections/{id}/ballots"),
+            post_body(&ballot_entry(b.clone())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let r = verify_receipt(&e, &body);
+        assert_eq!(r.index, opened + v as u64);
+        assert_eq!(r.tracking_code, Some(b.encrypted.tracking_code()));
+        receipts.push(r);
+    }
+    // Voter 0 revotes after seeing a later checkpoint; an audit is posted too.
+    let revote = e.ballot(0, 4, opened + 6, &mut OsRng);
+    let (status, body) = post(
+        &app,
+        &format!("/v1/elections/{id}/ballots"),
+        post_body(&ballot_entry(revote)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let audit = SignedEntry {
+        entry: Entry::AuditedBallot(e.audited(1, opened + 6, &mut OsRng)),
+        signature: None,
+    };
+    let (status, body) = post(
+        &app,
+        &format!("/v1/elections/{id}/audited-ballots"),
+        post_body(&audit),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let size = opened + 8;
+
+    let latest = wait_for_checkpoint(&board, &id, size).await;
+    let (status, cp) = get(&app, &format!("/v1/elections/{id}/checkpoint")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cp["size"], size);
+    let parsed =
+        Checkpoint::verify_note(cp["note"].as_str().unwrap(), ORIGIN, e.board_key()).unwrap();
+    assert_eq!((parsed.size, parsed.root), (latest.size, latest.root));
+
+    // Every leaf, its inclusion proof under the checkpoint, and ct-merkle's root for the same leaves.
+    let (status, page) = get(&app, &format!("/v1/elections/{id}/entries?start=0&end=100")).await;
+    assert_eq!(status, StatusCode::OK);
+    let leaves: Vec<Vec<u8>> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| B64.decode(x["leaf"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(leaves.len() as u64, size);
+    let mut independent =
+        ct_merkle::mem_backed_tree::MemoryBackedTree::<sha2_11::Sha256, Vec<u8>>::new();
+    for l in &leaves {
+        independent.push(l.clone());
+    }
+    assert_eq!(
+        independent.root().as_bytes().as_slice(),
+        parsed.root.as_slice()
+    );
+    for r in &receipts {
+        assert_eq!(merkle::leaf_hash(&leaves[r.index as usize]), r.leaf_hash);
+        let (status, inc) = get(
+            &app,
+            &format!("/v1/elections/{id}/proofs/inclusion?index={}", r.index),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{inc}");
+        let path: Vec<[u8; 32]> = inc["proof"].as_array().unwrap().iter().map(hex32).collect();
+        merkle::verify_inclusion(r.index, size, &r.leaf_hash, &path, &parsed.root).unwrap();
+        let ct_proof = ct_merkle::InclusionProof::<sha2_11::Sha256>::from_bytes(path.concat());
+        independent
+            .root()
+            .verify_inclusion(&leaves[r.index as usize], r.index, &ct_proof)
+            .expect("ct-merkle accepts the board's inclusion proof");
+    }
+    let (status, con) = get(
+        &app,
+        &format!(
+            "/v1/elections/{id}/proofs/consistency?from={}&to={size}",
+            first.size
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{con}");
+    let proof: Vec<[u8; 32]> = con["proof"].as_array().unwrap().iter().map(hex32).collect();
+    merkle::verify_consistency(first.size, size, &first.root, &parsed.root, &proof).unwrap();
+
+    // Lookups: by index and by tracking code; nothing past the checkpoint.
+    let code = hex::encode(receipts[2].tracking_code.unwrap().0);
+    let (status, found) = get(&app, &format!("/v1/elections/{id}/tracking/{code}")).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["index"], receipts[2].index);
+    assert_eq!(found["type"], "ballot");
+    let (status, err) = get(&app, &format!("/v1/elections/{id}/entries/{size}")).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let (status, err) = get(
+        &app,
+        &format!(
+            "/v1/elections/{id}/proofs/inclusion?index=0&size={}",
+            size + 1
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+
+    // The export is the whole record under the checkpoint, and the verifier accepts it.
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/v1/elections/{id}/record"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (note, exported) = parse_record(&test::read_body(resp).await);
+    assert_eq!(exported, leaves);
+    let cp = Checkpoint::verify_note(&note, ORIGIN, e.board_key()).unwrap();
+    let hashes: Vec<[u8; 32]> = exported.iter().map(|l| merkle::leaf_hash(l)).collect();
+    assert_eq!(merkle::root(&hashes), cp.root);
+    let mut verifier = RecordVerifier::new();
+    for l in &exported {
+        verifier.push(l, &mut OsRng).unwrap();
+    }
+    let rec = verifier.finish().unwrap();
+    assert_eq!((rec.ballots, rec.counted, rec.audited.len()), (7, 6, 1));
+    assert_eq!(rec.phase, Phase::VotingOpen);
+}
+
+/// Every refusal listed in the issue, each leaving the log as it was.
+pub async fn bad_input_is_refused_and_changes_nothing(store: AnyStore) {
+    let board = Board::open(store, config()).await.unwrap();
+    let app = app!(board);
+    let e = sim("refusals", 3, open_window());
+    let id = e.id();
+    let ballots = format!("/v1/elections/{id}/ballots");
+
+    // Before the election exists, and before voting opens.
+    let b0 = e.ballot(0, 0, 0, &mut OsRng);
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(b0.clone()))).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::NOT_FOUND, "unknown_election")
+    );
+    let (status, body) = post(&app, "/v1/elections", post_body(&e.manifest_entry())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, err) = post(&app, "/v1/elections", post_body(&e.manifest_entry())).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "duplicate")
+    );
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(b0))).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "wrong_phase"),
+        "{err}"
+    );
+
+    let setup = e.setup_entries();
+    // Out of phase: round 1 before the key ceremony phase.
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/dkg-round1"),
+        post_body(&setup[1].1),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "wrong_phase"),
+        "{err}"
+    );
+    // Unauthorized: the phase change signed by a trustee, or not signed at all.
+    let forged = SignedEntry::sign(&e.manifest_hash, setup[0].1.entry.clone(), &e.trustees[0]);
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/phase"),
+        post_body(&forged),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::FORBIDDEN, "unauthorized"),
+        "{err}"
+    );
+    let unsigned = SignedEntry {
+        entry: setup[0].1.entry.clone(),
+        signature: None,
+    };
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/phase"),
+        post_body(&unsigned),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::FORBIDDEN, "unauthorized"),
+        "{err}"
+    );
+    // An entry posted to another type's endpoint does not decode as that type.
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/credentials"),
+        post_body(&setup[0].1),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "bad_encoding"),
+        "{err}"
+    );
+
+    for (kind, entry) in &setup {
+        let (status, body) = post(
+            &app,
+            &format!("/v1/elections/{id}/{kind}"),
+            post_body(entry),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+    }
+    // Replays of setup entries.
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/dkg-round1"),
+        post_body(&setup[1].1),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "wrong_phase"),
+        "{err}"
+    );
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/credentials"),
+        post_body(&setup[7].1),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "wrong_phase"),
+        "{err}"
+    );
+    let size = 10u64;
+    wait_for_checkpoint(&board, &id, size).await;
+
+    let good = e.ballot(0, 1, size, &mut OsRng);
+    let good_body = post_body(&ballot_entry(good.clone()));
+    let mut good_bytes = B64
+        .decode(
+            serde_json::from_str::<Value>(&good_body).unwrap()["body"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+
+    let refusals: Vec<(&str, String, StatusCode, &str)> = vec![
+        (
+            "oversized body",
+            format!("{{\"body\": \"{}\"}}", "A".repeat(api::VOTER_BODY_LIMIT)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+        (
+            "not JSON",
+            "{\"body\": ".into(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "unknown field",
+            "{\"body\": \"\", \"extra\": 1}".into(),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "not base64",
+            "{\"body\": \"***\"}".into(),
+            StatusCode::BAD_REQUEST,
+            "bad_encoding",
+        ),
+        (
+            "truncated",
+            format!("{{\"body\": \"{}\"}}", B64.encode(&good_bytes[..100])),
+            StatusCode::BAD_REQUEST,
+            "bad_encoding",
+        ),
+        (
+            "signature on a ballot",
+            format!(
+                "{{\"body\": \"{}\", \"signature\": \"{}\"}}",
+                B64.encode(&good_bytes),
+                B64.encode([0u8; 64])
+            ),
+            StatusCode::BAD_REQUEST,
+            "bad_encoding",
+        ),
+    ];
+    for (what, body, want_status, want_code) in refusals {
+        let (status, err) = post(&app, &ballots, body).await;
+        assert_eq!(
+            (status, error_code(&err)),
+            (want_status, want_code),
+            "{what}: {err}"
+        );
+    }
+    // A non-canonical point: the first ciphertext's α with its top bit set.
+    let alpha_at = 32 + 32 + 8 + 4 + 4;
+    good_bytes[alpha_at + 31] |= 0x80;
+    let (status, err) = post(
+        &app,
+        &ballots,
+        format!("{{\"body\": \"{}\"}}", B64.encode(&good_bytes)),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "bad_encoding"),
+        "{err}"
+    );
+
+    // A forged signature, a wrong proof, an unknown credential, another election's ballot.
+    let mut bad_sig = good.clone();
+    bad_sig.signature[0] ^= 1;
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(bad_sig))).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "bad_signature"),
+        "{err}"
+    );
+    let other = e.ballot(1, 2, size, &mut OsRng);
+    let mut swapped = e.ballot(1, 3, size, &mut OsRng).encrypted;
+    swapped.contests[0].ciphertexts = other.encrypted.contests[0].ciphertexts.clone();
+    let swapped = swapped.cast(&e.credentials[1]).unwrap();
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(swapped))).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "invalid_proof"),
+        "{err}"
+    );
+    let stranger = sim("stranger", 1, open_window());
+    let mut foreign = stranger.ballot(0, 0, size, &mut OsRng).encrypted;
+    foreign.fingerprint = e.context.fingerprint;
+    let foreign = foreign.cast(&stranger.credentials[0]).unwrap();
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(foreign))).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::FORBIDDEN, "unknown_credential"),
+        "{err}"
+    );
+    let elsewhere = stranger.ballot(0, 0, size, &mut OsRng);
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(elsewhere))).await;
+    assert!(
+        matches!(error_code(&err), "wrong_election" | "unknown_credential"),
+        "{status}: {err}"
+    );
+    // A ballot claiming a board size it cannot have seen.
+    let future = e.ballot(2, 0, size + 50, &mut OsRng);
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(future))).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_entry"),
+        "{err}"
+    );
+
+    // Nothing above changed the log.
+    actix_web::rt::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(board.store().size(&id).await.unwrap(), size);
+
+    // The good ballot goes in once; its replay is refused.
+    let (status, body) = post(&app, &ballots, good_body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, err) = post(&app, &ballots, good_body).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "duplicate"),
+        "{err}"
+    );
+    assert_eq!(board.store().size(&id).await.unwrap(), size + 1);
+
+    // Unknown routes and entry types, bad queries.
+    let (status, err) = post(&app, &format!("/v1/elections/{id}/nonsense"), "{}".into()).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let (status, err) = get(&app, &format!("/v1/elections/{id}/entries?start=x")).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let (status, err) = get(&app, &format!("/v1/elections/{id}/tracking/zz")).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "bad_encoding")
+    );
+
+    // Closing the vote: ballots are then refused as out of phase.
+    let (status, body) = post(
+        &app,
+        &format!("/v1/elections/{id}/phase"),
+        post_body(&e.phase(Phase::VotingClosed)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let late = e.ballot(2, 0, size, &mut OsRng);
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(late))).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "wrong_phase"),
+        "{err}"
+    );
+    assert_eq!(board.store().size(&id).await.unwrap(), size + 2);
+}
+
+/// The manifest's closing time closes the vote even if nobody posts the phase change.
+pub async fn voting_closes_at_the_manifest_time(store: AnyStore) {
+    let board = Board::open(store, config()).await.unwrap();
+    let app = app!(board);
+    let closes = now() + 3;
+    let e = sim("closing", 2, (now() - 60, closes));
+    set_up(&app, &e).await;
+    let id = e.id();
+    let (status, body) = post(
+        &app,
+        &format!("/v1/elections/{id}/ballots"),
+        post_body(&ballot_entry(e.ballot(0, 0, 10, &mut OsRng))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let late = e.ballot(1, 0, 10, &mut OsRng);
+    while now() < closes {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/ballots"),
+        post_body(&ballot_entry(late)),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "wrong_phase"),
+        "{err}"
+    );
+    let (_, st) = get(&app, &format!("/v1/elections/{id}")).await;
+    assert_eq!(st["accepting_ballots"], false);
+    assert_eq!(board.store().size(&id).await.unwrap(), 11);
+}
+
+/// A board reopened on the same store has the same log, checkpoints and state.
+pub async fn reopening_restores_every_log(store: AnyStore) {
+    let e = sim("reopen", 3, open_window());
+    let id = e.id();
+    let (root, size) = {
+        let board = Board::open(store.clone(), config()).await.unwrap();
+        let app = app!(board);
+        set_up(&app, &e).await;
+        let (status, _) = post(
+            &app,
+            &format!("/v1/elections/{id}/ballots"),
+            post_body(&ballot_entry(e.ballot(0, 0, 10, &mut OsRng))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let p = wait_for_checkpoint(&board, &id, 11).await;
+        (p.root, p.size)
+    };
+    let board = Board::open(store, config()).await.unwrap();
+    let app = app!(board);
+    let p = board
+        .election(&id)
+        .unwrap()
+        .published()
+        .expect("checkpoint reloaded");
+    assert_eq!((p.size, p.root), (size, root));
+    assert_eq!(board.election(&id).unwrap().status().0, Phase::VotingOpen);
+    // The revote ordering and duplicate checks continue from the reloaded state.
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/ballots"),
+        post_body(&ballot_entry(e.ballot(1, 0, 99, &mut OsRng))),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_entry")
+    );
+    let (status, body) = post(
+        &app,
+        &format!("/v1/elections/{id}/ballots"),
+        post_body(&ballot_entry(e.ballot(1, 0, 11, &mut OsRng))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let p2 = wait_for_checkpoint(&board, &id, 12).await;
+    let proof = board
+        .election(&id)
+        .unwrap()
+        .with_tree(|t| t.consistency_proof(size, 12))
+        .unwrap();
+    merkle::verify_consistency(size, 12, &root, &p2.root, &proof).unwrap();
+}
+
+/// Many concurrent posters: every accepted ballot has a distinct index, the log has no gaps, and
+/// the store's leaves re-verify.
+pub async fn concurrent_posts_make_one_log(store: AnyStore) {
+    let board = Board::open(store, config()).await.unwrap();
+    let app = std::rc::Rc::new(app!(board));
+    let e = Arc::new(sim("concurrent", 40, open_window()));
+    set_up(&*app, &e).await;
+    let id = e.id();
+    let bodies: Vec<String> = (0..40)
+        .map(|v| post_body(&ballot_entry(e.ballot(v, v, 10, &mut OsRng))))
+        .collect();
+    let futures = bodies.into_iter().map(|b| {
+        let app = app.clone();
+        let uri = format!("/v1/elections/{id}/ballots");
+        async move { post(&*app, &uri, b).await }
+    });
+    let results = futures_util::future::join_all(futures).await;
+    let mut indexes: Vec<u64> = results
+        .iter()
+        .map(|(s, b)| {
+            assert_eq!(*s, StatusCode::CREATED, "{b}");
+            b["index"].as_u64().unwrap()
+        })
+        .collect();
+    indexes.sort();
+    assert_eq!(indexes, (10..50).collect::<Vec<_>>());
+    let leaves = board.store().leaves(&id, 0, 100).await.unwrap();
+    assert_eq!(leaves.len(), 50);
+    let mut verifier = RecordVerifier::new();
+    for l in &leaves {
+        verifier.push(&l.bytes, &mut OsRng).unwrap();
+    }
+}
+
+macro_rules! store_suite {
+    ($make:expr) => {
+        #[actix_web::test]
+        async fn voting_and_proofs() {
+            suite::voting_and_proofs($make).await;
+        }
+
+        #[actix_web::test]
+        async fn bad_input_is_refused_and_changes_nothing() {
+            suite::bad_input_is_refused_and_changes_nothing($make).await;
+        }
+
+        #[actix_web::test]
+        async fn voting_closes_at_the_manifest_time() {
+            suite::voting_closes_at_the_manifest_time($make).await;
+        }
+
+        #[actix_web::test]
+        async fn reopening_restores_every_log() {
+            suite::reopening_restores_every_log($make).await;
+        }
+
+        #[actix_web::test]
+        async fn concurrent_posts_make_one_log() {
+            suite::concurrent_posts_make_one_log($make).await;
+        }
+    };
+}
+pub(crate) use store_suite;
