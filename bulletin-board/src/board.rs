@@ -257,7 +257,14 @@ impl Board {
             metrics: Metrics::default(),
         });
         for id in board.store.elections().await? {
-            board.load(&id).await?;
+            if board.hosts(&id).await? {
+                board.load(&id).await?;
+            } else {
+                tracing::warn!(
+                    election = id,
+                    "skipping a log whose manifest names another board"
+                );
+            }
         }
         Ok(board)
     }
@@ -306,7 +313,7 @@ impl Board {
         if let Ok(e) = self.election(id) {
             return Ok(e);
         }
-        if self.store.size(id).await? == 0 {
+        if self.store.size(id).await? == 0 || !self.hosts(id).await? {
             return self.election(id);
         }
         Ok(self.load(id).await?)
@@ -323,6 +330,22 @@ impl Board {
             .collect();
         ids.sort();
         ids
+    }
+
+    /// Whether the stored log's manifest names this board (origin and key).
+    async fn hosts(&self, id: &str) -> Result<bool, StoreError> {
+        let first = self.store.leaves(id, 0, 1).await?;
+        let leaf = first
+            .first()
+            .ok_or_else(|| StoreError::Corrupt(format!("election {id} has no leaves")))?;
+        let leaf = Leaf::from_bytes(&leaf.bytes, 1)
+            .map_err(|e| StoreError::Corrupt(format!("election {id}, leaf 0: {e}")))?;
+        Ok(match &leaf.signed.entry {
+            Entry::Manifest(m) => {
+                m.board.origin == self.config.origin && m.board.key == self.public_key()
+            }
+            _ => false,
+        })
     }
 
     async fn read_all(&self, id: &str) -> Result<(State, Vec<StoredLeaf>), StoreError> {

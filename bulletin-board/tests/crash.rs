@@ -218,14 +218,16 @@ async fn sigkill_mid_load_loses_no_receipted_ballot_sqlite() {
 
 #[actix_web::test]
 async fn sigkill_mid_load_loses_no_receipted_ballot_postgres() {
-    crash_and_recover(Some(database_url())).await;
+    let schema = process::Schema::new(&database_url());
+    crash_and_recover(Some(schema.url.clone())).await;
 }
 
 /// Two board processes on one PostgreSQL database, ballots posted to both at once: one log, no
 /// gaps, no forks, and each process's checkpoints consistent with the other's.
 #[actix_web::test]
 async fn two_processes_on_one_postgres_make_one_log() {
-    let url = database_url();
+    let schema = process::Schema::new(&database_url());
+    let url = schema.url.clone();
     let a = Server::start(&process::data_dir("multi-a"), Some(&url)).await;
     let b = Server::start(&process::data_dir("multi-b"), Some(&url)).await;
     let client = process::client();

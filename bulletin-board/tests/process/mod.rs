@@ -249,3 +249,49 @@ pub fn hex32(v: &Value) -> [u8; 32] {
         .try_into()
         .unwrap()
 }
+
+/// A PostgreSQL schema of its own for one test, dropped when this guard goes.
+pub struct Schema {
+    base: String,
+    name: String,
+    /// `DATABASE_URL` with the schema as the search path.
+    pub url: String,
+}
+
+fn run_sql(url: &str, sql: String) {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("PostgreSQL at DATABASE_URL accepts connections");
+            tokio::spawn(conn);
+            client.batch_execute(&sql).await.unwrap();
+        });
+    })
+    .join()
+    .unwrap();
+}
+
+impl Schema {
+    pub fn new(base: &str) -> Schema {
+        let name = format!("thistle_test_{:016x}", OsRng.next_u64());
+        run_sql(base, format!("CREATE SCHEMA {name}"));
+        let sep = if base.contains('?') { '&' } else { '?' };
+        Schema {
+            base: base.to_owned(),
+            url: format!("{base}{sep}options=-csearch_path%3D{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        run_sql(&self.base, format!("DROP SCHEMA {} CASCADE", self.name));
+    }
+}

@@ -760,27 +760,32 @@ macro_rules! store_suite {
     ($make:expr) => {
         #[actix_web::test]
         async fn voting_and_proofs() {
-            suite::voting_and_proofs($make).await;
+            let (store, _guard) = $make;
+            suite::voting_and_proofs(store).await;
         }
 
         #[actix_web::test]
         async fn bad_input_is_refused_and_changes_nothing() {
-            suite::bad_input_is_refused_and_changes_nothing($make).await;
+            let (store, _guard) = $make;
+            suite::bad_input_is_refused_and_changes_nothing(store).await;
         }
 
         #[actix_web::test]
         async fn voting_closes_at_the_manifest_time() {
-            suite::voting_closes_at_the_manifest_time($make).await;
+            let (store, _guard) = $make;
+            suite::voting_closes_at_the_manifest_time(store).await;
         }
 
         #[actix_web::test]
         async fn reopening_restores_every_log() {
-            suite::reopening_restores_every_log($make).await;
+            let (store, _guard) = $make;
+            suite::reopening_restores_every_log(store).await;
         }
 
         #[actix_web::test]
         async fn concurrent_posts_make_one_log() {
-            suite::concurrent_posts_make_one_log($make).await;
+            let (store, _guard) = $make;
+            suite::concurrent_posts_make_one_log(store).await;
         }
     };
 }
