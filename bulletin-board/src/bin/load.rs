@@ -1,1 +1,270 @@
-fn main() {}
+//! `board-load`: a load generator for the bulletin board. Creates an election with N voters on a
+//! running board, encrypts one 1-of-5 ballot per voter beforehand (on every core, untimed), then
+//! casts them from C concurrent HTTP clients and prints accepted ballots per second and latency
+//! percentiles to the signed receipt. Every receipt's signature is checked afterwards.
+//!
+//! Exit codes: 0 all ballots accepted, 1 a ballot was refused or a receipt did not verify, 2 bad
+//! arguments or the board could not be set up.
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bulletin_board::board::now;
+use bulletin_board::sim::{ballot_entry, post_body, SimElection};
+use clap::Parser;
+use protocol::manifest::BoardInfo;
+use protocol::record::Receipt;
+use protocol::signature::PublicKey;
+use rand_core::OsRng;
+use serde_json::Value;
+
+#[derive(Parser)]
+#[command(about = "Casts ballots at a running bulletin board and reports throughput and latency")]
+struct Args {
+    /// The board's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// Voters (one ballot each).
+    #[arg(long, default_value_t = 10_000)]
+    voters: usize,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Threads encrypting ballots before the timed phase (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+async fn send(client: &awc::Client, url: &str, body: String) -> Result<(u16, Value), String> {
+    let mut resp = client
+        .post(url)
+        .insert_header(("content-type", "application/json"))
+        .send_body(body)
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let bytes = resp
+        .body()
+        .limit(1 << 20)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((
+        resp.status().as_u16(),
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    ))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    actix_web::rt::System::new().block_on(run(args))
+}
+
+async fn run(args: Args) -> ExitCode {
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+    let mut resp = match client.get(format!("{}/v1/board", args.url)).send().await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("board-load: cannot reach {}: {e}", args.url);
+            return ExitCode::from(2);
+        }
+    };
+    let info: Value = resp.json().await.unwrap_or(Value::Null);
+    let key: Option<[u8; 32]> = info["key"]
+        .as_str()
+        .and_then(|k| hex::decode(k).ok())
+        .and_then(|k| k.try_into().ok());
+    let (Some(origin), Some(key)) = (info["origin"].as_str(), key) else {
+        eprintln!(
+            "board-load: {}/v1/board did not give an origin and key",
+            args.url
+        );
+        return ExitCode::from(2);
+    };
+    let board_key = PublicKey::from_bytes(key, "board key").expect("the board's own key");
+
+    let started = Instant::now();
+    let e = SimElection::new(
+        &format!("load-{}-{}", now(), std::process::id()),
+        BoardInfo {
+            origin: origin.to_owned(),
+            key: board_key,
+        },
+        args.voters,
+        (now() - 60, now() + 24 * 3600),
+        &mut OsRng,
+    );
+    let id = e.id();
+    // Ballots see the board as it is when voting opens: the manifest and the set-up entries.
+    let opened = 1 + e.setup_entries().len() as u64;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let encrypt_start = Instant::now();
+    let chunk = args.voters.div_ceil(threads.max(1)).max(1);
+    let bodies: Vec<String> = std::thread::scope(|s| {
+        let e = &e;
+        let handles: Vec<_> = (0..args.voters)
+            .step_by(chunk)
+            .map(|from| {
+                s.spawn(move || {
+                    (from..(from + chunk).min(args.voters))
+                        .map(|v| post_body(&ballot_entry(e.ballot(v, v, opened, &mut OsRng))))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("encryption thread"))
+            .collect()
+    });
+    eprintln!(
+        "{} ballots encrypted in {:.1} s (election built in {:.1} s); setting up...",
+        bodies.len(),
+        encrypt_start.elapsed().as_secs_f64(),
+        (encrypt_start - started).as_secs_f64()
+    );
+    // A fresh client: the encryption above blocked this thread, which the first client's
+    // connection pool does not survive.
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+
+    let mut setup = vec![("elections".to_string(), e.manifest_entry())];
+    setup.extend(
+        e.setup_entries()
+            .into_iter()
+            .map(|(k, s)| (format!("elections/{id}/{k}"), s)),
+    );
+    for (path, entry) in setup {
+        match send(
+            &client,
+            &format!("{}/v1/{path}", args.url),
+            post_body(&entry),
+        )
+        .await
+        {
+            Ok((201, _)) => {}
+            Ok((status, body)) => {
+                eprintln!("board-load: setting up ({path}) refused: {status} {body}");
+                return ExitCode::from(2);
+            }
+            Err(err) => {
+                eprintln!("board-load: setting up ({path}): {err}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    eprintln!(
+        "election {id} set up; casting from {} clients...",
+        args.clients
+    );
+
+    let url = Rc::new(format!("{}/v1/elections/{id}/ballots", args.url));
+    let queue = Rc::new(std::cell::RefCell::new(bodies));
+    let refused = Rc::new(AtomicUsize::new(0));
+    let cast_start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (client, url, queue, refused) =
+            (client.clone(), url.clone(), queue.clone(), refused.clone());
+        tasks.push(actix_web::rt::spawn(async move {
+            let mut out: Vec<(Duration, Value)> = Vec::new();
+            loop {
+                let Some(body) = queue.borrow_mut().pop() else {
+                    return out;
+                };
+                let t = Instant::now();
+                match send(&client, &url, body).await {
+                    Ok((201, receipt)) => out.push((t.elapsed(), receipt)),
+                    Ok((status, body)) => {
+                        if refused.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("refused: {status} {body}");
+                        }
+                    }
+                    Err(err) => {
+                        if refused.fetch_add(1, Ordering::Relaxed) < 5 {
+                            eprintln!("failed: {err}");
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.extend(t.await.expect("client task"));
+    }
+    let elapsed = cast_start.elapsed();
+
+    let mut bad_receipts = 0;
+    for (_, r) in &results {
+        let parsed = (|| {
+            let receipt = Receipt {
+                index: r["index"].as_u64()?,
+                time: r["time"].as_u64()?,
+                leaf_hash: hex::decode(r["leaf_hash"].as_str()?)
+                    .ok()?
+                    .try_into()
+                    .ok()?,
+                tracking_code: Some(protocol::ballot::TrackingCode(
+                    hex::decode(r["tracking_code"].as_str()?)
+                        .ok()?
+                        .try_into()
+                        .ok()?,
+                )),
+            };
+            let sig: [u8; 64] = B64.decode(r["signature"].as_str()?).ok()?.try_into().ok()?;
+            receipt.verify(&e.manifest_hash, &board_key, &sig).ok()
+        })();
+        if parsed.is_none() {
+            bad_receipts += 1;
+        }
+    }
+    let mut latencies: Vec<Duration> = results.iter().map(|(d, _)| *d).collect();
+    latencies.sort();
+    let accepted = latencies.len();
+    let refused = refused.load(Ordering::Relaxed);
+    println!("board:           {}", args.url);
+    println!("election:        {id}");
+    println!(
+        "ballots:         {accepted} accepted, {refused} refused or failed, 1-of-5, {} clients",
+        args.clients
+    );
+    println!("elapsed:         {:.2} s", elapsed.as_secs_f64());
+    println!(
+        "throughput:      {:.0} accepted ballots/s",
+        accepted as f64 / elapsed.as_secs_f64()
+    );
+    if accepted > 0 {
+        println!(
+            "latency (ms):    p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+            ms(percentile(&latencies, 0.50)),
+            ms(percentile(&latencies, 0.90)),
+            ms(percentile(&latencies, 0.99)),
+            ms(*latencies.last().expect("non-empty"))
+        );
+    }
+    println!(
+        "receipts:        {} verified, {bad_receipts} bad",
+        accepted - bad_receipts
+    );
+    if refused > 0 || bad_receipts > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

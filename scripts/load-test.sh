@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Measures the bulletin board under load: starts a release-built board on a fresh PostgreSQL schema
+# (or on a fresh embedded store with --sqlite), runs board-load against it, prints its figures, and
+# stops the board.
+#   bash scripts/load-test.sh [--sqlite] [--voters N] [--clients C]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+store=postgres
+voters=20000
+clients=32
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sqlite) store=sqlite ;;
+    --voters) voters="$2"; shift ;;
+    --clients) clients="$2"; shift ;;
+    *) echo "usage: $0 [--sqlite] [--voters N] [--clients C]" >&2; exit 2 ;;
+  esac
+  shift
+done
+cargo build --release -q -p bulletin-board
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+args=(serve --bind "127.0.0.1:$port" --data-dir "$dir")
+schema=""
+base_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+if [ "$store" = postgres ]; then
+  schema="thistle_load_$$"
+  psql "$base_url" -qc "CREATE SCHEMA $schema"
+  args+=(--database-url "$base_url?options=-csearch_path%3D$schema")
+fi
+RUST_LOG=warn target/release/bulletin-board "${args[@]}" &
+board=$!
+cleanup() {
+  kill "$board" 2>/dev/null || true
+  wait "$board" 2>/dev/null || true
+  [ -n "$schema" ] && psql "$base_url" -qc "DROP SCHEMA $schema CASCADE" || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/v1/health" >/dev/null && break
+  sleep 0.1
+done
+echo "store: $store; machine: $(nproc) cores"
+target/release/board-load --url "http://127.0.0.1:$port" --voters "$voters" --clients "$clients"
