@@ -494,6 +494,7 @@ impl Board {
         }
         let election = self.load(&id).await?;
         tracing::info!(election = id, title = %manifest.title, "election created");
+        self.metrics.accepted.fetch_add(1, Ordering::Relaxed);
         let receipt = Receipt::for_leaf(0, &leaf);
         Ok((id, self.sign_receipt(&election, receipt)))
     }
