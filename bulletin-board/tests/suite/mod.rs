@@ -1,6 +1,6 @@
 //! The store-independent test suite: every case runs against SQLite (tests/sqlite.rs) and against
 //! a real PostgreSQL (tests/postgres.rs), through the HTTP handlers in-process.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros, unused_imports)]
 
 use std::sync::Arc;
 use std::time::Duration;
