@@ -1,4 +1,4 @@
-//! The HTTP API (JSON; spec §13.6). Bytes travel as standard base64, hashes as lowercase hex.
+//! The HTTP API (JSON; spec §13.7). Bytes travel as standard base64, hashes as lowercase hex.
 //! Reads never go past the latest signed checkpoint.
 use std::sync::Arc;
 

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::store::StoreError;
 
-/// The stable error codes of the API (spec §13.6). Clients match on these, never on messages.
+/// The stable error codes of the API (spec §13.7). Clients match on these, never on messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

@@ -234,7 +234,7 @@ impl SimElection {
     }
 }
 
-/// The JSON body of a post (spec §13.6): the entry body without its tag, and the writer's
+/// The JSON body of a post (spec §13.7): the entry body without its tag, and the writer's
 /// signature for non-voter entries.
 pub fn post_body(entry: &SignedEntry) -> String {
     use base64::Engine;

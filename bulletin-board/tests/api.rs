@@ -83,7 +83,10 @@ async fn health_metrics_identity_and_static_files() {
         "{text}"
     );
     assert!(text.contains("thistle_board_checkpoints_total"), "{text}");
-    assert!(text.contains("thistle_board_entries_accepted_total 1"), "{text}");
+    assert!(
+        text.contains("thistle_board_entries_accepted_total 1"),
+        "{text}"
+    );
 
     let resp =
         http_test::call_service(&app, http_test::TestRequest::get().uri("/").to_request()).await;

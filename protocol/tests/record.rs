@@ -3,7 +3,7 @@
 mod support;
 
 use protocol::ballot::Ballot;
-use protocol::record::{Entry, Leaf, Phase, SignedEntry};
+use protocol::record::{Entry, Leaf, Phase, Receipt, SignedEntry};
 use protocol::verify::{Failure, RecordVerifier, Step};
 use support::vectors::{tiny_election, TinyElection};
 use support::*;
@@ -345,4 +345,48 @@ fn complaints_out_of_order_or_against_oneself_are_refused() {
         },
     );
     expect_failure(&own, Step::V6Complaints, before, "two different trustees");
+}
+
+#[test]
+fn receipts_bind_the_election_index_time_leaf_and_tracking_code() {
+    let t = tiny_election();
+    let board = key("board");
+    let mh = t.e.ctx.manifest_hash;
+    let i = position(&t, |e| matches!(e, Entry::Ballot(_)));
+    let receipt = Receipt::for_leaf(i as u64, &t.leaves[i]);
+    let Entry::Ballot(b) = &t.leaves[i].signed.entry else {
+        unreachable!()
+    };
+    assert_eq!(receipt.tracking_code, Some(b.encrypted.tracking_code()));
+    assert_eq!(
+        receipt.leaf_hash,
+        protocol::merkle::leaf_hash(&t.leaves[i].to_bytes())
+    );
+    let sig = receipt.sign(&mh, &board);
+    receipt.verify(&mh, &board.public_key(), &sig).unwrap();
+    let mut other_election = mh;
+    other_election[0] ^= 1;
+    assert!(receipt
+        .verify(&other_election, &board.public_key(), &sig)
+        .is_err());
+    for tampered in [
+        Receipt {
+            index: receipt.index + 1,
+            ..receipt.clone()
+        },
+        Receipt {
+            time: receipt.time + 1,
+            ..receipt.clone()
+        },
+        Receipt {
+            tracking_code: None,
+            ..receipt.clone()
+        },
+    ] {
+        assert!(tampered.verify(&mh, &board.public_key(), &sig).is_err());
+    }
+    // A receipt is not a ballot or entry signature, nor the other way round.
+    assert!(receipt
+        .verify(&mh, &t.e.creds[0].public_key(), &b.signature)
+        .is_err());
 }
