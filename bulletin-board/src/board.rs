@@ -103,9 +103,12 @@ impl State {
         }
     }
 
-    /// Takes in committed leaves from the store that this state does not have yet.
+    /// Takes in committed leaves from the store that this state does not have yet. Large pages
+    /// (loading a log) have their ballots' signatures and proofs checked on every core first.
     fn catch_up(&mut self, leaves: &[StoredLeaf]) -> Result<(), String> {
+        let mut prechecked = self.precheck(leaves).into_iter();
         for leaf in leaves {
+            let pre = prechecked.next().flatten();
             if leaf.index < self.verifier.len() {
                 continue;
             }
@@ -116,14 +119,49 @@ impl State {
                     self.verifier.len()
                 ));
             }
-            self.verifier
-                .push(&leaf.bytes, &mut OsRng)
-                .map_err(|f| format!("stored leaf refused: {f}"))?;
+            let time = leaf_time(&leaf.bytes);
+            let result = match pre {
+                Some(checked) => self.verifier.push_checked(time, checked, &mut OsRng),
+                None => self.verifier.push(&leaf.bytes, &mut OsRng),
+            };
+            result.map_err(|f| format!("stored leaf refused: {f}"))?;
             self.tree.push(&leaf.bytes);
-            self.last_time = self.last_time.max(leaf_time(&leaf.bytes));
+            self.last_time = self.last_time.max(time);
             self.committed = self.verifier.len();
         }
         Ok(())
+    }
+
+    /// For each leaf, the voter entry checked against the opened election, if it is one and
+    /// passed (anything else is checked in full by `push`).
+    fn precheck(&self, leaves: &[StoredLeaf]) -> Vec<Option<CheckedVoterEntry>> {
+        const PARALLEL_FROM: usize = 256;
+        let checker = match self.verifier.voter_entry_checker() {
+            Some(c) if leaves.len() >= PARALLEL_FROM => c,
+            _ => return Vec::new(),
+        };
+        let threshold = self.verifier.manifest().map_or(1, |(m, _)| m.threshold);
+        let check = |leaf: &StoredLeaf| {
+            let decoded = Leaf::from_bytes(&leaf.bytes, threshold).ok()?;
+            if decoded.signed.entry.writer() != protocol::record::Writer::Voter
+                || decoded.to_bytes() != leaf.bytes
+            {
+                return None;
+            }
+            checker.check(decoded.signed, &mut OsRng).ok()
+        };
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let chunk = leaves.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = leaves
+                .chunks(chunk)
+                .map(|part| s.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("checking thread"))
+                .collect()
+        })
     }
 }
 
