@@ -24,6 +24,8 @@ pub const CREDENTIALS_BODY_LIMIT: usize = 128 * 1024 * 1024;
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Most entries one range read returns.
 pub const PAGE_LIMIT: u64 = 1000;
+/// Leaf bytes one range read returns at most (unless its first leaf alone is larger).
+pub const PAGE_BYTES: usize = 8 * 1024 * 1024;
 
 /// An entry posted to the board.
 #[derive(Deserialize, ToSchema)]
@@ -156,7 +158,8 @@ pub struct ConsistencyJson {
 pub struct RangeQuery {
     /// First index.
     pub start: u64,
-    /// One past the last index (at most `start + 1000`, clipped to the checkpoint).
+    /// One past the last index (at most `start + 1000` and about 8 MiB of leaves, clipped to the
+    /// checkpoint; fewer come back when the page is full).
     pub end: u64,
 }
 
@@ -348,12 +351,8 @@ fn checkpointed(election: &Election) -> Result<Published, ApiError> {
 fn entry_json(leaf: &crate::store::StoredLeaf) -> EntryJson {
     EntryJson {
         index: leaf.index,
-        time: u64::from_le_bytes(
-            leaf.bytes[..8]
-                .try_into()
-                .expect("stored leaves have a time"),
-        ),
-        kind: kind_name(leaf.bytes[8]).to_owned(),
+        time: crate::board::leaf_time(&leaf.bytes).unwrap_or(0),
+        kind: kind_name(leaf.bytes.get(8).copied().unwrap_or(u8::MAX)).to_owned(),
         leaf: B64.encode(&leaf.bytes),
         tracking_code: leaf.tracking_code.map(hex::encode),
     }
@@ -399,10 +398,21 @@ pub async fn post_entry(
             5 => CREDENTIALS_BODY_LIMIT,
             _ => BODY_LIMIT,
         };
-        let body = read_body(&req, payload, limit).await?;
+        // Cheap refusals first, before a (possibly large) body is read or decoded.
         let election = board.find(&id).await?;
+        election.precheck(tag)?;
+        let body = read_body(&req, payload, limit).await?;
         let (entry, signature) = parse_post(&body)?;
-        let signed = decode_entry(tag, &entry, signature, election.manifest().threshold)?;
+        drop(body);
+        let threshold = election.manifest().threshold;
+        let signed = if tag == 5 {
+            // A credential list decodes a point per voter: off the HTTP worker.
+            web::block(move || decode_entry(tag, &entry, signature, threshold))
+                .await
+                .map_err(|_| bad(ErrorCode::Unavailable, "the board is shutting down"))??
+        } else {
+            decode_entry(tag, &entry, signature, threshold)?
+        };
         let accepted = if signed.entry.writer() == Writer::Voter {
             board.post_voter_entry(&election, signed).await?
         } else {
@@ -489,10 +499,19 @@ pub async fn entries(
     } else {
         Vec::new()
     };
-    Ok(HttpResponse::Ok().json(EntriesJson {
-        size,
-        entries: leaves.iter().map(entry_json).collect(),
-    }))
+    // Whole leaves up to about PAGE_BYTES (always at least one); the client asks again from the
+    // next index.
+    let mut bytes = 0;
+    let entries = leaves
+        .iter()
+        .take_while(|l| {
+            let fits = bytes == 0 || bytes + l.bytes.len() <= PAGE_BYTES;
+            bytes += l.bytes.len();
+            fits
+        })
+        .map(entry_json)
+        .collect();
+    Ok(HttpResponse::Ok().json(EntriesJson { size, entries }))
 }
 
 /// One leaf by index.
@@ -610,37 +629,49 @@ pub async fn consistency(
 pub async fn record(board: Board_, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let e = board.find(&id).await?;
     let published = checkpointed(&e)?;
-    let mut out = RECORD_MAGIC.to_vec();
-    out.extend_from_slice(&(published.note.len() as u32).to_le_bytes());
-    out.extend_from_slice(published.note.as_bytes());
-    out.extend_from_slice(&published.size.to_le_bytes());
-    let mut from = 0;
-    while from < published.size {
-        let to = (from + 10_000).min(published.size);
-        let page = board.store().leaves(e.id(), from, to).await?;
-        if page.len() as u64 != to - from {
-            return Err(bad(
-                ErrorCode::Unavailable,
-                "the store returned a short page",
-            ));
+    let mut head = RECORD_MAGIC.to_vec();
+    head.extend_from_slice(&(published.note.len() as u32).to_le_bytes());
+    head.extend_from_slice(published.note.as_bytes());
+    head.extend_from_slice(&published.size.to_le_bytes());
+    let size = published.size;
+    let store = board.store().clone();
+    let election = e.id().to_owned();
+    // Streamed a page at a time, so an export of any size holds one page in memory.
+    let pages = futures_util::stream::unfold(0u64, move |from| {
+        let (store, election) = (store.clone(), election.clone());
+        async move {
+            if from >= size {
+                return None;
+            }
+            let to = (from + 1000).min(size);
+            let chunk = match store.leaves(&election, from, to).await {
+                Ok(page) if page.len() as u64 == to - from => {
+                    let mut out = Vec::new();
+                    for leaf in &page {
+                        out.extend_from_slice(&(leaf.bytes.len() as u32).to_le_bytes());
+                        out.extend_from_slice(&leaf.bytes);
+                    }
+                    Ok(web::Bytes::from(out))
+                }
+                Ok(_) => Err(actix_web::error::ErrorServiceUnavailable("short page")),
+                Err(err) => {
+                    tracing::error!(error = %err, "export failed");
+                    Err(actix_web::error::ErrorServiceUnavailable(
+                        "storage unavailable",
+                    ))
+                }
+            };
+            Some((chunk, to))
         }
-        for leaf in &page {
-            out.extend_from_slice(&(leaf.bytes.len() as u32).to_le_bytes());
-            out.extend_from_slice(&leaf.bytes);
-        }
-        from = to;
-    }
+    });
+    let body = futures_util::stream::once(async move { Ok(web::Bytes::from(head)) }).chain(pages);
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"{}-{}.thistle\"",
-                e.id(),
-                published.size
-            ),
+            format!("attachment; filename=\"{}-{}.thistle\"", e.id(), size),
         ))
-        .body(out))
+        .streaming(body))
 }
 
 /// Liveness and storage reachability.

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use protocol::hash::Digest32;
 use protocol::manifest::Manifest;
 use protocol::merkle::Checkpoint;
-use protocol::record::{Entry, Leaf, Receipt, SignedEntry};
+use protocol::record::{Entry, Leaf, Phase, Receipt, SignedEntry};
 use protocol::signature::{PublicKey, SecretKey};
 use protocol::verify::{CheckedVoterEntry, RecordVerifier, Step, VoterEntryChecker};
 use rand_core::OsRng;
@@ -90,6 +90,9 @@ struct State {
     last_time: u64,
     /// A commit failed after the verifier took its leaves: reload before the next batch.
     stale: bool,
+    /// Where the phase changed: (first leaf index after the change, phase, fingerprint), so that
+    /// status reads can be answered as of a checkpoint.
+    phases: Vec<(u64, Phase, Option<Digest32>)>,
 }
 
 impl State {
@@ -100,7 +103,27 @@ impl State {
             committed: 0,
             last_time: 0,
             stale: false,
+            phases: Vec::new(),
         }
+    }
+
+    /// Notes a phase change made by the leaf just pushed.
+    fn note_phase(&mut self) {
+        let phase = self.verifier.phase();
+        let changed = self.phases.last().is_none_or(|(_, p, _)| *p != phase);
+        if changed {
+            let fingerprint = self.verifier.fingerprint().copied();
+            self.phases.push((self.verifier.len(), phase, fingerprint));
+        }
+    }
+
+    /// The phase and fingerprint of the log's first `size` leaves.
+    fn phase_at(&self, size: u64) -> (Phase, Option<Digest32>) {
+        self.phases
+            .iter()
+            .rev()
+            .find(|(at, _, _)| *at <= size)
+            .map_or((Phase::Setup, None), |(_, p, f)| (*p, *f))
     }
 
     /// Takes in committed leaves from the store that this state does not have yet. Large pages
@@ -119,12 +142,14 @@ impl State {
                     self.verifier.len()
                 ));
             }
-            let time = leaf_time(&leaf.bytes);
+            let time = leaf_time(&leaf.bytes)
+                .ok_or_else(|| format!("stored leaf {} is truncated", leaf.index))?;
             let result = match pre {
                 Some(checked) => self.verifier.push_checked(time, checked, &mut OsRng),
                 None => self.verifier.push(&leaf.bytes, &mut OsRng),
             };
             result.map_err(|f| format!("stored leaf refused: {f}"))?;
+            self.note_phase();
             self.tree.push(&leaf.bytes);
             self.last_time = self.last_time.max(time);
             self.committed = self.verifier.len();
@@ -165,8 +190,9 @@ impl State {
     }
 }
 
-fn leaf_time(bytes: &[u8]) -> u64 {
-    u64::from_le_bytes(bytes[..8].try_into().expect("a checked leaf has a time"))
+/// A leaf's board time (its first 8 bytes); `None` for a truncated leaf.
+pub fn leaf_time(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?))
 }
 
 /// One election's log.
@@ -201,10 +227,47 @@ impl Election {
         self.published.read().expect("not poisoned").clone()
     }
 
-    /// The recorded phase and fingerprint (as of the committed log).
-    pub fn status(&self) -> (protocol::record::Phase, Option<Digest32>) {
-        let s = self.state.lock().expect("not poisoned");
-        (s.verifier.phase(), s.verifier.fingerprint().copied())
+    /// The phase and fingerprint as of the latest checkpoint (reads never go past it).
+    pub fn status(&self) -> (Phase, Option<Digest32>) {
+        let size = self.published().map_or(0, |p| p.size);
+        self.state.lock().expect("not poisoned").phase_at(size)
+    }
+
+    /// Early refusals that need no decoding, before a body is read: an entry type not accepted
+    /// in the current phase, a second credential list, a ballot outside the window. Sequencing
+    /// checks all of this again; this only keeps big or costly bodies away.
+    pub fn precheck(&self, tag: u8) -> Result<(), ApiError> {
+        let (phase, has_list) = {
+            let s = self.state.lock().expect("not poisoned");
+            (s.verifier.phase(), s.verifier.has_credential_list())
+        };
+        let allowed = match tag {
+            1 => phase < Phase::Tally,
+            2..=4 => phase == Phase::KeyCeremony,
+            5 => phase <= Phase::KeyCeremony && !has_list,
+            6 | 7 => {
+                let t = now();
+                phase == Phase::VotingOpen
+                    && t >= self.manifest.opens_at
+                    && t < self.manifest.closes_at
+            }
+            8 => phase == Phase::VotingClosed,
+            9 | 10 => phase == Phase::Tally,
+            _ => true,
+        };
+        if allowed {
+            Ok(())
+        } else if tag == 5 && phase <= Phase::KeyCeremony {
+            Err(ApiError::new(
+                ErrorCode::Duplicate,
+                "the credential list is already on the log",
+            ))
+        } else {
+            Err(ApiError::new(
+                ErrorCode::WrongPhase,
+                format!("not accepted in the {phase:?} phase (or outside the voting window)"),
+            ))
+        }
     }
 
     /// The ballot checker, once voting has opened.
@@ -246,6 +309,7 @@ impl Election {
             };
             match result {
                 Ok(()) => {
+                    state.note_phase();
                     let bytes = leaf.to_bytes();
                     state.tree.push(&bytes);
                     state.last_time = time;
@@ -406,6 +470,8 @@ impl Board {
     }
 
     async fn load(self: &Arc<Self>, id: &str) -> Result<Arc<Election>, StoreError> {
+        // The checkpoint first: other processes may sign larger ones while the leaves load.
+        let stored_checkpoint = self.store.latest_checkpoint(id).await?;
         let (state, _) = self.read_all(id).await?;
         let (manifest, manifest_hash) = state
             .verifier
@@ -417,7 +483,7 @@ impl Board {
                 "election {id} holds another election's manifest"
             )));
         }
-        let published = match self.store.latest_checkpoint(id).await? {
+        let published = match stored_checkpoint {
             Some(c) => {
                 let cp = self.check_stored_checkpoint(&state, &c)?;
                 Some(Published {
@@ -562,6 +628,23 @@ impl Board {
                 "outside the manifest's voting window",
             ));
         }
+        let code = match &entry.entry {
+            Entry::Ballot(b) => b.encrypted.tracking_code(),
+            Entry::AuditedBallot(a) => a.encrypted.tracking_code(),
+            _ => unreachable!("only voter entries come here"),
+        };
+        if election
+            .state
+            .lock()
+            .expect("not poisoned")
+            .verifier
+            .knows_tracking_code(&code)
+        {
+            return Err(ApiError::new(
+                ErrorCode::Duplicate,
+                "a ballot with this tracking code is already on the board; look it up at /tracking/{code}",
+            ));
+        }
         let checked = checker
             .check(entry, &mut OsRng)
             .map_err(|(step, e)| ApiError::from_protocol(step, &e))?;
@@ -673,9 +756,12 @@ async fn sequencer(board: Arc<Board>, election: Arc<Election>, mut rx: mpsc::Rec
         let known = election.state.lock().expect("not poisoned").verifier.len();
         let decider = election.clone();
         let batch = pendings.len();
+        let applied = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = applied.clone();
         let result = board
             .store
             .append(&election.id, known, move |new| {
+                flag.store(true, Ordering::SeqCst);
                 decider.decide(new, pendings)
             })
             .await;
@@ -698,11 +784,11 @@ async fn sequencer(board: Arc<Board>, election: Arc<Election>, mut rx: mpsc::Rec
             Err(e) => {
                 tracing::error!(election = election.id, error = %e, batch, "append failed; reloading");
                 board.metrics.store_errors.fetch_add(1, Ordering::Relaxed);
-                election.state.lock().expect("not poisoned").stale = true;
-                let err = match &e {
-                    StoreError::Aborted(m) => ApiError::new(ErrorCode::Unavailable, m.clone()),
-                    _ => ApiError::from(e),
-                };
+                // The verifier took leaves only if the decision ran; otherwise nothing changed.
+                if applied.load(Ordering::SeqCst) {
+                    election.state.lock().expect("not poisoned").stale = true;
+                }
+                let err = ApiError::from(e);
                 for reply in replies {
                     let _ = reply.send(Err(err.clone()));
                 }
@@ -724,6 +810,10 @@ async fn checkpointer(board: Arc<Board>, election: Arc<Election>) {
 
 impl StoreError {
     fn clone_for_reply(&self) -> ApiError {
-        ApiError::new(ErrorCode::Unavailable, self.to_string())
+        tracing::error!(error = %self, "store error");
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "the board is reloading its log; retry in a moment",
+        )
     }
 }

@@ -156,7 +156,10 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
-        ApiError::new(ErrorCode::Unavailable, e.to_string())
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "the board's storage is unavailable; retry in a moment (if you posted an entry, look it up before posting again)",
+        )
     }
 }
 

@@ -47,6 +47,23 @@ pub fn fingerprint(
     tagged_hash(tags::FINGERPRINT, &data)
 }
 
+/// V8: every contest's largest possible total (`total weight × per-option maximum`) must be
+/// recoverable by the tally (at most 2^40).
+pub fn check_total_weight(manifest: &Manifest, total_weight: u64) -> Result<()> {
+    for c in &manifest.contests {
+        if total_weight
+            .checked_mul(c.option_max())
+            .is_none_or(|b| b > crate::tally::MAX_TOTAL)
+        {
+            return Err(Error::InvalidManifest(alloc::format!(
+                "contest {:?}: total weight × per-option maximum exceeds 2^40, the largest total the tally can recover",
+                c.id
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl ElectionContext {
     /// Builds the context (V9 recomputes exactly this).
     pub fn new(
@@ -58,17 +75,7 @@ impl ElectionContext {
         let manifest_hash = manifest.hash();
         let credential_list_commitment = credentials.commitment();
         let total_weight = credentials.total_weight();
-        for c in &manifest.contests {
-            if total_weight
-                .checked_mul(c.option_max())
-                .is_none_or(|b| b > crate::tally::MAX_TOTAL)
-            {
-                return Err(Error::InvalidManifest(alloc::format!(
-                    "contest {:?}: total weight × per-option maximum exceeds 2^40, the largest total the tally can recover",
-                    c.id
-                )));
-            }
-        }
+        check_total_weight(&manifest, total_weight)?;
         let fingerprint = fingerprint(&manifest_hash, &ceremony, &credential_list_commitment);
         Ok(ElectionContext {
             manifest,

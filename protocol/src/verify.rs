@@ -297,6 +297,18 @@ impl RecordVerifier {
         Ok(())
     }
 
+    /// Whether the credential list is on the log.
+    pub fn has_credential_list(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// Whether a voter entry with this tracking code (or its short form) is already recorded: a
+    /// cheap test a board runs before verifying a ballot's proofs.
+    pub fn knows_tracking_code(&self, code: &TrackingCode) -> bool {
+        let short: [u8; 15] = code.0[..15].try_into().expect("15 bytes");
+        self.codes.contains(&code.0) || self.short_codes.contains(&short)
+    }
+
     /// A checker for voter entries against the opened election, usable outside this verifier
     /// (on other threads, before sequencing); `None` until voting has opened.
     pub fn voter_entry_checker(&self) -> Option<VoterEntryChecker> {
@@ -421,6 +433,9 @@ impl RecordVerifier {
                         Error::Duplicate("only one credential list"),
                     ));
                 }
+                // Checked here as well as at opening: a list that breaks it could never open.
+                crate::context::check_total_weight(manifest, l.total_weight())
+                    .map_err(|e| self.fail(Step::V8Credentials, e))?;
                 Change::Credentials(Arc::new(l.clone()))
             }
             Entry::Ballot(b) => self.check_ballot(manifest, leaf.time, b, pre.is_some(), rng)?,

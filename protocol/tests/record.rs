@@ -390,3 +390,25 @@ fn receipts_bind_the_election_index_time_leaf_and_tracking_code() {
         .verify(&mh, &t.e.creds[0].public_key(), &b.signature)
         .is_err());
 }
+
+#[test]
+fn a_credential_list_too_heavy_to_tally_is_refused_when_posted() {
+    let t = tiny_election();
+    let i = position(&t, |e| matches!(e, Entry::CredentialList(_)));
+    let heavy = protocol::credentials::CredentialList::new(
+        (0..300)
+            .map(|k| protocol::credentials::CredentialEntry {
+                key: key(&format!("heavy-{k}")).public_key(),
+                weight: 1 << 32,
+            })
+            .collect(),
+    )
+    .unwrap();
+    let mut leaves = t.leaves.clone();
+    leaves[i].signed = SignedEntry::sign(
+        &t.e.ctx.manifest_hash,
+        Entry::CredentialList(heavy),
+        &key("credential-authority"),
+    );
+    expect_failure(&leaves, Step::V8Credentials, i, "exceeds 2^40");
+}

@@ -120,6 +120,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<StoredCheckpoint>, StoreError>> + Send;
 }
 
+/// Two checkpoints of one size must be the same note (Ed25519 signing is deterministic, so every
+/// board process signs the same bytes); anything else means two different trees.
+pub(crate) fn same_checkpoint(stored: &str, new: &StoredCheckpoint) -> Result<(), StoreError> {
+    if stored == new.note {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "a different checkpoint of size {} is already stored",
+            new.size
+        )))
+    }
+}
+
 /// Checks that `new` continues a log of `known` leaves and that `appended` follows it.
 pub(crate) fn check_sequence(
     known: u64,

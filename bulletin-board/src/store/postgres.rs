@@ -7,7 +7,9 @@ use std::str::FromStr;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::{NoTls, Row};
 
-use super::{check_sequence, Decision, Store, StoreError, StoredCheckpoint, StoredLeaf};
+use super::{
+    check_sequence, same_checkpoint, Decision, Store, StoreError, StoredCheckpoint, StoredLeaf,
+};
 
 /// Held while migrating so that processes starting together do not race.
 const MIGRATION_LOCK: i64 = 0x0074_6869_7374_6c65;
@@ -223,6 +225,10 @@ impl Store for PgStore {
     {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(unavailable)?;
+        // Receipts follow the commit: it must be durable whatever the server's default.
+        tx.batch_execute("SET LOCAL synchronous_commit = on")
+            .await
+            .map_err(unavailable)?;
         let size: i64 = tx
             .query_one(
                 "SELECT size FROM elections WHERE id = $1 FOR UPDATE",
@@ -265,7 +271,15 @@ impl Store for PgStore {
             )
             .await
             .map_err(unavailable)?;
-        Ok(())
+        let stored: String = client
+            .query_one(
+                "SELECT note FROM checkpoints WHERE election = $1 AND size = $2",
+                &[&election, &(checkpoint.size as i64)],
+            )
+            .await
+            .map_err(unavailable)?
+            .get(0);
+        same_checkpoint(&stored, &checkpoint)
     }
 
     async fn latest_checkpoint(

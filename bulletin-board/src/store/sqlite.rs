@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use super::{check_sequence, Decision, Store, StoreError, StoredCheckpoint, StoredLeaf};
+use super::{
+    check_sequence, same_checkpoint, Decision, Store, StoreError, StoredCheckpoint, StoredLeaf,
+};
 
 const READERS: usize = 4;
 
@@ -323,7 +325,14 @@ impl Store for SqliteStore {
                 params![election, checkpoint.size as i64, checkpoint.note],
             )
             .map_err(unavailable)?;
-            Ok(())
+            let stored: String = c
+                .query_row(
+                    "SELECT note FROM checkpoints WHERE election = ?1 AND size = ?2",
+                    params![election, checkpoint.size as i64],
+                    |r| r.get(0),
+                )
+                .map_err(unavailable)?;
+            same_checkpoint(&stored, &checkpoint)
         })
         .await
     }
