@@ -381,8 +381,9 @@ pub async fn create_election(
 #[utoipa::path(post, path = "/v1/elections/{election}/{kind}", request_body = PostEntry,
     params(("election" = String, Path, description = "Election id"),
            ("kind" = String, Path, description = "Entry type")),
-    responses((status = 201, body = ReceiptJson), (status = "4XX", body = ErrorBody),
-              (status = 503, body = ErrorBody)))]
+    responses((status = 201, description = "Appended", body = ReceiptJson),
+              (status = 200, description = "This exact ballot was already on the log: its receipt", body = ReceiptJson),
+              (status = "4XX", body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn post_entry(
     board: Board_,
     path: web::Path<(String, String)>,
@@ -418,11 +419,13 @@ pub async fn post_entry(
         } else {
             board.post_signed_entry(&election, signed).await?
         };
-        Ok::<_, ApiError>(receipt_json(&board, &id, &accepted))
+        Ok::<_, ApiError>((accepted.replayed, receipt_json(&board, &id, &accepted)))
     }
     .await;
     match result {
-        Ok(r) => Ok(HttpResponse::Created().json(r)),
+        // A retry of a committed ballot gets its original receipt, with 200 instead of 201.
+        Ok((true, r)) => Ok(HttpResponse::Ok().json(r)),
+        Ok((false, r)) => Ok(HttpResponse::Created().json(r)),
         Err(e) => {
             if e.code != ErrorCode::Unavailable {
                 tracing::debug!(election = id, kind, code = e.code.as_str(), "refused");

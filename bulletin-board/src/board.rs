@@ -70,6 +70,8 @@ pub struct Accepted {
     pub receipt: Receipt,
     /// The board's signature over it.
     pub signature: [u8; 64],
+    /// Whether the entry was already on the log (a retry), so nothing was appended now.
+    pub replayed: bool,
 }
 
 enum Pending {
@@ -160,7 +162,7 @@ impl State {
     /// For each leaf, the voter entry checked against the opened election, if it is one and
     /// passed (anything else is checked in full by `push`).
     fn precheck(&self, leaves: &[StoredLeaf]) -> Vec<Option<CheckedVoterEntry>> {
-        const PARALLEL_FROM: usize = 256;
+        const PARALLEL_FROM: usize = 16;
         let checker = match self.verifier.voter_entry_checker() {
             Some(c) if leaves.len() >= PARALLEL_FROM => c,
             _ => return Vec::new(),
@@ -603,9 +605,34 @@ impl Board {
         Ok((id, self.sign_receipt(&election, receipt)))
     }
 
+    /// The receipt of `entry` if exactly it is committed under this tracking code.
+    async fn receipt_of(
+        &self,
+        election: &Election,
+        code: &[u8; 32],
+        entry: &SignedEntry,
+    ) -> Result<Option<Accepted>, ApiError> {
+        let Some(stored) = self.store.leaf_by_code(&election.id, *code).await? else {
+            return Ok(None);
+        };
+        let Some(leaf) = Leaf::from_bytes(&stored.bytes, election.manifest.threshold)
+            .ok()
+            .filter(|l| l.signed == *entry)
+        else {
+            return Ok(None);
+        };
+        let mut accepted = self.sign_receipt(election, Receipt::for_leaf(stored.index, &leaf));
+        accepted.replayed = true;
+        Ok(Some(accepted))
+    }
+
     fn sign_receipt(&self, election: &Election, receipt: Receipt) -> Accepted {
         let signature = receipt.sign(&election.manifest_hash, &self.config.key);
-        Accepted { receipt, signature }
+        Accepted {
+            receipt,
+            signature,
+            replayed: false,
+        }
     }
 
     /// Posts a ballot or audited ballot: checks it against the opened election here, then
@@ -640,6 +667,10 @@ impl Board {
             .verifier
             .knows_tracking_code(&code)
         {
+            // The same ballot posted again (a retry after a lost answer) gets its receipt.
+            if let Some(accepted) = self.receipt_of(election, &code.0, &entry).await? {
+                return Ok(accepted);
+            }
             return Err(ApiError::new(
                 ErrorCode::Duplicate,
                 "a ballot with this tracking code is already on the board; look it up at /tracking/{code}",
@@ -691,9 +722,9 @@ impl Board {
         Ok(())
     }
 
-    /// Signs a checkpoint for the committed log if it grew, after taking in what other board
-    /// processes committed.
-    pub async fn checkpoint(&self, election: &Election) -> Result<(), StoreError> {
+    /// Takes in what other board processes committed, outside the store's lock, so that the
+    /// next append has little to catch up on while holding it.
+    async fn sync(&self, election: &Election) -> Result<(), StoreError> {
         let known = election.state.lock().expect("not poisoned").verifier.len();
         let size = self.store.size(&election.id).await?;
         if size > known {
@@ -705,6 +736,13 @@ impl Board {
                 *election.checker.write().expect("not poisoned") = checker;
             }
         }
+        Ok(())
+    }
+
+    /// Signs a checkpoint for the committed log if it grew, after taking in what other board
+    /// processes committed.
+    pub async fn checkpoint(&self, election: &Election) -> Result<(), StoreError> {
+        self.sync(election).await?;
         let (size, root) = {
             let state = election.state.lock().expect("not poisoned");
             if state.stale {
@@ -753,6 +791,9 @@ async fn sequencer(board: Arc<Board>, election: Arc<Election>, mut rx: mpsc::Rec
         }
         let (pendings, replies): (Vec<Pending>, Vec<_>) =
             jobs.into_iter().map(|j| (j.pending, j.reply)).unzip();
+        if let Err(e) = board.sync(&election).await {
+            tracing::warn!(election = election.id, error = %e, "catching up before an append failed");
+        }
         let known = election.state.lock().expect("not poisoned").verifier.len();
         let decider = election.clone();
         let batch = pendings.len();

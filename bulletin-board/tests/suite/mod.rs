@@ -587,16 +587,35 @@ pub async fn bad_input_is_refused_and_changes_nothing(store: AnyStore) {
     actix_web::rt::time::sleep(Duration::from_millis(150)).await;
     assert_eq!(board.store().size(&id).await.unwrap(), size);
 
-    // The good ballot goes in once; its replay is refused.
-    let (status, body) = post(&app, &ballots, good_body.clone()).await;
+    // The good ballot goes in once; posting it again (a retry) returns the same receipt and
+    // appends nothing.
+    let (status, first) = post(&app, &ballots, good_body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, again) = post(&app, &ballots, good_body).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, first);
+    assert_eq!(board.store().size(&id).await.unwrap(), size + 1);
+    // An audited ballot and its cast twin share a tracking code: the second is refused.
+    let audit = e.audited(1, size, &mut OsRng);
+    let twin = audit.encrypted.clone().cast(&e.credentials[1]).unwrap();
+    let audit = SignedEntry {
+        entry: Entry::AuditedBallot(audit),
+        signature: None,
+    };
+    let (status, body) = post(
+        &app,
+        &format!("/v1/elections/{id}/audited-ballots"),
+        post_body(&audit),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, err) = post(&app, &ballots, good_body).await;
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(twin))).await;
     assert_eq!(
         (status, error_code(&err)),
         (StatusCode::CONFLICT, "duplicate"),
         "{err}"
     );
-    assert_eq!(board.store().size(&id).await.unwrap(), size + 1);
+    assert_eq!(board.store().size(&id).await.unwrap(), size + 2);
 
     // Unknown routes and entry types, bad queries.
     let (status, err) = post(&app, &format!("/v1/elections/{id}/nonsense"), "{}".into()).await;
@@ -630,7 +649,7 @@ pub async fn bad_input_is_refused_and_changes_nothing(store: AnyStore) {
         (StatusCode::CONFLICT, "wrong_phase"),
         "{err}"
     );
-    assert_eq!(board.store().size(&id).await.unwrap(), size + 2);
+    assert_eq!(board.store().size(&id).await.unwrap(), size + 3);
 }
 
 /// The manifest's closing time closes the vote even if nobody posts the phase change.
