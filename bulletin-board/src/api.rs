@@ -407,7 +407,30 @@ pub async fn post_entry(
         drop(body);
         let threshold = election.manifest().threshold;
         let signed = if tag == 5 {
-            // A credential list decodes a point per voter: off the HTTP worker.
+            // A credential list is large and decodes a point per voter: its writer's signature
+            // over the raw bytes is checked first, and decoding runs off the HTTP worker.
+            let mut data = election.manifest_hash().to_vec();
+            data.push(tag);
+            data.extend_from_slice(&entry);
+            let authorised = signature.is_some_and(|sig| {
+                election
+                    .manifest()
+                    .credential_authority
+                    .verify(
+                        protocol::signature::tags::ENTRY,
+                        &data,
+                        &sig,
+                        "credential list",
+                    )
+                    .is_ok()
+            });
+            if !authorised {
+                return Err(bad(
+                    ErrorCode::Unauthorized,
+                    "the credential list must be signed by the manifest's credential authority",
+                ));
+            }
+            drop(data);
             web::block(move || decode_entry(tag, &entry, signature, threshold))
                 .await
                 .map_err(|_| bad(ErrorCode::Unavailable, "the board is shutting down"))??

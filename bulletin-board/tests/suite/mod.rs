@@ -416,11 +416,24 @@ pub async fn bad_input_is_refused_and_changes_nothing(store: AnyStore) {
         (StatusCode::FORBIDDEN, "unauthorized"),
         "{err}"
     );
-    // An entry posted to another type's endpoint does not decode as that type.
+    // A credential list signed by anyone but the credential authority.
+    let by_admin = SignedEntry::sign(&e.manifest_hash, setup[7].1.entry.clone(), &e.admin);
     let (status, err) = post(
         &app,
         &format!("/v1/elections/{id}/credentials"),
-        post_body(&setup[0].1),
+        post_body(&by_admin),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::FORBIDDEN, "unauthorized"),
+        "{err}"
+    );
+    // An entry posted to another type's endpoint does not decode as that type.
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/phase"),
+        post_body(&setup[7].1),
     )
     .await;
     assert_eq!(
