@@ -574,6 +574,34 @@ fn election_vectors_whole_record() {
         leaf.signed
             .verify_writer(&manifest, &manifest.hash())
             .unwrap();
+
+        // §13.5: the receipt's data, rebuilt by hand, and the board's strict signature over the
+        // tagged message (§3.3).
+        let mut data = manifest.hash().to_vec();
+        data.extend_from_slice(&(i as u64).to_le_bytes());
+        data.extend_from_slice(&raw[..8]);
+        data.extend_from_slice(&lh);
+        match &leaf.signed.entry {
+            Entry::Ballot(b) => {
+                data.push(1);
+                data.extend_from_slice(&b.encrypted.tracking_code().0);
+            }
+            Entry::AuditedBallot(a) => {
+                data.push(1);
+                data.extend_from_slice(&a.encrypted.tracking_code().0);
+            }
+            _ => data.push(0),
+        }
+        assert_eq!(data, bytes(&lv["receipt"]["signing_data"]));
+        let tag = b"thistle-v1/receipt";
+        let mut msg = (tag.len() as u32).to_le_bytes().to_vec();
+        msg.extend_from_slice(tag);
+        msg.extend_from_slice(&data);
+        let board_vk = ed25519_dalek::VerifyingKey::from_bytes(&arr32(&log["board_key"])).unwrap();
+        let sig = ed25519_dalek::Signature::from_bytes(
+            &bytes(&lv["receipt"]["signature"]).try_into().unwrap(),
+        );
+        board_vk.verify_strict(&msg, &sig).unwrap();
     }
     assert_eq!(merkle::root(&hashes).to_vec(), bytes(&log["root"]));
     // The crate's record verifier agrees with the checks above.

@@ -796,7 +796,19 @@ fn election_vectors() -> Value {
         .leaves
         .iter()
         .zip(&leaf_hashes)
-        .map(|(l, lh)| json!({"bytes": h(l.to_bytes()), "leaf_hash": h(lh)}))
+        .enumerate()
+        .map(|(i, (l, lh))| {
+            let receipt = protocol::record::Receipt::for_leaf(i as u64, l);
+            let signature = receipt.sign(&e.ctx.manifest_hash, &board);
+            json!({
+                "bytes": h(l.to_bytes()),
+                "leaf_hash": h(lh),
+                "receipt": {
+                    "signing_data": h(receipt.signing_data(&e.ctx.manifest_hash)),
+                    "signature": h(signature),
+                },
+            })
+        })
         .collect();
     json!({
         "description": "A whole tiny election: 3 trustees (t = 2), 4 voters (one of weight 2), a revote, an audited ballot, the tally decrypted by trustees 1 and 3, and the board's log (spec §8–§13).",
