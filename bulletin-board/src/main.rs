@@ -180,6 +180,12 @@ fn serve(args: Serve) -> ExitCode {
         Ok(a) => a,
         Err(e) => return fail(2, e),
     };
+    if administrators.is_empty() {
+        tracing::warn!(
+            "no --admin-key given: any manifest naming this board may create an election; \
+             list the administrators' keys on a public board"
+        );
+    }
     let config = BoardConfig {
         origin: args.origin.clone(),
         key,
