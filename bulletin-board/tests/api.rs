@@ -122,3 +122,30 @@ fn the_server_refuses_a_key_file_others_can_read() {
     let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[actix_web::test]
+async fn only_listed_administrators_create_elections() {
+    let dir = scratch("admins");
+    let store = AnyStore::Sqlite(SqliteStore::open(&dir.join("board.sqlite3")).unwrap());
+    let e = suite::sim("listed", 1, suite::open_window());
+    let stranger = suite::sim("unlisted", 1, suite::open_window());
+    let mut config = suite::config();
+    config.administrators = vec![e.admin.public_key()];
+    let board = Board::open(store, config).await.unwrap();
+    let data = web::Data::new(board.clone());
+    let app = http_test::init_service(
+        App::new()
+            .app_data(data)
+            .configure(|c| api::configure(c, None)),
+    )
+    .await;
+    let (status, err) =
+        suite::post(&app, "/v1/elections", post_body(&stranger.manifest_entry())).await;
+    assert_eq!(
+        (status, suite::error_code(&err)),
+        (StatusCode::FORBIDDEN, "unauthorized")
+    );
+    let (status, body) = suite::post(&app, "/v1/elections", post_body(&e.manifest_entry())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(board.election_ids(), vec![e.id()]);
+}
