@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures the bulletin board under load: starts a release-built board on a fresh PostgreSQL schema
 # (or on a fresh embedded store with --sqlite), runs board-load against it, prints its figures, and
-# stops the board.
+# stops the board. Needs psql, curl and python3 (for a free port); PostgreSQL at DATABASE_URL
+# (default: the local server's database test).
 #   bash scripts/load-test.sh [--sqlite] [--voters N] [--clients C]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,8 @@ base_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if [ "$store" = postgres ]; then
   schema="thistle_load_$$"
   psql "$base_url" -qc "CREATE SCHEMA $schema"
-  args+=(--database-url "$base_url?options=-csearch_path%3D$schema")
+  case "$base_url" in *\?*) sep='&' ;; *) sep='?' ;; esac
+  args+=(--database-url "${base_url}${sep}options=-csearch_path%3D$schema")
 fi
 RUST_LOG=warn target/release/bulletin-board "${args[@]}" &
 board=$!
@@ -37,9 +39,11 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+healthy=no
 for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/v1/health" >/dev/null && break
+  curl -fs "http://127.0.0.1:$port/v1/health" >/dev/null && { healthy=yes; break; }
   sleep 0.1
 done
+[ "$healthy" = yes ] || { echo "the board did not become healthy" >&2; exit 1; }
 echo "store: $store; machine: $(nproc) cores"
 target/release/board-load --url "http://127.0.0.1:$port" --voters "$voters" --clients "$clients"

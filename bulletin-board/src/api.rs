@@ -31,9 +31,11 @@ pub const PAGE_BYTES: usize = 8 * 1024 * 1024;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostEntry {
-    /// The entry's body (spec §13.1, without the tag byte), base64.
+    /// The entry's body (spec §13.1: the canonical encoding of the manifest, ballot, ... without
+    /// the tag byte), standard base64.
     pub body: String,
-    /// The writer's signature (spec §13.1), base64; absent for ballots and audited ballots.
+    /// The writer's Ed25519 signature under `thistle-v1/entry` over `ManifestHash ‖ tag ‖ body`
+    /// (spec §13.1), base64; absent for ballots and audited ballots.
     #[serde(default)]
     pub signature: Option<String>,
 }
@@ -73,9 +75,9 @@ pub struct BoardInfo {
 /// An election's state.
 #[derive(Serialize, ToSchema)]
 pub struct ElectionStatus {
-    /// Election id (hex `ManifestHash`).
+    /// The election on this board: hex `ManifestHash`.
     pub election: String,
-    /// The manifest's election id.
+    /// The manifest's own `election_id` field (a name, not the board's id).
     pub election_id: String,
     /// The manifest's title.
     pub title: String,
@@ -83,7 +85,8 @@ pub struct ElectionStatus {
     pub opens_at: u64,
     /// Voting window end (Unix seconds, exclusive).
     pub closes_at: u64,
-    /// The phase recorded on the log.
+    /// The phase as of the latest checkpoint: Setup, KeyCeremony, VotingOpen, VotingClosed,
+    /// Tally or ResultsPublished.
     pub phase: String,
     /// Whether ballots are accepted right now (voting open and within the window).
     pub accepting_ballots: bool,
@@ -111,7 +114,8 @@ pub struct EntryJson {
     pub index: u64,
     /// Board time (Unix seconds).
     pub time: u64,
-    /// Entry type (`manifest`, `phase`, `dkg_round1`, ...).
+    /// Entry type: manifest, phase, dkg_round1, dkg_round2, dkg_complaint, credential_list,
+    /// ballot, audited_ballot, encrypted_tally, partial_decryption or results.
     #[serde(rename = "type")]
     pub kind: String,
     /// The leaf's canonical bytes (spec §13.1), base64.
@@ -155,6 +159,7 @@ pub struct ConsistencyJson {
 
 /// Range query.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     /// First index.
     pub start: u64,
@@ -165,6 +170,7 @@ pub struct RangeQuery {
 
 /// Inclusion query.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
     /// Leaf index.
     pub index: u64,
@@ -174,12 +180,18 @@ pub struct InclusionQuery {
 
 /// Consistency query.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// Older size.
     pub from: u64,
     /// Newer size (default: the latest checkpoint's).
     pub to: Option<u64>,
 }
+
+/// The record export: one binary file (spec §13.7).
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct RecordFile(pub Vec<u8>);
 
 /// The record export's first line (spec §13.7).
 pub const RECORD_MAGIC: &[u8] = b"thistle-record-v1\n";
@@ -379,8 +391,8 @@ pub async fn create_election(
 /// Posts an entry of one type (`kind`: phase, dkg-round1, dkg-round2, dkg-complaints,
 /// credentials, ballots, audited-ballots, tally, partial-decryptions, results).
 #[utoipa::path(post, path = "/v1/elections/{election}/{kind}", request_body = PostEntry,
-    params(("election" = String, Path, description = "Election id"),
-           ("kind" = String, Path, description = "Entry type")),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash"),
+           ("kind" = String, Path, description = "Entry type: phase, dkg-round1, dkg-round2, dkg-complaints, credentials, ballots, audited-ballots, tally, partial-decryptions or results")),
     responses((status = 201, description = "Appended", body = ReceiptJson),
               (status = 200, description = "This exact ballot was already on the log: its receipt", body = ReceiptJson),
               (status = "4XX", body = ErrorBody), (status = 503, body = ErrorBody)))]
@@ -471,7 +483,7 @@ pub async fn board_info(board: Board_) -> HttpResponse {
 
 /// An election's phase, window and latest checkpoint.
 #[utoipa::path(get, path = "/v1/elections/{election}",
-    params(("election" = String, Path, description = "Election id")),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash")),
     responses((status = 200, body = ElectionStatus), (status = 404, body = ErrorBody)))]
 pub async fn election_status(
     board: Board_,
@@ -498,7 +510,7 @@ pub async fn election_status(
 
 /// The latest signed checkpoint.
 #[utoipa::path(get, path = "/v1/elections/{election}/checkpoint",
-    params(("election" = String, Path, description = "Election id")),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash")),
     responses((status = 200, body = CheckpointJson), (status = 404, body = ErrorBody)))]
 pub async fn checkpoint(board: Board_, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let e = board.find(&id).await?;
@@ -507,7 +519,7 @@ pub async fn checkpoint(board: Board_, id: web::Path<String>) -> Result<HttpResp
 
 /// Leaves `start..end` (at most 1000, never past the latest checkpoint).
 #[utoipa::path(get, path = "/v1/elections/{election}/entries",
-    params(("election" = String, Path, description = "Election id"), RangeQuery),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash"), RangeQuery),
     responses((status = 200, body = EntriesJson), (status = "4XX", body = ErrorBody)))]
 pub async fn entries(
     board: Board_,
@@ -542,7 +554,7 @@ pub async fn entries(
 
 /// One leaf by index.
 #[utoipa::path(get, path = "/v1/elections/{election}/entries/{index}",
-    params(("election" = String, Path, description = "Election id"),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash"),
            ("index" = u64, Path, description = "Leaf index")),
     responses((status = 200, body = EntryJson), (status = 404, body = ErrorBody)))]
 pub async fn entry(
@@ -567,7 +579,7 @@ pub async fn entry(
 
 /// The ballot or audited ballot with this tracking code (hex).
 #[utoipa::path(get, path = "/v1/elections/{election}/tracking/{code}",
-    params(("election" = String, Path, description = "Election id"),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash"),
            ("code" = String, Path, description = "Tracking code, 64 hex digits")),
     responses((status = 200, body = EntryJson), (status = "4XX", body = ErrorBody)))]
 pub async fn by_tracking_code(
@@ -592,7 +604,7 @@ pub async fn by_tracking_code(
 
 /// Inclusion proof of a leaf under a checkpointed size.
 #[utoipa::path(get, path = "/v1/elections/{election}/proofs/inclusion",
-    params(("election" = String, Path, description = "Election id"), InclusionQuery),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash"), InclusionQuery),
     responses((status = 200, body = InclusionJson), (status = "4XX", body = ErrorBody)))]
 pub async fn inclusion(
     board: Board_,
@@ -621,7 +633,7 @@ pub async fn inclusion(
 
 /// Consistency proof between two checkpointed sizes.
 #[utoipa::path(get, path = "/v1/elections/{election}/proofs/consistency",
-    params(("election" = String, Path, description = "Election id"), ConsistencyQuery),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash"), ConsistencyQuery),
     responses((status = 200, body = ConsistencyJson), (status = "4XX", body = ErrorBody)))]
 pub async fn consistency(
     board: Board_,
@@ -649,8 +661,8 @@ pub async fn consistency(
 
 /// The whole record under the latest checkpoint, as one file for the verifier (spec §13.7).
 #[utoipa::path(get, path = "/v1/elections/{election}/record",
-    params(("election" = String, Path, description = "Election id")),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash")),
+    responses((status = 200, content_type = "application/octet-stream", body = RecordFile),
               (status = 404, body = ErrorBody)))]
 pub async fn record(board: Board_, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let e = board.find(&id).await?;

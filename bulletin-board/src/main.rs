@@ -34,11 +34,17 @@ struct Cli {
 enum Command {
     /// Serve the board (embedded SQLite store unless --database-url is given).
     Serve(Serve),
-    /// Print the board's public key (creating the key file if missing).
+    /// Print the board's public key (for the manifest's board key).
     Key {
-        /// Secret key file (hex seed, mode 0600).
-        #[arg(long, env = "BOARD_KEY_FILE", default_value = "board-data/board.key")]
-        key_file: PathBuf,
+        /// Directory whose board.key to read (as `serve --data-dir`).
+        #[arg(long, env = "BOARD_DATA_DIR", default_value = "board-data")]
+        data_dir: PathBuf,
+        /// Secret key file (hex seed, mode 0600). Default: <data-dir>/board.key.
+        #[arg(long, env = "BOARD_KEY_FILE")]
+        key_file: Option<PathBuf>,
+        /// Create the key file if it does not exist (otherwise a missing file is an error).
+        #[arg(long)]
+        create: bool,
     },
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
@@ -61,10 +67,14 @@ struct Serve {
     /// Secret key file (hex seed, mode 0600; created if missing). Default: <data-dir>/board.key.
     #[arg(long, env = "BOARD_KEY_FILE")]
     key_file: Option<PathBuf>,
-    /// Log origin: the first line of every checkpoint; manifests must name it.
+    /// Log origin: the first line of every checkpoint and the manifest's board origin (printable
+    /// ASCII, no spaces or '+'), e.g. board.example-council.gov.uk/2027. Every process serving
+    /// the same elections needs the same origin and key file.
     #[arg(long, env = "BOARD_ORIGIN", default_value = "thistle.localhost/board")]
     origin: String,
-    /// Only host elections whose manifest is signed by one of these administrator keys (hex).
+    /// Only host elections whose manifest is signed by one of these administrator keys (hex;
+    /// repeat the flag, or separate with commas in the environment variable). Without it, any
+    /// manifest naming this board's origin and key creates an election.
     #[arg(long = "admin-key", env = "BOARD_ADMIN_KEYS", value_delimiter = ',')]
     admin_keys: Vec<String>,
     /// Milliseconds between checkpoints.
@@ -156,14 +166,34 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Command::Key { key_file } => match load_or_create_key(&key_file) {
-            Ok(k) => {
-                println!("{}", hex::encode(k.public_key().as_bytes()));
-                ExitCode::SUCCESS
+        Command::Key {
+            data_dir,
+            key_file,
+            create,
+        } => {
+            let key_file = key_file.unwrap_or_else(|| data_dir.join("board.key"));
+            if !create && !key_file.exists() {
+                return fail(
+                    2,
+                    format!(
+                        "{}: no key file; pass --create to make one, or the --data-dir/--key-file the board serves with",
+                        key_file.display()
+                    ),
+                );
             }
-            Err(e) => fail(2, e),
-        },
+            key_command(&key_file)
+        }
         Command::Serve(args) => serve(args),
+    }
+}
+
+fn key_command(key_file: &Path) -> ExitCode {
+    match load_or_create_key(key_file) {
+        Ok(k) => {
+            println!("{}", hex::encode(k.public_key().as_bytes()));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(2, e),
     }
 }
 

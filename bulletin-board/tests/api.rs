@@ -110,10 +110,18 @@ fn the_server_refuses_a_key_file_others_can_read() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"));
 
-    // `key` creates a fresh key with mode 0600 and prints its public half.
+    // `key` never makes a key by surprise; with --create it makes one with mode 0600 and prints
+    // its public half.
     let fresh = dir.join("fresh.key");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_bulletin-board"))
         .args(["key", "--key-file"])
+        .arg(&fresh)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!fresh.exists());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bulletin-board"))
+        .args(["key", "--create", "--key-file"])
         .arg(&fresh)
         .output()
         .unwrap();
