@@ -30,6 +30,54 @@ pub mod limits {
 /// Widest value range proved by a disjunctive proof; wider ranges use Bulletproofs (spec §7.2).
 pub const DISJUNCTION_MAX_WIDTH: u64 = 16;
 
+/// The part of a manifest a problem concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Field {
+    /// `election_id`.
+    ElectionId,
+    /// `title`.
+    Title,
+    /// `opens_at` / `closes_at`.
+    Window,
+    /// `board.origin`.
+    BoardOrigin,
+    /// The trustee list.
+    Trustees,
+    /// `threshold`.
+    Threshold,
+    /// Trustee at this 0-based position.
+    Trustee(usize),
+    /// Keys shared between roles.
+    Roles,
+    /// The contest list.
+    Contests,
+    /// Contest at this 0-based position (its id or title).
+    Contest(usize),
+    /// The kind and its parameters of the contest at this position.
+    ContestKind(usize),
+    /// Option (contest, option), 0-based.
+    Option(usize, usize),
+}
+
+#[derive(Default)]
+struct Located {
+    field: Option<Field>,
+    found: Vec<(Field, String)>,
+}
+
+impl Located {
+    fn at(&mut self, field: Field) -> &mut Self {
+        self.field = Some(field);
+        self
+    }
+
+    fn push(&mut self, message: String) {
+        let field = self.field.unwrap_or(Field::Title);
+        self.found.push((field, message));
+    }
+}
+
 /// How a contest is voted (spec §7.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ContestKind {
@@ -253,35 +301,47 @@ impl Manifest {
 
     /// Every rule the manifest breaks, as sentences a person can act on.
     pub fn problems(&self) -> Vec<String> {
-        let mut p = Vec::new();
+        self.located_problems()
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect()
+    }
+
+    /// Every rule the manifest breaks, with the part of the manifest it concerns (so that an
+    /// editor of the manifest's source can point at the line).
+    pub fn located_problems(&self) -> Vec<(Field, String)> {
+        let mut p = Located::default();
         if !is_identifier(&self.election_id) {
-            p.push(format!(
+            p.at(Field::ElectionId).push(format!(
                 "election_id {:?} must be 1–{} characters of a–z, 0–9 and -",
                 self.election_id,
                 limits::ID_LEN
             ));
         }
+        p.at(Field::Title);
         check_title(&mut p, "title", &self.title);
         if self.closes_at <= self.opens_at {
-            p.push("closes_at must be after opens_at".into());
+            p.at(Field::Window)
+                .push("closes_at must be after opens_at".into());
         }
         if !is_origin(&self.board.origin) {
-            p.push("board.origin must be 1–256 printable ASCII characters without spaces or '+' (it names the board's checkpoint key)".into());
+            p.at(Field::BoardOrigin).push("board.origin must be 1–256 printable ASCII characters without spaces or '+' (it names the board's checkpoint key)".into());
         }
         let n = self.trustees.len();
         if n == 0 || n > limits::TRUSTEES {
-            p.push(format!(
+            p.at(Field::Trustees).push(format!(
                 "there must be 1 to {} trustees, found {n}",
                 limits::TRUSTEES
             ));
         }
         if self.threshold < 1 || self.threshold as usize > n {
-            p.push(format!(
+            p.at(Field::Threshold).push(format!(
                 "threshold {} must satisfy 1 ≤ t ≤ n = {n}",
                 self.threshold
             ));
         }
         for (i, t) in self.trustees.iter().enumerate() {
+            p.at(Field::Trustee(i));
             check_title(&mut p, &format!("trustee {}", i + 1), &t.name);
         }
         // One key per role: an administrator who is also the credential authority could vote for
@@ -303,17 +363,19 @@ impl Manifest {
         for (i, (a, ka)) in roles.iter().enumerate() {
             for (b, kb) in &roles[i + 1..] {
                 if ka == kb {
-                    p.push(format!(
+                    p.at(Field::Roles).push(format!(
                         "{a} and {b} share a key; every role needs its own key"
                     ));
                 }
             }
         }
         if self.contests.is_empty() || self.contests.len() > limits::CONTESTS {
-            p.push(format!("there must be 1 to {} contests", limits::CONTESTS));
+            p.at(Field::Contests)
+                .push(format!("there must be 1 to {} contests", limits::CONTESTS));
         }
         for (ci, c) in self.contests.iter().enumerate() {
             let at = format!("contest {:?}", c.id);
+            p.at(Field::Contest(ci));
             if !is_identifier(&c.id) {
                 p.push(format!(
                     "{at}: id must be 1–64 characters of a–z, 0–9 and -"
@@ -331,6 +393,7 @@ impl Manifest {
                 ));
             }
             for (oi, o) in c.options.iter().enumerate() {
+                p.at(Field::Option(ci, oi));
                 if !is_identifier(&o.id) {
                     p.push(format!(
                         "{at}: option id {:?} must be 1–64 characters of a–z, 0–9 and -",
@@ -342,6 +405,7 @@ impl Manifest {
                 }
                 check_title(&mut p, &format!("{at} option {:?}", o.id), &o.title);
             }
+            p.at(Field::ContestKind(ci));
             match &c.kind {
                 ContestKind::Choose { min, max } => {
                     if min > max {
@@ -384,7 +448,7 @@ impl Manifest {
                 }
             }
         }
-        p
+        p.found
     }
 
     /// `ManifestHash = TaggedHash("thistle-v1/manifest", encode(manifest))`.
@@ -412,7 +476,7 @@ fn is_origin(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_graphic() && b != b'+')
 }
 
-fn check_title(p: &mut Vec<String>, at: &str, title: &str) {
+fn check_title(p: &mut Located, at: &str, title: &str) {
     if title.trim().is_empty() || title.len() > limits::TITLE_LEN {
         p.push(format!(
             "{at}: title must be non-empty and at most {} bytes",

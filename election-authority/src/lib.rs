@@ -1,0 +1,12 @@
+//! Thistle's election set-up tools (spec §6, §8, §9, §13): the administrator writes and checks the
+//! manifest, creates the election on the board and moves its phases; each trustee runs the key
+//! ceremony from their own machine through the board; the credential authority issues the voters'
+//! credentials and posts the public list. Secrets stay in passphrase-sealed files.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod manifest_file;
+pub mod secret_file;
+
+pub use error::{Error, Result};
