@@ -460,6 +460,35 @@ impl Encode for Complaint {
 }
 
 impl Round2Secret {
+    /// Serializes for encrypted storage by its holder between dealing and finishing:
+    /// index ‖ encryption secret ‖ own share.
+    pub fn to_secret_bytes(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        let mut out = Vec::with_capacity(68);
+        put_u32(&mut out, self.index);
+        put_scalar(&mut out, &self.encryption_secret);
+        put_scalar(&mut out, &self.own_share);
+        zeroize::Zeroizing::new(out)
+    }
+
+    /// Restores from [`Round2Secret::to_secret_bytes`].
+    pub fn from_secret_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        let index = r.u32("round 2 secret index")?;
+        let encryption_secret = decode_scalar(&mut r, "encryption secret")?;
+        let own_share = decode_scalar(&mut r, "own share")?;
+        r.finish("round 2 secret")?;
+        Ok(Round2Secret {
+            index,
+            encryption_secret,
+            own_share,
+        })
+    }
+
+    /// This trustee's index.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
     /// Decrypts the shares addressed to this trustee and files a complaint for each that fails its
     /// commitments.
     pub fn check_shares<R: RngCore + CryptoRng>(

@@ -1,0 +1,436 @@
+//! What each role does through the board: the administrator creates the election and moves its
+//! phases, each trustee runs the key ceremony, the credential authority issues credentials.
+//! Every step reads the verified record first and refuses to act on anything that fails it.
+use std::path::Path;
+use std::time::Duration;
+
+use protocol::context::ElectionContext;
+use protocol::credentials::{self, CredentialEntry, CredentialList};
+use protocol::dkg::{self, CeremonyOutcome, CeremonyParams, CeremonyRecord, KeyShare, Round1Set};
+use protocol::manifest::Manifest;
+use protocol::record::{Entry, Phase, SignedEntry};
+use protocol::signature::SecretKey;
+use rand_core::OsRng;
+use zeroize::Zeroizing;
+
+use crate::board::{BoardClient, Posted, Record};
+use crate::error::{Error, Result};
+use crate::secret_file;
+
+/// Kinds of sealed secret files.
+pub mod kinds {
+    /// An Ed25519 signing key (administrator, credential authority, trustee identity).
+    pub const SIGNING_KEY: &str = "signing key";
+    /// A trustee's round-2 secrets, kept between dealing and finishing the ceremony.
+    pub const ROUND2: &str = "trustee round 2 secret";
+    /// A trustee's share of the election key.
+    pub const KEY_SHARE: &str = "trustee key share";
+}
+
+/// Creates a signing key sealed under `passphrase` at `path`; returns its public key (hex).
+pub fn keygen(path: &Path, passphrase: &[u8]) -> Result<String> {
+    let key = SecretKey::generate(&mut OsRng);
+    secret_file::write(path, kinds::SIGNING_KEY, &key.to_seed()[..], passphrase)?;
+    Ok(hex::encode(key.public_key().as_bytes()))
+}
+
+/// Opens a sealed signing key.
+pub fn load_key(path: &Path, passphrase: &[u8]) -> Result<SecretKey> {
+    let seed = secret_file::read(path, kinds::SIGNING_KEY, passphrase)?;
+    let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
+        seed[..]
+            .try_into()
+            .map_err(|_| Error::SecretFile("a signing key is 32 bytes".into()))?,
+    );
+    Ok(SecretKey::from_seed(&seed))
+}
+
+/// The administrator posts the manifest: the election's leaf 0.
+pub fn create_election(
+    board: &BoardClient,
+    manifest: &Manifest,
+    admin: &SecretKey,
+) -> Result<Posted> {
+    if manifest.administrator != admin.public_key() {
+        return Err(Error::Ceremony(
+            "this administrator key is not the manifest's administrator".into(),
+        ));
+    }
+    let entry = SignedEntry::sign(&manifest.hash(), Entry::Manifest(manifest.clone()), admin);
+    board.create(&entry)
+}
+
+/// The ceremony's outcome recomputed from the record (V5–V7), if every round is in.
+pub fn ceremony_outcome(record: &Record) -> Result<Option<(Round1Set, CeremonyOutcome)>> {
+    let params = CeremonyParams::from_manifest(&record.manifest);
+    let round1 = record.round1();
+    let round2 = record.round2();
+    if round1.len() < params.n as usize || round2.len() < params.n as usize {
+        return Ok(None);
+    }
+    let set = Round1Set::verify(&params, round1)?;
+    let complaints = record.complaints();
+    let outcome = CeremonyRecord {
+        round1: &set,
+        round2: &round2,
+        complaints: &complaints,
+    }
+    .outcome(&params, &mut OsRng)?;
+    Ok(Some((set, outcome)))
+}
+
+/// The administrator moves the election one phase forward. Opening the vote computes the
+/// fingerprint from the verified record (ceremony outcome and credential list).
+pub fn advance(
+    board: &BoardClient,
+    election: &str,
+    admin: &SecretKey,
+    to: Phase,
+) -> Result<Posted> {
+    let record = board.record(election)?;
+    if record.manifest.administrator != admin.public_key() {
+        return Err(Error::Ceremony(
+            "this administrator key is not the manifest's administrator".into(),
+        ));
+    }
+    let fingerprint = if to == Phase::VotingOpen {
+        let (_, outcome) = ceremony_outcome(&record)?.ok_or_else(|| {
+            Error::Ceremony(
+                "the key ceremony is not complete: every trustee must post rounds 1 and 2".into(),
+            )
+        })?;
+        let list = record.credentials().ok_or_else(|| {
+            Error::Ceremony("the credential authority has not posted the credential list".into())
+        })?;
+        Some(ElectionContext::new(record.manifest.clone(), outcome, &list)?.fingerprint)
+    } else {
+        None
+    };
+    let entry = SignedEntry::sign(
+        &record.manifest_hash,
+        Entry::Phase {
+            phase: to,
+            fingerprint,
+        },
+        admin,
+    );
+    board.post(election, "phase", &entry)
+}
+
+/// What a trustee's ceremony produced.
+pub struct CeremonyResult {
+    /// The trustee's index.
+    pub index: u32,
+    /// Complaints this trustee filed (against these dealers).
+    pub complained_about: Vec<u32>,
+    /// The joint election key, hex.
+    pub joint_key: String,
+}
+
+/// A trustee's part of the key ceremony (spec §8), run against the board: round 1, wait for all
+/// round 1s and verify them, deal round 2, wait for all round 2s, check the shares addressed to
+/// this trustee and complain about bad ones. The round-2 secret is then sealed at
+/// `pending` so that [`finish_ceremony`] can complete once the ceremony is frozen.
+pub fn run_ceremony(
+    board: &BoardClient,
+    election: &str,
+    identity: &SecretKey,
+    pending: &Path,
+    passphrase: &[u8],
+    timeout: Duration,
+) -> Result<(u32, Vec<u32>)> {
+    let record = board.wait_for(election, "the key-ceremony phase", timeout, |r| {
+        Ok((r.phase >= Phase::KeyCeremony).then_some(()))
+    });
+    record?;
+    let record = board.record(election)?;
+    let index = my_index(&record.manifest, identity)?;
+    if record.phase != Phase::KeyCeremony {
+        return Err(Error::Ceremony("the key ceremony is over".into()));
+    }
+    if record.round1().iter().any(|p| p.dealer == index) {
+        return Err(Error::Ceremony(format!(
+            "trustee {index} already posted round 1 and its secrets are gone; the administrator must restart the election"
+        )));
+    }
+    let params = CeremonyParams::from_manifest(&record.manifest);
+    let mh = record.manifest_hash;
+    let (secret1, package) = dkg::round1(&params, index, &mut OsRng)?;
+    board.post(
+        election,
+        "dkg-round1",
+        &SignedEntry::sign(&mh, Entry::DkgRound1(package), identity),
+    )?;
+    let set = board.wait_for(election, "every trustee's round 1", timeout, |r| {
+        let round1 = r.round1();
+        if round1.len() < params.n as usize {
+            return Ok(None);
+        }
+        Ok(Some(Round1Set::verify(&params, round1)?))
+    })?;
+    let (secret2, package) = secret1.deal(&params, &set);
+    secret_file::write(
+        pending,
+        kinds::ROUND2,
+        &secret2.to_secret_bytes(),
+        passphrase,
+    )?;
+    board.post(
+        election,
+        "dkg-round2",
+        &SignedEntry::sign(&mh, Entry::DkgRound2(package), identity),
+    )?;
+    let round2 = board.wait_for(election, "every trustee's round 2", timeout, |r| {
+        let round2 = r.round2();
+        Ok((round2.len() >= params.n as usize).then_some(round2))
+    })?;
+    let mut accused = Vec::new();
+    for complaint in secret2.check_shares(&params, &set, &round2, &mut OsRng) {
+        accused.push(complaint.accused);
+        board.post(
+            election,
+            "dkg-complaints",
+            &SignedEntry::sign(&mh, Entry::DkgComplaint(complaint), identity),
+        )?;
+    }
+    Ok((index, accused))
+}
+
+/// Completes a trustee's ceremony once the administrator has opened the vote (which freezes
+/// the ceremony record): recomputes the outcome, derives the key share, checks it against the
+/// public verification share, and seals it at `share_path`.
+pub fn finish_ceremony(
+    board: &BoardClient,
+    election: &str,
+    identity: &SecretKey,
+    pending: &Path,
+    share_path: &Path,
+    passphrase: &[u8],
+    timeout: Duration,
+) -> Result<CeremonyResult> {
+    let record = board.wait_for(election, "the opening of the vote", timeout, |r| {
+        Ok((r.phase >= Phase::VotingOpen).then_some(()))
+    });
+    record?;
+    let record = board.record(election)?;
+    let index = my_index(&record.manifest, identity)?;
+    let params = CeremonyParams::from_manifest(&record.manifest);
+    let (set, outcome) = ceremony_outcome(&record)?
+        .ok_or_else(|| Error::Ceremony("the ceremony record is incomplete".into()))?;
+    let secret = secret_file::read(pending, kinds::ROUND2, passphrase)?;
+    let secret2 = dkg::Round2Secret::from_secret_bytes(&secret)?;
+    if secret2.index() != index {
+        return Err(Error::Ceremony(format!(
+            "{} holds trustee {}'s secrets, not trustee {index}'s",
+            pending.display(),
+            secret2.index()
+        )));
+    }
+    let share: KeyShare = secret2.finish(&params, &set, &record.round2(), &outcome)?;
+    secret_file::write(
+        share_path,
+        kinds::KEY_SHARE,
+        &share.to_secret_bytes(),
+        passphrase,
+    )?;
+    std::fs::remove_file(pending).map_err(|e| Error::io(pending, e))?;
+    let complained_about = record
+        .complaints()
+        .iter()
+        .filter(|c| c.complainer == index)
+        .map(|c| c.accused)
+        .collect();
+    Ok(CeremonyResult {
+        index,
+        complained_about,
+        joint_key: hex::encode(outcome.joint_key.as_bytes()),
+    })
+}
+
+fn my_index(manifest: &Manifest, identity: &SecretKey) -> Result<u32> {
+    let me = identity.public_key();
+    manifest
+        .trustees
+        .iter()
+        .position(|t| t.key == me)
+        .map(|i| i as u32 + 1)
+        .ok_or_else(|| Error::Ceremony("this key is not one of the manifest's trustees".into()))
+}
+
+/// One voter of the roll.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Voter {
+    /// The voter's identifier in the roll (a membership number, a registration id...).
+    pub id: String,
+    /// The voter's weight (1 unless the roll says otherwise).
+    pub weight: u64,
+}
+
+/// Reads a voter roll: CSV with a header `id[,weight]`, one voter per line, ids unique, weights
+/// 1 to 2^32.
+pub fn read_roll(text: &str) -> Result<Vec<Voter>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| Error::Roll {
+            line: 1,
+            reason: e.to_string(),
+        })?
+        .clone();
+    let id_col = headers.iter().position(|h| h == "id").ok_or(Error::Roll {
+        line: 1,
+        reason: "the header must name an `id` column (and optionally `weight`)".into(),
+    })?;
+    let weight_col = headers.iter().position(|h| h == "weight");
+    let mut voters: Vec<Voter> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, row) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        let row = row.map_err(|e| Error::Roll {
+            line,
+            reason: e.to_string(),
+        })?;
+        let id = row.get(id_col).unwrap_or_default().to_owned();
+        if id.is_empty() {
+            return Err(Error::Roll {
+                line,
+                reason: "empty voter id".into(),
+            });
+        }
+        if !seen.insert(id.clone()) {
+            return Err(Error::Roll {
+                line,
+                reason: format!("voter {id:?} appears twice"),
+            });
+        }
+        let weight = match weight_col
+            .and_then(|c| row.get(c))
+            .filter(|w| !w.is_empty())
+        {
+            None => 1,
+            Some(w) => w
+                .parse::<u64>()
+                .ok()
+                .filter(|w| (1..=credentials::MAX_WEIGHT).contains(w))
+                .ok_or_else(|| Error::Roll {
+                    line,
+                    reason: format!("weight {w:?} must be a whole number from 1 to 2^32"),
+                })?,
+        };
+        voters.push(Voter { id, weight });
+    }
+    if voters.is_empty() {
+        return Err(Error::Roll {
+            line: 1,
+            reason: "the roll has no voters".into(),
+        });
+    }
+    Ok(voters)
+}
+
+/// A voter's credential in the form printed for them: 64 hex digits in groups of 8.
+pub fn credential_text(credential: &SecretKey) -> Zeroizing<String> {
+    let hex = Zeroizing::new(hex::encode(&credential.to_seed()[..]));
+    Zeroizing::new(
+        hex.as_bytes()
+            .chunks(8)
+            .map(|c| std::str::from_utf8(c).expect("hex"))
+            .collect::<Vec<_>>()
+            .join("-"),
+    )
+}
+
+/// What the credential authority hands out, written by [`issue_credentials`].
+pub struct Issued {
+    /// Voters on the list.
+    pub voters: usize,
+    /// The list's commitment (hex), which the fingerprint binds.
+    pub commitment: String,
+}
+
+/// The credential authority's work (spec §9): one credential per voter, the public list posted
+/// (signed: the board and every observer recompute its commitment), and the private credentials
+/// written to `out`: `credentials.csv` for a mail merge and one printable letter per voter
+/// (all mode 0600). The private credentials are not kept anywhere else.
+pub fn issue_credentials(
+    board: &BoardClient,
+    election: &str,
+    authority: &SecretKey,
+    roll: &[Voter],
+    out: &Path,
+    voting_url: &str,
+) -> Result<Issued> {
+    let record = board.record(election)?;
+    if record.manifest.credential_authority != authority.public_key() {
+        return Err(Error::Ceremony(
+            "this key is not the manifest's credential authority".into(),
+        ));
+    }
+    if record.credentials().is_some() {
+        return Err(Error::Ceremony(
+            "the credential list is already posted".into(),
+        ));
+    }
+    let issued: Vec<(&Voter, SecretKey)> = roll
+        .iter()
+        .map(|v| (v, credentials::generate(&mut OsRng)))
+        .collect();
+    let list = CredentialList::new(
+        issued
+            .iter()
+            .map(|(v, c)| CredentialEntry {
+                key: c.public_key(),
+                weight: v.weight,
+            })
+            .collect(),
+    )?;
+    let commitment = hex::encode(list.commitment());
+    // The files first: a posted list whose credentials were lost would be an election nobody can vote in.
+    let mut csv_text = Zeroizing::new(String::from("id,weight,credential\n"));
+    let letters = out.join("letters");
+    for (n, (v, c)) in issued.iter().enumerate() {
+        let cred = credential_text(c);
+        csv_text.push_str(&format!("{},{},{}\n", csv_field(&v.id), v.weight, &*cred));
+        let letter = Zeroizing::new(format!(
+            "{title}\n\nYour voting credential for this election:\n\n    {cred}\n\nVote at {voting_url}\nElection {election}\n\nKeep it private: anyone holding it can vote for you. You can vote again later;\nonly your last ballot counts.\n",
+            title = record.manifest.title,
+            cred = &*cred,
+        ));
+        let name = format!("{:06}-{}.txt", n + 1, file_name(&v.id));
+        secret_file::write_private(&letters.join(name), letter.as_bytes())?;
+    }
+    secret_file::write_private(&out.join("credentials.csv"), csv_text.as_bytes())?;
+    let entry = SignedEntry::sign(
+        &record.manifest_hash,
+        Entry::CredentialList(list),
+        authority,
+    );
+    board.post(election, "credentials", &entry)?;
+    Ok(Issued {
+        voters: issued.len(),
+        commitment,
+    })
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn file_name(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
