@@ -374,6 +374,12 @@ pub fn issue_credentials(
             "the credential list is already posted".into(),
         ));
     }
+    if record.phase > Phase::KeyCeremony {
+        return Err(Error::Ceremony(format!(
+            "the election is in the {:?} phase: the credential list must be posted before voting opens",
+            record.phase
+        )));
+    }
     let issued: Vec<(&Voter, SecretKey)> = roll
         .iter()
         .map(|v| (v, credentials::generate(&mut OsRng)))

@@ -1,0 +1,163 @@
+//! A real `bulletin-board` process on the embedded store, and helpers for the tools.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use protocol::signature::SecretKey;
+
+pub const ORIGIN: &str = "board.test/authority";
+pub const PASSPHRASE: &str = "correct horse battery staple";
+const BOARD_SEED: [u8; 32] = [5u8; 32];
+
+pub fn board_key() -> SecretKey {
+    SecretKey::from_seed(&BOARD_SEED)
+}
+
+/// A fresh scratch directory.
+pub fn scratch(label: &str) -> PathBuf {
+    let n: u64 = rand_core::RngCore::next_u64(&mut rand_core::OsRng);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{label}-{n:016x}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn write_private(path: &Path, text: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+/// The workspace's `bulletin-board` binary, built if this test run has not built it.
+fn board_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("bulletin-board");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "bulletin-board", "--bin", "bulletin-board"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the board");
+    }
+    bin
+}
+
+/// A running board.
+pub struct Board {
+    child: Child,
+    pub url: String,
+}
+
+impl Board {
+    pub fn start(dir: &Path) -> Board {
+        std::fs::create_dir_all(dir).unwrap();
+        write_private(
+            &dir.join("board.key"),
+            &format!("{}\n", hex::encode(BOARD_SEED)),
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(board_binary())
+            .args([
+                "serve",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--origin",
+                ORIGIN,
+            ])
+            .args(["--checkpoint-ms", "100", "--data-dir"])
+            .arg(dir)
+            .env_remove("BOARD_DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..300 {
+            if ureq::get(&format!("{url}/v1/health")).call().is_ok() {
+                return Board { child, url };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the board did not start");
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The tool, with the passphrase file.
+pub fn tool(dir: &Path) -> Command {
+    let pass = dir.join("passphrase");
+    if !pass.exists() {
+        write_private(&pass, &format!("{PASSPHRASE}\n"));
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_election-authority"));
+    cmd.current_dir(dir)
+        .env("THISTLE_PASSPHRASE_FILE", &pass)
+        .env_remove("THISTLE_PASSPHRASE");
+    cmd
+}
+
+/// Runs the tool to completion; returns stdout, panicking with stderr on failure.
+pub fn run(dir: &Path, args: &[&str]) -> String {
+    let out = tool(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "election-authority {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A manifest (TOML) for these keys, with the voting window open now.
+pub fn manifest_toml(admin: &str, authority: &str, trustees: &[String], threshold: u32) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut text = format!(
+        "election_id = \"test-{now}\"\ntitle = \"Authority test election\"\nopens_at = {}\ncloses_at = {}\nthreshold = {threshold}\n\n[administrator]\nkey = \"{admin}\"\n\n[credential_authority]\nkey = \"{authority}\"\n\n[board]\norigin = \"{ORIGIN}\"\nkey = \"{}\"\n",
+        now - 60,
+        now + 3600,
+        hex::encode(board_key().public_key().as_bytes())
+    );
+    for (i, t) in trustees.iter().enumerate() {
+        text.push_str(&format!(
+            "\n[[trustees]]\nname = \"Trustee {}\"\nkey = \"{t}\"\n",
+            i + 1
+        ));
+    }
+    text.push_str(
+        "\n[[contests]]\nid = \"chair\"\ntitle = \"Chair\"\nkind = \"choose\"\nmin = 1\nmax = 1\n\n  [[contests.options]]\n  id = \"a\"\n  title = \"A\"\n\n  [[contests.options]]\n  id = \"b\"\n  title = \"B\"\n",
+    );
+    text
+}
+
+/// A roll of `n` voters, every tenth of weight 2.
+pub fn roll_csv(n: usize) -> String {
+    let mut text = String::from("id,weight\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "voter-{i:03},{}\n",
+            if i % 10 == 0 { 2 } else { 1 }
+        ));
+    }
+    text
+}
