@@ -84,10 +84,14 @@ impl Board {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
+        // Dropping the guard kills the board if it never becomes healthy.
+        let board = Board {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
         for _ in 0..300 {
-            if ureq::get(&format!("{url}/v1/health")).call().is_ok() {
-                return Board { child, url };
+            if ureq::get(&format!("{}/v1/health", board.url)).call().is_ok() {
+                return board;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
