@@ -174,6 +174,22 @@ impl BoardClient {
         read_record(&bytes, election)
     }
 
+    /// The verified record, waiting up to 15 s for a first checkpoint if the election was just
+    /// created.
+    pub fn current(&self, election: &str) -> Result<Record> {
+        let start = Instant::now();
+        loop {
+            match self.record(election) {
+                Err(Error::Refused { code, .. })
+                    if code == "not_found" && start.elapsed() < Duration::from_secs(15) =>
+                {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Polls the verified record until `ready` holds for it (or `timeout` passes).
     pub fn wait_for<T>(
         &self,

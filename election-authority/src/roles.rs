@@ -87,7 +87,17 @@ pub fn advance(
     admin: &SecretKey,
     to: Phase,
 ) -> Result<Posted> {
-    let record = board.record(election)?;
+    // What was just posted reaches reads with the next checkpoint: wait a little for it.
+    let ready = board.wait_for(election, "the record", Duration::from_secs(15), |r| {
+        let complete = to != Phase::VotingOpen
+            || (ceremony_outcome(r)?.is_some() && r.credentials().is_some());
+        Ok(complete.then_some(()))
+    });
+    match ready {
+        Ok(()) | Err(Error::Timeout(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let record = board.current(election)?;
     if record.manifest.administrator != admin.public_key() {
         return Err(Error::Ceremony(
             "this administrator key is not the manifest's administrator".into(),
@@ -143,7 +153,7 @@ pub fn run_ceremony(
         Ok((r.phase >= Phase::KeyCeremony).then_some(()))
     });
     record?;
-    let record = board.record(election)?;
+    let record = board.current(election)?;
     let index = my_index(&record.manifest, identity)?;
     if record.phase != Phase::KeyCeremony {
         return Err(Error::Ceremony("the key ceremony is over".into()));
@@ -212,7 +222,7 @@ pub fn finish_ceremony(
         Ok((r.phase >= Phase::VotingOpen).then_some(()))
     });
     record?;
-    let record = board.record(election)?;
+    let record = board.current(election)?;
     let index = my_index(&record.manifest, identity)?;
     let params = CeremonyParams::from_manifest(&record.manifest);
     let (set, outcome) = ceremony_outcome(&record)?
@@ -363,7 +373,7 @@ pub fn issue_credentials(
     out: &Path,
     voting_url: &str,
 ) -> Result<Issued> {
-    let record = board.record(election)?;
+    let record = board.current(election)?;
     if record.manifest.credential_authority != authority.public_key() {
         return Err(Error::Ceremony(
             "this key is not the manifest's credential authority".into(),

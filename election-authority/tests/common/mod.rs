@@ -80,7 +80,7 @@ impl Board {
             .args(["--checkpoint-ms", "100", "--data-dir"])
             .arg(dir)
             .env_remove("BOARD_DATABASE_URL")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
@@ -90,7 +90,10 @@ impl Board {
             url: format!("http://127.0.0.1:{port}"),
         };
         for _ in 0..300 {
-            if ureq::get(&format!("{}/v1/health", board.url)).call().is_ok() {
+            if ureq::get(&format!("{}/v1/health", board.url))
+                .call()
+                .is_ok()
+            {
                 return board;
             }
             std::thread::sleep(Duration::from_millis(50));
