@@ -299,8 +299,21 @@ fn run(cli: Cli) -> Result<(), Error> {
                 PhaseArg::Open => Phase::VotingOpen,
                 PhaseArg::Close => Phase::VotingClosed,
             };
-            let posted = roles::advance(&BoardClient::new(&on.board), &on.election, &admin, phase)?;
+            let board = BoardClient::new(&on.board);
+            let posted = roles::advance(&board, &on.election, &admin, phase)?;
             println!("phase {phase:?} posted at leaf {}", posted.index);
+            if phase == Phase::VotingOpen {
+                let record = board.current(&on.election)?;
+                if let Some((_, outcome)) = roles::ceremony_outcome(&record)? {
+                    for (i, t) in record.manifest.trustees.iter().enumerate() {
+                        let index = i as u32 + 1;
+                        if !outcome.qualified.contains(&index) {
+                            eprintln!("trustee {index} ({}) was disqualified by the key ceremony: its shares did not match its commitments", t.name);
+                        }
+                    }
+                    println!("election key {}", hex::encode(outcome.joint_key.as_bytes()));
+                }
+            }
         }
         Role::Admin(Admin::Roll { csv, out }) => {
             let voters = roles::read_roll(&read(&csv)?)?;
@@ -340,8 +353,10 @@ fn run(cli: Cli) -> Result<(), Error> {
                 pass.as_bytes(),
                 timeout,
             )?;
+            let names = board.current(&on.election)?.manifest.trustees;
             for a in &accused {
-                eprintln!("trustee {index}: the share from trustee {a} does not match its commitments; complaint posted");
+                let name = names.get(*a as usize - 1).map_or("?", |t| t.name.as_str());
+                eprintln!("trustee {index}: the share from trustee {a} ({name}) does not match its commitments; complaint posted");
             }
             eprintln!("trustee {index}: rounds 1 and 2 done");
             if no_wait {
