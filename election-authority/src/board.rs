@@ -11,6 +11,7 @@ use protocol::hash::Digest32;
 use protocol::manifest::Manifest;
 use protocol::merkle::{self, Checkpoint};
 use protocol::record::{Entry, Leaf, Phase, SignedEntry};
+use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, TallyAccumulator};
 use protocol::verify::RecordVerifier;
 use rand_core::OsRng;
 use serde_json::Value;
@@ -44,6 +45,10 @@ pub struct Record {
     pub checkpoint: Checkpoint,
     /// The phase the record reached.
     pub phase: Phase,
+    /// The fingerprint, once voting opened (V9 recomputed it).
+    pub fingerprint: Option<Digest32>,
+    /// Leaf indexes of the counted ballots, one per credential (V12).
+    pub counted: Vec<u64>,
 }
 
 impl Record {
@@ -69,6 +74,42 @@ impl Record {
             Entry::DkgComplaint(c) => Some(c.clone()),
             _ => None,
         })
+    }
+
+    /// The encrypted tally, if posted (V13 checked it is the sum of the counted ballots).
+    pub fn tally(&self) -> Option<EncryptedTally> {
+        self.entries(|e| match e {
+            Entry::EncryptedTally(t) => Some(t.clone()),
+            _ => None,
+        })
+        .pop()
+    }
+
+    /// Partial decryptions, in log order (each passed V14).
+    pub fn partials(&self) -> Vec<PartialDecryption> {
+        self.entries(|e| match e {
+            Entry::PartialDecryption(p) => Some(p.clone()),
+            _ => None,
+        })
+    }
+
+    /// The tally recomputed here from the counted ballots and their weights (§12.1), never
+    /// read from the record.
+    pub fn recompute_tally(&self) -> Result<RecomputedTally> {
+        let list = self
+            .credentials()
+            .ok_or_else(|| Error::Record("no credential list".into()))?;
+        let mut acc = TallyAccumulator::new(&self.manifest);
+        for &i in &self.counted {
+            let Entry::Ballot(b) = &self.leaves[i as usize].signed.entry else {
+                return Err(Error::Record(format!("leaf {i} is not a ballot")));
+            };
+            let weight = list
+                .weight_of(&b.encrypted.credential)
+                .ok_or_else(|| Error::Record(format!("leaf {i}: unknown credential")))?;
+            acc.add(b, weight)?;
+        }
+        Ok(acc.finish())
     }
 
     /// The credential list, if posted.
@@ -264,6 +305,9 @@ pub fn read_record(mut bytes: &[u8], election: &str) -> Result<Record> {
         return Err(Error::Record("trailing bytes after the last leaf".into()));
     }
     let phase = verifier.phase();
+    let fingerprint = verifier.fingerprint().copied();
+    let mut counted: Vec<u64> = verifier.counted().map(|(_, _, index)| index).collect();
+    counted.sort_unstable();
     let (manifest, manifest_hash) = verifier
         .manifest()
         .map(|(m, h)| (m.clone(), *h))
@@ -286,5 +330,7 @@ pub fn read_record(mut bytes: &[u8], election: &str) -> Result<Record> {
         leaves,
         checkpoint,
         phase,
+        fingerprint,
+        counted,
     })
 }

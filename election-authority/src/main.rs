@@ -103,6 +103,27 @@ enum Admin {
         #[command(flatten)]
         secret: Secret,
     },
+    /// After voting closed: post the encrypted tally (recomputed from the counted ballots) and
+    /// start the trustees' decryption.
+    Tally {
+        /// The administrator's key file.
+        #[arg(long, default_value = "admin.key")]
+        key: PathBuf,
+        #[command(flatten)]
+        on: OnBoard,
+        #[command(flatten)]
+        secret: Secret,
+    },
+    /// Once at least `threshold` trustees decrypted: combine and publish the results.
+    Results {
+        /// The administrator's key file.
+        #[arg(long, default_value = "admin.key")]
+        key: PathBuf,
+        #[command(flatten)]
+        on: OnBoard,
+        #[command(flatten)]
+        secret: Secret,
+    },
     /// Check a voter roll (CSV with `id` and optional `weight`) and write it out normalised for
     /// the credential authority.
     Roll {
@@ -149,6 +170,22 @@ enum Trustee {
         /// Stop after dealing and complaining; run `finish` once voting has opened.
         #[arg(long)]
         no_wait: bool,
+        #[command(flatten)]
+        on: OnBoard,
+        #[command(flatten)]
+        secret: Secret,
+    },
+    /// Decrypt this trustee's part of the tally (only the tally it recomputes itself).
+    Decrypt {
+        /// The trustee's identity key file.
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+        /// The sealed key share.
+        #[arg(long, default_value = "trustee.share")]
+        share: PathBuf,
+        /// Give up waiting for the tally after this many seconds.
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
         #[command(flatten)]
         on: OnBoard,
         #[command(flatten)]
@@ -315,6 +352,26 @@ fn run(cli: Cli) -> Result<(), Error> {
                 }
             }
         }
+        Role::Admin(Admin::Tally { key, on, secret }) => {
+            let admin = roles::load_key(&key, passphrase(&secret, false)?.as_bytes())?;
+            let posted = roles::post_tally(&BoardClient::new(&on.board), &on.election, &admin)?;
+            println!(
+                "encrypted tally posted; tally phase at leaf {}",
+                posted.index
+            );
+        }
+        Role::Admin(Admin::Results { key, on, secret }) => {
+            let admin = roles::load_key(&key, passphrase(&secret, false)?.as_bytes())?;
+            let board = BoardClient::new(&on.board);
+            let (_, results) = roles::publish_results(&board, &on.election, &admin)?;
+            let manifest = board.current(&on.election)?.manifest;
+            for (contest, totals) in manifest.contests.iter().zip(&results.totals) {
+                println!("{}", contest.title);
+                for (option, total) in contest.options.iter().zip(totals) {
+                    println!("  {:<40} {total}", option.title);
+                }
+            }
+        }
         Role::Admin(Admin::Roll { csv, out }) => {
             let voters = roles::read_roll(&read(&csv)?)?;
             let mut text = String::from("id,weight\n");
@@ -372,6 +429,25 @@ fn run(cli: Cli) -> Result<(), Error> {
                     timeout,
                 )?;
             }
+        }
+        Role::Trustee(Trustee::Decrypt {
+            key,
+            share,
+            timeout,
+            on,
+            secret,
+        }) => {
+            let pass = passphrase(&secret, false)?;
+            let identity = roles::load_key(&key, pass.as_bytes())?;
+            let posted = roles::decrypt_tally(
+                &BoardClient::new(&on.board),
+                &on.election,
+                &identity,
+                &share,
+                pass.as_bytes(),
+                Duration::from_secs(timeout),
+            )?;
+            println!("partial decryption posted at leaf {}", posted.index);
         }
         Role::Trustee(Trustee::Finish {
             key,

@@ -450,3 +450,99 @@ fn file_name(id: &str) -> String {
         })
         .collect()
 }
+
+/// The administrator posts the encrypted tally, recomputed from the verified record's counted
+/// ballots (§12.1), and moves the election to the tally phase.
+pub fn post_tally(board: &BoardClient, election: &str, admin: &SecretKey) -> Result<Posted> {
+    // The closing just posted reaches reads with the next checkpoint.
+    let _ = board.wait_for(election, "the closing", Duration::from_secs(15), |r| {
+        Ok((r.phase >= Phase::VotingClosed).then_some(()))
+    });
+    let record = board.current(election)?;
+    if record.phase != Phase::VotingClosed {
+        return Err(Error::Ceremony(format!(
+            "the tally is posted after voting closes; the election is in the {:?} phase",
+            record.phase
+        )));
+    }
+    let tally = record.recompute_tally()?.tally().clone();
+    let entry = SignedEntry::sign(&record.manifest_hash, Entry::EncryptedTally(tally), admin);
+    board.post(election, "tally", &entry)?;
+    advance(board, election, admin, Phase::Tally)
+}
+
+/// A trustee decrypts its part of the tally (§12.2–12.3): only the tally it recomputed itself
+/// from the counted ballots, and only if it equals the one on the record.
+pub fn decrypt_tally(
+    board: &BoardClient,
+    election: &str,
+    identity: &SecretKey,
+    share_path: &Path,
+    passphrase: &[u8],
+    timeout: Duration,
+) -> Result<Posted> {
+    board.wait_for(election, "the tally phase", timeout, |r| {
+        Ok((r.phase >= Phase::Tally).then_some(()))
+    })?;
+    let record = board.current(election)?;
+    let index = my_index(&record.manifest, identity)?;
+    let bytes = secret_file::read(share_path, kinds::KEY_SHARE, passphrase)?;
+    let share = KeyShare::from_secret_bytes(&bytes)?;
+    if share.index() != index {
+        return Err(Error::Ceremony(format!(
+            "{} holds trustee {}'s share, not trustee {index}'s",
+            share_path.display(),
+            share.index()
+        )));
+    }
+    let recomputed = record.recompute_tally()?;
+    let posted = record
+        .tally()
+        .ok_or_else(|| Error::Ceremony("no encrypted tally on the record".into()))?;
+    if !recomputed.matches(&posted) {
+        return Err(Error::Record(
+            "the posted tally is not the sum of the counted ballots; refusing to decrypt it".into(),
+        ));
+    }
+    let fingerprint = record
+        .fingerprint
+        .ok_or_else(|| Error::Record("voting never opened".into()))?;
+    let partial = protocol::tally::partial_decrypt(&fingerprint, &share, &recomputed, &mut OsRng);
+    let entry = SignedEntry::sign(
+        &record.manifest_hash,
+        Entry::PartialDecryption(partial),
+        identity,
+    );
+    board.post(election, "partial-decryptions", &entry)
+}
+
+/// The administrator combines the verified partial decryptions (at least `t`) and publishes the
+/// results (§12.4–12.5), which ends the election.
+pub fn publish_results(
+    board: &BoardClient,
+    election: &str,
+    admin: &SecretKey,
+) -> Result<(Posted, protocol::tally::Results)> {
+    let _ = board.wait_for(
+        election,
+        "the partial decryptions",
+        Duration::from_secs(15),
+        |r| Ok((r.partials().len() >= r.manifest.threshold as usize).then_some(())),
+    );
+    let record = board.current(election)?;
+    let tally = record
+        .tally()
+        .ok_or_else(|| Error::Ceremony("no encrypted tally on the record".into()))?;
+    let list = record
+        .credentials()
+        .ok_or_else(|| Error::Record("no credential list".into()))?;
+    let partials = record.partials();
+    let refs: Vec<_> = partials.iter().collect();
+    let results = protocol::tally::combine(&record.manifest, list.total_weight(), &tally, &refs)?;
+    let entry = SignedEntry::sign(
+        &record.manifest_hash,
+        Entry::Results(results.clone()),
+        admin,
+    );
+    Ok((board.post(election, "results", &entry)?, results))
+}

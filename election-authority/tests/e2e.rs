@@ -1,7 +1,8 @@
 //! The whole set-up with real processes: a board on the embedded store, the administrator's tool,
 //! five trustees (threshold 3) running the ceremony at once, and a credential authority issuing
 //! 100 credentials. The record then passes every set-up V-step (V1–V9), the trustees agree on the
-//! election key, and each sealed share matches its public verification share.
+//! election key, and each sealed share matches its public verification share. Ten voters then
+//! vote with their printed credentials, and the tally steps run to published results (V10–V15).
 mod common;
 
 use std::io::{BufRead, BufReader};
@@ -190,6 +191,84 @@ fn administrator_five_trustees_and_credential_authority_set_up_an_election() {
     assert!(
         letter.contains("Authority test election") && letter.contains("https://vote.example.org")
     );
+
+    // Ten voters cast ballots with their printed credentials; then the administrator closes the
+    // vote and posts the tally, trustees 1, 3 and 5 decrypt, and the administrator publishes.
+    let election_ctx =
+        protocol::context::ElectionContext::new(record.manifest.clone(), outcome.clone(), &list)
+            .unwrap();
+    let ballot_ctx = protocol::ballot::BallotContext::from_election(&election_ctx);
+    let client = BoardClient::new(&board.url);
+    for row in csv.lines().skip(1).take(10) {
+        let fields: Vec<&str> = row.split(',').collect();
+        let n: usize = fields[0].trim_start_matches("voter-").parse().unwrap();
+        let seed: [u8; 32] = hex::decode(fields[2].replace('-', ""))
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let cred = protocol::signature::SecretKey::from_seed(&seed);
+        let selection = vec![if n.is_multiple_of(2) {
+            vec![1, 0]
+        } else {
+            vec![0, 1]
+        }];
+        let weight = fields[1].parse().unwrap();
+        let (encrypted, _) = protocol::ballot::encrypt(
+            &ballot_ctx,
+            &cred.public_key(),
+            weight,
+            record.checkpoint.size,
+            &selection,
+            &mut rand_core::OsRng,
+        )
+        .unwrap();
+        let entry = protocol::record::SignedEntry {
+            entry: protocol::record::Entry::Ballot(encrypted.cast(&cred).unwrap()),
+            signature: None,
+        };
+        client.post(&election, "ballots", &entry).unwrap();
+    }
+    run(&dir, &[&["admin", "phase", "close"][..], &on].concat());
+    run(&dir, &[&["admin", "tally"][..], &on].concat());
+    for i in [1, 3, 5] {
+        let (key, share) = (format!("trustee-{i}.key"), format!("trustee-{i}.share"));
+        run(
+            &dir,
+            &[
+                &[
+                    "trustee",
+                    "decrypt",
+                    "--key",
+                    key.as_str(),
+                    "--share",
+                    share.as_str(),
+                ][..],
+                &on,
+            ]
+            .concat(),
+        );
+    }
+    let printed = run(&dir, &[&["admin", "results"][..], &on].concat());
+    assert!(printed.contains("Chair"), "{printed}");
+    client
+        .wait_for(
+            &election,
+            "the results",
+            std::time::Duration::from_secs(15),
+            |r| Ok((r.phase == Phase::ResultsPublished).then_some(())),
+        )
+        .unwrap();
+    let record = client.current(&election).unwrap();
+    let results = record
+        .leaves
+        .iter()
+        .find_map(|l| match &l.signed.entry {
+            protocol::record::Entry::Results(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap();
+    // voter-000 has weight 2: option A has 2 + 1 + 1 + 1 + 1, option B five voters of weight 1.
+    assert_eq!(results.totals, vec![vec![6, 5]]);
 
     // After voting opened, a credential list is refused, and nothing is written.
     let late = tool(&dir)
