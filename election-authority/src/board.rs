@@ -10,7 +10,7 @@ use protocol::dkg::{Complaint, Round1Package, Round2Package};
 use protocol::hash::Digest32;
 use protocol::manifest::Manifest;
 use protocol::merkle::{self, Checkpoint};
-use protocol::record::{Entry, Leaf, Phase, SignedEntry};
+use protocol::record::{Entry, Leaf, Phase, Receipt, SignedEntry};
 use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, TallyAccumulator};
 use protocol::verify::RecordVerifier;
 use rand_core::OsRng;
@@ -24,7 +24,7 @@ pub struct BoardClient {
     agent: ureq::Agent,
 }
 
-/// A receipt as the board returns it (checked against the board key by [`BoardClient::post`]).
+/// A posting, from a receipt checked against the manifest's board key.
 #[derive(Clone, Debug)]
 pub struct Posted {
     /// Leaf index.
@@ -74,6 +74,23 @@ impl Record {
             Entry::DkgComplaint(c) => Some(c.clone()),
             _ => None,
         })
+    }
+
+    /// Whether this record extends the log whose first `size` leaves had root `root` (the board
+    /// shows one history: what a trustee acted on earlier is still there).
+    pub fn extends(&self, size: u64, root: &Digest32) -> bool {
+        self.leaves.len() as u64 >= size && self.root_at(size) == *root
+    }
+
+    /// The root of this record's first `size` leaves.
+    pub fn root_at(&self, size: u64) -> Digest32 {
+        let hashes: Vec<Digest32> = self
+            .leaves
+            .iter()
+            .take(size as usize)
+            .map(|l| merkle::leaf_hash(&l.to_bytes()))
+            .collect();
+        merkle::root(&hashes)
     }
 
     /// The encrypted tally, if posted (V13 checked it is the sum of the counted ballots).
@@ -188,16 +205,18 @@ impl BoardClient {
         })
     }
 
-    /// Creates the election from its signed manifest; returns the election id.
-    pub fn create(&self, manifest: &SignedEntry) -> Result<Posted> {
-        let r = self.post_json("/v1/elections", manifest)?;
-        posted(&r)
+    /// Creates the election from its signed manifest; returns the election id, computed here.
+    pub fn create(&self, manifest: &Manifest, entry: &SignedEntry) -> Result<Posted> {
+        let r = self.post_json("/v1/elections", entry)?;
+        checked_receipt(&r, manifest, entry)
     }
 
-    /// Posts an entry to `/v1/elections/{election}/{kind}`.
-    pub fn post(&self, election: &str, kind: &str, entry: &SignedEntry) -> Result<Posted> {
+    /// Posts an entry of `manifest`'s election to `/v1/elections/{id}/{kind}` and checks the
+    /// board's receipt (§13.5): signed by the manifest's board key, over exactly this entry.
+    pub fn post(&self, manifest: &Manifest, kind: &str, entry: &SignedEntry) -> Result<Posted> {
+        let election = hex::encode(manifest.hash());
         let r = self.post_json(&format!("/v1/elections/{election}/{kind}"), entry)?;
-        posted(&r)
+        checked_receipt(&r, manifest, entry)
     }
 
     /// Downloads the record export, checks the checkpoint against the manifest's board key
@@ -247,8 +266,8 @@ impl BoardClient {
                         return Ok(t);
                     }
                 }
-                // No checkpoint yet: the election was just created.
-                Err(Error::Refused { code, .. }) if code == "not_found" => {}
+                // No checkpoint yet (a fresh election), or the board briefly away: retry.
+                Err(e) if transient(&e) => {}
                 Err(e) => return Err(e),
             }
             if start.elapsed() > timeout {
@@ -259,14 +278,38 @@ impl BoardClient {
     }
 }
 
-fn posted(r: &Value) -> Result<Posted> {
+/// A receipt must be the board's signature over this very entry at the index and time it states.
+fn checked_receipt(r: &Value, manifest: &Manifest, entry: &SignedEntry) -> Result<Posted> {
+    let bad = |why: &str| Error::Record(format!("the board's receipt is not valid: {why}"));
+    let index = r["index"].as_u64().ok_or_else(|| bad("no index"))?;
+    let time = r["time"].as_u64().ok_or_else(|| bad("no time"))?;
+    let sig: [u8; 64] = r["signature"]
+        .as_str()
+        .and_then(|s| B64.decode(s).ok())
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| bad("no signature"))?;
+    let leaf = Leaf {
+        time,
+        signed: entry.clone(),
+    };
+    let receipt = Receipt::for_leaf(index, &leaf);
+    let manifest_hash = manifest.hash();
+    receipt
+        .verify(&manifest_hash, &manifest.board.key, &sig)
+        .map_err(|_| bad("not signed by the manifest's board key over this entry"))?;
     Ok(Posted {
-        index: r["index"].as_u64().ok_or_else(|| Error::Board {
-            url: String::new(),
-            reason: "a receipt without an index".into(),
-        })?,
-        election: r["election"].as_str().unwrap_or_default().to_owned(),
+        index,
+        election: hex::encode(manifest_hash),
     })
+}
+
+/// Errors worth retrying while waiting: the board restarting or briefly unreachable.
+fn transient(e: &Error) -> bool {
+    match e {
+        Error::Board { .. } => true,
+        Error::Refused { code, .. } => code == "unavailable" || code == "not_found",
+        _ => false,
+    }
 }
 
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {

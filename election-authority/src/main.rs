@@ -95,6 +95,10 @@ enum Admin {
     Phase {
         /// The phase to move to.
         to: PhaseArg,
+        /// Before opening: seconds to leave the trustees after the last round 2 for their
+        /// complaints (board time), since opening freezes the ceremony.
+        #[arg(long, default_value_t = 60)]
+        complaint_window: u64,
         /// The administrator's key file.
         #[arg(long, default_value = "admin.key")]
         key: PathBuf,
@@ -326,6 +330,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Role::Admin(Admin::Phase {
             to,
+            complaint_window,
             key,
             on,
             secret,
@@ -337,7 +342,13 @@ fn run(cli: Cli) -> Result<(), Error> {
                 PhaseArg::Close => Phase::VotingClosed,
             };
             let board = BoardClient::new(&on.board);
-            let posted = roles::advance(&board, &on.election, &admin, phase)?;
+            let posted = roles::advance(
+                &board,
+                &on.election,
+                &admin,
+                phase,
+                Duration::from_secs(complaint_window),
+            )?;
             println!("phase {phase:?} posted at leaf {}", posted.index);
             if phase == Phase::VotingOpen {
                 let record = board.current(&on.election)?;

@@ -17,14 +17,20 @@ use crate::board::{BoardClient, Posted, Record};
 use crate::error::{Error, Result};
 use crate::secret_file;
 
-/// Kinds of sealed secret files.
+/// Kinds of sealed secret files; a trustee's are bound to one election.
 pub mod kinds {
     /// An Ed25519 signing key (administrator, credential authority, trustee identity).
     pub const SIGNING_KEY: &str = "signing key";
-    /// A trustee's round-2 secrets, kept between dealing and finishing the ceremony.
-    pub const ROUND2: &str = "trustee round 2 secret";
-    /// A trustee's share of the election key.
-    pub const KEY_SHARE: &str = "trustee key share";
+
+    /// A trustee's round-2 secrets for `election`, kept between dealing and finishing.
+    pub fn round2(election: &str) -> String {
+        format!("trustee round 2 secret for election {election}")
+    }
+
+    /// A trustee's share of `election`'s key.
+    pub fn key_share(election: &str) -> String {
+        format!("trustee key share for election {election}")
+    }
 }
 
 /// Creates a signing key sealed under `passphrase` at `path`; returns its public key (hex).
@@ -57,7 +63,7 @@ pub fn create_election(
         ));
     }
     let entry = SignedEntry::sign(&manifest.hash(), Entry::Manifest(manifest.clone()), admin);
-    board.create(&entry)
+    board.create(manifest, &entry)
 }
 
 /// The ceremony's outcome recomputed from the record (V5–V7), if every round is in.
@@ -86,6 +92,7 @@ pub fn advance(
     election: &str,
     admin: &SecretKey,
     to: Phase,
+    complaint_window: Duration,
 ) -> Result<Posted> {
     // What was just posted reaches reads with the next checkpoint: wait a little for it.
     let ready = board.wait_for(election, "the record", Duration::from_secs(15), |r| {
@@ -103,6 +110,29 @@ pub fn advance(
             "this administrator key is not the manifest's administrator".into(),
         ));
     }
+    if to == Phase::VotingOpen {
+        // Complaints follow the last round 2 at once; leave the trustees `complaint_window` after
+        // it (board time) before freezing the ceremony.
+        let last_round2 = record
+            .leaves
+            .iter()
+            .filter(|l| matches!(l.signed.entry, Entry::DkgRound2(_)))
+            .map(|l| l.time)
+            .max()
+            .unwrap_or(0);
+        let open_from = last_round2 + complaint_window.as_secs();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if now < open_from {
+            std::thread::sleep(Duration::from_secs(open_from - now));
+        }
+    }
+    let record = if to == Phase::VotingOpen {
+        board.current(election)?
+    } else {
+        record
+    };
     let fingerprint = if to == Phase::VotingOpen {
         let (_, outcome) = ceremony_outcome(&record)?.ok_or_else(|| {
             Error::Ceremony(
@@ -124,7 +154,7 @@ pub fn advance(
         },
         admin,
     );
-    board.post(election, "phase", &entry)
+    board.post(&record.manifest, "phase", &entry)
 }
 
 /// What a trustee's ceremony produced.
@@ -137,10 +167,11 @@ pub struct CeremonyResult {
     pub joint_key: String,
 }
 
-/// A trustee's part of the key ceremony (spec §8), run against the board: round 1, wait for all
-/// round 1s and verify them, deal round 2, wait for all round 2s, check the shares addressed to
-/// this trustee and complain about bad ones. The round-2 secret is then sealed at
-/// `pending` so that [`finish_ceremony`] can complete once the ceremony is frozen.
+/// A trustee's part of the key ceremony (spec §8.6), run against the board: round 1, wait for
+/// all round 1s and verify them, deal round 2, wait for all round 2s, check the shares addressed
+/// to this trustee, complain about bad ones and wait until the complaints are on the record. The
+/// round-2 secret is sealed at `pending` (bound to this election, with the checkpointed log it
+/// was dealt against) so that [`finish_ceremony`] can complete once the ceremony is frozen.
 pub fn run_ceremony(
     board: &BoardClient,
     election: &str,
@@ -149,10 +180,9 @@ pub fn run_ceremony(
     passphrase: &[u8],
     timeout: Duration,
 ) -> Result<(u32, Vec<u32>)> {
-    let record = board.wait_for(election, "the key-ceremony phase", timeout, |r| {
+    board.wait_for(election, "the key-ceremony phase", timeout, |r| {
         Ok((r.phase >= Phase::KeyCeremony).then_some(()))
-    });
-    record?;
+    })?;
     let record = board.current(election)?;
     let index = my_index(&record.manifest, identity)?;
     if record.phase != Phase::KeyCeremony {
@@ -163,34 +193,46 @@ pub fn run_ceremony(
             "trustee {index} already posted round 1 and its secrets are gone; the administrator must restart the election"
         )));
     }
+    // Fail before posting anything rather than after round 1.
+    if pending.exists() {
+        return Err(Error::Ceremony(format!(
+            "{} exists (from an earlier ceremony?); move it away or choose another --share",
+            pending.display()
+        )));
+    }
     let params = CeremonyParams::from_manifest(&record.manifest);
     let mh = record.manifest_hash;
     let (secret1, package) = dkg::round1(&params, index, &mut OsRng)?;
     board.post(
-        election,
+        &record.manifest,
         "dkg-round1",
         &SignedEntry::sign(&mh, Entry::DkgRound1(package), identity),
     )?;
-    let set = board.wait_for(election, "every trustee's round 1", timeout, |r| {
+    let (set, seen) = board.wait_for(election, "every trustee's round 1", timeout, |r| {
         let round1 = r.round1();
         if round1.len() < params.n as usize {
             return Ok(None);
         }
-        Ok(Some(Round1Set::verify(&params, round1)?))
+        let size = r.leaves.len() as u64;
+        Ok(Some((
+            Round1Set::verify(&params, round1)?,
+            (size, r.root_at(size)),
+        )))
     })?;
     let (secret2, package) = secret1.deal(&params, &set);
-    secret_file::write(
-        pending,
-        kinds::ROUND2,
-        &secret2.to_secret_bytes(),
-        passphrase,
-    )?;
+    let secret_bytes = secret2.to_secret_bytes();
+    let mut sealed = Zeroizing::new(Vec::with_capacity(secret_bytes.len() + 40));
+    sealed.extend_from_slice(&secret_bytes);
+    sealed.extend_from_slice(&seen.0.to_le_bytes());
+    sealed.extend_from_slice(&seen.1);
+    secret_file::write(pending, &kinds::round2(election), &sealed, passphrase)?;
     board.post(
-        election,
+        &record.manifest,
         "dkg-round2",
         &SignedEntry::sign(&mh, Entry::DkgRound2(package), identity),
     )?;
     let round2 = board.wait_for(election, "every trustee's round 2", timeout, |r| {
+        same_history(r, seen)?;
         let round2 = r.round2();
         Ok((round2.len() >= params.n as usize).then_some(round2))
     })?;
@@ -198,17 +240,45 @@ pub fn run_ceremony(
     for complaint in secret2.check_shares(&params, &set, &round2, &mut OsRng) {
         accused.push(complaint.accused);
         board.post(
-            election,
+            &record.manifest,
             "dkg-complaints",
             &SignedEntry::sign(&mh, Entry::DkgComplaint(complaint), identity),
         )?;
     }
+    // A receipt is not enough: wait until the complaints are under a checkpoint.
+    board.wait_for(
+        election,
+        "this trustee's complaints on the record",
+        timeout,
+        |r| {
+            same_history(r, seen)?;
+            let on_record = r
+                .complaints()
+                .iter()
+                .filter(|c| c.complainer == index)
+                .count();
+            Ok((on_record >= accused.len()).then_some(()))
+        },
+    )?;
     Ok((index, accused))
+}
+
+/// The board must keep showing the log a trustee dealt against (no split view).
+fn same_history(r: &Record, (size, root): (u64, protocol::hash::Digest32)) -> Result<()> {
+    if r.extends(size, &root) {
+        Ok(())
+    } else {
+        Err(Error::Record(
+            "the board now shows a history that does not extend the one this trustee dealt against"
+                .into(),
+        ))
+    }
 }
 
 /// Completes a trustee's ceremony once the administrator has opened the vote (which freezes
 /// the ceremony record): recomputes the outcome, derives the key share, checks it against the
-/// public verification share, and seals it at `share_path`.
+/// public verification share, and seals it at `share_path`. A disqualified trustee's round-2
+/// secret is deleted: it holds no share.
 pub fn finish_ceremony(
     board: &BoardClient,
     election: &str,
@@ -218,17 +288,25 @@ pub fn finish_ceremony(
     passphrase: &[u8],
     timeout: Duration,
 ) -> Result<CeremonyResult> {
-    let record = board.wait_for(election, "the opening of the vote", timeout, |r| {
+    board.wait_for(election, "the opening of the vote", timeout, |r| {
         Ok((r.phase >= Phase::VotingOpen).then_some(()))
-    });
-    record?;
+    })?;
     let record = board.current(election)?;
     let index = my_index(&record.manifest, identity)?;
     let params = CeremonyParams::from_manifest(&record.manifest);
     let (set, outcome) = ceremony_outcome(&record)?
         .ok_or_else(|| Error::Ceremony("the ceremony record is incomplete".into()))?;
-    let secret = secret_file::read(pending, kinds::ROUND2, passphrase)?;
-    let secret2 = dkg::Round2Secret::from_secret_bytes(&secret)?;
+    let sealed = secret_file::read(pending, &kinds::round2(election), passphrase)?;
+    if sealed.len() < 40 {
+        return Err(Error::SecretFile(
+            "the round 2 secret file is truncated".into(),
+        ));
+    }
+    let (secret_bytes, seen) = sealed.split_at(sealed.len() - 40);
+    let size = u64::from_le_bytes(seen[..8].try_into().expect("8 bytes"));
+    let root: protocol::hash::Digest32 = seen[8..].try_into().expect("32 bytes");
+    same_history(&record, (size, root))?;
+    let secret2 = dkg::Round2Secret::from_secret_bytes(secret_bytes)?;
     if secret2.index() != index {
         return Err(Error::Ceremony(format!(
             "{} holds trustee {}'s secrets, not trustee {index}'s",
@@ -236,10 +314,17 @@ pub fn finish_ceremony(
             secret2.index()
         )));
     }
+    if !outcome.qualified.contains(&index) {
+        drop(secret2);
+        std::fs::remove_file(pending).map_err(|e| Error::io(pending, e))?;
+        return Err(Error::Ceremony(format!(
+            "trustee {index} was disqualified by the ceremony and holds no share; its round 2 secret was deleted"
+        )));
+    }
     let share: KeyShare = secret2.finish(&params, &set, &record.round2(), &outcome)?;
     secret_file::write(
         share_path,
-        kinds::KEY_SHARE,
+        &kinds::key_share(election),
         &share.to_secret_bytes(),
         passphrase,
     )?;
@@ -424,7 +509,7 @@ pub fn issue_credentials(
         Entry::CredentialList(list),
         authority,
     );
-    board.post(election, "credentials", &entry)?;
+    board.post(&record.manifest, "credentials", &entry)?;
     Ok(Issued {
         voters: issued.len(),
         commitment,
@@ -467,8 +552,8 @@ pub fn post_tally(board: &BoardClient, election: &str, admin: &SecretKey) -> Res
     }
     let tally = record.recompute_tally()?.tally().clone();
     let entry = SignedEntry::sign(&record.manifest_hash, Entry::EncryptedTally(tally), admin);
-    board.post(election, "tally", &entry)?;
-    advance(board, election, admin, Phase::Tally)
+    board.post(&record.manifest, "tally", &entry)?;
+    advance(board, election, admin, Phase::Tally, Duration::ZERO)
 }
 
 /// A trustee decrypts its part of the tally (§12.2–12.3): only the tally it recomputed itself
@@ -486,8 +571,15 @@ pub fn decrypt_tally(
     })?;
     let record = board.current(election)?;
     let index = my_index(&record.manifest, identity)?;
-    let bytes = secret_file::read(share_path, kinds::KEY_SHARE, passphrase)?;
+    let bytes = secret_file::read(share_path, &kinds::key_share(election), passphrase)?;
     let share = KeyShare::from_secret_bytes(&bytes)?;
+    let (_, outcome) = ceremony_outcome(&record)?
+        .ok_or_else(|| Error::Record("the ceremony is not on the record".into()))?;
+    if outcome.verification_share(share.index()).as_ref() != Some(share.verification_share()) {
+        return Err(Error::Ceremony(
+            "this key share does not match its verification share on the record".into(),
+        ));
+    }
     if share.index() != index {
         return Err(Error::Ceremony(format!(
             "{} holds trustee {}'s share, not trustee {index}'s",
@@ -513,7 +605,7 @@ pub fn decrypt_tally(
         Entry::PartialDecryption(partial),
         identity,
     );
-    board.post(election, "partial-decryptions", &entry)
+    board.post(&record.manifest, "partial-decryptions", &entry)
 }
 
 /// The administrator combines the verified partial decryptions (at least `t`) and publishes the
@@ -544,5 +636,5 @@ pub fn publish_results(
         Entry::Results(results.clone()),
         admin,
     );
-    Ok((board.post(election, "results", &entry)?, results))
+    Ok((board.post(&record.manifest, "results", &entry)?, results))
 }

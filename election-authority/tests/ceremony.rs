@@ -86,7 +86,14 @@ fn set_up(url: &str, dir: &Path, trustees: Vec<SecretKey>, t: u32) -> Setup {
             Ok(Some(()))
         })
         .unwrap();
-    roles::advance(&board, &election, &admin, Phase::KeyCeremony).unwrap();
+    roles::advance(
+        &board,
+        &election,
+        &admin,
+        Phase::KeyCeremony,
+        Duration::ZERO,
+    )
+    .unwrap();
     Setup {
         board,
         election,
@@ -129,7 +136,14 @@ fn issue_and_open(s: &Setup) {
         "https://vote.example",
     )
     .unwrap();
-    roles::advance(&s.board, &s.election, &s.admin, Phase::VotingOpen).unwrap();
+    roles::advance(
+        &s.board,
+        &s.election,
+        &s.admin,
+        Phase::VotingOpen,
+        Duration::from_secs(1),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -146,7 +160,11 @@ fn a_trustee_dealing_a_bad_share_is_named_and_left_out() {
     let (secret, package) = dkg::round1(&params, 5, &mut OsRng).unwrap();
     let sign = |e| SignedEntry::sign(&record.manifest_hash, e, &s.trustees[4]);
     s.board
-        .post(&s.election, "dkg-round1", &sign(Entry::DkgRound1(package)))
+        .post(
+            &record.manifest,
+            "dkg-round1",
+            &sign(Entry::DkgRound1(package)),
+        )
         .unwrap();
     let set = s
         .board
@@ -159,7 +177,7 @@ fn a_trustee_dealing_a_bad_share_is_named_and_left_out() {
     assert_eq!(bad.shares[0].recipient, 1);
     bad.shares[0].masked += Scalar::ONE;
     s.board
-        .post(&s.election, "dkg-round2", &sign(Entry::DkgRound2(bad)))
+        .post(&record.manifest, "dkg-round2", &sign(Entry::DkgRound2(bad)))
         .unwrap();
 
     // Trustee 1's complaint names trustee 5; then the vote opens and the honest four finish.
@@ -208,7 +226,7 @@ fn trustees_posting_out_of_turn_or_twice_are_refused() {
     };
     // Before the key ceremony phase.
     refused(
-        client.post(&election, "dkg-round1", &r1).unwrap_err(),
+        client.post(&m, "dkg-round1", &r1).unwrap_err(),
         "wrong_phase",
     );
     client
@@ -216,13 +234,17 @@ fn trustees_posting_out_of_turn_or_twice_are_refused() {
             Ok(Some(()))
         })
         .unwrap();
-    roles::advance(&client, &election, &admin, Phase::KeyCeremony).unwrap();
-    client.post(&election, "dkg-round1", &r1).unwrap();
+    roles::advance(
+        &client,
+        &election,
+        &admin,
+        Phase::KeyCeremony,
+        Duration::ZERO,
+    )
+    .unwrap();
+    client.post(&m, "dkg-round1", &r1).unwrap();
     // Twice.
-    refused(
-        client.post(&election, "dkg-round1", &r1).unwrap_err(),
-        "duplicate",
-    );
+    refused(client.post(&m, "dkg-round1", &r1).unwrap_err(), "duplicate");
     // Round 2 before every trustee's round 1 (only trustee 1's is on the board).
     let fake_set = {
         let (_, a) = dkg::round1(&params, 1, &mut OsRng).unwrap();
@@ -233,14 +255,14 @@ fn trustees_posting_out_of_turn_or_twice_are_refused() {
     let (_, early) = s1.deal(&params, &fake_set);
     let early = SignedEntry::sign(&mh, Entry::DkgRound2(early), &keys[0]);
     refused(
-        client.post(&election, "dkg-round2", &early).unwrap_err(),
+        client.post(&m, "dkg-round2", &early).unwrap_err(),
         "invalid_entry",
     );
     // Another trustee's key signing trustee 2's round 1.
     let (_, p2) = dkg::round1(&params, 2, &mut OsRng).unwrap();
     let forged = SignedEntry::sign(&mh, Entry::DkgRound1(p2), &keys[0]);
     refused(
-        client.post(&election, "dkg-round1", &forged).unwrap_err(),
+        client.post(&m, "dkg-round1", &forged).unwrap_err(),
         "unauthorized",
     );
     // The tool itself will not run round 1 again for a trustee that already posted it.

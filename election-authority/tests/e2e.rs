@@ -117,7 +117,14 @@ fn administrator_five_trustees_and_credential_authority_set_up_an_election() {
             .recv_timeout(std::time::Duration::from_secs(120))
             .expect("every trustee deals");
     }
-    run(&dir, &[&["admin", "phase", "open"][..], &on].concat());
+    run(
+        &dir,
+        &[
+            &["admin", "phase", "open", "--complaint-window", "1"][..],
+            &on,
+        ]
+        .concat(),
+    );
     let mut keys = Vec::new();
     for child in ceremonies {
         let out = child.wait_with_output().unwrap();
@@ -150,8 +157,12 @@ fn administrator_five_trustees_and_credential_authority_set_up_an_election() {
             0o600
         );
         assert!(!dir.join(format!("trustee-{i}.share.pending")).exists());
-        let bytes =
-            secret_file::read(&path, roles::kinds::KEY_SHARE, PASSPHRASE.as_bytes()).unwrap();
+        let bytes = secret_file::read(
+            &path,
+            &roles::kinds::key_share(&election),
+            PASSPHRASE.as_bytes(),
+        )
+        .unwrap();
         let share = KeyShare::from_secret_bytes(&bytes).unwrap();
         assert_eq!(share.index(), i);
         assert_eq!(
@@ -226,7 +237,7 @@ fn administrator_five_trustees_and_credential_authority_set_up_an_election() {
             entry: protocol::record::Entry::Ballot(encrypted.cast(&cred).unwrap()),
             signature: None,
         };
-        client.post(&election, "ballots", &entry).unwrap();
+        client.post(&record.manifest, "ballots", &entry).unwrap();
     }
     run(&dir, &[&["admin", "phase", "close"][..], &on].concat());
     run(&dir, &[&["admin", "tally"][..], &on].concat());
