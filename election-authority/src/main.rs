@@ -245,33 +245,55 @@ enum Authority {
     },
 }
 
-fn passphrase(secret: &Secret, confirm: bool) -> Result<Zeroizing<String>, Error> {
-    if let Some(path) = &secret.passphrase_file {
+/// The passphrase: from `--passphrase-file` (which others must not be able to read), else
+/// `THISTLE_PASSPHRASE` (a last resort: environments leak), else the terminal. Never empty; a
+/// new one (`creating`) has at least 12 characters and, typed, is asked twice.
+fn passphrase(secret: &Secret, creating: bool) -> Result<Zeroizing<String>, Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let (pass, typed) = if let Some(path) = &secret.passphrase_file {
+        let mode = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(Error::SecretFile(format!(
+                "{} is readable by others (mode {:o}); run chmod 600 on it",
+                path.display(),
+                mode & 0o777
+            )));
+        }
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
-        return Ok(Zeroizing::new(text.lines().next().unwrap_or("").to_owned()));
+        (
+            Zeroizing::new(text.lines().next().unwrap_or("").to_owned()),
+            false,
+        )
+    } else if let Ok(p) = std::env::var("THISTLE_PASSPHRASE") {
+        (Zeroizing::new(p), false)
+    } else {
+        let p = rpassword::prompt_password("Passphrase: ")
+            .map_err(|e| Error::io(Path::new("<terminal>"), e))?;
+        (Zeroizing::new(p), true)
+    };
+    if pass.is_empty() {
+        return Err(Error::SecretFile("the passphrase is empty".into()));
     }
-    if let Ok(p) = std::env::var("THISTLE_PASSPHRASE") {
-        return Ok(Zeroizing::new(p));
-    }
-    let first = Zeroizing::new(
-        rpassword::prompt_password("Passphrase: ")
-            .map_err(|e| Error::io(Path::new("<terminal>"), e))?,
-    );
-    if confirm {
-        if first.chars().count() < 12 {
+    if creating {
+        if pass.chars().count() < 12 {
             return Err(Error::SecretFile(
                 "use a passphrase of at least 12 characters".into(),
             ));
         }
-        let again = Zeroizing::new(
-            rpassword::prompt_password("Again: ")
-                .map_err(|e| Error::io(Path::new("<terminal>"), e))?,
-        );
-        if *again != *first {
-            return Err(Error::SecretFile("the passphrases differ".into()));
+        if typed {
+            let again = Zeroizing::new(
+                rpassword::prompt_password("Again: ")
+                    .map_err(|e| Error::io(Path::new("<terminal>"), e))?,
+            );
+            if *again != *pass {
+                return Err(Error::SecretFile("the passphrases differ".into()));
+            }
         }
     }
-    Ok(first)
+    Ok(pass)
 }
 
 fn read(path: &Path) -> Result<String, Error> {

@@ -395,6 +395,16 @@ pub fn read_roll(text: &str) -> Result<Vec<Voter>> {
                 reason: "empty voter id".into(),
             });
         }
+        // Ids go into a mail-merge CSV that spreadsheets open: no control characters, and no
+        // leading character a spreadsheet reads as a formula.
+        if id.chars().any(char::is_control) || id.starts_with(['=', '+', '-', '@']) {
+            return Err(Error::Roll {
+                line,
+                reason: format!(
+                    "voter id {id:?} has a control character or starts with = + - @; change it (e.g. prefix a letter)"
+                ),
+            });
+        }
         if !seen.insert(id.clone()) {
             return Err(Error::Roll {
                 line,
@@ -489,12 +499,21 @@ pub fn issue_credentials(
             .collect(),
     )?;
     let commitment = hex::encode(list.commitment());
+    // A list the board would refuse (V8) must not leave credentials behind.
+    protocol::context::check_total_weight(&record.manifest, list.total_weight())?;
     // The files first: a posted list whose credentials were lost would be an election nobody can vote in.
-    let mut csv_text = Zeroizing::new(String::from("id,weight,credential\n"));
+    let capacity = 64 + roll.iter().map(|v| v.id.len() * 2 + 112).sum::<usize>();
+    let mut csv_out =
+        csv::Writer::from_writer(SecretBuffer(Zeroizing::new(Vec::with_capacity(capacity))));
+    csv_out
+        .write_record(["id", "weight", "credential"])
+        .expect("writing to memory");
     let letters = out.join("letters");
     for (n, (v, c)) in issued.iter().enumerate() {
         let cred = credential_text(c);
-        csv_text.push_str(&format!("{},{},{}\n", csv_field(&v.id), v.weight, &*cred));
+        csv_out
+            .write_record([v.id.as_str(), &v.weight.to_string(), cred.as_str()])
+            .expect("writing to memory");
         let letter = Zeroizing::new(format!(
             "{title}\n\nYour voting credential for this election:\n\n    {cred}\n\nVote at {voting_url}\nElection {election}\n\nKeep it private: anyone holding it can vote for you. You can vote again later;\nonly your last ballot counts.\n",
             title = record.manifest.title,
@@ -503,7 +522,10 @@ pub fn issue_credentials(
         let name = format!("{:06}-{}.txt", n + 1, file_name(&v.id));
         secret_file::write_private(&letters.join(name), letter.as_bytes())?;
     }
-    secret_file::write_private(&out.join("credentials.csv"), csv_text.as_bytes())?;
+    let csv_bytes = csv_out
+        .into_inner()
+        .map_err(|_| Error::Ceremony("writing the credentials CSV".into()))?;
+    secret_file::write_private(&out.join("credentials.csv"), &csv_bytes.0)?;
     let entry = SignedEntry::sign(
         &record.manifest_hash,
         Entry::CredentialList(list),
@@ -516,11 +538,18 @@ pub fn issue_credentials(
     })
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
+/// Private bytes built in memory: sized up front so they are not copied by growth, and zeroized
+/// when dropped.
+struct SecretBuffer(Zeroizing<Vec<u8>>);
+
+impl std::io::Write for SecretBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -637,4 +666,42 @@ pub fn publish_results(
         admin,
     );
     Ok((board.post(&record.manifest, "results", &entry)?, results))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_roll_is_checked_line_by_line() {
+        let voters = read_roll("id,weight\nalice,1\n\"smith, j\",3\nbob,\n").unwrap();
+        assert_eq!(
+            voters,
+            vec![
+                Voter {
+                    id: "alice".into(),
+                    weight: 1
+                },
+                Voter {
+                    id: "smith, j".into(),
+                    weight: 3
+                },
+                Voter {
+                    id: "bob".into(),
+                    weight: 1
+                },
+            ]
+        );
+        let line_of = |text: &str| match read_roll(text) {
+            Err(Error::Roll { line, .. }) => line,
+            other => panic!("expected a roll error, got {other:?}"),
+        };
+        assert_eq!(line_of("id\na\na\n"), 3, "duplicate");
+        assert_eq!(line_of("id,weight\na,0\n"), 2, "zero weight");
+        assert_eq!(line_of("id,weight\na,4294967297\n"), 2, "weight over 2^32");
+        assert_eq!(line_of("id\n=HYPERLINK(\"x\")\n"), 2, "a formula");
+        assert_eq!(line_of("id\n\"a\rb\"\n"), 2, "a control character");
+        assert_eq!(line_of("name\na\n"), 1, "no id column");
+        assert_eq!(line_of("id\n"), 1, "no voters");
+    }
 }

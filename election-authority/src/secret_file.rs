@@ -55,9 +55,12 @@ mod hex_array {
 }
 
 fn derive_key(passphrase: &[u8], kdf: &Kdf) -> Result<Zeroizing<[u8; 32]>> {
-    if kdf.m_cost_kib < M_COST_KIB / 4 || kdf.t_cost < 2 {
+    // Exactly what Thistle writes: weaker files are refused, and so are files asking for
+    // unbounded memory or time.
+    if kdf.m_cost_kib != M_COST_KIB || kdf.t_cost != T_COST || kdf.p_cost != 1 {
         return Err(Error::SecretFile(
-            "the file's key-derivation parameters are weaker than Thistle writes".into(),
+            "the file's key-derivation parameters are not Argon2id with 64 MiB, 3 passes, 1 lane"
+                .into(),
         ));
     }
     let params = Params::new(kdf.m_cost_kib, kdf.t_cost, kdf.p_cost, Some(32))
@@ -206,11 +209,15 @@ mod tests {
             Err(Error::SecretFile(_))
         ));
         assert!(!text.contains(&hex::encode(b"the share")));
-        // Weakened parameters are refused before any decryption is tried.
-        let weak = text.replace("\"t_cost\": 3", "\"t_cost\": 1");
-        assert!(matches!(
-            open(&weak, "trustee key share", b"correct horse"),
-            Err(Error::SecretFile(_))
-        ));
+        // Other parameters, weaker or costlier, are refused before any work is done.
+        for altered in [
+            text.replace("\"t_cost\": 3", "\"t_cost\": 1"),
+            text.replace("\"m_cost_kib\": 65536", "\"m_cost_kib\": 4194304"),
+        ] {
+            assert!(matches!(
+                open(&altered, "trustee key share", b"correct horse"),
+                Err(Error::SecretFile(_))
+            ));
+        }
     }
 }

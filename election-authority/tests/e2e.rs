@@ -335,6 +335,28 @@ fn a_wrong_passphrase_or_a_bad_manifest_is_refused_with_its_reason() {
         "{err}"
     );
 
+    // New keys need a passphrase of at least 12 characters, from a file only its owner reads.
+    let short = dir.join("short");
+    common::write_private(&short, "too short\n");
+    let out = tool(&dir)
+        .env("THISTLE_PASSPHRASE_FILE", &short)
+        .args(["trustee", "keygen", "--key", "t.key"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12 characters"));
+    let open = dir.join("open");
+    std::fs::write(&open, "a long enough passphrase\n").unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = tool(&dir)
+        .env("THISTLE_PASSPHRASE_FILE", &open)
+        .args(["trustee", "keygen", "--key", "t.key"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("readable by others"));
+    assert!(!dir.join("t.key").exists());
+
     let wrong = dir.join("wrong");
     common::write_private(&wrong, "not the passphrase\n");
     run(&dir, &["admin", "keygen", "--key", "admin2.key"]);
