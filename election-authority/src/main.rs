@@ -249,19 +249,8 @@ enum Authority {
 /// `THISTLE_PASSPHRASE` (a last resort: environments leak), else the terminal. Never empty; a
 /// new one (`creating`) has at least 12 characters and, typed, is asked twice.
 fn passphrase(secret: &Secret, creating: bool) -> Result<Zeroizing<String>, Error> {
-    use std::os::unix::fs::PermissionsExt;
     let (pass, typed) = if let Some(path) = &secret.passphrase_file {
-        let mode = std::fs::metadata(path)
-            .map_err(|e| Error::io(path, e))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(Error::SecretFile(format!(
-                "{} is readable by others (mode {:o}); run chmod 600 on it",
-                path.display(),
-                mode & 0o777
-            )));
-        }
+        election_authority::secret_file::check_private(path)?;
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
         (
             Zeroizing::new(text.lines().next().unwrap_or("").to_owned()),

@@ -172,8 +172,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io(path, e))
 }
 
-/// Reads and opens a sealed secret file, refusing one that others can read.
-pub fn read(path: &Path, kind: &str, passphrase: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+/// Refuses a file that anyone but its owner can read or write.
+pub fn check_private(path: &Path) -> Result<()> {
     let mode = fs::metadata(path)
         .map_err(|e| Error::io(path, e))?
         .permissions()
@@ -185,6 +185,12 @@ pub fn read(path: &Path, kind: &str, passphrase: &[u8]) -> Result<Zeroizing<Vec<
             mode & 0o777
         )));
     }
+    Ok(())
+}
+
+/// Reads and opens a sealed secret file, refusing one that others can read.
+pub fn read(path: &Path, kind: &str, passphrase: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    check_private(path)?;
     let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
     open(&text, kind, passphrase)
 }
