@@ -180,6 +180,18 @@ fn tally_steps(c: &mut Criterion) {
             acc.finish()
         })
     });
+    // What aggregation reads of a verified ballot: its ciphertexts only (§12.1).
+    g.bench_function("aggregate-1000-1-of-5-counted-view", |b| {
+        b.iter(|| {
+            let mut acc = TallyAccumulator::new(e.manifest());
+            for raw in &bytes {
+                let view = e.ballot_ctx.counted_view(raw).unwrap();
+                acc.add_rows(view.contests.iter().map(Vec::as_slice), 1)
+                    .unwrap();
+            }
+            acc.finish()
+        })
+    });
     let mut acc = TallyAccumulator::new(e.manifest());
     for b in &ballots {
         acc.add(b, 1).unwrap();

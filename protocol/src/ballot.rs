@@ -240,6 +240,40 @@ impl BallotContext {
                 .sum::<usize>()
     }
 
+    /// The counted-ballot view used by aggregation (§12.1): the credential, the board size and
+    /// the ciphertexts of a cast ballot's encoding, read at the offsets every valid ballot of this
+    /// election has, without decoding its proofs (about a fifth of a full decode for 1-of-5).
+    /// Only for ballots already verified (V10) by the board or the record verifier; the points
+    /// read are still checked canonical and non-identity.
+    pub fn counted_view(&self, bytes: &[u8]) -> Result<CountedView> {
+        let expected = self.encrypted_ballot_len() + 64;
+        if bytes.len() != expected {
+            return Err(Error::WrongLength {
+                what: "ballot",
+                expected,
+                found: bytes.len(),
+            });
+        }
+        let credential: [u8; 32] = bytes[32..64].try_into().expect("32 bytes");
+        let board_size = u64::from_le_bytes(bytes[64..72].try_into().expect("8 bytes"));
+        let mut at = 32 + 32 + 8 + 4;
+        let mut contests = Vec::with_capacity(self.plans.len());
+        for plan in &self.plans {
+            let options = plan.options();
+            let mut r = Reader::new(&bytes[at + 4..at + 4 + 64 * options]);
+            let row = (0..options)
+                .map(|_| Ciphertext::decode_ballot(&mut r))
+                .collect::<Result<Vec<_>>>()?;
+            contests.push(row);
+            at += plan.encoded_len();
+        }
+        Ok(CountedView {
+            credential,
+            board_size,
+            contests,
+        })
+    }
+
     /// Decodes a cast ballot for this election, refusing any other length before decoding.
     pub fn decode_ballot(&self, bytes: &[u8]) -> Result<Ballot> {
         let expected = self.encrypted_ballot_len() + 64;
@@ -260,6 +294,17 @@ impl fmt::Debug for BallotContext {
             .field("fingerprint", &hex::encode(self.fingerprint))
             .finish_non_exhaustive()
     }
+}
+
+/// What aggregation needs of a counted ballot (see [`BallotContext::counted_view`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountedView {
+    /// The credential's key bytes.
+    pub credential: [u8; 32],
+    /// The board size the device saw (§11.7).
+    pub board_size: u64,
+    /// Ciphertexts, by contest then option.
+    pub contests: Vec<Vec<Ciphertext>>,
 }
 
 /// The voter's secrets for one ballot: values and randomness. Zeroized on drop; kept only to audit.

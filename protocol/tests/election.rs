@@ -3,6 +3,7 @@
 mod support;
 
 use protocol::ballot::{self, Ballot};
+use protocol::encoding::Encode;
 use protocol::tally::{self, TallyAccumulator};
 use support::*;
 
@@ -107,4 +108,35 @@ fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset(
         tally::combine(e.manifest(), e.ctx.total_weight, &encrypted, &all[..1]).is_err(),
         "one trustee is below the threshold"
     );
+}
+
+#[test]
+fn the_counted_view_reads_the_same_ciphertexts_as_a_full_decode_for_every_contest_kind() {
+    let e = Election::new(all_kinds_contests(), 3, 2, 3, |_| 1);
+    let mut r = rng("counted-view");
+    for v in 0..3 {
+        let b = cast(
+            &e.ballot_ctx,
+            &e.creds[v],
+            1,
+            &all_kinds_selection(v),
+            &mut r,
+        );
+        let bytes = b.to_bytes();
+        let view = e.ballot_ctx.counted_view(&bytes).unwrap();
+        assert_eq!(view.credential, *b.encrypted.credential.as_bytes());
+        assert_eq!(view.board_size, b.encrypted.board_size);
+        let full: Vec<Vec<_>> = b
+            .encrypted
+            .contests
+            .iter()
+            .map(|c| c.ciphertexts.clone())
+            .collect();
+        assert_eq!(view.contests, full);
+        // Another length is refused before anything is read.
+        assert!(e
+            .ballot_ctx
+            .counted_view(&bytes[..bytes.len() - 1])
+            .is_err());
+    }
 }
