@@ -87,6 +87,15 @@ impl CredentialList {
             .map(|i| self.entries[i].weight)
     }
 
+    /// The weight of the credential with these key bytes, if listed (no point decoding: for
+    /// counting ballots already verified).
+    pub fn weight_of_bytes(&self, key: &[u8; 32]) -> Option<u64> {
+        self.entries
+            .binary_search_by(|e| e.key.as_bytes().cmp(key))
+            .ok()
+            .map(|i| self.entries[i].weight)
+    }
+
     /// Σ weights: the most votes one option can receive per unit of its per-ballot maximum.
     pub fn total_weight(&self) -> u64 {
         self.entries.iter().map(|e| e.weight).sum()

@@ -145,14 +145,8 @@ impl<'c> Aggregator<'c> {
                         index: *index,
                         source,
                     })?;
-                    let key =
-                        protocol::signature::PublicKey::from_bytes(view.credential, "credential")
-                            .map_err(|source| Error::Ballot {
-                            index: *index,
-                            source,
-                        })?;
                     let weight = list
-                        .weight_of(&key)
+                        .weight_of_bytes(&view.credential)
                         .ok_or(Error::UnknownCredential(*index))?;
                     acc.add_rows(view.contests.iter().map(Vec::as_slice), weight)
                         .map_err(|source| Error::Ballot {
