@@ -11,8 +11,8 @@ use protocol::hash::Digest32;
 use protocol::manifest::Manifest;
 use protocol::merkle::{self, Checkpoint};
 use protocol::record::{Entry, Leaf, Phase, Receipt, SignedEntry};
-use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, TallyAccumulator};
-use protocol::verify::RecordVerifier;
+use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally};
+use protocol::verify::{RecordVerifier, VoterEntryChecker};
 use rand_core::OsRng;
 use serde_json::Value;
 
@@ -49,6 +49,9 @@ pub struct Record {
     pub fingerprint: Option<Digest32>,
     /// Leaf indexes of the counted ballots, one per credential (V12).
     pub counted: Vec<u64>,
+    /// Every leaf's bytes, as exported.
+    pub raw: Vec<Vec<u8>>,
+    checker: Option<VoterEntryChecker>,
 }
 
 impl Record {
@@ -116,17 +119,29 @@ impl Record {
         let list = self
             .credentials()
             .ok_or_else(|| Error::Record("no credential list".into()))?;
-        let mut acc = TallyAccumulator::new(&self.manifest);
-        for &i in &self.counted {
-            let Entry::Ballot(b) = &self.leaves[i as usize].signed.entry else {
-                return Err(Error::Record(format!("leaf {i} is not a ballot")));
-            };
-            let weight = list
-                .weight_of(&b.encrypted.credential)
-                .ok_or_else(|| Error::Record(format!("leaf {i}: unknown credential")))?;
-            acc.add(b, weight)?;
+        let ballots = self
+            .checker
+            .as_ref()
+            .ok_or_else(|| Error::Record("voting never opened".into()))?
+            .ballots();
+        let page: Vec<(u64, &[u8])> = self
+            .raw
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (i as u64, b.as_slice()))
+            .collect();
+        let mut selection = tally::Selection::default();
+        selection.scan(page.iter().copied());
+        if selection.counted() != self.counted {
+            return Err(Error::Record(
+                "the counted ballots differ between the tally and the record verifier (V12)".into(),
+            ));
         }
-        Ok(acc.finish())
+        let mut aggregator = tally::Aggregator::new(&self.manifest, ballots, &list, &selection);
+        aggregator
+            .add_page(&page)
+            .and_then(|()| aggregator.finish())
+            .map_err(|e| Error::Record(e.to_string()))
     }
 
     /// The credential list, if posted.
@@ -333,6 +348,7 @@ pub fn read_record(mut bytes: &[u8], election: &str) -> Result<Record> {
     let count = u64::from_le_bytes(take(&mut bytes, 8)?.try_into().expect("8 bytes"));
     let mut verifier = RecordVerifier::new();
     let mut leaves = Vec::new();
+    let mut raws = Vec::new();
     let mut hashes = Vec::new();
     for _ in 0..count {
         let len = u32::from_le_bytes(take(&mut bytes, 4)?.try_into().expect("4 bytes")) as usize;
@@ -342,6 +358,7 @@ pub fn read_record(mut bytes: &[u8], election: &str) -> Result<Record> {
             .map_err(|f| Error::Record(f.to_string()))?;
         let threshold = verifier.manifest().map_or(1, |(m, _)| m.threshold);
         leaves.push(Leaf::from_bytes(raw, threshold)?);
+        raws.push(raw.to_vec());
         hashes.push(merkle::leaf_hash(raw));
     }
     if !bytes.is_empty() {
@@ -375,5 +392,7 @@ pub fn read_record(mut bytes: &[u8], election: &str) -> Result<Record> {
         phase,
         fingerprint,
         counted,
+        raw: raws,
+        checker: verifier.voter_entry_checker(),
     })
 }

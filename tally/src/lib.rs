@@ -123,8 +123,8 @@ impl<'c> Aggregator<'c> {
     }
 
     /// Adds the counted ballots among one page of `(leaf index, leaf bytes)`, in index order.
-    pub fn add_page(&mut self, page: &[(u64, Vec<u8>)]) -> Result<(), Error> {
-        let wanted: Vec<&(u64, Vec<u8>)> = page
+    pub fn add_page<B: AsRef<[u8]> + Sync>(&mut self, page: &[(u64, B)]) -> Result<(), Error> {
+        let wanted: Vec<&(u64, B)> = page
             .iter()
             .filter(|(i, _)| self.counted.binary_search(i).is_ok())
             .collect();
@@ -134,7 +134,7 @@ impl<'c> Aggregator<'c> {
             .map(|chunk| {
                 let mut acc = TallyAccumulator::new(manifest);
                 for (index, leaf) in chunk {
-                    let bytes = ballot_bytes(leaf).ok_or(Error::Ballot {
+                    let bytes = ballot_bytes(leaf.as_ref()).ok_or(Error::Ballot {
                         index: *index,
                         source: protocol::Error::Malformed {
                             what: "counted leaf",
