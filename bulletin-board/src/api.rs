@@ -343,6 +343,26 @@ fn receipt_json(board: &Board, election: &str, a: &Accepted) -> ReceiptJson {
     }
 }
 
+/// Reads back a receipt as [`ReceiptJson`] serves it: the signed fields and the board's
+/// signature (which the caller verifies against the manifest's board key).
+pub fn parse_receipt(r: &serde_json::Value) -> Option<(protocol::record::Receipt, [u8; 64])> {
+    let hash = |v: &serde_json::Value| -> Option<[u8; 32]> {
+        hex::decode(v.as_str()?).ok()?.try_into().ok()
+    };
+    let tracking_code = match &r["tracking_code"] {
+        serde_json::Value::Null => None,
+        code => Some(protocol::ballot::TrackingCode(hash(code)?)),
+    };
+    let receipt = protocol::record::Receipt {
+        index: r["index"].as_u64()?,
+        time: r["time"].as_u64()?,
+        leaf_hash: hash(&r["leaf_hash"])?,
+        tracking_code,
+    };
+    let signature = B64.decode(r["signature"].as_str()?).ok()?.try_into().ok()?;
+    Some((receipt, signature))
+}
+
 fn checkpoint_json(p: &Published) -> CheckpointJson {
     CheckpointJson {
         size: p.size,

@@ -10,13 +10,10 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
 use bulletin_board::board::now;
 use bulletin_board::sim::{ballot_entry, post_body, SimElection};
 use clap::Parser;
 use protocol::manifest::BoardInfo;
-use protocol::record::Receipt;
 use protocol::signature::PublicKey;
 use rand_core::OsRng;
 use serde_json::Value;
@@ -212,24 +209,10 @@ async fn run(args: Args) -> ExitCode {
 
     let mut bad_receipts = 0;
     for (_, r) in &results {
-        let parsed = (|| {
-            let receipt = Receipt {
-                index: r["index"].as_u64()?,
-                time: r["time"].as_u64()?,
-                leaf_hash: hex::decode(r["leaf_hash"].as_str()?)
-                    .ok()?
-                    .try_into()
-                    .ok()?,
-                tracking_code: Some(protocol::ballot::TrackingCode(
-                    hex::decode(r["tracking_code"].as_str()?)
-                        .ok()?
-                        .try_into()
-                        .ok()?,
-                )),
-            };
-            let sig: [u8; 64] = B64.decode(r["signature"].as_str()?).ok()?.try_into().ok()?;
+        let parsed = bulletin_board::api::parse_receipt(r).and_then(|(receipt, sig)| {
+            receipt.tracking_code?;
             receipt.verify(&e.manifest_hash, &board_key, &sig).ok()
-        })();
+        });
         if parsed.is_none() {
             bad_receipts += 1;
         }

@@ -170,22 +170,7 @@ pub async fn get(client: &awc::Client, url: &str) -> (u16, Value) {
 
 /// Checks a receipt's signature and returns it.
 pub fn check_receipt(manifest_hash: &[u8; 32], r: &Value) -> Receipt {
-    let receipt = Receipt {
-        index: r["index"].as_u64().unwrap(),
-        time: r["time"].as_u64().unwrap(),
-        leaf_hash: hex::decode(r["leaf_hash"].as_str().unwrap())
-            .unwrap()
-            .try_into()
-            .unwrap(),
-        tracking_code: r["tracking_code"]
-            .as_str()
-            .map(|c| protocol::ballot::TrackingCode(hex::decode(c).unwrap().try_into().unwrap())),
-    };
-    let sig: [u8; 64] = B64
-        .decode(r["signature"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let (receipt, sig) = bulletin_board::api::parse_receipt(r).expect("a well-formed receipt");
     receipt
         .verify(manifest_hash, &board_key().public_key(), &sig)
         .expect("the receipt is signed by the board");

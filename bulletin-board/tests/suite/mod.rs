@@ -148,22 +148,7 @@ where
 }
 
 fn verify_receipt(e: &SimElection, r: &Value) -> Receipt {
-    let receipt = Receipt {
-        index: r["index"].as_u64().unwrap(),
-        time: r["time"].as_u64().unwrap(),
-        leaf_hash: hex::decode(r["leaf_hash"].as_str().unwrap())
-            .unwrap()
-            .try_into()
-            .unwrap(),
-        tracking_code: r["tracking_code"]
-            .as_str()
-            .map(|c| protocol::ballot::TrackingCode(hex::decode(c).unwrap().try_into().unwrap())),
-    };
-    let sig: [u8; 64] = B64
-        .decode(r["signature"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
+    let (receipt, sig) = api::parse_receipt(r).expect("a well-formed receipt");
     receipt
         .verify(&e.manifest_hash, e.board_key(), &sig)
         .expect("the receipt is signed by the board");
