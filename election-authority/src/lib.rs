@@ -5,10 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod board;
-pub mod error;
 pub mod manifest_file;
 pub mod roles;
-pub mod secret_file;
 
-pub use error::{Error, Result};
+pub use cli_support::{board, error, secret_file, Error, Result};

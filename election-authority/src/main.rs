@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
+use cli_support::args::{OnBoard, Secret};
 use election_authority::board::BoardClient;
 use election_authority::manifest_file;
 use election_authority::roles;
 use election_authority::Error;
 use protocol::record::Phase;
-use zeroize::Zeroizing;
 
 #[derive(Parser)]
 #[command(
@@ -35,24 +35,6 @@ enum Role {
     /// The credential authority: voters' credentials and the public list.
     #[command(subcommand)]
     Authority(Authority),
-}
-
-#[derive(Args, Clone)]
-struct Secret {
-    /// Read the passphrase from this file (first line) instead of asking; the environment
-    /// variable THISTLE_PASSPHRASE also works, for automation.
-    #[arg(long, env = "THISTLE_PASSPHRASE_FILE")]
-    passphrase_file: Option<PathBuf>,
-}
-
-#[derive(Args, Clone)]
-struct OnBoard {
-    /// The bulletin board's URL.
-    #[arg(long, env = "THISTLE_BOARD", default_value = "http://127.0.0.1:8080")]
-    board: String,
-    /// The election id (hex ManifestHash, printed by `admin create`).
-    #[arg(long, env = "THISTLE_ELECTION")]
-    election: String,
 }
 
 #[derive(Subcommand)]
@@ -99,27 +81,6 @@ enum Admin {
         /// complaints (board time), since opening freezes the ceremony.
         #[arg(long, default_value_t = 60)]
         complaint_window: u64,
-        /// The administrator's key file.
-        #[arg(long, default_value = "admin.key")]
-        key: PathBuf,
-        #[command(flatten)]
-        on: OnBoard,
-        #[command(flatten)]
-        secret: Secret,
-    },
-    /// After voting closed: post the encrypted tally (recomputed from the counted ballots) and
-    /// start the trustees' decryption.
-    Tally {
-        /// The administrator's key file.
-        #[arg(long, default_value = "admin.key")]
-        key: PathBuf,
-        #[command(flatten)]
-        on: OnBoard,
-        #[command(flatten)]
-        secret: Secret,
-    },
-    /// Once at least `threshold` trustees decrypted: combine and publish the results.
-    Results {
         /// The administrator's key file.
         #[arg(long, default_value = "admin.key")]
         key: PathBuf,
@@ -179,22 +140,6 @@ enum Trustee {
         #[command(flatten)]
         secret: Secret,
     },
-    /// Decrypt this trustee's part of the tally (only the tally it recomputes itself).
-    Decrypt {
-        /// The trustee's identity key file.
-        #[arg(long, default_value = "trustee.key")]
-        key: PathBuf,
-        /// The sealed key share.
-        #[arg(long, default_value = "trustee.share")]
-        share: PathBuf,
-        /// Give up waiting for the tally after this many seconds.
-        #[arg(long, default_value_t = 3600)]
-        timeout: u64,
-        #[command(flatten)]
-        on: OnBoard,
-        #[command(flatten)]
-        secret: Secret,
-    },
     /// Finish the ceremony after voting opened: seal this trustee's key share.
     Finish {
         /// The trustee's identity key file.
@@ -245,46 +190,6 @@ enum Authority {
     },
 }
 
-/// The passphrase: from `--passphrase-file` (which others must not be able to read), else
-/// `THISTLE_PASSPHRASE` (a last resort: environments leak), else the terminal. Never empty; a
-/// new one (`creating`) has at least 12 characters and, typed, is asked twice.
-fn passphrase(secret: &Secret, creating: bool) -> Result<Zeroizing<String>, Error> {
-    let (pass, typed) = if let Some(path) = &secret.passphrase_file {
-        election_authority::secret_file::check_private(path)?;
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
-        (
-            Zeroizing::new(text.lines().next().unwrap_or("").to_owned()),
-            false,
-        )
-    } else if let Ok(p) = std::env::var("THISTLE_PASSPHRASE") {
-        (Zeroizing::new(p), false)
-    } else {
-        let p = rpassword::prompt_password("Passphrase: ")
-            .map_err(|e| Error::io(Path::new("<terminal>"), e))?;
-        (Zeroizing::new(p), true)
-    };
-    if pass.is_empty() {
-        return Err(Error::SecretFile("the passphrase is empty".into()));
-    }
-    if creating {
-        if pass.chars().count() < 12 {
-            return Err(Error::SecretFile(
-                "use a passphrase of at least 12 characters".into(),
-            ));
-        }
-        if typed {
-            let again = Zeroizing::new(
-                rpassword::prompt_password("Again: ")
-                    .map_err(|e| Error::io(Path::new("<terminal>"), e))?,
-            );
-            if *again != *pass {
-                return Err(Error::SecretFile("the passphrases differ".into()));
-            }
-        }
-    }
-    Ok(pass)
-}
-
 fn read(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
@@ -319,7 +224,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Role::Admin(Admin::Keygen { key, secret })
         | Role::Trustee(Trustee::Keygen { key, secret })
         | Role::Authority(Authority::Keygen { key, secret }) => {
-            let pass = passphrase(&secret, true)?;
+            let pass = secret.passphrase(true)?;
             let public = roles::keygen(&key, pass.as_bytes())?;
             println!("{public}");
             eprintln!(
@@ -334,7 +239,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             secret,
         }) => {
             let m = manifest_file::parse(&read(&manifest)?)?;
-            let admin = roles::load_key(&key, passphrase(&secret, false)?.as_bytes())?;
+            let admin = roles::load_key(&key, secret.passphrase(false)?.as_bytes())?;
             let posted = roles::create_election(&BoardClient::new(&board), &m, &admin)?;
             println!("{}", posted.election);
             eprintln!("election created on {board}; next: election-authority admin phase key-ceremony --election {}", posted.election);
@@ -346,7 +251,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             on,
             secret,
         }) => {
-            let admin = roles::load_key(&key, passphrase(&secret, false)?.as_bytes())?;
+            let admin = roles::load_key(&key, secret.passphrase(false)?.as_bytes())?;
             let phase = match to {
                 PhaseArg::KeyCeremony => Phase::KeyCeremony,
                 PhaseArg::Open => Phase::VotingOpen,
@@ -371,26 +276,6 @@ fn run(cli: Cli) -> Result<(), Error> {
                         }
                     }
                     println!("election key {}", hex::encode(outcome.joint_key.as_bytes()));
-                }
-            }
-        }
-        Role::Admin(Admin::Tally { key, on, secret }) => {
-            let admin = roles::load_key(&key, passphrase(&secret, false)?.as_bytes())?;
-            let posted = roles::post_tally(&BoardClient::new(&on.board), &on.election, &admin)?;
-            println!(
-                "encrypted tally posted; tally phase at leaf {}",
-                posted.index
-            );
-        }
-        Role::Admin(Admin::Results { key, on, secret }) => {
-            let admin = roles::load_key(&key, passphrase(&secret, false)?.as_bytes())?;
-            let board = BoardClient::new(&on.board);
-            let (_, results) = roles::publish_results(&board, &on.election, &admin)?;
-            let manifest = board.current(&on.election)?.manifest;
-            for (contest, totals) in manifest.contests.iter().zip(&results.totals) {
-                println!("{}", contest.title);
-                for (option, total) in contest.options.iter().zip(totals) {
-                    println!("  {:<40} {total}", option.title);
                 }
             }
         }
@@ -419,7 +304,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             on,
             secret,
         }) => {
-            let pass = passphrase(&secret, false)?;
+            let pass = secret.passphrase(false)?;
             let identity = roles::load_key(&key, pass.as_bytes())?;
             let board = BoardClient::new(&on.board);
             let pending = pending_path(&share);
@@ -452,25 +337,6 @@ fn run(cli: Cli) -> Result<(), Error> {
                 )?;
             }
         }
-        Role::Trustee(Trustee::Decrypt {
-            key,
-            share,
-            timeout,
-            on,
-            secret,
-        }) => {
-            let pass = passphrase(&secret, false)?;
-            let identity = roles::load_key(&key, pass.as_bytes())?;
-            let posted = roles::decrypt_tally(
-                &BoardClient::new(&on.board),
-                &on.election,
-                &identity,
-                &share,
-                pass.as_bytes(),
-                Duration::from_secs(timeout),
-            )?;
-            println!("partial decryption posted at leaf {}", posted.index);
-        }
         Role::Trustee(Trustee::Finish {
             key,
             share,
@@ -478,7 +344,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             on,
             secret,
         }) => {
-            let pass = passphrase(&secret, false)?;
+            let pass = secret.passphrase(false)?;
             let identity = roles::load_key(&key, pass.as_bytes())?;
             let board = BoardClient::new(&on.board);
             finish(
@@ -499,7 +365,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             on,
             secret,
         }) => {
-            let authority = roles::load_key(&key, passphrase(&secret, false)?.as_bytes())?;
+            let authority = roles::load_key(&key, secret.passphrase(false)?.as_bytes())?;
             let voters = roles::read_roll(&read(&roll)?)?;
             let issued = roles::issue_credentials(
                 &BoardClient::new(&on.board),

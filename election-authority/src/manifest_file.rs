@@ -1,7 +1,6 @@
 //! The manifest as a person writes it: TOML with comments, read into the protocol's `Manifest`.
 //! Every problem is reported with its line: TOML syntax and types, keys, times and kinds here; the
 //! rules of spec §6.2 by the protocol crate, located back onto the lines that hold the fields.
-use std::fmt;
 use std::ops::Range;
 
 use protocol::manifest::{
@@ -11,33 +10,8 @@ use protocol::signature::PublicKey;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use crate::error::Problem;
 use crate::error::{Error, Result};
-
-/// One problem in a manifest file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// 1-based line.
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl Problem {
-    /// The problems as lines `line N: message`.
-    pub fn list(problems: &[Problem]) -> String {
-        problems
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
-}
 
 /// A commented example manifest to edit (`init`).
 pub const EXAMPLE: &str = r#"# Thistle election manifest (spec §6). Edit it, then run `election-authority admin check`.

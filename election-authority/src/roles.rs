@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use protocol::context::ElectionContext;
 use protocol::credentials::{self, CredentialEntry, CredentialList};
-use protocol::dkg::{self, CeremonyOutcome, CeremonyParams, CeremonyRecord, KeyShare, Round1Set};
+use protocol::dkg::{self, CeremonyOutcome, CeremonyParams, KeyShare, Round1Set};
 use protocol::manifest::Manifest;
 use protocol::record::{Entry, Phase, SignedEntry};
 use protocol::signature::SecretKey;
@@ -16,40 +16,7 @@ use zeroize::Zeroizing;
 use crate::board::{BoardClient, Posted, Record};
 use crate::error::{Error, Result};
 use crate::secret_file;
-
-/// Kinds of sealed secret files; a trustee's are bound to one election.
-pub mod kinds {
-    /// An Ed25519 signing key (administrator, credential authority, trustee identity).
-    pub const SIGNING_KEY: &str = "signing key";
-
-    /// A trustee's round-2 secrets for `election`, kept between dealing and finishing.
-    pub fn round2(election: &str) -> String {
-        format!("trustee round 2 secret for election {election}")
-    }
-
-    /// A trustee's share of `election`'s key.
-    pub fn key_share(election: &str) -> String {
-        format!("trustee key share for election {election}")
-    }
-}
-
-/// Creates a signing key sealed under `passphrase` at `path`; returns its public key (hex).
-pub fn keygen(path: &Path, passphrase: &[u8]) -> Result<String> {
-    let key = SecretKey::generate(&mut OsRng);
-    secret_file::write(path, kinds::SIGNING_KEY, &key.to_seed()[..], passphrase)?;
-    Ok(hex::encode(key.public_key().as_bytes()))
-}
-
-/// Opens a sealed signing key.
-pub fn load_key(path: &Path, passphrase: &[u8]) -> Result<SecretKey> {
-    let seed = secret_file::read(path, kinds::SIGNING_KEY, passphrase)?;
-    let seed: Zeroizing<[u8; 32]> = Zeroizing::new(
-        seed[..]
-            .try_into()
-            .map_err(|_| Error::SecretFile("a signing key is 32 bytes".into()))?,
-    );
-    Ok(SecretKey::from_seed(&seed))
-}
+pub use cli_support::keys::{keygen, kinds, load_key, trustee_index};
 
 /// The administrator posts the manifest: the election's leaf 0.
 pub fn create_election(
@@ -68,21 +35,7 @@ pub fn create_election(
 
 /// The ceremony's outcome recomputed from the record (V5–V7), if every round is in.
 pub fn ceremony_outcome(record: &Record) -> Result<Option<(Round1Set, CeremonyOutcome)>> {
-    let params = CeremonyParams::from_manifest(&record.manifest);
-    let round1 = record.round1();
-    let round2 = record.round2();
-    if round1.len() < params.n as usize || round2.len() < params.n as usize {
-        return Ok(None);
-    }
-    let set = Round1Set::verify(&params, round1)?;
-    let complaints = record.complaints();
-    let outcome = CeremonyRecord {
-        round1: &set,
-        round2: &round2,
-        complaints: &complaints,
-    }
-    .outcome(&params, &mut OsRng)?;
-    Ok(Some((set, outcome)))
+    record.ceremony_outcome()
 }
 
 /// The administrator moves the election one phase forward. Opening the vote computes the
@@ -184,7 +137,7 @@ pub fn run_ceremony(
         Ok((r.phase >= Phase::KeyCeremony).then_some(()))
     })?;
     let record = board.current(election)?;
-    let index = my_index(&record.manifest, identity)?;
+    let index = trustee_index(&record.manifest, identity)?;
     if record.phase != Phase::KeyCeremony {
         return Err(Error::Ceremony("the key ceremony is over".into()));
     }
@@ -292,7 +245,7 @@ pub fn finish_ceremony(
         Ok((r.phase >= Phase::VotingOpen).then_some(()))
     })?;
     let record = board.current(election)?;
-    let index = my_index(&record.manifest, identity)?;
+    let index = trustee_index(&record.manifest, identity)?;
     let params = CeremonyParams::from_manifest(&record.manifest);
     let (set, outcome) = ceremony_outcome(&record)?
         .ok_or_else(|| Error::Ceremony("the ceremony record is incomplete".into()))?;
@@ -340,16 +293,6 @@ pub fn finish_ceremony(
         complained_about,
         joint_key: hex::encode(outcome.joint_key.as_bytes()),
     })
-}
-
-fn my_index(manifest: &Manifest, identity: &SecretKey) -> Result<u32> {
-    let me = identity.public_key();
-    manifest
-        .trustees
-        .iter()
-        .position(|t| t.key == me)
-        .map(|i| i as u32 + 1)
-        .ok_or_else(|| Error::Ceremony("this key is not one of the manifest's trustees".into()))
 }
 
 /// One voter of the roll.
@@ -563,109 +506,6 @@ fn file_name(id: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The administrator posts the encrypted tally, recomputed from the verified record's counted
-/// ballots (§12.1), and moves the election to the tally phase.
-pub fn post_tally(board: &BoardClient, election: &str, admin: &SecretKey) -> Result<Posted> {
-    // The closing just posted reaches reads with the next checkpoint.
-    let _ = board.wait_for(election, "the closing", Duration::from_secs(15), |r| {
-        Ok((r.phase >= Phase::VotingClosed).then_some(()))
-    });
-    let record = board.current(election)?;
-    if record.phase != Phase::VotingClosed {
-        return Err(Error::Ceremony(format!(
-            "the tally is posted after voting closes; the election is in the {:?} phase",
-            record.phase
-        )));
-    }
-    let tally = record.recompute_tally()?.tally().clone();
-    let entry = SignedEntry::sign(&record.manifest_hash, Entry::EncryptedTally(tally), admin);
-    board.post(&record.manifest, "tally", &entry)?;
-    advance(board, election, admin, Phase::Tally, Duration::ZERO)
-}
-
-/// A trustee decrypts its part of the tally (§12.2–12.3): only the tally it recomputed itself
-/// from the counted ballots, and only if it equals the one on the record.
-pub fn decrypt_tally(
-    board: &BoardClient,
-    election: &str,
-    identity: &SecretKey,
-    share_path: &Path,
-    passphrase: &[u8],
-    timeout: Duration,
-) -> Result<Posted> {
-    board.wait_for(election, "the tally phase", timeout, |r| {
-        Ok((r.phase >= Phase::Tally).then_some(()))
-    })?;
-    let record = board.current(election)?;
-    let index = my_index(&record.manifest, identity)?;
-    let bytes = secret_file::read(share_path, &kinds::key_share(election), passphrase)?;
-    let share = KeyShare::from_secret_bytes(&bytes)?;
-    let (_, outcome) = ceremony_outcome(&record)?
-        .ok_or_else(|| Error::Record("the ceremony is not on the record".into()))?;
-    if outcome.verification_share(share.index()).as_ref() != Some(share.verification_share()) {
-        return Err(Error::Ceremony(
-            "this key share does not match its verification share on the record".into(),
-        ));
-    }
-    if share.index() != index {
-        return Err(Error::Ceremony(format!(
-            "{} holds trustee {}'s share, not trustee {index}'s",
-            share_path.display(),
-            share.index()
-        )));
-    }
-    let recomputed = record.recompute_tally()?;
-    let posted = record
-        .tally()
-        .ok_or_else(|| Error::Ceremony("no encrypted tally on the record".into()))?;
-    if !recomputed.matches(&posted) {
-        return Err(Error::Record(
-            "the posted tally is not the sum of the counted ballots; refusing to decrypt it".into(),
-        ));
-    }
-    let fingerprint = record
-        .fingerprint
-        .ok_or_else(|| Error::Record("voting never opened".into()))?;
-    let partial = protocol::tally::partial_decrypt(&fingerprint, &share, &recomputed, &mut OsRng);
-    let entry = SignedEntry::sign(
-        &record.manifest_hash,
-        Entry::PartialDecryption(partial),
-        identity,
-    );
-    board.post(&record.manifest, "partial-decryptions", &entry)
-}
-
-/// The administrator combines the verified partial decryptions (at least `t`) and publishes the
-/// results (§12.4–12.5), which ends the election.
-pub fn publish_results(
-    board: &BoardClient,
-    election: &str,
-    admin: &SecretKey,
-) -> Result<(Posted, protocol::tally::Results)> {
-    let _ = board.wait_for(
-        election,
-        "the partial decryptions",
-        Duration::from_secs(15),
-        |r| Ok((r.partials().len() >= r.manifest.threshold as usize).then_some(())),
-    );
-    let record = board.current(election)?;
-    let tally = record
-        .tally()
-        .ok_or_else(|| Error::Ceremony("no encrypted tally on the record".into()))?;
-    let list = record
-        .credentials()
-        .ok_or_else(|| Error::Record("no credential list".into()))?;
-    let partials = record.partials();
-    let refs: Vec<_> = partials.iter().collect();
-    let results = protocol::tally::combine(&record.manifest, list.total_weight(), &tally, &refs)?;
-    let entry = SignedEntry::sign(
-        &record.manifest_hash,
-        Entry::Results(results.clone()),
-        admin,
-    );
-    Ok((board.post(&record.manifest, "results", &entry)?, results))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 use std::sync::mpsc;
 
-use common::{run, scratch, tool, Board, PASSPHRASE};
+use common::{run, run_tally, scratch, tool, Board, PASSPHRASE};
 use election_authority::board::BoardClient;
 use election_authority::{roles, secret_file};
 use protocol::dkg::KeyShare;
@@ -240,26 +240,19 @@ fn administrator_five_trustees_and_credential_authority_set_up_an_election() {
         client.post(&record.manifest, "ballots", &entry).unwrap();
     }
     run(&dir, &[&["admin", "phase", "close"][..], &on].concat());
-    run(&dir, &[&["admin", "tally"][..], &on].concat());
+    run_tally(&dir, &[&["start"][..], &on].concat());
     for i in [1, 3, 5] {
         let (key, share) = (format!("trustee-{i}.key"), format!("trustee-{i}.share"));
-        run(
+        run_tally(
             &dir,
             &[
-                &[
-                    "trustee",
-                    "decrypt",
-                    "--key",
-                    key.as_str(),
-                    "--share",
-                    share.as_str(),
-                ][..],
+                &["decrypt", "--key", key.as_str(), "--share", share.as_str()][..],
                 &on,
             ]
             .concat(),
         );
     }
-    let printed = run(&dir, &[&["admin", "results"][..], &on].concat());
+    let printed = run_tally(&dir, &[&["combine", "--publish"][..], &on].concat());
     assert!(printed.contains("Chair"), "{printed}");
     client
         .wait_for(

@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 
+pub mod ceremony;
+
 use protocol::ballot::BallotContext;
 use protocol::credentials::CredentialList;
 use protocol::manifest::Manifest;
@@ -166,6 +168,11 @@ impl<'c> Aggregator<'c> {
         self.accumulator.merge(partial);
         self.seen += wanted.len();
         Ok(())
+    }
+
+    /// Counted ballots added so far.
+    pub fn added(&self) -> u64 {
+        self.seen as u64
     }
 
     /// The recomputed tally, once every page was added.

@@ -36,19 +36,43 @@ pub fn write_private(path: &Path, text: &str) {
     f.write_all(text.as_bytes()).unwrap();
 }
 
-/// The workspace's `bulletin-board` binary, built if this test run has not built it.
-fn board_binary() -> PathBuf {
+/// A binary of another workspace package, built if this test run has not built it.
+fn workspace_binary(package: &str, name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join("bulletin-board");
+    let bin = dir.join(name);
     if !bin.exists() {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "bulletin-board", "--bin", "bulletin-board"])
+            .args(["build", "-p", package, "--bin", name])
             .status()
             .unwrap();
-        assert!(status.success(), "building the board");
+        assert!(status.success(), "building {name}");
     }
     bin
+}
+
+fn board_binary() -> PathBuf {
+    workspace_binary("bulletin-board", "bulletin-board")
+}
+
+/// The tally ceremony's tool, with the passphrase file.
+pub fn tally_tool(dir: &Path) -> Command {
+    let mut cmd = Command::new(workspace_binary("tally", "tally"));
+    cmd.current_dir(dir)
+        .env("THISTLE_PASSPHRASE_FILE", dir.join("passphrase"))
+        .env_remove("THISTLE_PASSPHRASE");
+    cmd
+}
+
+/// Runs the tally tool to completion; returns stdout, panicking with stderr on failure.
+pub fn run_tally(dir: &Path, args: &[&str]) -> String {
+    let out = tally_tool(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "tally {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// A running board.

@@ -1,9 +1,8 @@
 //! The tools' errors; each says what to do about it.
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::manifest_file::Problem;
-
-/// Everything that can go wrong in the election-authority tools.
+/// Everything that can go wrong in Thistle's command-line tools.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -59,6 +58,9 @@ pub enum Error {
     /// A protocol object is invalid.
     #[error(transparent)]
     Protocol(#[from] protocol::Error),
+    /// A tally ceremony step cannot be taken (yet).
+    #[error("tally ceremony: {0}")]
+    Tally(String),
     /// Waiting for others on the board took too long.
     #[error("timed out waiting for {0}; the others may not have run their step yet")]
     Timeout(String),
@@ -76,3 +78,29 @@ impl Error {
 
 /// Results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem in a manifest file, with its line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl Problem {
+    /// The problems as lines `line N: message`.
+    pub fn list(problems: &[Problem]) -> String {
+        problems
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}

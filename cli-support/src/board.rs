@@ -5,13 +5,17 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use protocol::ballot::BallotContext;
 use protocol::credentials::CredentialList;
-use protocol::dkg::{Complaint, Round1Package, Round2Package};
+use protocol::dkg::{
+    CeremonyOutcome, CeremonyParams, CeremonyRecord, Complaint, Round1Package, Round1Set,
+    Round2Package,
+};
 use protocol::hash::Digest32;
 use protocol::manifest::Manifest;
 use protocol::merkle::{self, Checkpoint};
 use protocol::record::{Entry, Leaf, Phase, Receipt, SignedEntry};
-use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally};
+use protocol::tally::{EncryptedTally, PartialDecryption, Results};
 use protocol::verify::{RecordVerifier, VoterEntryChecker};
 use rand_core::OsRng;
 use serde_json::Value;
@@ -113,35 +117,37 @@ impl Record {
         })
     }
 
-    /// The tally recomputed here from the counted ballots and their weights (§12.1), never
-    /// read from the record.
-    pub fn recompute_tally(&self) -> Result<RecomputedTally> {
-        let list = self
-            .credentials()
-            .ok_or_else(|| Error::Record("no credential list".into()))?;
-        let ballots = self
-            .checker
-            .as_ref()
-            .ok_or_else(|| Error::Record("voting never opened".into()))?
-            .ballots();
-        let page: Vec<(u64, &[u8])> = self
-            .raw
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (i as u64, b.as_slice()))
-            .collect();
-        let mut selection = tally::Selection::default();
-        selection.scan(page.iter().copied());
-        if selection.counted() != self.counted {
-            return Err(Error::Record(
-                "the counted ballots differ between the tally and the record verifier (V12)".into(),
-            ));
+    /// What encrypts and verifies this election's ballots, once voting opened (V9).
+    pub fn ballots(&self) -> Option<&BallotContext> {
+        self.checker.as_ref().map(VoterEntryChecker::ballots)
+    }
+
+    /// The ceremony's outcome recomputed from the record (V5–V7), if every round is in.
+    pub fn ceremony_outcome(&self) -> Result<Option<(Round1Set, CeremonyOutcome)>> {
+        let params = CeremonyParams::from_manifest(&self.manifest);
+        let round1 = self.round1();
+        let round2 = self.round2();
+        if round1.len() < params.n as usize || round2.len() < params.n as usize {
+            return Ok(None);
         }
-        let mut aggregator = tally::Aggregator::new(&self.manifest, ballots, &list, &selection);
-        aggregator
-            .add_page(&page)
-            .and_then(|()| aggregator.finish())
-            .map_err(|e| Error::Record(e.to_string()))
+        let set = Round1Set::verify(&params, round1)?;
+        let complaints = self.complaints();
+        let outcome = CeremonyRecord {
+            round1: &set,
+            round2: &round2,
+            complaints: &complaints,
+        }
+        .outcome(&params, &mut OsRng)?;
+        Ok(Some((set, outcome)))
+    }
+
+    /// The results, if published (V15 checked them).
+    pub fn results(&self) -> Option<Results> {
+        self.entries(|e| match e {
+            Entry::Results(r) => Some(r.clone()),
+            _ => None,
+        })
+        .pop()
     }
 
     /// The credential list, if posted.
@@ -237,6 +243,15 @@ impl BoardClient {
     /// Downloads the record export, checks the checkpoint against the manifest's board key
     /// (V1), and runs the record verifier over every leaf (V2–V15).
     pub fn record(&self, election: &str) -> Result<Record> {
+        self.record_with(election, &mut |_, _| {})
+    }
+
+    /// [`Self::record`], calling `progress(leaves verified, leaves)` as it goes.
+    pub fn record_with(
+        &self,
+        election: &str,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Record> {
         let path = format!("/v1/elections/{election}/record");
         let resp = self.get(&path)?;
         let mut bytes = Vec::new();
@@ -246,7 +261,7 @@ impl BoardClient {
                 reason: e.to_string(),
             }
         })?;
-        read_record(&bytes, election)
+        read_record_with(&bytes, election, progress)
     }
 
     /// The verified record, waiting up to 15 s for a first checkpoint if the election was just
@@ -337,7 +352,16 @@ fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
 }
 
 /// Parses and verifies a record export (spec §13.7) of election `election`.
-pub fn read_record(mut bytes: &[u8], election: &str) -> Result<Record> {
+pub fn read_record(bytes: &[u8], election: &str) -> Result<Record> {
+    read_record_with(bytes, election, &mut |_, _| {})
+}
+
+/// [`read_record`], calling `progress(leaves verified, leaves)` as it goes.
+pub fn read_record_with(
+    mut bytes: &[u8],
+    election: &str,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Record> {
     let magic = b"thistle-record-v1\n";
     if take(&mut bytes, magic.len())? != magic {
         return Err(Error::Record("not a Thistle record export".into()));
@@ -350,7 +374,10 @@ pub fn read_record(mut bytes: &[u8], election: &str) -> Result<Record> {
     let mut leaves = Vec::new();
     let mut raws = Vec::new();
     let mut hashes = Vec::new();
-    for _ in 0..count {
+    for done in 0..count {
+        if done % 1024 == 0 {
+            progress(done, count);
+        }
         let len = u32::from_le_bytes(take(&mut bytes, 4)?.try_into().expect("4 bytes")) as usize;
         let raw = take(&mut bytes, len)?;
         verifier
@@ -364,6 +391,7 @@ pub fn read_record(mut bytes: &[u8], election: &str) -> Result<Record> {
     if !bytes.is_empty() {
         return Err(Error::Record("trailing bytes after the last leaf".into()));
     }
+    progress(count, count);
     let phase = verifier.phase();
     let fingerprint = verifier.fingerprint().copied();
     let mut counted: Vec<u64> = verifier.counted().map(|(_, _, index)| index).collect();

@@ -1,0 +1,316 @@
+//! The decryption ceremony through the board (spec §12.6): the administrator posts the encrypted
+//! tally, each trustee decrypts its part of the tally it recomputed itself, and anyone combines.
+//! Every step acts on a record verified first (V1–V15) and recomputes what it relies on.
+use std::path::Path;
+use std::time::Duration;
+
+use cli_support::board::{BoardClient, Posted, Record};
+use cli_support::keys::{kinds, trustee_index};
+use cli_support::{secret_file, Error, Result};
+use protocol::dkg::KeyShare;
+use protocol::hash::Digest32;
+use protocol::record::{Entry, Phase, SignedEntry};
+use protocol::signature::SecretKey;
+use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, Results};
+use rand_core::OsRng;
+
+use crate::{Aggregator, Selection};
+
+/// Leaves per page of the second pass: progress is reported between pages.
+const PAGE: usize = 16_384;
+
+/// Recomputes the encrypted tally from a verified record in the two passes of §12.1 (the counted
+/// ballot of each credential, weights applied), and checks that pass 1 chose the same ballots
+/// as the record verifier's V12. `progress(ballots added, ballots to add)` is called between
+/// pages.
+pub fn recompute(record: &Record, progress: &mut dyn FnMut(u64, u64)) -> Result<RecomputedTally> {
+    let list = record
+        .credentials()
+        .ok_or_else(|| Error::Record("no credential list".into()))?;
+    let ballots = record
+        .ballots()
+        .ok_or_else(|| Error::Record("voting never opened".into()))?;
+    let leaves = || {
+        record
+            .raw
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (i as u64, b.as_slice()))
+    };
+    let mut selection = Selection::default();
+    selection.scan(leaves());
+    if selection.counted() != record.counted {
+        return Err(Error::Record(
+            "the counted ballots differ between the tally and the record verifier (V12)".into(),
+        ));
+    }
+    let total = selection.len() as u64;
+    let mut aggregator = Aggregator::new(&record.manifest, ballots, &list, &selection);
+    let all: Vec<(u64, &[u8])> = leaves().collect();
+    for page in all.chunks(PAGE) {
+        aggregator
+            .add_page(page)
+            .map_err(|e| Error::Record(e.to_string()))?;
+        progress(aggregator.added(), total);
+    }
+    aggregator
+        .finish()
+        .map_err(|e| Error::Record(e.to_string()))
+}
+
+/// The tally fingerprint: the hash of the encrypted tally (§12.1), which every partial
+/// decryption's proof binds; trustees and observers compare it.
+pub fn tally_fingerprint(tally: &EncryptedTally) -> String {
+    hex::encode(tally.hash())
+}
+
+/// The administrator, after voting closed: posts the encrypted tally recomputed from the counted
+/// ballots, then moves the election to the tally phase.
+pub fn post_tally(
+    board: &BoardClient,
+    election: &str,
+    admin: &SecretKey,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(Posted, EncryptedTally)> {
+    // A closing just posted reaches reads with the next checkpoint.
+    let _ = board.wait_for(election, "the closing", Duration::from_secs(15), |r| {
+        Ok((r.phase >= Phase::VotingClosed).then_some(()))
+    });
+    let record = board.current(election)?;
+    if record.manifest.administrator != admin.public_key() {
+        return Err(Error::Tally(
+            "this key is not the manifest's administrator".into(),
+        ));
+    }
+    if record.phase != Phase::VotingClosed {
+        return Err(Error::Tally(format!(
+            "the tally is posted after voting closes; the election is in the {:?} phase",
+            record.phase
+        )));
+    }
+    let tally = recompute(&record, progress)?.tally().clone();
+    let entry = SignedEntry::sign(
+        &record.manifest_hash,
+        Entry::EncryptedTally(tally.clone()),
+        admin,
+    );
+    board.post(&record.manifest, "tally", &entry)?;
+    let phase = SignedEntry::sign(
+        &record.manifest_hash,
+        Entry::Phase {
+            phase: Phase::Tally,
+            fingerprint: None,
+        },
+        admin,
+    );
+    Ok((board.post(&record.manifest, "phase", &phase)?, tally))
+}
+
+/// What a trustee's decryption did.
+pub struct Decrypted {
+    /// The trustee's index.
+    pub trustee: u32,
+    /// Where the partial decryption landed.
+    pub posted: Posted,
+    /// The tally it decrypted (recomputed by this trustee, equal to the posted one).
+    pub tally: EncryptedTally,
+}
+
+/// A trustee decrypts its part of the tally (§12.2–12.3): only the tally it recomputed itself from
+/// the counted ballots of a record that verifies, and only if it equals the one the board
+/// committed to. It never decrypts anything else: audited ballots are opened by their voters.
+pub fn decrypt(
+    board: &BoardClient,
+    election: &str,
+    identity: &SecretKey,
+    share_path: &Path,
+    passphrase: &[u8],
+    timeout: Duration,
+    progress: &mut dyn FnMut(&'static str, u64, u64),
+) -> Result<Decrypted> {
+    board.wait_for(election, "the tally phase", timeout, |r| {
+        Ok((r.phase >= Phase::Tally).then_some(()))
+    })?;
+    let record = board.record_with(election, &mut |d, t| progress("verify the record", d, t))?;
+    let index = trustee_index(&record.manifest, identity)?;
+    if record.partials().iter().any(|p| p.trustee == index) {
+        return Err(Error::Tally(format!(
+            "trustee {index}'s partial decryption is already on the record; nothing to do"
+        )));
+    }
+    let bytes = secret_file::read(share_path, &kinds::key_share(election), passphrase)?;
+    let share = KeyShare::from_secret_bytes(&bytes)?;
+    let (_, outcome) = record
+        .ceremony_outcome()?
+        .ok_or_else(|| Error::Record("the ceremony is not on the record".into()))?;
+    if share.index() != index {
+        return Err(Error::Tally(format!(
+            "{} holds trustee {}'s share, not trustee {index}'s",
+            share_path.display(),
+            share.index()
+        )));
+    }
+    if outcome.verification_share(index).as_ref() != Some(share.verification_share()) {
+        return Err(Error::Tally(
+            "this key share does not match its verification share on the record".into(),
+        ));
+    }
+    let recomputed = recompute(&record, &mut |d, t| progress("recompute the tally", d, t))?;
+    let posted = record
+        .tally()
+        .ok_or_else(|| Error::Tally("no encrypted tally on the record".into()))?;
+    if !recomputed.matches(&posted) {
+        return Err(Error::Record(
+            "the posted tally is not the sum of the counted ballots; refusing to decrypt it".into(),
+        ));
+    }
+    let fingerprint = record
+        .fingerprint
+        .ok_or_else(|| Error::Record("voting never opened".into()))?;
+    let partial = protocol::tally::partial_decrypt(&fingerprint, &share, &recomputed, &mut OsRng);
+    let entry = SignedEntry::sign(
+        &record.manifest_hash,
+        Entry::PartialDecryption(partial),
+        identity,
+    );
+    let posted_at = board.post(&record.manifest, "partial-decryptions", &entry)?;
+    Ok(Decrypted {
+        trustee: index,
+        posted: posted_at,
+        tally: recomputed.tally().clone(),
+    })
+}
+
+/// A partial decryption left out of the combination, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftOut {
+    /// The trustee's index.
+    pub trustee: u32,
+    /// What was wrong.
+    pub reason: String,
+}
+
+/// The outcome of combining (§12.4–12.5).
+#[derive(Clone, Debug)]
+pub struct Combined {
+    /// Every option's total.
+    pub results: Results,
+    /// The trustees whose partial decryptions were combined (Lagrange over exactly these).
+    pub used: Vec<u32>,
+    /// Partial decryptions whose proof failed: named, and left out.
+    pub left_out: Vec<LeftOut>,
+    /// Trustees with a key share who posted nothing.
+    pub absent: Vec<u32>,
+    /// The tally fingerprint.
+    pub tally_fingerprint: Digest32,
+}
+
+/// Combines partial decryptions (§12.4–12.5). Each is checked on its own against its trustee's
+/// verification share (`verification_share(j)`, recomputed from the ceremony); one whose proof
+/// fails is named and left out, and the rest are combined with the Lagrange coefficients of the
+/// trustees present, as long as at least `t` remain. Recovery of each total is bounded by the
+/// manifest (`total weight × option maximum`).
+pub fn combine(
+    record_manifest: &protocol::manifest::Manifest,
+    fingerprint: &Digest32,
+    total_weight: u64,
+    tally: &EncryptedTally,
+    partials: &[PartialDecryption],
+    verification_share: impl Fn(u32) -> Option<protocol::group::Point>,
+    qualified: &[u32],
+) -> Result<Combined> {
+    let mut good: Vec<&PartialDecryption> = Vec::new();
+    let mut left_out = Vec::new();
+    for p in partials {
+        let Some(y) = verification_share(p.trustee) else {
+            left_out.push(LeftOut {
+                trustee: p.trustee,
+                reason: "not a trustee with a key share".into(),
+            });
+            continue;
+        };
+        if good.iter().any(|g| g.trustee == p.trustee) {
+            left_out.push(LeftOut {
+                trustee: p.trustee,
+                reason: "a second partial decryption from the same trustee".into(),
+            });
+            continue;
+        }
+        match p.verify(fingerprint, &y, tally, &mut OsRng) {
+            Ok(()) => good.push(p),
+            Err(e) => left_out.push(LeftOut {
+                trustee: p.trustee,
+                reason: e.to_string(),
+            }),
+        }
+    }
+    let threshold = record_manifest.threshold as usize;
+    if good.len() < threshold {
+        return Err(Error::Tally(format!(
+            "{} valid partial decryption(s) of the {threshold} needed; {} more trustee(s) must run `tally decrypt`",
+            good.len(),
+            threshold - good.len()
+        )));
+    }
+    let results = protocol::tally::combine(record_manifest, total_weight, tally, &good)?;
+    let mut used: Vec<u32> = good.iter().map(|p| p.trustee).collect();
+    used.sort_unstable();
+    let absent = qualified
+        .iter()
+        .copied()
+        .filter(|j| !partials.iter().any(|p| p.trustee == *j))
+        .collect();
+    Ok(Combined {
+        results,
+        used,
+        left_out,
+        absent,
+        tally_fingerprint: tally.hash(),
+    })
+}
+
+/// Combines the partial decryptions on a verified record.
+pub fn combine_record(record: &Record) -> Result<Combined> {
+    let tally = record
+        .tally()
+        .ok_or_else(|| Error::Tally("no encrypted tally on the record yet".into()))?;
+    let list = record
+        .credentials()
+        .ok_or_else(|| Error::Record("no credential list".into()))?;
+    let fingerprint = record
+        .fingerprint
+        .ok_or_else(|| Error::Record("voting never opened".into()))?;
+    let (_, outcome) = record
+        .ceremony_outcome()?
+        .ok_or_else(|| Error::Record("the ceremony is not on the record".into()))?;
+    combine(
+        &record.manifest,
+        &fingerprint,
+        list.total_weight(),
+        &tally,
+        &record.partials(),
+        |j| outcome.verification_share(j),
+        &outcome.qualified,
+    )
+}
+
+/// The administrator publishes combined results, which ends the election. The board and every
+/// verifier recompute them (V15).
+pub fn publish(
+    board: &BoardClient,
+    record: &Record,
+    admin: &SecretKey,
+    results: &Results,
+) -> Result<Posted> {
+    if record.manifest.administrator != admin.public_key() {
+        return Err(Error::Tally(
+            "only the manifest's administrator publishes the results; without --publish anyone can combine".into(),
+        ));
+    }
+    let entry = SignedEntry::sign(
+        &record.manifest_hash,
+        Entry::Results(results.clone()),
+        admin,
+    );
+    board.post(&record.manifest, "results", &entry)
+}

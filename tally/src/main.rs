@@ -1,0 +1,294 @@
+//! `tally`: the decryption ceremony after voting closes (spec §12.6).
+//!
+//! Exit codes: 0 done; 1 the board refused, the record failed verification, the ceremony cannot
+//! go on yet (too few trustees) or a wait timed out; 2 bad input (arguments, files, passphrase).
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use cli_support::args::{OnBoard, Secret};
+use cli_support::board::{BoardClient, Record};
+use cli_support::keys::load_key;
+use cli_support::Error;
+use indicatif::{ProgressBar, ProgressStyle};
+use protocol::manifest::ContestKind;
+use tally::ceremony::{self, Combined};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Thistle's tally ceremony: post the encrypted tally, decrypt it (trustees), combine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    step: Step,
+}
+
+#[derive(Subcommand)]
+enum Step {
+    /// The administrator, after voting closed: recompute the encrypted tally from the counted
+    /// ballots, post it, and open the tally phase.
+    Start {
+        /// The administrator's key file.
+        #[arg(long, default_value = "admin.key")]
+        key: PathBuf,
+        #[command(flatten)]
+        on: OnBoard,
+        #[command(flatten)]
+        secret: Secret,
+    },
+    /// A trustee: verify the record, recompute the tally, and decrypt this trustee's part of it
+    /// (only if it equals the posted one), with a proof.
+    Decrypt {
+        /// The trustee's identity key file.
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+        /// The sealed key share (from `election-authority trustee ceremony`).
+        #[arg(long, default_value = "trustee.share")]
+        share: PathBuf,
+        /// Give up waiting for the tally phase after this many seconds.
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
+        #[command(flatten)]
+        on: OnBoard,
+        #[command(flatten)]
+        secret: Secret,
+    },
+    /// Anyone: check every partial decryption, combine those of the trustees present, and print
+    /// the results; with --publish, the administrator also posts them.
+    Combine {
+        /// Post the results (needs the administrator's key).
+        #[arg(long)]
+        publish: bool,
+        /// The administrator's key file (with --publish).
+        #[arg(long, default_value = "admin.key")]
+        key: PathBuf,
+        #[command(flatten)]
+        on: OnBoard,
+        #[command(flatten)]
+        secret: Secret,
+    },
+}
+
+/// A bar on standard error for a step over `total` items; hidden when stderr is not a terminal.
+struct Bars {
+    bar: Option<(String, ProgressBar)>,
+}
+
+impl Bars {
+    fn new() -> Self {
+        Bars { bar: None }
+    }
+
+    fn tick(&mut self, stage: &str, done: u64, total: u64) {
+        if self.bar.as_ref().is_none_or(|(s, _)| s != stage) {
+            self.finish();
+            let bar = ProgressBar::new(total).with_style(
+                ProgressStyle::with_template(
+                    "{msg:>22} [{bar:40}] {human_pos}/{human_len} {per_sec} eta {eta}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
+            );
+            bar.set_message(stage.to_owned());
+            self.bar = Some((stage.to_owned(), bar));
+        }
+        if let Some((_, bar)) = &self.bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some((_, bar)) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}
+
+fn trustee_name(record: &Record, j: u32) -> String {
+    let name = record
+        .manifest
+        .trustees
+        .get(j as usize - 1)
+        .map_or("?", |t| t.name.as_str());
+    format!("trustee {j} ({name})")
+}
+
+fn kind_rule(kind: &ContestKind) -> String {
+    match kind {
+        ContestKind::Choose { min, max } if min == max => format!("choose {max}"),
+        ContestKind::Choose { min, max } => format!("choose {min} to {max}"),
+        ContestKind::Approval => "approval".into(),
+        ContestKind::Score { max_score } => format!("scores 0 to {max_score}"),
+        ContestKind::Cumulative { points } => format!("{points} points to spread"),
+        ContestKind::Budget { budget, .. } => format!("budget of {budget}"),
+    }
+}
+
+/// The end-of-ceremony summary: results per contest, the trustees, the tally fingerprint.
+fn summary(record: &Record, combined: &Combined) -> String {
+    let mut out = String::new();
+    let m = &record.manifest;
+    out.push_str(&format!("Election: {}\n", m.title));
+    out.push_str(&format!(
+        "Election id: {}\n",
+        hex::encode(record.manifest_hash)
+    ));
+    out.push_str(&format!(
+        "Tally fingerprint: {}\n",
+        hex::encode(combined.tally_fingerprint)
+    ));
+    let ballots = record
+        .leaves
+        .iter()
+        .filter(|l| matches!(l.signed.entry, protocol::record::Entry::Ballot(_)))
+        .count();
+    out.push_str(&format!(
+        "Ballots: {ballots} cast, {} counted (the last of each credential)\n",
+        record.counted.len()
+    ));
+    out.push_str(&format!(
+        "Trustees ({} needed of {}):\n",
+        m.threshold,
+        m.trustees.len()
+    ));
+    for j in 1..=m.trustees.len() as u32 {
+        let state = if combined.used.contains(&j) {
+            "decrypted; combined".to_owned()
+        } else if let Some(l) = combined.left_out.iter().find(|l| l.trustee == j) {
+            format!("LEFT OUT: {}", l.reason)
+        } else if combined.absent.contains(&j) {
+            "absent".to_owned()
+        } else {
+            "holds no key share (disqualified in the key ceremony)".to_owned()
+        };
+        out.push_str(&format!("  {:<32} {state}\n", trustee_name(record, j)));
+    }
+    out.push_str("Results:\n");
+    for (contest, totals) in m.contests.iter().zip(&combined.results.totals) {
+        out.push_str(&format!(
+            "  {} ({})\n",
+            contest.title,
+            kind_rule(&contest.kind)
+        ));
+        let top = totals.iter().copied().max().unwrap_or(0).max(1);
+        for (option, total) in contest.options.iter().zip(totals) {
+            let bar = "#".repeat((total * 30 / top) as usize);
+            out.push_str(&format!("    {:<36} {total:>10}  {bar}\n", option.title));
+        }
+    }
+    out
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let mut bars = Bars::new();
+    match cli.step {
+        Step::Start { key, on, secret } => {
+            let admin = load_key(&key, secret.passphrase(false)?.as_bytes())?;
+            let board = BoardClient::new(&on.board);
+            let (posted, tally) =
+                ceremony::post_tally(&board, &on.election, &admin, &mut |d, t| {
+                    bars.tick("aggregate ballots", d, t)
+                })?;
+            bars.finish();
+            println!(
+                "encrypted tally posted; tally phase from leaf {}\ntally fingerprint {}",
+                posted.index,
+                ceremony::tally_fingerprint(&tally)
+            );
+            eprintln!(
+                "next: each trustee runs `tally decrypt --election {}`",
+                on.election
+            );
+        }
+        Step::Decrypt {
+            key,
+            share,
+            timeout,
+            on,
+            secret,
+        } => {
+            let pass = secret.passphrase(false)?;
+            let identity = load_key(&key, pass.as_bytes())?;
+            let board = BoardClient::new(&on.board);
+            let started = Instant::now();
+            let done = ceremony::decrypt(
+                &board,
+                &on.election,
+                &identity,
+                &share,
+                pass.as_bytes(),
+                Duration::from_secs(timeout),
+                &mut |stage, d, t| bars.tick(stage, d, t),
+            )?;
+            bars.finish();
+            println!(
+                "trustee {} decrypted the tally {} (recomputed here and equal to the posted one); partial decryption posted at leaf {} ({:.1} s)",
+                done.trustee,
+                ceremony::tally_fingerprint(&done.tally),
+                done.posted.index,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Step::Combine {
+            publish,
+            key,
+            on,
+            secret,
+        } => {
+            let board = BoardClient::new(&on.board);
+            let admin = if publish {
+                Some(load_key(&key, secret.passphrase(false)?.as_bytes())?)
+            } else {
+                None
+            };
+            let record = board.record_with(&on.election, &mut |d, t| {
+                bars.tick("verify the record", d, t)
+            })?;
+            bars.finish();
+            let combined = ceremony::combine_record(&record)?;
+            print!("{}", summary(&record, &combined));
+            match (&admin, record.results()) {
+                (_, Some(published)) if published == combined.results => {
+                    println!("These are the published results (V15 holds).");
+                }
+                (_, Some(_)) => {
+                    // The record verified, so V15 holds for the published results; only a
+                    // different subset of trustees can differ, which is impossible for honest
+                    // shares: report it loudly.
+                    return Err(Error::Record(
+                        "the published results differ from this combination".into(),
+                    ));
+                }
+                (Some(admin), None) => {
+                    let posted = ceremony::publish(&board, &record, admin, &combined.results)?;
+                    println!("Results published at leaf {}.", posted.index);
+                }
+                (None, None) => {
+                    println!("Not published yet: the administrator runs `tally combine --publish`.")
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tally: {e}");
+            let code = match e {
+                Error::Refused { .. }
+                | Error::Record(_)
+                | Error::Timeout(_)
+                | Error::Board { .. }
+                | Error::Tally(_) => 1,
+                _ => 2,
+            };
+            ExitCode::from(code)
+        }
+    }
+}
