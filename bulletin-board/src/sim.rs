@@ -6,7 +6,7 @@ use protocol::ballot::{self, AuditedBallot, Ballot, BallotContext};
 use protocol::context::ElectionContext;
 use protocol::credentials::{Credential, CredentialEntry, CredentialList};
 use protocol::dkg::{
-    self, CeremonyParams, CeremonyRecord, Round1Package, Round1Set, Round2Package,
+    self, CeremonyParams, CeremonyRecord, KeyShare, Round1Package, Round1Set, Round2Package,
 };
 use protocol::hash::Digest32;
 use protocol::manifest::{BoardInfo, Contest, ContestKind, ContestOption, Manifest, TrusteeInfo};
@@ -27,18 +27,34 @@ pub struct SimElection {
     pub authority: SecretKey,
     /// Trustee keys (trustee `i` at `i - 1`).
     pub trustees: Vec<SecretKey>,
+    /// Trustees' key shares (trustee `i` at `i - 1`), from an honest ceremony.
+    pub key_shares: Vec<KeyShare>,
     /// Round 1 packages.
     pub round1: Vec<Round1Package>,
     /// Round 2 packages.
     pub round2: Vec<Round2Package>,
     /// Voters' credentials.
     pub credentials: Vec<Credential>,
+    /// Voters' weights.
+    pub weights: Vec<u64>,
     /// The credential list.
     pub list: CredentialList,
     /// The election context (key, fingerprint).
     pub context: ElectionContext,
     /// For encrypting ballots.
     pub ballots: BallotContext,
+}
+
+/// What [`SimElection::with_spec`] builds.
+pub struct SimSpec {
+    /// Number of trustees.
+    pub trustees: u32,
+    /// Threshold `t`.
+    pub threshold: u32,
+    /// The contests.
+    pub contests: Vec<Contest>,
+    /// One weight per voter.
+    pub weights: Vec<u64>,
 }
 
 fn key_from(label: &str) -> SecretKey {
@@ -71,9 +87,32 @@ impl SimElection {
         window: (u64, u64),
         rng: &mut R,
     ) -> Self {
+        Self::with_spec(
+            seed,
+            board,
+            window,
+            SimSpec {
+                trustees: 3,
+                threshold: 2,
+                contests: one_of_five(),
+                weights: vec![1; voters],
+            },
+            rng,
+        )
+    }
+
+    /// An election as `spec` describes it. Keys derive from `seed`; ceremony randomness comes
+    /// from `rng`.
+    pub fn with_spec<R: RngCore + CryptoRng>(
+        seed: &str,
+        board: BoardInfo,
+        window: (u64, u64),
+        spec: SimSpec,
+        rng: &mut R,
+    ) -> Self {
         let admin = key_from(&format!("{seed}/administrator"));
         let authority = key_from(&format!("{seed}/credential-authority"));
-        let trustees: Vec<SecretKey> = (1..=3)
+        let trustees: Vec<SecretKey> = (1..=spec.trustees)
             .map(|i| key_from(&format!("{seed}/trustee-{i}")))
             .collect();
         let manifest = Manifest {
@@ -95,15 +134,15 @@ impl SimElection {
                     key: k.public_key(),
                 })
                 .collect(),
-            threshold: 2,
-            contests: one_of_five(),
+            threshold: spec.threshold,
+            contests: spec.contests,
         };
         let params = CeremonyParams::from_manifest(&manifest);
         let (secrets, packages): (Vec<_>, Vec<_>) = (1..=params.n)
             .map(|i| dkg::round1(&params, i, rng).expect("valid parameters"))
             .unzip();
         let set = Round1Set::verify(&params, packages.clone()).expect("honest round 1");
-        let (_, round2): (Vec<_>, Vec<_>) =
+        let (secrets2, round2): (Vec<_>, Vec<_>) =
             secrets.into_iter().map(|s| s.deal(&params, &set)).unzip();
         let outcome = CeremonyRecord {
             round1: &set,
@@ -112,15 +151,23 @@ impl SimElection {
         }
         .outcome(&params, rng)
         .expect("honest ceremony");
-        let credentials: Vec<Credential> = (0..voters)
+        let key_shares = secrets2
+            .into_iter()
+            .map(|s| {
+                s.finish(&params, &set, &round2, &outcome)
+                    .expect("honest ceremony")
+            })
+            .collect();
+        let credentials: Vec<Credential> = (0..spec.weights.len())
             .map(|i| key_from(&format!("{seed}/voter-{i}")))
             .collect();
         let list = CredentialList::new(
             credentials
                 .iter()
-                .map(|c| CredentialEntry {
+                .zip(&spec.weights)
+                .map(|(c, &weight)| CredentialEntry {
                     key: c.public_key(),
-                    weight: 1,
+                    weight,
                 })
                 .collect(),
         )
@@ -134,9 +181,11 @@ impl SimElection {
             admin,
             authority,
             trustees,
+            key_shares,
             round1: packages,
             round2,
             credentials,
+            weights: spec.weights,
             list,
             context,
             ballots,
@@ -199,6 +248,28 @@ impl SimElection {
             1,
             board_size,
             &selection,
+            rng,
+        )
+        .expect("valid selection");
+        encrypted.cast(cred).expect("the voter's own credential")
+    }
+
+    /// Voter `voter`'s ballot (with the voter's weight) for `selection`, made after seeing a
+    /// board of `board_size`.
+    pub fn ballot_for<R: RngCore + CryptoRng>(
+        &self,
+        voter: usize,
+        selection: &[Vec<u64>],
+        board_size: u64,
+        rng: &mut R,
+    ) -> Ballot {
+        let cred = &self.credentials[voter];
+        let (encrypted, _) = ballot::encrypt(
+            &self.ballots,
+            &cred.public_key(),
+            self.weights[voter],
+            board_size,
+            selection,
             rng,
         )
         .expect("valid selection");

@@ -1,9 +1,12 @@
 //! The streaming, parallel recomputation equals the plain sum of each credential's counted ballot
 //! (§12.1, V12), for every contest kind, with weights and revotes, whatever the page size.
+mod common;
+
+use common::options;
 use protocol::ballot::{self, Ballot, BallotContext};
 use protocol::credentials::{CredentialEntry, CredentialList};
 use protocol::group::Point;
-use protocol::manifest::{BoardInfo, Contest, ContestKind, ContestOption, Manifest, TrusteeInfo};
+use protocol::manifest::{BoardInfo, Contest, ContestKind, Manifest, TrusteeInfo};
 use protocol::record::{Entry, Leaf, SignedEntry};
 use protocol::signature::SecretKey;
 use protocol::tally::TallyAccumulator;
@@ -14,15 +17,6 @@ use tally::{Aggregator, Error, Selection};
 
 fn key(label: &str) -> SecretKey {
     SecretKey::from_seed(&Sha256::digest(label.as_bytes()).into())
-}
-
-fn options(n: usize) -> Vec<ContestOption> {
-    (0..n)
-        .map(|i| ContestOption {
-            id: format!("o{i}"),
-            title: format!("Option {i}"),
-        })
-        .collect()
 }
 
 fn manifest() -> Manifest {
