@@ -1,26 +1,17 @@
 //! Talking to the bulletin board (spec §13.7): posting signed entries, and reading the record
-//! back, verified (V1–V15), before acting on it. The tools never trust what the board says
+//! back, verified (V1–V15, [`crate::record`]), before acting on it. The tools never trust what the board says
 //! without checking it: every decision is taken on a verified record.
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use protocol::ballot::BallotContext;
-use protocol::credentials::CredentialList;
-use protocol::dkg::{
-    CeremonyOutcome, CeremonyParams, CeremonyRecord, Complaint, Round1Package, Round1Set,
-    Round2Package,
-};
-use protocol::hash::Digest32;
 use protocol::manifest::Manifest;
-use protocol::merkle::{self, Checkpoint};
-use protocol::record::{Entry, Leaf, Phase, Receipt, SignedEntry};
-use protocol::tally::{EncryptedTally, PartialDecryption, Results};
-use protocol::verify::{RecordVerifier, VoterEntryChecker};
-use rand_core::OsRng;
+use protocol::record::{Leaf, Receipt, SignedEntry};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+pub use crate::record::Record;
+use crate::record::{read_record, Progress};
 
 /// A board's HTTP API.
 pub struct BoardClient {
@@ -35,136 +26,6 @@ pub struct Posted {
     pub index: u64,
     /// The election id (hex `ManifestHash`).
     pub election: String,
-}
-
-/// The record, read under a checkpoint and verified.
-pub struct Record {
-    /// The manifest (leaf 0).
-    pub manifest: Manifest,
-    /// `ManifestHash`.
-    pub manifest_hash: Digest32,
-    /// Every leaf under the checkpoint, decoded.
-    pub leaves: Vec<Leaf>,
-    /// The checkpoint it was read under.
-    pub checkpoint: Checkpoint,
-    /// The phase the record reached.
-    pub phase: Phase,
-    /// The fingerprint, once voting opened (V9 recomputed it).
-    pub fingerprint: Option<Digest32>,
-    /// Leaf indexes of the counted ballots, one per credential (V12).
-    pub counted: Vec<u64>,
-    /// Every leaf's bytes, as exported.
-    pub raw: Vec<Vec<u8>>,
-    checker: Option<VoterEntryChecker>,
-}
-
-impl Record {
-    /// Round 1 packages, in log order.
-    pub fn round1(&self) -> Vec<Round1Package> {
-        self.entries(|e| match e {
-            Entry::DkgRound1(p) => Some(p.clone()),
-            _ => None,
-        })
-    }
-
-    /// Round 2 packages, in log order.
-    pub fn round2(&self) -> Vec<Round2Package> {
-        self.entries(|e| match e {
-            Entry::DkgRound2(p) => Some(p.clone()),
-            _ => None,
-        })
-    }
-
-    /// Complaints, in log order.
-    pub fn complaints(&self) -> Vec<Complaint> {
-        self.entries(|e| match e {
-            Entry::DkgComplaint(c) => Some(c.clone()),
-            _ => None,
-        })
-    }
-
-    /// Whether this record extends the log whose first `size` leaves had root `root` (the board
-    /// shows one history: what a trustee acted on earlier is still there).
-    pub fn extends(&self, size: u64, root: &Digest32) -> bool {
-        self.leaves.len() as u64 >= size && self.root_at(size) == *root
-    }
-
-    /// The root of this record's first `size` leaves.
-    pub fn root_at(&self, size: u64) -> Digest32 {
-        let hashes: Vec<Digest32> = self
-            .leaves
-            .iter()
-            .take(size as usize)
-            .map(|l| merkle::leaf_hash(&l.to_bytes()))
-            .collect();
-        merkle::root(&hashes)
-    }
-
-    /// The encrypted tally, if posted (V13 checked it is the sum of the counted ballots).
-    pub fn tally(&self) -> Option<EncryptedTally> {
-        self.entries(|e| match e {
-            Entry::EncryptedTally(t) => Some(t.clone()),
-            _ => None,
-        })
-        .pop()
-    }
-
-    /// Partial decryptions, in log order (each passed V14).
-    pub fn partials(&self) -> Vec<PartialDecryption> {
-        self.entries(|e| match e {
-            Entry::PartialDecryption(p) => Some(p.clone()),
-            _ => None,
-        })
-    }
-
-    /// What encrypts and verifies this election's ballots, once voting opened (V9).
-    pub fn ballots(&self) -> Option<&BallotContext> {
-        self.checker.as_ref().map(VoterEntryChecker::ballots)
-    }
-
-    /// The ceremony's outcome recomputed from the record (V5–V7), if every round is in.
-    pub fn ceremony_outcome(&self) -> Result<Option<(Round1Set, CeremonyOutcome)>> {
-        let params = CeremonyParams::from_manifest(&self.manifest);
-        let round1 = self.round1();
-        let round2 = self.round2();
-        if round1.len() < params.n as usize || round2.len() < params.n as usize {
-            return Ok(None);
-        }
-        let set = Round1Set::verify(&params, round1)?;
-        let complaints = self.complaints();
-        let outcome = CeremonyRecord {
-            round1: &set,
-            round2: &round2,
-            complaints: &complaints,
-        }
-        .outcome(&params, &mut OsRng)?;
-        Ok(Some((set, outcome)))
-    }
-
-    /// The results, if published (V15 checked them).
-    pub fn results(&self) -> Option<Results> {
-        self.entries(|e| match e {
-            Entry::Results(r) => Some(r.clone()),
-            _ => None,
-        })
-        .pop()
-    }
-
-    /// The credential list, if posted.
-    pub fn credentials(&self) -> Option<CredentialList> {
-        self.entries(|e| match e {
-            Entry::CredentialList(l) => Some(l.clone()),
-            _ => None,
-        })
-        .pop()
-    }
-
-    fn entries<T>(&self, f: impl Fn(&Entry) -> Option<T>) -> Vec<T> {
-        self.leaves
-            .iter()
-            .filter_map(|l| f(&l.signed.entry))
-            .collect()
-    }
 }
 
 fn board_error(url: &str, e: ureq::Error) -> Error {
@@ -241,27 +102,16 @@ impl BoardClient {
     }
 
     /// Downloads the record export, checks the checkpoint against the manifest's board key
-    /// (V1), and runs the record verifier over every leaf (V2–V15).
+    /// (V1), and runs the record verifier over every leaf (V2–V15), with bounded memory.
     pub fn record(&self, election: &str) -> Result<Record> {
-        self.record_with(election, &mut |_, _| {})
+        self.record_with(election, &mut |_, _, _| {})
     }
 
-    /// [`Self::record`], calling `progress(leaves verified, leaves)` as it goes.
-    pub fn record_with(
-        &self,
-        election: &str,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<Record> {
+    /// [`Self::record`], reporting progress.
+    pub fn record_with(&self, election: &str, progress: Progress<'_>) -> Result<Record> {
         let path = format!("/v1/elections/{election}/record");
         let resp = self.get(&path)?;
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).map_err(|e| {
-            Error::Board {
-                url: path.clone(),
-                reason: e.to_string(),
-            }
-        })?;
-        read_record_with(&bytes, election, progress)
+        read_record(resp.into_reader(), election, progress)
     }
 
     /// The verified record, waiting up to 15 s for a first checkpoint if the election was just
@@ -340,87 +190,4 @@ fn transient(e: &Error) -> bool {
         Error::Refused { code, .. } => code == "unavailable" || code == "not_found",
         _ => false,
     }
-}
-
-fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
-    if bytes.len() < n {
-        return Err(Error::Record("the record export is truncated".into()));
-    }
-    let (head, rest) = bytes.split_at(n);
-    *bytes = rest;
-    Ok(head)
-}
-
-/// Parses and verifies a record export (spec §13.7) of election `election`.
-pub fn read_record(bytes: &[u8], election: &str) -> Result<Record> {
-    read_record_with(bytes, election, &mut |_, _| {})
-}
-
-/// [`read_record`], calling `progress(leaves verified, leaves)` as it goes.
-pub fn read_record_with(
-    mut bytes: &[u8],
-    election: &str,
-    progress: &mut dyn FnMut(u64, u64),
-) -> Result<Record> {
-    let magic = b"thistle-record-v1\n";
-    if take(&mut bytes, magic.len())? != magic {
-        return Err(Error::Record("not a Thistle record export".into()));
-    }
-    let n = u32::from_le_bytes(take(&mut bytes, 4)?.try_into().expect("4 bytes")) as usize;
-    let note = String::from_utf8(take(&mut bytes, n)?.to_vec())
-        .map_err(|_| Error::Record("the checkpoint is not UTF-8".into()))?;
-    let count = u64::from_le_bytes(take(&mut bytes, 8)?.try_into().expect("8 bytes"));
-    let mut verifier = RecordVerifier::new();
-    let mut leaves = Vec::new();
-    let mut raws = Vec::new();
-    let mut hashes = Vec::new();
-    for done in 0..count {
-        if done % 1024 == 0 {
-            progress(done, count);
-        }
-        let len = u32::from_le_bytes(take(&mut bytes, 4)?.try_into().expect("4 bytes")) as usize;
-        let raw = take(&mut bytes, len)?;
-        verifier
-            .push(raw, &mut OsRng)
-            .map_err(|f| Error::Record(f.to_string()))?;
-        let threshold = verifier.manifest().map_or(1, |(m, _)| m.threshold);
-        leaves.push(Leaf::from_bytes(raw, threshold)?);
-        raws.push(raw.to_vec());
-        hashes.push(merkle::leaf_hash(raw));
-    }
-    if !bytes.is_empty() {
-        return Err(Error::Record("trailing bytes after the last leaf".into()));
-    }
-    progress(count, count);
-    let phase = verifier.phase();
-    let fingerprint = verifier.fingerprint().copied();
-    let mut counted: Vec<u64> = verifier.counted().map(|(_, _, index)| index).collect();
-    counted.sort_unstable();
-    let (manifest, manifest_hash) = verifier
-        .manifest()
-        .map(|(m, h)| (m.clone(), *h))
-        .ok_or_else(|| Error::Record("the record is empty".into()))?;
-    if hex::encode(manifest_hash) != election {
-        return Err(Error::Record(
-            "the board served another election's record".into(),
-        ));
-    }
-    let checkpoint = Checkpoint::verify_note(&note, &manifest.board.origin, &manifest.board.key)
-        .map_err(|e| Error::Record(format!("V1: {e}")))?;
-    if checkpoint.size != count || checkpoint.root != merkle::root(&hashes) {
-        return Err(Error::Record(
-            "V1: the leaves do not match the checkpoint they came with".into(),
-        ));
-    }
-    Ok(Record {
-        manifest,
-        manifest_hash,
-        leaves,
-        checkpoint,
-        phase,
-        fingerprint,
-        counted,
-        raw: raws,
-        checker: verifier.voter_entry_checker(),
-    })
 }

@@ -4,11 +4,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod aggregate;
 pub mod args;
 pub mod board;
 pub mod error;
 pub mod keys;
 pub mod passphrase;
+pub mod record;
 pub mod secret_file;
 
 pub use error::{Error, Problem, Result};

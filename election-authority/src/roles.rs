@@ -67,8 +67,9 @@ pub fn advance(
         // Complaints follow the last round 2 at once; leave the trustees `complaint_window` after
         // it (board time) before freezing the ceremony.
         let last_round2 = record
-            .leaves
+            .entries
             .iter()
+            .map(|(_, l)| l)
             .filter(|l| matches!(l.signed.entry, Entry::DkgRound2(_)))
             .map(|l| l.time)
             .max()
@@ -166,7 +167,7 @@ pub fn run_ceremony(
         if round1.len() < params.n as usize {
             return Ok(None);
         }
-        let size = r.leaves.len() as u64;
+        let size = r.len();
         Ok(Some((
             Round1Set::verify(&params, round1)?,
             (size, r.root_at(size)),

@@ -263,14 +263,7 @@ fn administrator_five_trustees_and_credential_authority_set_up_an_election() {
         )
         .unwrap();
     let record = client.current(&election).unwrap();
-    let results = record
-        .leaves
-        .iter()
-        .find_map(|l| match &l.signed.entry {
-            protocol::record::Entry::Results(r) => Some(r.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let results = record.results().unwrap();
     // voter-000 has weight 2: option A has 2 + 1 + 1 + 1 + 1, option B five voters of weight 1.
     assert_eq!(results.totals, vec![vec![6, 5]]);
 

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha256};
 
 use crate::ballot::{self, BallotContext, EncryptedBallot, TrackingCode};
 use crate::context::ElectionContext;
@@ -167,13 +168,19 @@ pub struct RecordVerifier {
     voting: Option<Arc<Voting>>,
     codes: BTreeSet<[u8; 32]>,
     short_codes: BTreeSet<[u8; 15]>,
-    ciphertexts: BTreeSet<[u8; 64]>,
+    /// 128-bit digests of every voter-entry ciphertext: equality of 64-byte encodings up to a
+    /// negligible chance, in a quarter of the memory.
+    ciphertexts: BTreeSet<[u8; 16]>,
     counted: BTreeMap<[u8; 32], Counted>,
     ballots: u64,
     audited: Vec<(TrackingCode, Vec<Vec<u64>>)>,
-    tally: Option<(EncryptedTally, RecomputedTally)>,
+    tally: Option<EncryptedTally>,
     partials: Vec<PartialDecryption>,
     results: Option<Results>,
+    /// Streaming mode: counted ballots keep no ciphertexts, and V13 waits for
+    /// [`RecordVerifier::confirm_tally`]; holds the tally leaf's index until then.
+    streaming: bool,
+    unconfirmed_tally: Option<u64>,
 }
 
 impl Default for RecordVerifier {
@@ -196,14 +203,14 @@ enum Change {
         credential: [u8; 32],
         counted: Option<Counted>,
         code: TrackingCode,
-        cts: Vec<[u8; 64]>,
+        cts: Vec<[u8; 16]>,
     },
     Audit {
         code: TrackingCode,
         values: Vec<Vec<u64>>,
-        cts: Vec<[u8; 64]>,
+        cts: Vec<[u8; 16]>,
     },
-    Tally(EncryptedTally, RecomputedTally),
+    Tally(EncryptedTally),
     Partial(PartialDecryption),
     Results(Results),
 }
@@ -231,7 +238,39 @@ impl RecordVerifier {
             tally: None,
             partials: Vec::new(),
             results: None,
+            streaming: false,
+            unconfirmed_tally: None,
         }
+    }
+
+    /// A verifier whose memory does not grow with the ballots' size: counted ballots are kept as
+    /// (credential, board size, index, weight) only, and V13 is left to the caller, who recomputes
+    /// the tally in a second pass over the record (§12.1, §12.6) and hands it to
+    /// [`Self::confirm_tally`]; [`Self::finish`] fails until it has.
+    pub fn streaming() -> Self {
+        RecordVerifier {
+            streaming: true,
+            ..Self::new()
+        }
+    }
+
+    /// V13 for a streaming verifier: `recomputed` (the sum of the counted ballots, weights applied,
+    /// computed by the caller over exactly the ballots [`Self::counted`] names) must equal the
+    /// posted encrypted tally.
+    pub fn confirm_tally(&mut self, recomputed: &RecomputedTally) -> Result<(), Failure> {
+        let Some(index) = self.unconfirmed_tally else {
+            return Ok(());
+        };
+        let posted = self.tally.as_ref().expect("a tally leaf was recorded");
+        if !recomputed.matches(posted) {
+            return Err(Failure {
+                step: Step::V13Tally,
+                index,
+                error: rule("the encrypted tally is not the sum of the counted ballots"),
+            });
+        }
+        self.unconfirmed_tally = None;
+        Ok(())
     }
 
     /// The next leaf's index.
@@ -461,19 +500,20 @@ impl RecordVerifier {
                         self.fail(Step::V13Tally, Error::Duplicate("only one encrypted tally"))
                     );
                 }
-                let mut acc = TallyAccumulator::new(manifest);
-                for c in self.counted.values() {
-                    acc.add_rows(c.ciphertexts.iter().map(Vec::as_slice), c.weight)
-                        .map_err(|e| self.fail(Step::V13Tally, e))?;
+                if !self.streaming {
+                    let mut acc = TallyAccumulator::new(manifest);
+                    for c in self.counted.values() {
+                        acc.add_rows(c.ciphertexts.iter().map(Vec::as_slice), c.weight)
+                            .map_err(|e| self.fail(Step::V13Tally, e))?;
+                    }
+                    if !acc.finish().matches(t) {
+                        return Err(self.fail(
+                            Step::V13Tally,
+                            rule("the encrypted tally is not the sum of the counted ballots"),
+                        ));
+                    }
                 }
-                let recomputed = acc.finish();
-                if !recomputed.matches(t) {
-                    return Err(self.fail(
-                        Step::V13Tally,
-                        rule("the encrypted tally is not the sum of the counted ballots"),
-                    ));
-                }
-                Change::Tally(t.clone(), recomputed)
+                Change::Tally(t.clone())
             }
             Entry::PartialDecryption(p) => {
                 let step = Step::V14PartialDecryptions;
@@ -481,7 +521,7 @@ impl RecordVerifier {
                     .ceremony
                     .as_ref()
                     .expect("the tally phase follows the ceremony");
-                let (t, _) = self.tally.as_ref().ok_or_else(|| {
+                let t = self.tally.as_ref().ok_or_else(|| {
                     self.fail(step, Error::OutOfPhase("no encrypted tally to decrypt"))
                 })?;
                 let y = ceremony.verification_share(p.trustee).ok_or_else(|| {
@@ -503,7 +543,7 @@ impl RecordVerifier {
                 Change::Partial(p.clone())
             }
             Entry::Results(r) => {
-                let (t, _) = self
+                let t = self
                     .tally
                     .as_ref()
                     .ok_or_else(|| self.fail(Step::V15Results, rule("no encrypted tally")))?;
@@ -611,7 +651,7 @@ impl RecordVerifier {
         &self,
         b: &EncryptedBallot,
         step: Step,
-    ) -> Result<(TrackingCode, Vec<[u8; 64]>), Failure> {
+    ) -> Result<(TrackingCode, Vec<[u8; 16]>), Failure> {
         let code = b.tracking_code();
         let short: [u8; 15] = code.0[..15].try_into().expect("15 bytes");
         if self.codes.contains(&code.0) || self.short_codes.contains(&short) {
@@ -620,9 +660,12 @@ impl RecordVerifier {
                 Error::Duplicate("a ballot with this tracking code is already on the board"),
             ));
         }
-        let mut cts: Vec<[u8; 64]> = b
+        let mut cts: Vec<[u8; 16]> = b
             .ciphertexts()
-            .map(|c| c.to_bytes().try_into().expect("64 bytes"))
+            .map(|c| {
+                let digest = Sha256::digest(c.to_bytes());
+                digest[..16].try_into().expect("16 bytes")
+            })
             .collect();
         let n = cts.len();
         cts.sort_unstable();
@@ -671,12 +714,15 @@ impl RecordVerifier {
             board_size: b.encrypted.board_size,
             index: self.index,
             weight,
-            ciphertexts: b
-                .encrypted
-                .contests
-                .iter()
-                .map(|c| c.ciphertexts.clone())
-                .collect(),
+            ciphertexts: if self.streaming {
+                Vec::new()
+            } else {
+                b.encrypted
+                    .contests
+                    .iter()
+                    .map(|c| c.ciphertexts.clone())
+                    .collect()
+            },
         });
         Ok(Change::Ballot {
             credential,
@@ -717,7 +763,12 @@ impl RecordVerifier {
                 self.note_unique(code, cts);
                 self.audited.push((code, values));
             }
-            Change::Tally(t, r) => self.tally = Some((t, r)),
+            Change::Tally(t) => {
+                if self.streaming {
+                    self.unconfirmed_tally = Some(self.index);
+                }
+                self.tally = Some(t);
+            }
             Change::Partial(p) => self.partials.push(p),
             Change::Results(r) => {
                 self.results = Some(r);
@@ -726,7 +777,7 @@ impl RecordVerifier {
         }
     }
 
-    fn note_unique(&mut self, code: TrackingCode, cts: Vec<[u8; 64]>) {
+    fn note_unique(&mut self, code: TrackingCode, cts: Vec<[u8; 16]>) {
         self.short_codes
             .insert(code.0[..15].try_into().expect("15 bytes"));
         self.codes.insert(code.0);
@@ -742,6 +793,13 @@ impl RecordVerifier {
 
     /// Ends the check: what the record established, up to the phase it reached.
     pub fn finish(self) -> Result<VerifiedRecord, Failure> {
+        if let Some(index) = self.unconfirmed_tally {
+            return Err(Failure {
+                step: Step::V13Tally,
+                index,
+                error: rule("the encrypted tally was not recomputed (confirm_tally)"),
+            });
+        }
         let Some((manifest, _, _)) = self.manifest else {
             return Err(Failure {
                 step: Step::V3Manifest,
@@ -758,7 +816,7 @@ impl RecordVerifier {
             ballots: self.ballots,
             counted: self.counted.len() as u64,
             audited: self.audited,
-            tally: self.tally.map(|(t, _)| t),
+            tally: self.tally,
             decrypting_trustees: self.partials.iter().map(|p| p.trustee).collect(),
             results: self.results,
         })

@@ -412,3 +412,59 @@ fn a_credential_list_too_heavy_to_tally_is_refused_when_posted() {
     );
     expect_failure(&leaves, Step::V8Credentials, i, "exceeds 2^40");
 }
+
+/// The counted ballots' sum, weights applied, as a streaming verifier's caller computes it.
+fn recompute(leaves: &[Leaf], v: &RecordVerifier) -> protocol::tally::RecomputedTally {
+    let list = leaves
+        .iter()
+        .find_map(|l| match &l.signed.entry {
+            Entry::CredentialList(list) => Some(list.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let mut acc = protocol::tally::TallyAccumulator::new(v.manifest().unwrap().0);
+    for (_, _, index) in v.counted() {
+        let Entry::Ballot(b) = &leaves[index as usize].signed.entry else {
+            panic!("a counted leaf is a ballot");
+        };
+        let weight = list.weight_of(&b.encrypted.credential).unwrap();
+        acc.add(b, weight).unwrap();
+    }
+    acc.finish()
+}
+
+#[test]
+fn a_streaming_verifier_checks_the_tally_only_when_confirmed() {
+    let t = tiny_election();
+    let i = position(&t, |e| matches!(e, Entry::EncryptedTally(_))) as u64;
+    let streamed = |leaves: &[Leaf]| {
+        let mut v = RecordVerifier::streaming();
+        let mut r = rng("record");
+        for leaf in leaves {
+            v.push(&leaf.to_bytes(), &mut r).unwrap();
+        }
+        v
+    };
+    // Unconfirmed, the record is not verified.
+    let f = streamed(&t.leaves).finish().unwrap_err();
+    assert_eq!((f.step, f.index), (Step::V13Tally, i), "{f}");
+    // Confirmed with the recomputed sum, it is.
+    let mut v = streamed(&t.leaves);
+    let recomputed = recompute(&t.leaves, &v);
+    v.confirm_tally(&recomputed).unwrap();
+    assert_eq!(v.finish().unwrap().results.unwrap(), t.results);
+    // A posted tally that is not the sum passes the first pass but fails the confirmation.
+    let mut leaves = t.leaves.clone();
+    let Entry::EncryptedTally(tally) = &leaves[i as usize].signed.entry else {
+        unreachable!()
+    };
+    let mut short = tally.clone();
+    short.contests[0][0] = short.contests[0][1];
+    leaves[i as usize].signed = admin_signed(&t, Entry::EncryptedTally(short));
+    let upto_tally = &leaves[..=i as usize];
+    let mut v = streamed(upto_tally);
+    let f = v
+        .confirm_tally(&recompute(upto_tally, &v))
+        .expect_err("the short tally must fail V13");
+    assert_eq!((f.step, f.index), (Step::V13Tally, i), "{f}");
+}

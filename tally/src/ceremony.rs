@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use cli_support::board::{BoardClient, Posted, Record};
 use cli_support::keys::{kinds, trustee_index};
+use cli_support::record::Progress;
 use cli_support::{secret_file, Error, Result};
 use protocol::dkg::KeyShare;
 use protocol::hash::Digest32;
@@ -14,48 +15,15 @@ use protocol::signature::SecretKey;
 use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, Results};
 use rand_core::OsRng;
 
-use crate::{Aggregator, Selection};
-
-/// Leaves per page of the second pass: progress is reported between pages.
-const PAGE: usize = 16_384;
-
-/// Recomputes the encrypted tally from a verified record in the two passes of §12.1 (the counted
-/// ballot of each credential, weights applied), and checks that pass 1 chose the same ballots
-/// as the record verifier's V12. `progress(ballots added, ballots to add)` is called between
-/// pages.
-pub fn recompute(record: &Record, progress: &mut dyn FnMut(u64, u64)) -> Result<RecomputedTally> {
-    let list = record
-        .credentials()
-        .ok_or_else(|| Error::Record("no credential list".into()))?;
-    let ballots = record
-        .ballots()
-        .ok_or_else(|| Error::Record("voting never opened".into()))?;
-    let leaves = || {
-        record
-            .raw
-            .iter()
-            .enumerate()
-            .map(|(i, b)| (i as u64, b.as_slice()))
-    };
-    let mut selection = Selection::default();
-    selection.scan(leaves());
-    if selection.counted() != record.counted {
-        return Err(Error::Record(
-            "the counted ballots differ between the tally and the record verifier (V12)".into(),
-        ));
-    }
-    let total = selection.len() as u64;
-    let mut aggregator = Aggregator::new(&record.manifest, ballots, &list, &selection);
-    let all: Vec<(u64, &[u8])> = leaves().collect();
-    for page in all.chunks(PAGE) {
-        aggregator
-            .add_page(page)
-            .map_err(|e| Error::Record(e.to_string()))?;
-        progress(aggregator.added(), total);
-    }
-    aggregator
-        .finish()
-        .map_err(|e| Error::Record(e.to_string()))
+/// The encrypted tally recomputed from the counted ballots (§12.1, weights applied): reading
+/// the record did it in its second pass, and checked it against the posted tally (V13).
+pub fn recompute(record: &Record) -> Result<RecomputedTally> {
+    record.recomputed_tally().cloned().ok_or_else(|| {
+        Error::Tally(format!(
+            "the tally is recomputed once voting has closed; the election is in the {:?} phase",
+            record.phase
+        ))
+    })
 }
 
 /// The tally fingerprint: the hash of the encrypted tally (§12.1), which every partial
@@ -70,13 +38,13 @@ pub fn post_tally(
     board: &BoardClient,
     election: &str,
     admin: &SecretKey,
-    progress: &mut dyn FnMut(u64, u64),
+    progress: Progress<'_>,
 ) -> Result<(Posted, EncryptedTally)> {
     // A closing just posted reaches reads with the next checkpoint.
     let _ = board.wait_for(election, "the closing", Duration::from_secs(15), |r| {
         Ok((r.phase >= Phase::VotingClosed).then_some(()))
     });
-    let record = board.current(election)?;
+    let record = board.record_with(election, progress)?;
     if record.manifest.administrator != admin.public_key() {
         return Err(Error::Tally(
             "this key is not the manifest's administrator".into(),
@@ -88,7 +56,7 @@ pub fn post_tally(
             record.phase
         )));
     }
-    let tally = recompute(&record, progress)?.tally().clone();
+    let tally = recompute(&record)?.tally().clone();
     let entry = SignedEntry::sign(
         &record.manifest_hash,
         Entry::EncryptedTally(tally.clone()),
@@ -126,12 +94,12 @@ pub fn decrypt(
     share_path: &Path,
     passphrase: &[u8],
     timeout: Duration,
-    progress: &mut dyn FnMut(&'static str, u64, u64),
+    progress: Progress<'_>,
 ) -> Result<Decrypted> {
     board.wait_for(election, "the tally phase", timeout, |r| {
         Ok((r.phase >= Phase::Tally).then_some(()))
     })?;
-    let record = board.record_with(election, &mut |d, t| progress("verify the record", d, t))?;
+    let record = board.record_with(election, progress)?;
     let index = trustee_index(&record.manifest, identity)?;
     if record.partials().iter().any(|p| p.trustee == index) {
         return Err(Error::Tally(format!(
@@ -155,7 +123,7 @@ pub fn decrypt(
             "this key share does not match its verification share on the record".into(),
         ));
     }
-    let recomputed = recompute(&record, &mut |d, t| progress("recompute the tally", d, t))?;
+    let recomputed = recompute(&record)?;
     let posted = record
         .tally()
         .ok_or_else(|| Error::Tally("no encrypted tally on the record".into()))?;

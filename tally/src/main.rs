@@ -140,13 +140,9 @@ fn summary(record: &Record, combined: &Combined) -> String {
         "Tally fingerprint: {}\n",
         hex::encode(combined.tally_fingerprint)
     ));
-    let ballots = record
-        .leaves
-        .iter()
-        .filter(|l| matches!(l.signed.entry, protocol::record::Entry::Ballot(_)))
-        .count();
     out.push_str(&format!(
-        "Ballots: {ballots} cast, {} counted (the last of each credential)\n",
+        "Ballots: {} cast, {} counted (the last of each credential)\n",
+        record.ballots_cast,
         record.counted.len()
     ));
     out.push_str(&format!(
@@ -189,8 +185,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             let admin = load_key(&key, secret.passphrase(false)?.as_bytes())?;
             let board = BoardClient::new(&on.board);
             let (posted, tally) =
-                ceremony::post_tally(&board, &on.election, &admin, &mut |d, t| {
-                    bars.tick("aggregate ballots", d, t)
+                ceremony::post_tally(&board, &on.election, &admin, &mut |s, d, t| {
+                    bars.tick(s.label(), d, t)
                 })?;
             bars.finish();
             println!(
@@ -221,7 +217,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 &share,
                 pass.as_bytes(),
                 Duration::from_secs(timeout),
-                &mut |stage, d, t| bars.tick(stage, d, t),
+                &mut |s, d, t| bars.tick(s.label(), d, t),
             )?;
             bars.finish();
             println!(
@@ -244,9 +240,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 None
             };
-            let record = board.record_with(&on.election, &mut |d, t| {
-                bars.tick("verify the record", d, t)
-            })?;
+            let record =
+                board.record_with(&on.election, &mut |s, d, t| bars.tick(s.label(), d, t))?;
             bars.finish();
             let combined = ceremony::combine_record(&record)?;
             print!("{}", summary(&record, &combined));

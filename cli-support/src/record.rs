@@ -1,0 +1,465 @@
+//! A record export (spec §13.7) read and verified with bounded memory: the export is spooled to a
+//! private temporary file, then read twice. The first pass checks the checkpoint (V1) and runs the
+//! streaming record verifier over every leaf (V2–V15 but V13), voter entries' signatures and
+//! proofs in parallel; it keeps the entries that are not voter entries, every leaf hash, and pass 1
+//! of the tally (§12.1). Once voting has closed, the second pass recomputes the encrypted tally from
+//! the counted ballots, in parallel, and confirms V13. Memory grows by tens of bytes per ballot,
+//! never by the ballots themselves.
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+use protocol::ballot::BallotContext;
+use protocol::credentials::CredentialList;
+use protocol::dkg::{
+    CeremonyOutcome, CeremonyParams, CeremonyRecord, Complaint, Round1Package, Round1Set,
+    Round2Package,
+};
+use protocol::hash::Digest32;
+use protocol::manifest::Manifest;
+use protocol::merkle::{self, Checkpoint};
+use protocol::record::{Entry, Leaf, Phase};
+use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, Results};
+use protocol::verify::{Failure, RecordVerifier, VoterEntryChecker};
+use rand_core::{OsRng, RngCore};
+use rayon::prelude::*;
+
+use crate::aggregate::{Aggregator, Selection};
+use crate::error::{Error, Result};
+
+const MAGIC: &[u8] = b"thistle-record-v1\n";
+/// Leaves checked together: voter entries of a batch are verified in parallel.
+const BATCH: usize = 512;
+/// Leaves per page of the tally's second pass.
+const PAGE: usize = 16_384;
+/// Tags of voter entries (ballot, audited ballot), which are not kept decoded.
+const VOTER_TAGS: [u8; 2] = [6, 7];
+
+/// What a long read is doing, for progress bars.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Checking leaves (V1–V15).
+    Verify,
+    /// Recomputing the encrypted tally (§12.1, V13).
+    Aggregate,
+}
+
+impl Stage {
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Verify => "verify the record",
+            Stage::Aggregate => "recompute the tally",
+        }
+    }
+}
+
+/// `progress(stage, done, total)`.
+pub type Progress<'a> = &'a mut dyn FnMut(Stage, u64, u64);
+
+/// A private temporary file, removed when dropped.
+struct Spool {
+    path: PathBuf,
+}
+
+impl Spool {
+    fn create() -> Result<(Spool, File)> {
+        let path = std::env::temp_dir().join(format!(
+            "thistle-record-{:016x}{:016x}",
+            OsRng.next_u64(),
+            OsRng.next_u64()
+        ));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok((Spool { path }, file))
+    }
+
+    fn open(&self) -> Result<BufReader<File>> {
+        File::open(&self.path)
+            .map(|f| BufReader::with_capacity(1 << 20, f))
+            .map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The record, read under a checkpoint and verified (V1–V15).
+pub struct Record {
+    /// The manifest (leaf 0).
+    pub manifest: Manifest,
+    /// `ManifestHash`.
+    pub manifest_hash: Digest32,
+    /// Every leaf that is not a voter entry, decoded, with its index. Ballots and audited ballots
+    /// stay in the spooled export.
+    pub entries: Vec<(u64, Leaf)>,
+    /// Every leaf's hash, in order.
+    pub leaf_hashes: Vec<Digest32>,
+    /// The time of the last leaf.
+    pub last_time: u64,
+    /// The checkpoint it was read under.
+    pub checkpoint: Checkpoint,
+    /// The phase the record reached.
+    pub phase: Phase,
+    /// The fingerprint, once voting opened (V9 recomputed it).
+    pub fingerprint: Option<Digest32>,
+    /// Leaf indexes of the counted ballots, one per credential (V12).
+    pub counted: Vec<u64>,
+    /// Ballots cast (revotes included; audited ballots not).
+    pub ballots_cast: u64,
+    recomputed: Option<RecomputedTally>,
+    checker: Option<VoterEntryChecker>,
+    spool: Spool,
+}
+
+impl Record {
+    /// Number of leaves.
+    pub fn len(&self) -> u64 {
+        self.leaf_hashes.len() as u64
+    }
+
+    /// Whether the record has no leaves (never: leaf 0 is the manifest).
+    pub fn is_empty(&self) -> bool {
+        self.leaf_hashes.is_empty()
+    }
+
+    /// Round 1 packages, in log order.
+    pub fn round1(&self) -> Vec<Round1Package> {
+        self.pick(|e| match e {
+            Entry::DkgRound1(p) => Some(p.clone()),
+            _ => None,
+        })
+    }
+
+    /// Round 2 packages, in log order.
+    pub fn round2(&self) -> Vec<Round2Package> {
+        self.pick(|e| match e {
+            Entry::DkgRound2(p) => Some(p.clone()),
+            _ => None,
+        })
+    }
+
+    /// Complaints, in log order.
+    pub fn complaints(&self) -> Vec<Complaint> {
+        self.pick(|e| match e {
+            Entry::DkgComplaint(c) => Some(c.clone()),
+            _ => None,
+        })
+    }
+
+    /// Whether this record extends the log whose first `size` leaves had root `root` (the board
+    /// shows one history: what a trustee acted on earlier is still there).
+    pub fn extends(&self, size: u64, root: &Digest32) -> bool {
+        self.len() >= size && self.root_at(size) == *root
+    }
+
+    /// The root of this record's first `size` leaves.
+    pub fn root_at(&self, size: u64) -> Digest32 {
+        merkle::root(&self.leaf_hashes[..(size as usize).min(self.leaf_hashes.len())])
+    }
+
+    /// The encrypted tally, if posted (V13 checked it is the sum of the counted ballots).
+    pub fn tally(&self) -> Option<EncryptedTally> {
+        self.pick(|e| match e {
+            Entry::EncryptedTally(t) => Some(t.clone()),
+            _ => None,
+        })
+        .pop()
+    }
+
+    /// The tally recomputed from the counted ballots while reading, once voting has closed.
+    pub fn recomputed_tally(&self) -> Option<&RecomputedTally> {
+        self.recomputed.as_ref()
+    }
+
+    /// Partial decryptions, in log order (each passed V14).
+    pub fn partials(&self) -> Vec<PartialDecryption> {
+        self.pick(|e| match e {
+            Entry::PartialDecryption(p) => Some(p.clone()),
+            _ => None,
+        })
+    }
+
+    /// The results, if published (V15 checked them).
+    pub fn results(&self) -> Option<Results> {
+        self.pick(|e| match e {
+            Entry::Results(r) => Some(r.clone()),
+            _ => None,
+        })
+        .pop()
+    }
+
+    /// The credential list, if posted.
+    pub fn credentials(&self) -> Option<CredentialList> {
+        self.pick(|e| match e {
+            Entry::CredentialList(l) => Some(l.clone()),
+            _ => None,
+        })
+        .pop()
+    }
+
+    /// What encrypts and verifies this election's ballots, once voting opened (V9).
+    pub fn ballots(&self) -> Option<&BallotContext> {
+        self.checker.as_ref().map(VoterEntryChecker::ballots)
+    }
+
+    /// The ceremony's outcome recomputed from the record (V5–V7), if every round is in.
+    pub fn ceremony_outcome(&self) -> Result<Option<(Round1Set, CeremonyOutcome)>> {
+        let params = CeremonyParams::from_manifest(&self.manifest);
+        let round1 = self.round1();
+        let round2 = self.round2();
+        if round1.len() < params.n as usize || round2.len() < params.n as usize {
+            return Ok(None);
+        }
+        let set = Round1Set::verify(&params, round1)?;
+        let complaints = self.complaints();
+        let outcome = CeremonyRecord {
+            round1: &set,
+            round2: &round2,
+            complaints: &complaints,
+        }
+        .outcome(&params, &mut OsRng)?;
+        Ok(Some((set, outcome)))
+    }
+
+    /// Every leaf's bytes, in order, read again from the spooled export, in pages.
+    pub fn for_each_page(
+        &self,
+        mut visit: impl FnMut(&[(u64, Vec<u8>)]) -> Result<()>,
+    ) -> Result<()> {
+        let mut reader = self.spool.open()?;
+        let (_, count) = read_header(&mut reader)?;
+        let mut page = Vec::with_capacity(PAGE);
+        for index in 0..count {
+            page.push((index, read_leaf(&mut reader)?));
+            if page.len() == PAGE || index + 1 == count {
+                visit(&page)?;
+                page.clear();
+            }
+        }
+        Ok(())
+    }
+
+    fn pick<T>(&self, f: impl Fn(&Entry) -> Option<T>) -> Vec<T> {
+        self.entries
+            .iter()
+            .filter_map(|(_, l)| f(&l.signed.entry))
+            .collect()
+    }
+}
+
+fn truncated() -> Error {
+    Error::Record("the record export is truncated".into())
+}
+
+fn read_u32(r: &mut impl Read) -> Result<u32> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b).map_err(|_| truncated())?;
+    Ok(u32::from_le_bytes(b))
+}
+
+fn read_header(r: &mut impl Read) -> Result<(String, u64)> {
+    let mut magic = [0u8; MAGIC.len()];
+    r.read_exact(&mut magic).map_err(|_| truncated())?;
+    if magic != MAGIC {
+        return Err(Error::Record("not a Thistle record export".into()));
+    }
+    let n = read_u32(r)? as usize;
+    if n > 64 * 1024 {
+        return Err(Error::Record("the checkpoint note is too long".into()));
+    }
+    let mut note = vec![0u8; n];
+    r.read_exact(&mut note).map_err(|_| truncated())?;
+    let note =
+        String::from_utf8(note).map_err(|_| Error::Record("the checkpoint is not UTF-8".into()))?;
+    let mut count = [0u8; 8];
+    r.read_exact(&mut count).map_err(|_| truncated())?;
+    Ok((note, u64::from_le_bytes(count)))
+}
+
+/// Leaves are bounded by the board's body limits; this only stops a hostile length.
+const MAX_LEAF: usize = 64 << 20;
+
+fn read_leaf(r: &mut impl Read) -> Result<Vec<u8>> {
+    let len = read_u32(r)? as usize;
+    if len > MAX_LEAF {
+        return Err(Error::Record("a leaf is impossibly long".into()));
+    }
+    let mut leaf = vec![0u8; len];
+    r.read_exact(&mut leaf).map_err(|_| truncated())?;
+    Ok(leaf)
+}
+
+fn invalid(f: Failure) -> Error {
+    Error::Record(f.to_string())
+}
+
+/// Spools a record export from `source` and verifies it as election `election`'s.
+pub fn read_record(
+    mut source: impl Read,
+    election: &str,
+    progress: Progress<'_>,
+) -> Result<Record> {
+    let (spool, file) = Spool::create()?;
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    std::io::copy(&mut source, &mut out).map_err(|e| Error::Board {
+        url: "record export".into(),
+        reason: e.to_string(),
+    })?;
+    out.flush().map_err(|e| Error::io(&spool.path, e))?;
+    drop(out);
+    verify_spooled(spool, election, progress)
+}
+
+fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Result<Record> {
+    let mut reader = spool.open()?;
+    let (note, count) = read_header(&mut reader)?;
+    let mut verifier = RecordVerifier::streaming();
+    let mut entries = Vec::new();
+    let mut hashes = Vec::with_capacity(count.min(1 << 24) as usize);
+    let mut selection = Selection::default();
+    let mut ballots_cast = 0u64;
+    let mut last_time = 0u64;
+    let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH);
+    for index in 0..count {
+        let leaf = read_leaf(&mut reader)?;
+        hashes.push(merkle::leaf_hash(&leaf));
+        batch.push((index, leaf));
+        if batch.len() < BATCH && index + 1 < count {
+            continue;
+        }
+        progress(Stage::Verify, index + 1 - batch.len() as u64, count);
+        let leaves = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+        selection.scan(leaves.iter().map(|(i, l)| (*i, l.as_slice())));
+        let threshold = verifier.manifest().map_or(1, |(m, _)| m.threshold);
+        // Voter entries' signatures and proofs, in parallel, against the election as it stood
+        // at the start of the batch; `push_checked` redoes them if the election differs.
+        let checker = verifier.voter_entry_checker();
+        let prechecked: Vec<Option<_>> = leaves
+            .par_iter()
+            .map(|(_, raw)| {
+                let checker = checker.as_ref()?;
+                if raw.len() < 9 || !VOTER_TAGS.contains(&raw[8]) {
+                    return None;
+                }
+                let leaf = Leaf::from_bytes(raw, threshold).ok()?;
+                Some((leaf.time, checker.check(leaf.signed, &mut OsRng)))
+            })
+            .collect();
+        for ((index, raw), pre) in leaves.into_iter().zip(prechecked) {
+            match pre {
+                Some((time, Ok(checked))) => {
+                    verifier
+                        .push_checked(time, checked, &mut OsRng)
+                        .map_err(invalid)?;
+                    ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
+                    last_time = time;
+                }
+                Some((_, Err((step, error)))) => {
+                    return Err(invalid(Failure { step, index, error }))
+                }
+                None => {
+                    verifier.push(&raw, &mut OsRng).map_err(invalid)?;
+                    let threshold = verifier.manifest().map_or(1, |(m, _)| m.threshold);
+                    let leaf = Leaf::from_bytes(&raw, threshold)?;
+                    last_time = leaf.time;
+                    if VOTER_TAGS.contains(&raw[8]) {
+                        ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
+                    } else {
+                        entries.push((index, leaf));
+                    }
+                }
+            }
+        }
+    }
+    let mut rest = [0u8; 1];
+    if reader
+        .read(&mut rest)
+        .map_err(|e| Error::io(&spool.path, e))?
+        != 0
+    {
+        return Err(Error::Record("trailing bytes after the last leaf".into()));
+    }
+    progress(Stage::Verify, count, count);
+    let (manifest, manifest_hash) = verifier
+        .manifest()
+        .map(|(m, h)| (m.clone(), *h))
+        .ok_or_else(|| Error::Record("the record is empty".into()))?;
+    if hex::encode(manifest_hash) != election {
+        return Err(Error::Record(
+            "the board served another election's record".into(),
+        ));
+    }
+    let checkpoint = Checkpoint::verify_note(&note, &manifest.board.origin, &manifest.board.key)
+        .map_err(|e| Error::Record(format!("V1: {e}")))?;
+    if checkpoint.size != count || checkpoint.root != merkle::root(&hashes) {
+        return Err(Error::Record(
+            "V1: the leaves do not match the checkpoint they came with".into(),
+        ));
+    }
+    let mut counted: Vec<u64> = verifier.counted().map(|(_, _, index)| index).collect();
+    counted.sort_unstable();
+    if selection.counted() != counted {
+        return Err(Error::Record(
+            "V12: the counted ballots differ between the tally's first pass and the record verifier".into(),
+        ));
+    }
+    let checker = verifier.voter_entry_checker();
+    let mut record = Record {
+        manifest,
+        manifest_hash,
+        entries,
+        leaf_hashes: hashes,
+        last_time,
+        checkpoint,
+        phase: verifier.phase(),
+        fingerprint: verifier.fingerprint().copied(),
+        counted,
+        ballots_cast,
+        recomputed: None,
+        checker,
+        spool,
+    };
+    if record.phase >= Phase::VotingClosed {
+        let recomputed = aggregate(&record, &selection, progress)?;
+        verifier.confirm_tally(&recomputed).map_err(invalid)?;
+        record.recomputed = Some(recomputed);
+    }
+    verifier.finish().map_err(invalid)?;
+    Ok(record)
+}
+
+/// Pass 2 of §12.1 over the spooled export.
+fn aggregate(
+    record: &Record,
+    selection: &Selection,
+    progress: Progress<'_>,
+) -> Result<RecomputedTally> {
+    let list = record
+        .credentials()
+        .ok_or_else(|| Error::Record("no credential list".into()))?;
+    let ballots = record
+        .ballots()
+        .ok_or_else(|| Error::Record("voting never opened".into()))?;
+    let total = selection.len() as u64;
+    let mut aggregator = Aggregator::new(&record.manifest, ballots, &list, selection);
+    progress(Stage::Aggregate, 0, total);
+    record.for_each_page(|page| {
+        aggregator
+            .add_page(page)
+            .map_err(|e| Error::Record(e.to_string()))?;
+        progress(Stage::Aggregate, aggregator.added(), total);
+        Ok(())
+    })?;
+    aggregator
+        .finish()
+        .map_err(|e| Error::Record(e.to_string()))
+}
