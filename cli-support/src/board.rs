@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use protocol::manifest::Manifest;
-use protocol::record::{Leaf, Receipt, SignedEntry};
+use protocol::record::{Leaf, Phase, Receipt, SignedEntry};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -130,6 +130,39 @@ impl BoardClient {
         }
     }
 
+    /// Waits until the verified record reaches `phase` (or `timeout` passes) and returns it. It
+    /// polls the board's cheap status for a hint and downloads and verifies the record only when
+    /// the hint says the phase was reached, so a long wait does not re-verify a large record.
+    pub fn wait_for_phase(
+        &self,
+        election: &str,
+        phase: Phase,
+        timeout: Duration,
+        progress: Progress<'_>,
+    ) -> Result<Record> {
+        let start = Instant::now();
+        loop {
+            let hint = self
+                .get(&format!("/v1/elections/{election}"))
+                .ok()
+                .and_then(|r| r.into_json::<Value>().ok())
+                .and_then(|v| v["phase"].as_str().and_then(phase_named));
+            // No usable hint (an old or minimal board): verify the record each time.
+            if hint.is_none_or(|p| p >= phase) {
+                match self.record_with(election, &mut *progress) {
+                    Ok(record) if record.phase >= phase => return Ok(record),
+                    Ok(_) => {}
+                    Err(e) if transient(&e) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            if start.elapsed() > timeout {
+                return Err(Error::Timeout(format!("the {phase:?} phase")));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
     /// Polls the verified record until `ready` holds for it (or `timeout` passes).
     pub fn wait_for<T>(
         &self,
@@ -181,6 +214,20 @@ fn checked_receipt(r: &Value, manifest: &Manifest, entry: &SignedEntry) -> Resul
         index,
         election: hex::encode(manifest_hash),
     })
+}
+
+/// A phase by the name the board's status gives it.
+fn phase_named(name: &str) -> Option<Phase> {
+    [
+        Phase::Setup,
+        Phase::KeyCeremony,
+        Phase::VotingOpen,
+        Phase::VotingClosed,
+        Phase::Tally,
+        Phase::ResultsPublished,
+    ]
+    .into_iter()
+    .find(|p| format!("{p:?}") == name)
 }
 
 /// Errors worth retrying while waiting: the board restarting or briefly unreachable.

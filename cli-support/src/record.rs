@@ -6,7 +6,7 @@
 //! the counted ballots, in parallel, and confirms V13. Memory grows by tens of bytes per ballot,
 //! never by the ballots themselves.
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
@@ -58,31 +58,39 @@ impl Stage {
 /// `progress(stage, done, total)`.
 pub type Progress<'a> = &'a mut dyn FnMut(Stage, u64, u64);
 
-/// A private temporary file, removed when dropped.
+/// A private temporary file, removed when dropped. Reads go through the handle that wrote it, and
+/// the second pass re-checks every leaf against the hashes the first pass verified, so the file
+/// cannot be swapped between the passes.
 struct Spool {
     path: PathBuf,
+    file: File,
 }
 
 impl Spool {
-    fn create() -> Result<(Spool, File)> {
+    fn create() -> Result<Spool> {
         let path = std::env::temp_dir().join(format!(
             "thistle-record-{:016x}{:016x}",
             OsRng.next_u64(),
             OsRng.next_u64()
         ));
         let file = OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        Ok((Spool { path }, file))
+        Ok(Spool { path, file })
     }
 
     fn open(&self) -> Result<BufReader<File>> {
-        File::open(&self.path)
-            .map(|f| BufReader::with_capacity(1 << 20, f))
-            .map_err(|e| Error::io(&self.path, e))
+        let mut file = self
+            .file
+            .try_clone()
+            .map_err(|e| Error::io(&self.path, e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| Error::io(&self.path, e))?;
+        Ok(BufReader::with_capacity(1 << 20, file))
     }
 }
 
@@ -230,7 +238,8 @@ impl Record {
         Ok(Some((set, outcome)))
     }
 
-    /// Every leaf's bytes, in order, read again from the spooled export, in pages.
+    /// Every leaf's bytes, in order, read again from the spooled export, in pages; each is
+    /// checked against the leaf hash verified on the first read.
     pub fn for_each_page(
         &self,
         mut visit: impl FnMut(&[(u64, Vec<u8>)]) -> Result<()>,
@@ -239,7 +248,13 @@ impl Record {
         let (_, count) = read_header(&mut reader)?;
         let mut page = Vec::with_capacity(PAGE);
         for index in 0..count {
-            page.push((index, read_leaf(&mut reader)?));
+            let leaf = read_leaf(&mut reader)?;
+            if self.leaf_hashes.get(index as usize) != Some(&merkle::leaf_hash(&leaf)) {
+                return Err(Error::Record(format!(
+                    "the spooled record changed under this tool at leaf {index}; run it again"
+                )));
+            }
+            page.push((index, leaf));
             if page.len() == PAGE || index + 1 == count {
                 visit(&page)?;
                 page.clear();
@@ -308,8 +323,14 @@ pub fn read_record(
     election: &str,
     progress: Progress<'_>,
 ) -> Result<Record> {
-    let (spool, file) = Spool::create()?;
-    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let spool = Spool::create()?;
+    let mut out = BufWriter::with_capacity(
+        1 << 20,
+        spool
+            .file
+            .try_clone()
+            .map_err(|e| Error::io(&spool.path, e))?,
+    );
     std::io::copy(&mut source, &mut out).map_err(|e| Error::Board {
         url: "record export".into(),
         reason: e.to_string(),
@@ -393,7 +414,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         .manifest()
         .map(|(m, h)| (m.clone(), *h))
         .ok_or_else(|| Error::Record("the record is empty".into()))?;
-    if hex::encode(manifest_hash) != election {
+    if !hex::encode(manifest_hash).eq_ignore_ascii_case(election) {
         return Err(Error::Record(
             "the board served another election's record".into(),
         ));

@@ -168,9 +168,9 @@ pub struct RecordVerifier {
     voting: Option<Arc<Voting>>,
     codes: BTreeSet<[u8; 32]>,
     short_codes: BTreeSet<[u8; 15]>,
-    /// 128-bit digests of every voter-entry ciphertext: equality of 64-byte encodings up to a
-    /// negligible chance, in a quarter of the memory.
-    ciphertexts: BTreeSet<[u8; 16]>,
+    /// SHA-256 of every voter-entry ciphertext's encoding: equality of encodings unless SHA-256
+    /// collides, in half the memory.
+    ciphertexts: BTreeSet<[u8; 32]>,
     counted: BTreeMap<[u8; 32], Counted>,
     ballots: u64,
     audited: Vec<(TrackingCode, Vec<Vec<u64>>)>,
@@ -203,12 +203,12 @@ enum Change {
         credential: [u8; 32],
         counted: Option<Counted>,
         code: TrackingCode,
-        cts: Vec<[u8; 16]>,
+        cts: Vec<[u8; 32]>,
     },
     Audit {
         code: TrackingCode,
         values: Vec<Vec<u64>>,
-        cts: Vec<[u8; 16]>,
+        cts: Vec<[u8; 32]>,
     },
     Tally(EncryptedTally),
     Partial(PartialDecryption),
@@ -651,7 +651,7 @@ impl RecordVerifier {
         &self,
         b: &EncryptedBallot,
         step: Step,
-    ) -> Result<(TrackingCode, Vec<[u8; 16]>), Failure> {
+    ) -> Result<(TrackingCode, Vec<[u8; 32]>), Failure> {
         let code = b.tracking_code();
         let short: [u8; 15] = code.0[..15].try_into().expect("15 bytes");
         if self.codes.contains(&code.0) || self.short_codes.contains(&short) {
@@ -660,12 +660,9 @@ impl RecordVerifier {
                 Error::Duplicate("a ballot with this tracking code is already on the board"),
             ));
         }
-        let mut cts: Vec<[u8; 16]> = b
+        let mut cts: Vec<[u8; 32]> = b
             .ciphertexts()
-            .map(|c| {
-                let digest = Sha256::digest(c.to_bytes());
-                digest[..16].try_into().expect("16 bytes")
-            })
+            .map(|c| Sha256::digest(c.to_bytes()).into())
             .collect();
         let n = cts.len();
         cts.sort_unstable();
@@ -777,7 +774,7 @@ impl RecordVerifier {
         }
     }
 
-    fn note_unique(&mut self, code: TrackingCode, cts: Vec<[u8; 16]>) {
+    fn note_unique(&mut self, code: TrackingCode, cts: Vec<[u8; 32]>) {
         self.short_codes
             .insert(code.0[..15].try_into().expect("15 bytes"));
         self.codes.insert(code.0);

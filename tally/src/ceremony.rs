@@ -41,10 +41,16 @@ pub fn post_tally(
     progress: Progress<'_>,
 ) -> Result<(Posted, EncryptedTally)> {
     // A closing just posted reaches reads with the next checkpoint.
-    let _ = board.wait_for(election, "the closing", Duration::from_secs(15), |r| {
-        Ok((r.phase >= Phase::VotingClosed).then_some(()))
-    });
-    let record = board.record_with(election, progress)?;
+    let record = match board.wait_for_phase(
+        election,
+        Phase::VotingClosed,
+        Duration::from_secs(15),
+        &mut *progress,
+    ) {
+        Ok(record) => record,
+        Err(Error::Timeout(_)) => board.record_with(election, progress)?,
+        Err(e) => return Err(e),
+    };
     if record.manifest.administrator != admin.public_key() {
         return Err(Error::Tally(
             "this key is not the manifest's administrator".into(),
@@ -57,12 +63,16 @@ pub fn post_tally(
         )));
     }
     let tally = recompute(&record)?.tally().clone();
-    let entry = SignedEntry::sign(
-        &record.manifest_hash,
-        Entry::EncryptedTally(tally.clone()),
-        admin,
-    );
-    board.post(&record.manifest, "tally", &entry)?;
+    // A rerun after the tally went in but the phase change did not only posts the phase change
+    // (the tally on the record passed V13, so it is this one).
+    if record.tally().is_none() {
+        let entry = SignedEntry::sign(
+            &record.manifest_hash,
+            Entry::EncryptedTally(tally.clone()),
+            admin,
+        );
+        board.post(&record.manifest, "tally", &entry)?;
+    }
     let phase = SignedEntry::sign(
         &record.manifest_hash,
         Entry::Phase {
@@ -78,15 +88,50 @@ pub fn post_tally(
 pub struct Decrypted {
     /// The trustee's index.
     pub trustee: u32,
-    /// Where the partial decryption landed.
-    pub posted: Posted,
+    /// Where the partial decryption landed; `None` if it was already on the record.
+    pub posted: Option<Posted>,
     /// The tally it decrypted (recomputed by this trustee, equal to the posted one).
     pub tally: EncryptedTally,
 }
 
-/// A trustee decrypts its part of the tally (§12.2–12.3): only the tally it recomputed itself from
-/// the counted ballots of a record that verifies, and only if it equals the one the board
-/// committed to. It never decrypts anything else: audited ballots are opened by their voters.
+/// What a trustee decrypted under, kept beside its key share (§12.6): once it has decrypted a
+/// tally, it decrypts no other for this election, and only on a history extending this one.
+#[derive(serde::Serialize, serde::Deserialize, PartialEq, Eq, Debug)]
+struct Marker {
+    election: String,
+    tally: String,
+    size: u64,
+    root: String,
+}
+
+fn marker_path(share_path: &Path) -> std::path::PathBuf {
+    let mut name = share_path.as_os_str().to_owned();
+    name.push(".decrypted");
+    name.into()
+}
+
+fn read_marker(path: &Path, election: &str) -> Result<Option<Marker>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let marker: Marker = serde_json::from_str(&text)
+        .map_err(|e| Error::Tally(format!("{}: unreadable ({e})", path.display())))?;
+    if !marker.election.eq_ignore_ascii_case(election) {
+        return Err(Error::Tally(format!(
+            "{} belongs to election {}; this key share is for one election only",
+            path.display(),
+            marker.election
+        )));
+    }
+    Ok(Some(marker))
+}
+
+/// A trustee decrypts its part of the tally (§12.2–12.3, §12.6): only the tally it recomputed
+/// itself from the counted ballots of a record that verifies, only if it equals the one the board
+/// committed to, and never a second tally of the same election. It never decrypts anything else:
+/// audited ballots are opened by their voters.
 pub fn decrypt(
     board: &BoardClient,
     election: &str,
@@ -96,26 +141,26 @@ pub fn decrypt(
     timeout: Duration,
     progress: Progress<'_>,
 ) -> Result<Decrypted> {
-    board.wait_for(election, "the tally phase", timeout, |r| {
-        Ok((r.phase >= Phase::Tally).then_some(()))
-    })?;
-    let record = board.record_with(election, progress)?;
-    let index = trustee_index(&record.manifest, identity)?;
-    if record.partials().iter().any(|p| p.trustee == index) {
-        return Err(Error::Tally(format!(
-            "trustee {index}'s partial decryption is already on the record; nothing to do"
-        )));
-    }
+    // Open the share before waiting: a wrong passphrase or file shows at once.
     let bytes = secret_file::read(share_path, &kinds::key_share(election), passphrase)?;
     let share = KeyShare::from_secret_bytes(&bytes)?;
-    let (_, outcome) = record
-        .ceremony_outcome()?
-        .ok_or_else(|| Error::Record("the ceremony is not on the record".into()))?;
+    let marker_file = marker_path(share_path);
+    let marker = read_marker(&marker_file, election)?;
+    let record = board.wait_for_phase(election, Phase::Tally, timeout, progress)?;
+    let index = trustee_index(&record.manifest, identity)?;
     if share.index() != index {
         return Err(Error::Tally(format!(
             "{} holds trustee {}'s share, not trustee {index}'s",
             share_path.display(),
             share.index()
+        )));
+    }
+    let (_, outcome) = record
+        .ceremony_outcome()?
+        .ok_or_else(|| Error::Record("the ceremony is not on the record".into()))?;
+    if !outcome.qualified.contains(&index) {
+        return Err(Error::Tally(format!(
+            "trustee {index} was disqualified in the key ceremony and holds no part of the election key"
         )));
     }
     if outcome.verification_share(index).as_ref() != Some(share.verification_share()) {
@@ -132,6 +177,43 @@ pub fn decrypt(
             "the posted tally is not the sum of the counted ballots; refusing to decrypt it".into(),
         ));
     }
+    let tally_hash = hex::encode(posted.hash());
+    match &marker {
+        Some(m) if m.tally != tally_hash => {
+            return Err(Error::Record(format!(
+                "this trustee already decrypted tally {} of this election, and the board now shows tally {tally_hash}: the board shows two histories; refusing, and report it",
+                m.tally
+            )))
+        }
+        Some(m)
+            if hex::decode(&m.root).ok().and_then(|r| r.try_into().ok()).is_none_or(
+                |root: protocol::hash::Digest32| !record.extends(m.size, &root),
+            ) =>
+        {
+            return Err(Error::Record(format!(
+                "the board's log no longer extends the checkpoint (size {}) this trustee decrypted under: the board shows two histories; refusing, and report it",
+                m.size
+            )))
+        }
+        _ => {}
+    }
+    if record.partials().iter().any(|p| p.trustee == index) {
+        return Ok(Decrypted {
+            trustee: index,
+            posted: None,
+            tally: posted,
+        });
+    }
+    if marker.is_none() {
+        let m = Marker {
+            election: election.to_ascii_lowercase(),
+            tally: tally_hash,
+            size: record.len(),
+            root: hex::encode(record.checkpoint.root),
+        };
+        let json = serde_json::to_vec_pretty(&m).expect("a marker serialises");
+        secret_file::write_private(&marker_file, &json)?;
+    }
     let fingerprint = record
         .fingerprint
         .ok_or_else(|| Error::Record("voting never opened".into()))?;
@@ -144,7 +226,7 @@ pub fn decrypt(
     let posted_at = board.post(&record.manifest, "partial-decryptions", &entry)?;
     Ok(Decrypted {
         trustee: index,
-        posted: posted_at,
+        posted: Some(posted_at),
         tally: recomputed.tally().clone(),
     })
 }

@@ -1,7 +1,8 @@
 //! `tally`: the decryption ceremony after voting closes (spec §12.6).
 //!
-//! Exit codes: 0 done; 1 the board refused, the record failed verification, the ceremony cannot
-//! go on yet (too few trustees) or a wait timed out; 2 bad input (arguments, files, passphrase).
+//! Exit codes: 0 done (or already done); 1 the board refused, the record failed verification, the
+//! ceremony cannot go on yet (too few trustees) or a wait timed out; 2 bad input (arguments, files,
+//! passphrase).
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -220,13 +221,19 @@ fn run(cli: Cli) -> Result<(), Error> {
                 &mut |s, d, t| bars.tick(s.label(), d, t),
             )?;
             bars.finish();
-            println!(
-                "trustee {} decrypted the tally {} (recomputed here and equal to the posted one); partial decryption posted at leaf {} ({:.1} s)",
-                done.trustee,
-                ceremony::tally_fingerprint(&done.tally),
-                done.posted.index,
-                started.elapsed().as_secs_f64()
-            );
+            let fingerprint = ceremony::tally_fingerprint(&done.tally);
+            match done.posted {
+                Some(posted) => println!(
+                    "trustee {} decrypted the tally {fingerprint} (recomputed here and equal to the posted one); partial decryption posted at leaf {} ({:.1} s)",
+                    done.trustee,
+                    posted.index,
+                    started.elapsed().as_secs_f64()
+                ),
+                None => println!(
+                    "trustee {} had already decrypted the tally {fingerprint}; its partial decryption is on the record, nothing to do",
+                    done.trustee
+                ),
+            }
         }
         Step::Combine {
             publish,
@@ -280,7 +287,8 @@ fn main() -> ExitCode {
                 | Error::Record(_)
                 | Error::Timeout(_)
                 | Error::Board { .. }
-                | Error::Tally(_) => 1,
+                | Error::Tally(_)
+                | Error::Protocol(_) => 1,
                 _ => 2,
             };
             ExitCode::from(code)

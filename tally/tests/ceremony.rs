@@ -364,7 +364,7 @@ fn two_trustees_absent_and_too_few_cannot_combine() {
     closed.decrypt(&[3]);
     closed.tally_ok(&["combine", "--publish"]);
     assert_eq!(closed.published(), closed.expected);
-    // A trustee cannot decrypt twice.
+    // A rerun of a trustee who decrypted changes nothing.
     let twice = closed.tally(&[
         "decrypt",
         "--key",
@@ -372,7 +372,9 @@ fn two_trustees_absent_and_too_few_cannot_combine() {
         "--share",
         "trustee-3.share",
     ]);
-    assert_eq!(twice.status.code(), Some(1));
+    assert!(twice.status.success());
+    assert!(String::from_utf8_lossy(&twice.stdout).contains("had already decrypted"));
+    assert_eq!(closed.record().partials().len(), 3);
 }
 
 /// Trustee 4's partial decryption with one share point moved: its proof no longer verifies.
@@ -527,24 +529,30 @@ fn tally_without(record: &Record, leaves: &[Vec<u8>], omit: u64) -> EncryptedTal
     acc.finish().tally().clone()
 }
 
-#[test]
-fn a_trustee_refuses_a_tally_that_omits_a_ballot() {
-    let closed = closed_election("omit");
-    // The real board would refuse such a tally (V13), so a lying board serves it: the closed
-    // record, then the administrator's tally without the last counted ballot, then the phase.
-    let record = closed.record();
-    let mut leaves = raw_leaves(&record);
-    let omitted = *record.counted.last().unwrap();
-    let short = tally_without(&record, &leaves, omitted);
+/// The closed record's leaves (without leaf `drop`, if given), then `tally` signed by the
+/// administrator and the tally phase.
+fn forked(
+    closed: &Closed,
+    record: &Record,
+    leaves: &[Vec<u8>],
+    drop: Option<u64>,
+    tally: EncryptedTally,
+) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = leaves
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i as u64) != drop)
+        .map(|(_, l)| l.clone())
+        .collect();
     for entry in [
-        Entry::EncryptedTally(short),
+        Entry::EncryptedTally(tally),
         Entry::Phase {
             phase: Phase::Tally,
             fingerprint: None,
         },
     ] {
         let signed = SignedEntry::sign(&record.manifest_hash, entry, &closed.election.admin);
-        leaves.push(
+        out.push(
             Leaf {
                 time: record.last_time,
                 signed,
@@ -552,27 +560,66 @@ fn a_trustee_refuses_a_tally_that_omits_a_ballot() {
             .to_bytes(),
         );
     }
-    let (url, posts) = lying_board(export(&leaves));
-    let out = tally_tool(&closed.dir)
+    out
+}
+
+fn decrypt_at(closed: &Closed, url: &str, trustee: u32) -> Output {
+    let (key, share) = (
+        format!("trustee-{trustee}.key"),
+        format!("trustee-{trustee}.share"),
+    );
+    tally_tool(&closed.dir)
         .args([
             "decrypt",
             "--key",
-            "trustee-1.key",
+            &key,
             "--share",
-            "trustee-1.share",
-        ])
-        .args([
+            &share,
             "--timeout",
             "10",
-            "--board",
-            &url,
-            "--election",
-            &closed.election.id(),
         ])
+        .args(["--board", url, "--election", &closed.election.id()])
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_trustee_refuses_a_tally_that_omits_a_ballot() {
+    let closed = closed_election("omit");
+    // The real board would refuse such a tally (V13), so a lying board serves it: the closed
+    // record, then the administrator's tally without the last counted ballot, then the phase.
+    let record = closed.record();
+    let leaves = raw_leaves(&record);
+    let omitted = *record.counted.last().unwrap();
+    let short = tally_without(&record, &leaves, omitted);
+    let (url, posts) = lying_board(export(&forked(&closed, &record, &leaves, None, short)));
+    let out = decrypt_at(&closed, &url, 1);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("V13"), "{said}");
     assert_eq!(posts.load(Ordering::SeqCst), 0, "nothing may be posted");
+}
+
+#[test]
+fn a_trustee_who_decrypted_refuses_a_second_history() {
+    // A board showing two histories (one without the last ballot, whose tally is then valid on
+    // its own) would get two tallies decrypted whose difference is that ballot.
+    let closed = closed_election("split");
+    let record = closed.record();
+    let leaves = raw_leaves(&record);
+    let dropped = *record.counted.last().unwrap();
+    let without = tally_without(&record, &leaves, dropped);
+    let fork = forked(&closed, &record, &leaves, Some(dropped), without);
+    closed.tally_ok(&["start"]);
+    closed.decrypt(&[1]);
+    let (url, posts) = lying_board(export(&fork));
+    let out = decrypt_at(&closed, &url, 1);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("two histories"), "{said}");
+    assert_eq!(posts.load(Ordering::SeqCst), 0, "nothing may be posted");
+    // The fork verifies on its own: a trustee who had not decrypted goes on (and its post reaches
+    // the lying board).
+    let fresh = decrypt_at(&closed, &url, 2);
+    assert_eq!(posts.load(Ordering::SeqCst), 1, "{fresh:?}");
 }
