@@ -77,6 +77,57 @@ pub fn one_of_five() -> Vec<Contest> {
     }]
 }
 
+/// Every contest kind of spec §6.2: 1-of-n, a referendum, choose 1 to 2, approval, score,
+/// cumulative and a participatory budget.
+pub fn every_contest_kind() -> Vec<Contest> {
+    let kinds = [
+        ("Chair", ContestKind::Choose { min: 1, max: 1 }, 3),
+        ("Referendum", ContestKind::Choose { min: 1, max: 1 }, 2),
+        ("Committee", ContestKind::Choose { min: 1, max: 2 }, 3),
+        ("Approval", ContestKind::Approval, 3),
+        ("Scores", ContestKind::Score { max_score: 10 }, 3),
+        ("Cumulative", ContestKind::Cumulative { points: 5 }, 3),
+        (
+            "Budget",
+            ContestKind::Budget {
+                budget: 100,
+                costs: vec![60, 30, 25],
+            },
+            3,
+        ),
+    ];
+    kinds
+        .into_iter()
+        .enumerate()
+        .map(|(i, (title, kind, n))| Contest {
+            id: format!("c{i}"),
+            title: title.into(),
+            kind,
+            options: (0..n)
+                .map(|k| ContestOption {
+                    id: format!("o{k}"),
+                    title: format!("Option {k}"),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// Voter `v`'s (valid) choices in every contest of [`every_contest_kind`].
+pub fn every_kind_selection(v: usize) -> Vec<Vec<u64>> {
+    let choose = [[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]];
+    let budget = [[1, 1, 0], [0, 1, 1], [1, 0, 0], [0, 0, 0]];
+    vec![
+        (0..3).map(|k| (k == v % 3) as u64).collect(),
+        (0..2).map(|k| (k == v % 2) as u64).collect(),
+        choose[v % 4].to_vec(),
+        vec![(v % 2) as u64, ((v + 1) % 2) as u64, 1],
+        vec![(v % 11) as u64, 10, 0],
+        vec![(v % 3) as u64, 1, (v % 2) as u64],
+        budget[v % 4].to_vec(),
+    ]
+}
+
 impl SimElection {
     /// A 2-of-3 election with `voters` voters of weight 1 on the board `board`. Keys derive from
     /// `seed`; ceremony randomness comes from `rng`.
@@ -299,6 +350,109 @@ impl SimElection {
             .expect("the voter's own credential")
     }
 
+    /// A whole election's record as the board would hold it, without a board: the set-up, the
+    /// ballots `(voter, choices)` in order (a voter's later ballot is a revote), audited ballots
+    /// of `audits` (voter, choices) after them, the closing, the tally, the partial decryptions of
+    /// trustees `decrypting`, and the results. Times lie in the manifest's window.
+    pub fn full_record<R: RngCore + CryptoRng>(
+        &self,
+        ballots: &[(usize, Vec<Vec<u64>>)],
+        audits: &[(usize, Vec<Vec<u64>>)],
+        decrypting: &[u32],
+        rng: &mut R,
+    ) -> Vec<protocol::record::Leaf> {
+        use protocol::record::Leaf;
+        let (open, close) = (self.manifest.opens_at, self.manifest.closes_at);
+        let mut leaves = vec![Leaf {
+            time: open,
+            signed: self.manifest_entry(),
+        }];
+        for (_, entry) in self.setup_entries() {
+            leaves.push(Leaf {
+                time: open,
+                signed: entry,
+            });
+        }
+        let mut counted: Vec<Option<Ballot>> = vec![None; self.credentials.len()];
+        for (voter, choices) in ballots {
+            let b = self.ballot_for(*voter, choices, leaves.len() as u64, rng);
+            counted[*voter] = Some(b.clone());
+            leaves.push(Leaf {
+                time: open + 1,
+                signed: ballot_entry(b),
+            });
+        }
+        for (voter, choices) in audits {
+            let cred = &self.credentials[*voter];
+            let (encrypted, secrets) = ballot::encrypt(
+                &self.ballots,
+                &cred.public_key(),
+                self.weights[*voter],
+                leaves.len() as u64,
+                choices,
+                rng,
+            )
+            .expect("valid selection");
+            let audited = secrets.audit(encrypted, cred).expect("own credential");
+            leaves.push(Leaf {
+                time: open + 1,
+                signed: SignedEntry {
+                    entry: Entry::AuditedBallot(audited),
+                    signature: None,
+                },
+            });
+        }
+        let end = close - 1;
+        leaves.push(Leaf {
+            time: end,
+            signed: self.phase(Phase::VotingClosed),
+        });
+        let mut acc = protocol::tally::TallyAccumulator::new(&self.manifest);
+        for (voter, b) in counted.iter().enumerate() {
+            if let Some(b) = b {
+                acc.add(b, self.weights[voter])
+                    .expect("the manifest's shape");
+            }
+        }
+        let recomputed = acc.finish();
+        let tally = recomputed.tally().clone();
+        leaves.push(Leaf {
+            time: end,
+            signed: self.sign(Entry::EncryptedTally(tally.clone()), &self.admin),
+        });
+        leaves.push(Leaf {
+            time: end,
+            signed: self.phase(Phase::Tally),
+        });
+        let partials: Vec<_> = decrypting
+            .iter()
+            .map(|&j| {
+                protocol::tally::partial_decrypt(
+                    &self.context.fingerprint,
+                    &self.key_shares[j as usize - 1],
+                    &recomputed,
+                    rng,
+                )
+            })
+            .collect();
+        for p in &partials {
+            let key = &self.trustees[p.trustee as usize - 1];
+            leaves.push(Leaf {
+                time: end,
+                signed: self.sign(Entry::PartialDecryption(p.clone()), key),
+            });
+        }
+        let refs: Vec<_> = partials.iter().collect();
+        let results =
+            protocol::tally::combine(&self.manifest, self.list.total_weight(), &tally, &refs)
+                .expect("honest partial decryptions");
+        leaves.push(Leaf {
+            time: end,
+            signed: self.sign(Entry::Results(results), &self.admin),
+        });
+        leaves
+    }
+
     /// The board key named in the manifest.
     pub fn board_key(&self) -> &PublicKey {
         &self.manifest.board.key
@@ -324,4 +478,28 @@ pub fn ballot_entry(b: Ballot) -> SignedEntry {
         entry: Entry::Ballot(b),
         signature: None,
     }
+}
+
+/// A record export (spec §13.7) of `leaves` under a checkpoint with `origin`, signed by `board` —
+/// what a board serves, or what a lying board could.
+pub fn export(leaves: &[Vec<u8>], origin: &str, board: &SecretKey) -> Vec<u8> {
+    let hashes: Vec<_> = leaves
+        .iter()
+        .map(|l| protocol::merkle::leaf_hash(l))
+        .collect();
+    let note = protocol::merkle::Checkpoint {
+        origin: origin.into(),
+        size: leaves.len() as u64,
+        root: protocol::merkle::root(&hashes),
+    }
+    .sign(board);
+    let mut out = b"thistle-record-v1\n".to_vec();
+    out.extend_from_slice(&(note.len() as u32).to_le_bytes());
+    out.extend_from_slice(note.as_bytes());
+    out.extend_from_slice(&(leaves.len() as u64).to_le_bytes());
+    for l in leaves {
+        out.extend_from_slice(&(l.len() as u32).to_le_bytes());
+        out.extend_from_slice(l);
+    }
+    out
 }

@@ -4,22 +4,7 @@
 //!
 //!     curl -o record.bin http://127.0.0.1:8080/v1/elections/ID/record
 //!     cargo run --release -p cli-support --example read-record -- record.bin
-use std::io::Read;
 use std::time::Instant;
-
-use protocol::record::{Entry, Leaf};
-
-/// The election id: the hash of the manifest in leaf 0.
-fn election_of(bytes: &[u8]) -> String {
-    let note_len = u32::from_le_bytes(bytes[18..22].try_into().unwrap()) as usize;
-    let first = 22 + note_len + 8;
-    let len = u32::from_le_bytes(bytes[first..first + 4].try_into().unwrap()) as usize;
-    let leaf = Leaf::from_bytes(&bytes[first + 4..first + 4 + len], 1).expect("leaf 0");
-    let Entry::Manifest(m) = leaf.signed.entry else {
-        panic!("leaf 0 is not a manifest");
-    };
-    hex::encode(m.hash())
-}
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -32,11 +17,10 @@ fn peak_rss_mib() -> f64 {
 
 fn main() {
     let path = std::env::args().nth(1).expect("usage: read-record FILE");
-    let mut head = vec![0u8; 1 << 20];
-    let n = std::fs::File::open(&path)
-        .and_then(|mut f| f.read(&mut head))
-        .expect("readable file");
-    let election = election_of(&head[..n]);
+    let election = cli_support::record::election_of(std::io::BufReader::new(
+        std::fs::File::open(&path).expect("readable file"),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
     let before = peak_rss_mib();
     let start = Instant::now();
     let file = std::fs::File::open(&path).expect("readable file");

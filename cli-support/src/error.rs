@@ -49,6 +49,9 @@ pub enum Error {
         /// The board's message.
         message: String,
     },
+    /// A V-step fails: which, at which entry, and why. Do not go on with this election.
+    #[error("the record fails verification: {0}")]
+    Invalid(protocol::verify::Failure),
     /// The record on the board does not verify: do not go on with this election.
     #[error("the board's record fails verification: {0}")]
     Record(String),

@@ -10,6 +10,7 @@ pub mod board;
 pub mod error;
 pub mod keys;
 pub mod passphrase;
+pub mod progress;
 pub mod record;
 pub mod secret_file;
 

@@ -21,7 +21,7 @@ use protocol::manifest::Manifest;
 use protocol::merkle::{self, Checkpoint};
 use protocol::record::{Entry, Leaf, Phase};
 use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, Results};
-use protocol::verify::{Failure, RecordVerifier, VoterEntryChecker};
+use protocol::verify::{Failure, RecordVerifier, Step, VoterEntryChecker};
 use rand_core::{OsRng, RngCore};
 use rayon::prelude::*;
 
@@ -115,6 +115,8 @@ pub struct Record {
     pub last_time: u64,
     /// The checkpoint it was read under.
     pub checkpoint: Checkpoint,
+    /// That checkpoint as the board signed it (a note to keep for `--since`).
+    pub checkpoint_note: String,
     /// The phase the record reached.
     pub phase: Phase,
     /// The fingerprint, once voting opened (V9 recomputed it).
@@ -123,6 +125,8 @@ pub struct Record {
     pub counted: Vec<u64>,
     /// Ballots cast (revotes included; audited ballots not).
     pub ballots_cast: u64,
+    /// Audited ballots.
+    pub ballots_audited: u64,
     recomputed: Option<RecomputedTally>,
     checker: Option<VoterEntryChecker>,
     spool: Spool,
@@ -313,8 +317,29 @@ fn read_leaf(r: &mut impl Read) -> Result<Vec<u8>> {
     Ok(leaf)
 }
 
+/// The election id (hex `ManifestHash`) of a record export, from its leaf 0, without verifying
+/// anything: to know which election a record file claims to be.
+pub fn election_of(mut export: impl Read) -> Result<String> {
+    read_header(&mut export)?;
+    let leaf = read_leaf(&mut export)?;
+    match Leaf::from_bytes(&leaf, 1).map(|l| l.signed.entry) {
+        Ok(Entry::Manifest(m)) => Ok(hex::encode(m.hash())),
+        _ => Err(Error::Record(
+            "leaf 0 of the record is not a manifest".into(),
+        )),
+    }
+}
+
 fn invalid(f: Failure) -> Error {
-    Error::Record(f.to_string())
+    Error::Invalid(f)
+}
+
+fn log_failure(index: u64, error: protocol::Error) -> Error {
+    Error::Invalid(Failure {
+        step: Step::V1Log,
+        index,
+        error,
+    })
 }
 
 /// Spools a record export from `source` and verifies it as election `election`'s.
@@ -348,6 +373,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     let mut hashes = Vec::with_capacity(count.min(1 << 24) as usize);
     let mut selection = Selection::default();
     let mut ballots_cast = 0u64;
+    let mut ballots_audited = 0u64;
     let mut last_time = 0u64;
     let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH);
     for index in 0..count {
@@ -382,6 +408,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
                         .push_checked(time, checked, &mut OsRng)
                         .map_err(invalid)?;
                     ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
+                    ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
                     last_time = time;
                 }
                 Some((_, Err((step, error)))) => {
@@ -394,6 +421,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
                     last_time = leaf.time;
                     if VOTER_TAGS.contains(&raw[8]) {
                         ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
+                        ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
                     } else {
                         entries.push((index, leaf));
                     }
@@ -420,10 +448,11 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         ));
     }
     let checkpoint = Checkpoint::verify_note(&note, &manifest.board.origin, &manifest.board.key)
-        .map_err(|e| Error::Record(format!("V1: {e}")))?;
+        .map_err(|e| log_failure(count, e))?;
     if checkpoint.size != count || checkpoint.root != merkle::root(&hashes) {
-        return Err(Error::Record(
-            "V1: the leaves do not match the checkpoint they came with".into(),
+        return Err(log_failure(
+            count,
+            protocol::Error::Log("the leaves do not match the checkpoint they came with"),
         ));
     }
     let mut counted: Vec<u64> = verifier.counted().map(|(_, _, index)| index).collect();
@@ -441,10 +470,12 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         leaf_hashes: hashes,
         last_time,
         checkpoint,
+        checkpoint_note: note,
         phase: verifier.phase(),
         fingerprint: verifier.fingerprint().copied(),
         counted,
         ballots_cast,
+        ballots_audited,
         recomputed: None,
         checker,
         spool,

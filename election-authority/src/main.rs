@@ -421,6 +421,7 @@ fn main() -> ExitCode {
             let code = match e {
                 Error::Refused { .. }
                 | Error::Record(_)
+                | Error::Invalid(_)
                 | Error::Timeout(_)
                 | Error::Board { .. } => 1,
                 _ => 2,

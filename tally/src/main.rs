@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 use cli_support::args::{OnBoard, Secret};
 use cli_support::board::{BoardClient, Record};
 use cli_support::keys::load_key;
+use cli_support::progress::Bars;
 use cli_support::Error;
-use indicatif::{ProgressBar, ProgressStyle};
 use protocol::manifest::ContestKind;
 use tally::ceremony::{self, Combined};
 
@@ -70,42 +70,6 @@ enum Step {
         #[command(flatten)]
         secret: Secret,
     },
-}
-
-/// A bar on standard error for a step over `total` items; hidden when stderr is not a terminal.
-struct Bars {
-    bar: Option<(String, ProgressBar)>,
-}
-
-impl Bars {
-    fn new() -> Self {
-        Bars { bar: None }
-    }
-
-    fn tick(&mut self, stage: &str, done: u64, total: u64) {
-        if self.bar.as_ref().is_none_or(|(s, _)| s != stage) {
-            self.finish();
-            let bar = ProgressBar::new(total).with_style(
-                ProgressStyle::with_template(
-                    "{msg:>22} [{bar:40}] {human_pos}/{human_len} {per_sec} eta {eta}",
-                )
-                .expect("a valid template")
-                .progress_chars("=> "),
-            );
-            bar.set_message(stage.to_owned());
-            self.bar = Some((stage.to_owned(), bar));
-        }
-        if let Some((_, bar)) = &self.bar {
-            bar.set_length(total);
-            bar.set_position(done);
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some((_, bar)) = self.bar.take() {
-            bar.finish();
-        }
-    }
 }
 
 fn trustee_name(record: &Record, j: u32) -> String {
@@ -285,6 +249,7 @@ fn main() -> ExitCode {
             let code = match e {
                 Error::Refused { .. }
                 | Error::Record(_)
+                | Error::Invalid(_)
                 | Error::Timeout(_)
                 | Error::Board { .. }
                 | Error::Tally(_)

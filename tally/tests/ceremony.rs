@@ -3,8 +3,6 @@
 //! `tally` tool then runs as the administrator (`start`), as trustees (`decrypt`, each from its own
 //! sealed share) and as anyone (`combine`), and the published results must equal the plain sums
 //! of the counted ballots.
-mod common;
-
 #[path = "../../election-authority/tests/common/processes.rs"]
 mod processes;
 
@@ -15,69 +13,23 @@ use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use bulletin_board::sim::{post_body, SimElection, SimSpec};
+use bulletin_board::sim::{
+    every_contest_kind, every_kind_selection, post_body, SimElection, SimSpec,
+};
 use cli_support::board::{BoardClient, Record};
 use cli_support::keys::kinds;
 use cli_support::{secret_file, Error};
-use common::options;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
 use processes::{board_key, run_tally, scratch, tally_tool, Board, ORIGIN, PASSPHRASE};
 use protocol::group::Point;
-use protocol::manifest::{BoardInfo, Contest, ContestKind};
-use protocol::merkle::{self, Checkpoint};
+use protocol::manifest::BoardInfo;
 use protocol::record::{Entry, Leaf, Phase, SignedEntry};
 use protocol::tally::{EncryptedTally, TallyAccumulator};
 use rand_core::OsRng;
 use tally::ceremony;
 
-/// Every contest kind of spec §6.2: 1-of-n, a referendum, choose 1 to 2, approval, score,
-/// cumulative and a participatory budget.
-fn contests() -> Vec<Contest> {
-    let kinds = [
-        ("Chair", ContestKind::Choose { min: 1, max: 1 }, 3),
-        ("Referendum", ContestKind::Choose { min: 1, max: 1 }, 2),
-        ("Committee", ContestKind::Choose { min: 1, max: 2 }, 3),
-        ("Approval", ContestKind::Approval, 3),
-        ("Scores", ContestKind::Score { max_score: 10 }, 3),
-        ("Cumulative", ContestKind::Cumulative { points: 5 }, 3),
-        (
-            "Budget",
-            ContestKind::Budget {
-                budget: 100,
-                costs: vec![60, 30, 25],
-            },
-            3,
-        ),
-    ];
-    kinds
-        .into_iter()
-        .enumerate()
-        .map(|(i, (title, kind, n))| Contest {
-            id: format!("c{i}"),
-            title: title.into(),
-            kind,
-            options: options(n),
-        })
-        .collect()
-}
-
-/// Voter `v`'s (valid) choices in every contest.
-fn selection(v: usize) -> Vec<Vec<u64>> {
-    let choose = [[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]];
-    let budget = [[1, 1, 0], [0, 1, 1], [1, 0, 0], [0, 0, 0]];
-    vec![
-        (0..3).map(|k| (k == v % 3) as u64).collect(),
-        (0..2).map(|k| (k == v % 2) as u64).collect(),
-        choose[v % 4].to_vec(),
-        vec![(v % 2) as u64, ((v + 1) % 2) as u64, 1],
-        vec![(v % 11) as u64, 10, 0],
-        vec![(v % 3) as u64, 1, (v % 2) as u64],
-        budget[v % 4].to_vec(),
-    ]
-}
-
 const VOTERS: usize = 12;
-/// These voters first vote `selection(v + 1)`, then revote `selection(v)`.
+/// These voters first vote `every_kind_selection(v + 1)`, then revote `every_kind_selection(v)`.
 const REVOTERS: [usize; 2] = [0, 5];
 
 fn weight(v: usize) -> u64 {
@@ -226,7 +178,7 @@ fn closed_election(label: &str) -> Closed {
         SimSpec {
             trustees: 5,
             threshold: 3,
-            contests: contests(),
+            contests: every_contest_kind(),
             weights: (0..VOTERS).map(weight).collect(),
         },
         &mut OsRng,
@@ -238,7 +190,7 @@ fn closed_election(label: &str) -> Closed {
         post(&url, &format!("/v1/elections/{id}/{kind}"), &entry);
     }
     let size = election.setup_entries().len() as u64 + 1;
-    let mut expected: Vec<Vec<u64>> = contests()
+    let mut expected: Vec<Vec<u64>> = every_contest_kind()
         .iter()
         .map(|c| vec![0; c.options.len()])
         .collect();
@@ -251,11 +203,11 @@ fn closed_election(label: &str) -> Closed {
         );
     };
     for v in REVOTERS {
-        cast(v, &selection(v + 1));
+        cast(v, &every_kind_selection(v + 1));
     }
     for v in 0..VOTERS {
-        cast(v, &selection(v));
-        for (row, choice) in expected.iter_mut().zip(selection(v)) {
+        cast(v, &every_kind_selection(v));
+        for (row, choice) in expected.iter_mut().zip(every_kind_selection(v)) {
             for (total, c) in row.iter_mut().zip(choice) {
                 *total += weight(v) * c;
             }
@@ -330,7 +282,7 @@ fn ceremony_with(label: &str, present: &[u32]) {
         };
         assert!(line.ends_with(state), "{line}");
     }
-    for contest in contests() {
+    for contest in every_contest_kind() {
         assert!(summary.contains(&contest.title), "{summary}");
     }
     assert!(summary.contains("Results published at leaf"), "{summary}");
@@ -482,24 +434,8 @@ fn lying_board(export: Vec<u8>) -> (String, Arc<AtomicUsize>) {
     (url, posts)
 }
 
-/// The export format of spec §13.7 for `leaves`, under a checkpoint signed with the board key.
 fn export(leaves: &[Vec<u8>]) -> Vec<u8> {
-    let hashes: Vec<_> = leaves.iter().map(|l| merkle::leaf_hash(l)).collect();
-    let note = Checkpoint {
-        origin: ORIGIN.into(),
-        size: leaves.len() as u64,
-        root: merkle::root(&hashes),
-    }
-    .sign(&board_key());
-    let mut out = b"thistle-record-v1\n".to_vec();
-    out.extend_from_slice(&(note.len() as u32).to_le_bytes());
-    out.extend_from_slice(note.as_bytes());
-    out.extend_from_slice(&(leaves.len() as u64).to_le_bytes());
-    for l in leaves {
-        out.extend_from_slice(&(l.len() as u32).to_le_bytes());
-        out.extend_from_slice(l);
-    }
-    out
+    bulletin_board::sim::export(leaves, ORIGIN, &board_key())
 }
 
 /// Every leaf's bytes.

@@ -1,0 +1,365 @@
+//! Thistle's independent verifier (spec §15): reads a whole record from a board or a file and
+//! checks every V-step in order with the streaming reader of `cli-support` (V1 over every leaf and
+//! the checkpoint, V2–V15 leaf by leaf, V13 by recomputing the tally), then reports one line per
+//! step. Everything the spec says to recompute (generators, the fingerprint, the election key and
+//! verification shares, the encrypted tally, the results) is recomputed, never read.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use cli_support::record::Record;
+use cli_support::Error;
+use protocol::merkle::Checkpoint;
+use protocol::record::Phase;
+use protocol::verify::Step;
+use serde::Serialize;
+
+/// Every step, in the order the spec lists them.
+pub const STEPS: [Step; 15] = [
+    Step::V1Log,
+    Step::V2Leaves,
+    Step::V3Manifest,
+    Step::V4WritersAndPhases,
+    Step::V5Round1,
+    Step::V6Complaints,
+    Step::V7ElectionKey,
+    Step::V8Credentials,
+    Step::V9Fingerprint,
+    Step::V10Ballots,
+    Step::V11Audits,
+    Step::V12Counted,
+    Step::V13Tally,
+    Step::V14PartialDecryptions,
+    Step::V15Results,
+];
+
+/// How a step came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Checked and holds.
+    Pass,
+    /// Checked and fails.
+    Fail,
+    /// Nothing to check yet: the election has not reached this step.
+    NotYet,
+    /// Not finished: an earlier leaf failed.
+    Incomplete,
+}
+
+/// One line of the report.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepLine {
+    /// `V1` … `V15`.
+    pub id: String,
+    /// The step's name.
+    pub name: &'static str,
+    /// How it came out.
+    pub status: Status,
+    /// The entry at fault, for a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    /// What was checked, or why it failed.
+    pub detail: String,
+}
+
+/// One contest's published totals.
+#[derive(Clone, Debug, Serialize)]
+pub struct ContestResult {
+    /// The contest's title.
+    pub title: String,
+    /// `(option title, total)`.
+    pub totals: Vec<(String, u64)>,
+}
+
+/// The verifier's verdict on a record.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// `valid`, `invalid` or `unchecked`.
+    pub verdict: &'static str,
+    /// The election id (hex `ManifestHash`), once known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub election: Option<String>,
+    /// The election's title, once known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The checkpoint the record was checked under: size and root (hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<(u64, String)>,
+    /// The phase the record reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// One line per V-step.
+    pub steps: Vec<StepLine>,
+    /// The published results, verified (V15).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Vec<ContestResult>>,
+    /// For "could not check": why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Report {
+    /// The process exit code: 0 valid, 1 invalid, 3 could not check.
+    pub fn exit_code(&self) -> u8 {
+        match self.verdict {
+            "valid" => 0,
+            "invalid" => 1,
+            _ => 3,
+        }
+    }
+
+    /// The human report: one line per step, then the results.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(title) = &self.title {
+            out.push_str(&format!("Election: {title}\n"));
+        }
+        if let Some(id) = &self.election {
+            out.push_str(&format!("Election id: {id}\n"));
+        }
+        if let Some((size, root)) = &self.checkpoint {
+            out.push_str(&format!("Checkpoint: {size} entries, root {root}\n"));
+        }
+        if let Some(phase) = &self.phase {
+            out.push_str(&format!("Phase: {phase}\n"));
+        }
+        for s in &self.steps {
+            let status = match s.status {
+                Status::Pass => "pass",
+                Status::Fail => "FAIL",
+                Status::NotYet => "not yet",
+                Status::Incomplete => "incomplete",
+            };
+            let at = s.index.map_or(String::new(), |i| format!(" at entry {i}"));
+            out.push_str(&format!(
+                "{:<4} {:<26} {status:<10}{at} {}\n",
+                s.id, s.name, s.detail
+            ));
+        }
+        if let Some(results) = &self.results {
+            out.push_str("Results (verified):\n");
+            for c in results {
+                out.push_str(&format!("  {}\n", c.title));
+                for (option, total) in &c.totals {
+                    out.push_str(&format!("    {option:<40} {total:>10}\n"));
+                }
+            }
+        }
+        if let Some(e) = &self.error {
+            out.push_str(&format!("Could not check: {e}\n"));
+        }
+        out.push_str(&format!("Verdict: {}\n", self.verdict.to_uppercase()));
+        out
+    }
+}
+
+fn id(step: Step) -> String {
+    step.name().split(' ').next().unwrap_or_default().to_owned()
+}
+
+fn line(step: Step, status: Status, index: Option<u64>, detail: String) -> StepLine {
+    let name = step.name();
+    StepLine {
+        id: id(step),
+        name: name.split_once(' ').map_or(name, |(_, n)| n),
+        status,
+        index,
+        detail,
+    }
+}
+
+/// The first phase in which a step has something to check.
+fn reached_from(step: Step) -> Phase {
+    match step {
+        Step::V1Log | Step::V2Leaves | Step::V3Manifest | Step::V4WritersAndPhases => Phase::Setup,
+        Step::V5Round1 | Step::V6Complaints | Step::V7ElectionKey | Step::V8Credentials => {
+            Phase::KeyCeremony
+        }
+        Step::V9Fingerprint | Step::V10Ballots | Step::V11Audits | Step::V12Counted => {
+            Phase::VotingOpen
+        }
+        Step::V13Tally => Phase::Tally,
+        Step::V14PartialDecryptions => Phase::Tally,
+        Step::V15Results => Phase::ResultsPublished,
+    }
+}
+
+fn detail_of(step: Step, r: &Record, since: Option<&Checkpoint>) -> String {
+    match step {
+        Step::V1Log => {
+            let mut d = format!(
+                "{} entries under a checkpoint signed by the manifest's board key; Merkle root recomputed",
+                r.len()
+            );
+            if let Some(old) = since {
+                d.push_str(&format!(
+                    "; extends the kept checkpoint of {} entries (the board only appended)",
+                    old.size
+                ));
+            }
+            d
+        }
+        Step::V2Leaves => format!("{} entries canonical, times in order", r.len()),
+        Step::V3Manifest => format!("manifest \"{}\", hash recomputed", r.manifest.title),
+        Step::V4WritersAndPhases => "every writer's signature and phase".into(),
+        Step::V5Round1 => format!("{} trustees' round 1 with proofs", r.round1().len()),
+        Step::V6Complaints => format!("{} complaint(s) decided", r.complaints().len()),
+        Step::V7ElectionKey => "election key and verification shares recomputed".into(),
+        Step::V8Credentials => r.credentials().map_or_else(
+            || "no credential list".into(),
+            |l| {
+                format!(
+                    "{} credentials, total weight {}, commitment recomputed",
+                    l.entries().len(),
+                    l.total_weight()
+                )
+            },
+        ),
+        Step::V9Fingerprint => r.fingerprint.map_or_else(
+            || "voting not opened".into(),
+            |f| format!("fingerprint {} recomputed", hex::encode(f)),
+        ),
+        Step::V10Ballots => format!(
+            "{} ballots: signatures and every proof, no duplicates",
+            r.ballots_cast
+        ),
+        Step::V11Audits => format!(
+            "{} audited ballot(s) opened with their revealed randomness",
+            r.ballots_audited
+        ),
+        Step::V12Counted => format!(
+            "{} counted (the last ballot of each credential)",
+            r.counted.len()
+        ),
+        Step::V13Tally => r.tally().map_or_else(
+            || "no tally posted".into(),
+            |t| {
+                format!(
+                    "recomputed from the counted ballots; tally fingerprint {}",
+                    hex::encode(t.hash())
+                )
+            },
+        ),
+        Step::V14PartialDecryptions => {
+            let mut who: Vec<u32> = r.partials().iter().map(|p| p.trustee).collect();
+            who.sort_unstable();
+            format!("proofs verified for trustees {who:?}")
+        }
+        Step::V15Results => "results equal the Lagrange combination, every total in bound".into(),
+    }
+}
+
+/// The report on a verified record.
+pub fn report_valid(record: &Record, since: Option<&Checkpoint>) -> Report {
+    let steps = STEPS
+        .iter()
+        .map(|&step| {
+            if record.phase < reached_from(step) && step != Step::V8Credentials {
+                line(
+                    step,
+                    Status::NotYet,
+                    None,
+                    format!("the election is in the {:?} phase", record.phase),
+                )
+            } else {
+                line(step, Status::Pass, None, detail_of(step, record, since))
+            }
+        })
+        .collect();
+    let results = record.results().map(|res| {
+        record
+            .manifest
+            .contests
+            .iter()
+            .zip(&res.totals)
+            .map(|(c, totals)| ContestResult {
+                title: c.title.clone(),
+                totals: c
+                    .options
+                    .iter()
+                    .zip(totals)
+                    .map(|(o, t)| (o.title.clone(), *t))
+                    .collect(),
+            })
+            .collect()
+    });
+    Report {
+        verdict: "valid",
+        election: Some(hex::encode(record.manifest_hash)),
+        title: Some(record.manifest.title.clone()),
+        checkpoint: Some((record.checkpoint.size, hex::encode(record.checkpoint.root))),
+        phase: Some(format!("{:?}", record.phase)),
+        steps,
+        results,
+        error: None,
+    }
+}
+
+/// The report when reading failed: a failed V-step (invalid), another problem with the record
+/// (invalid), or the record could not be obtained (unchecked).
+pub fn report_error(error: &Error, election: Option<String>) -> Report {
+    let (verdict, steps, message) = match error {
+        Error::Invalid(f) => (
+            "invalid",
+            STEPS
+                .iter()
+                .map(|&step| {
+                    if step == f.step {
+                        line(step, Status::Fail, Some(f.index), f.error.to_string())
+                    } else {
+                        line(
+                            step,
+                            Status::Incomplete,
+                            None,
+                            format!("checked up to entry {}", f.index),
+                        )
+                    }
+                })
+                .collect(),
+            None,
+        ),
+        Error::Record(reason) => (
+            "invalid",
+            vec![line(Step::V1Log, Status::Fail, None, reason.clone())],
+            None,
+        ),
+        other => ("unchecked", Vec::new(), Some(other.to_string())),
+    };
+    Report {
+        verdict,
+        election,
+        title: None,
+        checkpoint: None,
+        phase: None,
+        steps,
+        results: None,
+        error: message,
+    }
+}
+
+/// V1 against a checkpoint the observer kept: it verifies under the manifest's board key, and the
+/// record's first `size` leaves have its root, so the board only appended since.
+pub fn check_since(record: &Record, note: &str) -> Result<Checkpoint, Error> {
+    let old = Checkpoint::verify_note(
+        note,
+        &record.manifest.board.origin,
+        &record.manifest.board.key,
+    )
+    .map_err(|e| {
+        Error::Invalid(protocol::verify::Failure {
+            step: Step::V1Log,
+            index: 0,
+            error: e,
+        })
+    })?;
+    if !record.extends(old.size, &old.root) {
+        return Err(Error::Invalid(protocol::verify::Failure {
+            step: Step::V1Log,
+            index: old.size.min(record.len()),
+            error: protocol::Error::Log(
+                "the record does not extend the kept checkpoint: the board rewrote its history",
+            ),
+        }));
+    }
+    Ok(old)
+}

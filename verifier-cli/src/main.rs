@@ -1,0 +1,150 @@
+//! `thistle-verify`: check a whole election record, trusting nobody.
+//!
+//! Exit codes: 0 the record is valid; 1 the record is invalid (the report names the V-step and the
+//! entry); 2 bad arguments; 3 could not check (network, unreadable file).
+use std::fs::File;
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use cli_support::board::BoardClient;
+use cli_support::progress::Bars;
+use cli_support::record::{election_of, read_record, Record};
+use cli_support::Error;
+use verifier_cli::{check_since, report_error, report_valid, Report};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Verify a Thistle election record: every V-step of the specification"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct Source {
+    /// A board's URL (with --election): downloads the record under its latest checkpoint.
+    #[arg(long, requires = "election")]
+    board: Option<String>,
+    /// A record file exported by a board (`GET /v1/elections/ID/record`).
+    #[arg(long)]
+    file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify the whole record.
+    Verify {
+        #[command(flatten)]
+        source: Source,
+        /// The election id (hex), with --board.
+        #[arg(long)]
+        election: Option<String>,
+        /// A checkpoint (signed note) or record file kept from earlier: the record must extend it.
+        #[arg(long)]
+        since: Option<PathBuf>,
+        /// Write the checkpoint verified here, to pass as --since next time.
+        #[arg(long)]
+        save_checkpoint: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn open(path: &PathBuf) -> Result<BufReader<File>, Error> {
+    File::open(path)
+        .map(BufReader::new)
+        .map_err(|e| Error::io(path, e))
+}
+
+/// The kept checkpoint's note: the file is either a note or a record export.
+fn since_note(path: &PathBuf) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let magic = b"thistle-record-v1\n";
+    if let Some(rest) = bytes.strip_prefix(&magic[..]) {
+        let n = rest
+            .get(..4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
+            .ok_or_else(|| Error::Record(format!("{}: truncated", path.display())))?;
+        let note = rest
+            .get(4..4 + n)
+            .ok_or_else(|| Error::Record(format!("{}: truncated", path.display())))?;
+        return String::from_utf8(note.to_vec()).map_err(|_| {
+            Error::Record(format!("{}: the checkpoint is not UTF-8", path.display()))
+        });
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| Error::Record(format!("{}: not a checkpoint note", path.display())))
+}
+
+/// A verified record and the kept checkpoint it extends, or why not.
+type Checked = Result<(Record, Option<protocol::merkle::Checkpoint>), Error>;
+
+fn verify(
+    source: &Source,
+    election: Option<&str>,
+    since: Option<&PathBuf>,
+) -> (Checked, Option<String>) {
+    let mut bars = Bars::new();
+    let mut progress = |s: cli_support::record::Stage, d, t| bars.tick(s.label(), d, t);
+    let election = match (&source.file, election) {
+        (_, Some(e)) => e.to_owned(),
+        (Some(path), None) => match open(path).and_then(election_of) {
+            Ok(e) => e,
+            Err(e) => return (Err(e), None),
+        },
+        (None, None) => unreachable!("clap requires --election with --board"),
+    };
+    let record = match (&source.board, &source.file) {
+        (Some(url), _) => BoardClient::new(url).record_with(&election, &mut progress),
+        (None, Some(path)) => open(path).and_then(|f| read_record(f, &election, &mut progress)),
+        (None, None) => unreachable!("clap requires a source"),
+    };
+    let checked = record.and_then(|r| {
+        let old = match since {
+            Some(path) => Some(check_since(&r, &since_note(path)?)?),
+            None => None,
+        };
+        Ok((r, old))
+    });
+    (checked, Some(election))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Verify {
+            source,
+            election,
+            since,
+            save_checkpoint,
+            json,
+        } => {
+            let (checked, election) = verify(&source, election.as_deref(), since.as_ref());
+            let report: Report = match &checked {
+                Ok((record, old)) => report_valid(record, old.as_ref()),
+                Err(e) => report_error(e, election),
+            };
+            if let (Ok((record, _)), Some(path)) = (&checked, &save_checkpoint) {
+                if let Err(e) = std::fs::write(path, &record.checkpoint_note) {
+                    eprintln!("thistle-verify: {}: {e}", path.display());
+                    return ExitCode::from(3);
+                }
+            }
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("a report serialises")
+                );
+            } else {
+                print!("{}", report.to_text());
+            }
+            ExitCode::from(report.exit_code())
+        }
+    }
+}
