@@ -31,6 +31,8 @@ use crate::error::{Error, Result};
 const MAGIC: &[u8] = b"thistle-record-v1\n";
 /// Leaves checked together: voter entries of a batch are verified in parallel.
 const BATCH: usize = 512;
+/// Voter entries verified in one batch by one thread.
+const CHECK_CHUNK: usize = 64;
 /// Leaves per page of the tally's second pass.
 const PAGE: usize = 16_384;
 /// Tags of voter entries (ballot, audited ballot), which are not kept decoded.
@@ -391,14 +393,31 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         // at the start of the batch; `push_checked` redoes them if the election differs.
         let checker = verifier.voter_entry_checker();
         let prechecked: Vec<Option<_>> = leaves
-            .par_iter()
-            .map(|(_, raw)| {
-                let checker = checker.as_ref()?;
-                if raw.len() < 9 || !VOTER_TAGS.contains(&raw[8]) {
-                    return None;
+            .par_chunks(CHECK_CHUNK)
+            .flat_map_iter(|chunk| {
+                // Decodable voter entries of this chunk, checked in one batch (§5.6).
+                let decoded: Vec<Option<Leaf>> = chunk
+                    .iter()
+                    .map(|(_, raw)| {
+                        checker.as_ref()?;
+                        if raw.len() < 9 || !VOTER_TAGS.contains(&raw[8]) {
+                            return None;
+                        }
+                        Leaf::from_bytes(raw, threshold).ok()
+                    })
+                    .collect();
+                let times: Vec<Option<u64>> =
+                    decoded.iter().map(|l| l.as_ref().map(|l| l.time)).collect();
+                let entries: Vec<_> = decoded.into_iter().flatten().map(|l| l.signed).collect();
+                let mut checked = match &checker {
+                    Some(c) if !entries.is_empty() => c.check_batch(entries, &mut OsRng),
+                    _ => Vec::new(),
                 }
-                let leaf = Leaf::from_bytes(raw, threshold).ok()?;
-                Some((leaf.time, checker.check(leaf.signed, &mut OsRng)))
+                .into_iter();
+                times
+                    .into_iter()
+                    .map(move |t| t.map(|t| (t, checked.next().expect("one result per entry"))))
+                    .collect::<Vec<_>>()
             })
             .collect();
         for ((index, raw), pre) in leaves.into_iter().zip(prechecked) {

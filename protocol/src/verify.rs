@@ -855,6 +855,67 @@ impl VoterEntryChecker {
         &self.voting.ballots
     }
 
+    /// [`Self::check`] for many entries, with the cast ballots' proofs verified together in one
+    /// multiscalar multiplication (§5.6; if it fails, each ballot is checked alone, so each result
+    /// names its own failure). Results are in the entries' order.
+    pub fn check_batch<R: RngCore + CryptoRng>(
+        &self,
+        entries: Vec<SignedEntry>,
+        rng: &mut R,
+    ) -> Vec<Result<CheckedVoterEntry, (Step, Error)>> {
+        let mut results: Vec<Option<Result<CheckedVoterEntry, (Step, Error)>>> =
+            Vec::with_capacity(entries.len());
+        let mut batch: Vec<(ballot::Ballot, u64)> = Vec::new();
+        let mut slots: Vec<usize> = Vec::new();
+        for entry in entries {
+            let plain_ballot = matches!(entry.entry, Entry::Ballot(_))
+                && entry.signature.is_none()
+                && entry.entry.writer() == Writer::Voter;
+            let weight = match &entry.entry {
+                Entry::Ballot(b) if plain_ballot => {
+                    self.credentials.weight_of(&b.encrypted.credential)
+                }
+                _ => None,
+            };
+            match (entry.entry, weight) {
+                (Entry::Ballot(b), Some(weight)) => {
+                    slots.push(results.len());
+                    results.push(None);
+                    batch.push((b, weight));
+                }
+                (other, _) => {
+                    let entry = SignedEntry {
+                        entry: other,
+                        signature: entry.signature,
+                    };
+                    results.push(Some(self.check(entry, rng)));
+                }
+            }
+        }
+        let fingerprint = self.voting.election.fingerprint;
+        for (slot, verified) in
+            slots
+                .into_iter()
+                .zip(ballot::verify_batch(&self.voting.ballots, batch, rng))
+        {
+            results[slot] = Some(match verified {
+                Ok(v) => Ok(CheckedVoterEntry {
+                    entry: SignedEntry {
+                        entry: Entry::Ballot(v.into_inner()),
+                        signature: None,
+                    },
+                    fingerprint,
+                    revealed: None,
+                }),
+                Err(e) => Err((Step::V10Ballots, e)),
+            });
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("every entry has a result"))
+            .collect()
+    }
+
     /// The V10 (ballot) or V11 (audited ballot) checks that do not depend on the log: the
     /// credential is listed, the signature and every proof verify, an audit's openings open.
     pub fn check<R: RngCore + CryptoRng>(

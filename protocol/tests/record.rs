@@ -468,3 +468,37 @@ fn a_streaming_verifier_checks_the_tally_only_when_confirmed() {
         .expect_err("the short tally must fail V13");
     assert_eq!((f.step, f.index), (Step::V13Tally, i), "{f}");
 }
+
+#[test]
+fn a_batch_check_names_exactly_the_bad_ballot() {
+    let t = tiny_election();
+    let open = voting_open(&t);
+    let mut v = RecordVerifier::new();
+    let mut r = rng("batch");
+    for leaf in &t.leaves[..=open] {
+        v.push(&leaf.to_bytes(), &mut r).unwrap();
+    }
+    let checker = v.voter_entry_checker().unwrap();
+    let ballots: Vec<SignedEntry> = t
+        .leaves
+        .iter()
+        .filter(|l| matches!(l.signed.entry, Entry::Ballot(_)))
+        .map(|l| l.signed.clone())
+        .collect();
+    assert!(ballots.len() >= 3);
+    let all_good = checker.check_batch(ballots.clone(), &mut r);
+    assert!(all_good.iter().all(Result::is_ok));
+    let mut with_bad = ballots;
+    let Entry::Ballot(b) = &mut with_bad[1].entry else {
+        unreachable!()
+    };
+    b.signature[0] ^= 1;
+    let results = checker.check_batch(with_bad, &mut r);
+    for (i, result) in results.iter().enumerate() {
+        match (i, result) {
+            (1, Err((step, _))) => assert_eq!(*step, Step::V10Ballots),
+            (1, Ok(_)) => panic!("the altered ballot passed"),
+            (_, r) => assert!(r.is_ok(), "ballot {i}: {:?}", r.as_ref().err()),
+        }
+    }
+}
