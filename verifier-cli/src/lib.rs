@@ -363,3 +363,197 @@ pub fn check_since(record: &Record, note: &str) -> Result<Checkpoint, Error> {
     }
     Ok(old)
 }
+
+/// What a voter asks about: a tracking code (the short form, or all 64 hex digits), or a receipt.
+pub enum BallotQuery {
+    /// A tracking code as shown to the voter.
+    Code(String),
+    /// A receipt the board gave the voter (spec §13.5), as JSON.
+    Receipt(serde_json::Value),
+}
+
+/// What the record says about a voter's ballot.
+#[derive(Clone, Debug, Serialize)]
+pub struct BallotStatus {
+    /// `counted`, `superseded`, `audited`, `cast` (voting still open: counted unless the voter
+    /// votes again), or `missing`.
+    pub status: &'static str,
+    /// The entry holding the ballot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u64>,
+    /// The full tracking code (hex).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_code: Option<String>,
+    /// For a superseded ballot: the entry of the same credential's counted ballot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<u64>,
+    /// The checkpoint (size, root hex) the ballot is included under: compare it with what
+    /// others see.
+    pub checkpoint: (u64, String),
+    /// In words.
+    pub explanation: String,
+}
+
+impl BallotStatus {
+    /// 0 when the ballot is on the record as it should be; 1 when it is missing or the board
+    /// broke its receipt.
+    pub fn exit_code(&self) -> u8 {
+        u8::from(self.status == "missing")
+    }
+}
+
+fn normalise_code(code: &str) -> String {
+    code.trim()
+        .to_ascii_uppercase()
+        .replace(['-', ' '], "")
+        .replace(['O'], "0")
+        .replace(['I', 'L'], "1")
+}
+
+/// Finds a voter's ballot on a verified record (V10–V12 already hold for it) and says whether it
+/// counts. A receipt is checked against the manifest's board key first; a valid receipt whose
+/// entry is not on the record proves the board dropped or changed the ballot.
+pub fn find_ballot(record: &Record, query: &BallotQuery) -> Result<BallotStatus, Error> {
+    let checkpoint = (record.checkpoint.size, hex::encode(record.checkpoint.root));
+    let (want_full, want_short, receipt) = match query {
+        BallotQuery::Code(code) => {
+            let hexcode = code.trim().to_ascii_lowercase();
+            match hex::decode(&hexcode).ok().filter(|b| b.len() == 32) {
+                Some(b) => (Some(b), None, None),
+                None => (None, Some(normalise_code(code)), None),
+            }
+        }
+        BallotQuery::Receipt(json) => {
+            let bad = |why: &str| Error::Record(format!("the receipt is not readable: {why}"));
+            let hash32 = |v: &serde_json::Value| -> Option<[u8; 32]> {
+                hex::decode(v.as_str()?).ok()?.try_into().ok()
+            };
+            let code = hash32(&json["tracking_code"]).ok_or_else(|| bad("no tracking code"))?;
+            let receipt = protocol::record::Receipt {
+                index: json["index"].as_u64().ok_or_else(|| bad("no index"))?,
+                time: json["time"].as_u64().ok_or_else(|| bad("no time"))?,
+                leaf_hash: hash32(&json["leaf_hash"]).ok_or_else(|| bad("no leaf hash"))?,
+                tracking_code: Some(protocol::ballot::TrackingCode(code)),
+            };
+            let signature: [u8; 64] = json["signature"]
+                .as_str()
+                .and_then(|s| {
+                    use base64::Engine;
+                    base64::engine::general_purpose::STANDARD.decode(s).ok()
+                })
+                .and_then(|s| s.try_into().ok())
+                .ok_or_else(|| bad("no signature"))?;
+            receipt
+                .verify(
+                    &record.manifest_hash,
+                    &record.manifest.board.key,
+                    &signature,
+                )
+                .map_err(|_| {
+                    Error::Record(
+                        "the receipt is not signed by this election's board: it proves nothing here"
+                            .into(),
+                    )
+                })?;
+            (Some(code.to_vec()), None, Some(receipt))
+        }
+    };
+    let mut found: Option<(u64, [u8; 32], bool, [u8; 32])> = None;
+    record.for_each_page(|page| {
+        for (index, raw) in page {
+            if found.is_some() || raw.len() < 9 || !matches!(raw[8], 6 | 7) {
+                continue;
+            }
+            let leaf = protocol::record::Leaf::from_bytes(raw, record.manifest.threshold)?;
+            let (encrypted, cast) = match &leaf.signed.entry {
+                protocol::record::Entry::Ballot(b) => (&b.encrypted, true),
+                protocol::record::Entry::AuditedBallot(a) => (&a.encrypted, false),
+                _ => continue,
+            };
+            let code = encrypted.tracking_code();
+            let hit = match (&want_full, &want_short) {
+                (Some(full), _) => full.as_slice() == code.0.as_slice(),
+                (None, Some(short)) => normalise_code(&code.short()) == *short,
+                (None, None) => false,
+            };
+            if hit {
+                found = Some((*index, code.0, cast, *encrypted.credential.as_bytes()));
+            }
+        }
+        Ok(())
+    })?;
+    if let Some(r) = &receipt {
+        let on_record = record.leaf_hashes.get(r.index as usize) == Some(&r.leaf_hash);
+        if !on_record {
+            return Ok(BallotStatus {
+                status: "missing",
+                index: Some(r.index),
+                tracking_code: r.tracking_code.map(|c| hex::encode(c.0)),
+                superseded_by: None,
+                checkpoint,
+                explanation: format!(
+                    "the board signed a receipt for entry {} but the record does not hold that entry: the board dropped or changed the ballot; keep the receipt, it proves this",
+                    r.index
+                ),
+            });
+        }
+    }
+    let Some((index, code, cast, credential)) = found else {
+        return Ok(BallotStatus {
+            status: "missing",
+            index: None,
+            tracking_code: None,
+            superseded_by: None,
+            checkpoint,
+            explanation: "no ballot with this tracking code is on the record".into(),
+        });
+    };
+    // The counted ballot of the same credential (a ballot's credential is at a fixed offset).
+    let mut counted_same_credential = None;
+    record.for_each_page(|page| {
+        for (i, raw) in page {
+            if *i != index
+                && record.counted.binary_search(i).is_ok()
+                && raw.get(9 + 32..9 + 64) == Some(&credential[..])
+            {
+                counted_same_credential = Some(*i);
+            }
+        }
+        Ok(())
+    })?;
+    let (status, superseded_by, explanation) = if !cast {
+        (
+            "audited",
+            None,
+            "an audited ballot: opened with its revealed randomness (V11), never counted"
+                .to_owned(),
+        )
+    } else if record.counted.contains(&index) {
+        if record.phase >= Phase::VotingClosed {
+            ("counted", None, "counted in the tally".to_owned())
+        } else {
+            (
+                "cast",
+                None,
+                "on the board; it will count unless you vote again".to_owned(),
+            )
+        }
+    } else {
+        (
+            "superseded",
+            counted_same_credential,
+            format!(
+                "replaced by a later ballot of the same credential{} (the last ballot counts)",
+                counted_same_credential.map_or(String::new(), |j| format!(" at entry {j}"))
+            ),
+        )
+    };
+    Ok(BallotStatus {
+        status,
+        index: Some(index),
+        tracking_code: Some(hex::encode(code)),
+        superseded_by,
+        checkpoint,
+        explanation,
+    })
+}

@@ -12,7 +12,7 @@ use cli_support::board::BoardClient;
 use cli_support::progress::Bars;
 use cli_support::record::{election_of, read_record, Record};
 use cli_support::Error;
-use verifier_cli::{check_since, report_error, report_valid, Report};
+use verifier_cli::{check_since, find_ballot, report_error, report_valid, BallotQuery, Report};
 
 #[derive(Parser)]
 #[command(
@@ -51,6 +51,24 @@ enum Command {
         #[arg(long)]
         save_checkpoint: Option<PathBuf>,
         /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A voter's check: is my ballot on the board, under which checkpoint, and does it count?
+    /// (The whole record is verified first.)
+    VerifyBallot {
+        #[command(flatten)]
+        source: Source,
+        /// The election id (hex), with --board.
+        #[arg(long)]
+        election: Option<String>,
+        /// The tracking code the voting page showed (short form or 64 hex digits).
+        #[arg(long, conflicts_with = "receipt", required_unless_present = "receipt")]
+        code: Option<String>,
+        /// The receipt file the voting page saved.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+        /// Print the answer as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -115,9 +133,69 @@ fn verify(
     (checked, Some(election))
 }
 
+fn verify_ballot(
+    source: &Source,
+    election: Option<&str>,
+    code: Option<String>,
+    receipt: Option<&PathBuf>,
+    json: bool,
+) -> ExitCode {
+    let query = match (code, receipt) {
+        (Some(code), _) => BallotQuery::Code(code),
+        (None, Some(path)) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+        {
+            Ok(v) => BallotQuery::Receipt(v),
+            Err(e) => {
+                eprintln!("thistle-verify: {}: {e}", path.display());
+                return ExitCode::from(3);
+            }
+        },
+        (None, None) => unreachable!("clap requires a code or a receipt"),
+    };
+    let (checked, election) = verify(source, election, None);
+    let answer = checked.and_then(|(record, _)| find_ballot(&record, &query));
+    match answer {
+        Ok(status) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&status).expect("a status serialises")
+                );
+            } else {
+                if let Some(i) = status.index {
+                    println!("Entry: {i}");
+                }
+                if let Some(code) = &status.tracking_code {
+                    println!("Tracking code: {code}");
+                }
+                println!(
+                    "Checkpoint: {} entries, root {} (compare it with what others see)",
+                    status.checkpoint.0, status.checkpoint.1
+                );
+                println!("Status: {}: {}", status.status, status.explanation);
+            }
+            ExitCode::from(status.exit_code())
+        }
+        Err(e) => {
+            let report = report_error(&e, election);
+            print!("{}", report.to_text());
+            ExitCode::from(report.exit_code())
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::VerifyBallot {
+            source,
+            election,
+            code,
+            receipt,
+            json,
+        } => verify_ballot(&source, election.as_deref(), code, receipt.as_ref(), json),
         Command::Verify {
             source,
             election,

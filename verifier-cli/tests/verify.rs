@@ -305,3 +305,101 @@ fn every_mutation_of_every_entry_is_rejected_at_its_step() {
     }
     assert!(mutations > 5 * n, "{mutations} mutations of {n} entries");
 }
+
+/// The board's receipt for entry `index` (spec §13.5), as the API serves it.
+fn receipt_json(manifest_hash: &[u8; 32], index: u64, leaf: &Leaf) -> serde_json::Value {
+    use base64::Engine;
+    let receipt = protocol::record::Receipt::for_leaf(index, leaf);
+    let signature = receipt.sign(manifest_hash, &board_key());
+    serde_json::json!({
+        "index": receipt.index,
+        "time": receipt.time,
+        "leaf_hash": hex::encode(receipt.leaf_hash),
+        "tracking_code": receipt.tracking_code.map(|c| hex::encode(c.0)),
+        "signature": base64::engine::general_purpose::STANDARD.encode(signature),
+    })
+}
+
+#[test]
+fn a_voter_finds_a_ballot_counted_superseded_audited_or_missing() {
+    let (e, leaves) = valid("ballot");
+    let dir = scratch("ballot");
+    let file = dir.join("record.bin");
+    std::fs::write(&file, export(&leaves)).unwrap();
+    let decoded: Vec<Leaf> = leaves
+        .iter()
+        .map(|l| Leaf::from_bytes(l, 2).unwrap())
+        .collect();
+    let code_of = |i: usize| match &decoded[i].signed.entry {
+        Entry::Ballot(b) => b.tracking_code(),
+        Entry::AuditedBallot(a) => a.encrypted.tracking_code(),
+        _ => panic!("entry {i} is not a voter entry"),
+    };
+    let voter_entries: Vec<usize> = (0..decoded.len())
+        .filter(|&i| {
+            matches!(
+                decoded[i].signed.entry,
+                Entry::Ballot(_) | Entry::AuditedBallot(_)
+            )
+        })
+        .collect();
+    // Ballots of voters 0..5, then voter 2's revote, then voter 4's audit.
+    let (first, revote_of_2, audit) = (voter_entries[0], voter_entries[5], voter_entries[6]);
+    let ask = |code: String| {
+        let out = verifier(&[
+            "verify-ballot",
+            "--file",
+            file.to_str().unwrap(),
+            "--code",
+            &code,
+        ]);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (status, text) = ask(code_of(first).short());
+    assert_eq!(status, Some(0), "{text}");
+    assert!(text.contains("Status: counted"), "{text}");
+    let (status, text) = ask(hex::encode(code_of(voter_entries[2]).0));
+    assert_eq!(status, Some(0), "{text}");
+    assert!(text.contains("Status: superseded"), "{text}");
+    assert!(text.contains(&format!("at entry {revote_of_2}")), "{text}");
+    let (status, text) = ask(code_of(audit).short().to_lowercase());
+    assert_eq!(status, Some(0), "{text}");
+    assert!(text.contains("Status: audited"), "{text}");
+    let (status, text) = ask("0000-0000-0000-0000-0000-0000".into());
+    assert_eq!(status, Some(1), "{text}");
+    assert!(text.contains("Status: missing"), "{text}");
+
+    // While voting is open, a board that drops a receipted ballot is caught by the receipt.
+    // (The board drops voter 2's revote, the last entry it has so far: dropping an earlier one
+    // would also break the later ballots' board sizes, V10.)
+    let receipt = receipt_json(&e.manifest_hash, revote_of_2 as u64, &decoded[revote_of_2]);
+    let dropped: Vec<Vec<u8>> = leaves[..revote_of_2].to_vec();
+    let dropped_file = dir.join("dropped.bin");
+    std::fs::write(&dropped_file, export(&dropped)).unwrap();
+    let receipt_file = dir.join("receipt.json");
+    std::fs::write(&receipt_file, receipt.to_string()).unwrap();
+    let out = verifier(&[
+        "verify-ballot",
+        "--file",
+        dropped_file.to_str().unwrap(),
+        "--receipt",
+        receipt_file.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("dropped or changed the ballot"), "{text}");
+    // The same receipt on the honest record: on the board, and counted.
+    let out = verifier(&[
+        "verify-ballot",
+        "--file",
+        file.to_str().unwrap(),
+        "--receipt",
+        receipt_file.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Status: counted"), "{text}");
+}
