@@ -88,6 +88,10 @@ pub struct Report {
     /// The phase the record reached.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// The administrator's and the board's keys (hex), to compare out of band with the ones the
+    /// election's organisers published (V3): a record is only the election's if they match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<(String, String)>,
     /// One line per V-step.
     pub steps: Vec<StepLine>,
     /// The published results, verified (V15).
@@ -122,6 +126,11 @@ impl Report {
         }
         if let Some(phase) = &self.phase {
             out.push_str(&format!("Phase: {phase}\n"));
+        }
+        if let Some((admin, board)) = &self.keys {
+            out.push_str(&format!(
+                "Administrator key: {admin}\nBoard key: {board}\n(compare the election id and these keys with the ones the organisers published)\n"
+            ));
         }
         for s in &self.steps {
             let status = match s.status {
@@ -172,13 +181,17 @@ fn line(step: Step, status: Status, index: Option<u64>, detail: String) -> StepL
 fn reached_from(step: Step) -> Phase {
     match step {
         Step::V1Log | Step::V2Leaves | Step::V3Manifest | Step::V4WritersAndPhases => Phase::Setup,
-        Step::V5Round1 | Step::V6Complaints | Step::V7ElectionKey | Step::V8Credentials => {
-            Phase::KeyCeremony
-        }
-        Step::V9Fingerprint | Step::V10Ballots | Step::V11Audits | Step::V12Counted => {
-            Phase::VotingOpen
-        }
-        Step::V13Tally => Phase::Tally,
+        Step::V5Round1 => Phase::KeyCeremony,
+        // The ceremony's outcome, the list's commitment and the fingerprint are decided when
+        // voting opens.
+        Step::V6Complaints
+        | Step::V7ElectionKey
+        | Step::V8Credentials
+        | Step::V9Fingerprint
+        | Step::V10Ballots
+        | Step::V11Audits
+        | Step::V12Counted => Phase::VotingOpen,
+        Step::V13Tally => Phase::VotingClosed,
         Step::V14PartialDecryptions => Phase::Tally,
         Step::V15Results => Phase::ResultsPublished,
     }
@@ -254,7 +267,12 @@ pub fn report_valid(record: &Record, since: Option<&Checkpoint>) -> Report {
     let steps = STEPS
         .iter()
         .map(|&step| {
-            if record.phase < reached_from(step) && step != Step::V8Credentials {
+            let nothing_yet = match step {
+                Step::V13Tally => record.tally().is_none(),
+                Step::V14PartialDecryptions => record.partials().is_empty(),
+                _ => false,
+            };
+            if record.phase < reached_from(step) || nothing_yet {
                 line(
                     step,
                     Status::NotYet,
@@ -289,6 +307,10 @@ pub fn report_valid(record: &Record, since: Option<&Checkpoint>) -> Report {
         title: Some(record.manifest.title.clone()),
         checkpoint: Some((record.checkpoint.size, hex::encode(record.checkpoint.root))),
         phase: Some(format!("{:?}", record.phase)),
+        keys: Some((
+            hex::encode(record.manifest.administrator.as_bytes()),
+            hex::encode(record.manifest.board.key.as_bytes()),
+        )),
         steps,
         results,
         error: None,
@@ -331,6 +353,7 @@ pub fn report_error(error: &Error, election: Option<String>) -> Report {
         title: None,
         checkpoint: None,
         phase: None,
+        keys: None,
         steps,
         results: None,
         error: message,
@@ -376,7 +399,7 @@ pub enum BallotQuery {
 #[derive(Clone, Debug, Serialize)]
 pub struct BallotStatus {
     /// `counted`, `superseded`, `audited`, `cast` (voting still open: counted unless the voter
-    /// votes again), or `missing`.
+    /// votes again), `pending` (a receipt for an entry after this checkpoint), or `missing`.
     pub status: &'static str,
     /// The entry holding the ballot.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -483,7 +506,22 @@ pub fn find_ballot(record: &Record, query: &BallotQuery) -> Result<BallotStatus,
         Ok(())
     })?;
     if let Some(r) = &receipt {
-        let on_record = record.leaf_hashes.get(r.index as usize) == Some(&r.leaf_hash);
+        if r.index >= record.len() {
+            return Ok(BallotStatus {
+                status: "pending",
+                index: Some(r.index),
+                tracking_code: r.tracking_code.map(|c| hex::encode(c.0)),
+                superseded_by: None,
+                checkpoint,
+                explanation: format!(
+                    "the receipt's entry {} is after this checkpoint ({} entries): check again after the next checkpoint (within seconds on a live board)",
+                    r.index,
+                    record.len()
+                ),
+            });
+        }
+        let on_record = record.leaf_hashes.get(r.index as usize) == Some(&r.leaf_hash)
+            && found.as_ref().is_some_and(|f| f.0 == r.index);
         if !on_record {
             return Ok(BallotStatus {
                 status: "missing",
@@ -530,7 +568,15 @@ pub fn find_ballot(record: &Record, query: &BallotQuery) -> Result<BallotStatus,
         )
     } else if record.counted.contains(&index) {
         if record.phase >= Phase::VotingClosed {
-            ("counted", None, "counted in the tally".to_owned())
+            (
+                "counted",
+                None,
+                if record.tally().is_some() {
+                    "counted in the tally".to_owned()
+                } else {
+                    "voting has closed; this is the ballot that counts".to_owned()
+                },
+            )
         } else {
             (
                 "cast",

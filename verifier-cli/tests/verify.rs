@@ -107,6 +107,10 @@ fn a_valid_record_of_every_contest_kind_passes_every_step() {
     assert!(text.contains("1 audited ballot"), "{text}");
     assert!(text.contains("5 counted"), "{text}");
     assert!(text.contains("Verdict: VALID"), "{text}");
+    assert!(
+        text.contains(&hex::encode(e.manifest.administrator.as_bytes())),
+        "{text}"
+    );
     for contest in every_contest_kind() {
         assert!(text.contains(&contest.title), "{text}");
     }
@@ -373,10 +377,18 @@ fn a_voter_finds_a_ballot_counted_superseded_audited_or_missing() {
     assert!(text.contains("Status: missing"), "{text}");
 
     // While voting is open, a board that drops a receipted ballot is caught by the receipt.
-    // (The board drops voter 2's revote, the last entry it has so far: dropping an earlier one
-    // would also break the later ballots' board sizes, V10.)
+    // The board swaps voter 2's receipted revote for another valid ballot at the same entry
+    // (dropping it outright would break the later ballots' board sizes, V10).
     let receipt = receipt_json(&e.manifest_hash, revote_of_2 as u64, &decoded[revote_of_2]);
-    let dropped: Vec<Vec<u8>> = leaves[..revote_of_2].to_vec();
+    let other = e.ballot_for(3, &every_kind_selection(9), revote_of_2 as u64, &mut OsRng);
+    let mut dropped: Vec<Vec<u8>> = leaves[..revote_of_2].to_vec();
+    dropped.push(
+        Leaf {
+            time: decoded[revote_of_2].time,
+            signed: bulletin_board::sim::ballot_entry(other),
+        }
+        .to_bytes(),
+    );
     let dropped_file = dir.join("dropped.bin");
     std::fs::write(&dropped_file, export(&dropped)).unwrap();
     let receipt_file = dir.join("receipt.json");
@@ -391,6 +403,19 @@ fn a_voter_finds_a_ballot_counted_superseded_audited_or_missing() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("dropped or changed the ballot"), "{text}");
+    // On a record that ends before the receipt's entry, the ballot is pending, not missing.
+    let early_file = dir.join("early.bin");
+    std::fs::write(&early_file, export(&leaves[..revote_of_2])).unwrap();
+    let out = verifier(&[
+        "verify-ballot",
+        "--file",
+        early_file.to_str().unwrap(),
+        "--receipt",
+        receipt_file.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Status: pending"), "{text}");
     // The same receipt on the honest record: on the board, and counted.
     let out = verifier(&[
         "verify-ballot",
