@@ -1,6 +1,5 @@
 //! Reads and verifies a record export (spec §13.7) with the tools' streaming reader and prints how
-//! long it took and the process's peak memory: the figure behind "memory grows by tens of bytes a
-//! ballot".
+//! long it took and the process's peak memory (the README's figure for the tools' reader).
 //!
 //!     curl -o record.bin http://127.0.0.1:8080/v1/elections/ID/record
 //!     cargo run --release -p cli-support --example read-record -- record.bin

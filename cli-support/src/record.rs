@@ -3,8 +3,9 @@
 //! streaming record verifier over every leaf (V2–V15 but V13), voter entries' signatures and
 //! proofs in parallel; it keeps the entries that are not voter entries, every leaf hash, and pass 1
 //! of the tally (§12.1). Once voting has closed, the second pass recomputes the encrypted tally from
-//! the counted ballots, in parallel, and confirms V13. Memory grows by tens of bytes per ballot,
-//! never by the ballots themselves.
+//! the counted ballots, in parallel, and confirms V13. Memory grows with what V10–V12 must
+//! remember of each ballot (codes, ciphertext digests, the counted map: about 1 KB a ballot as
+//! measured), never by the ballots themselves.
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
