@@ -333,6 +333,12 @@ pub fn election_of(mut export: impl Read) -> Result<String> {
     }
 }
 
+/// The signed checkpoint note a record export starts with, unverified: to keep it, or to compare
+/// a later record with it (`--since`).
+pub fn checkpoint_note_of(mut export: impl Read) -> Result<String> {
+    read_header(&mut export).map(|(note, _)| note)
+}
+
 fn invalid(f: Failure) -> Error {
     Error::Invalid(f)
 }
@@ -389,7 +395,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         progress(Stage::Verify, index + 1 - batch.len() as u64, count);
         let leaves = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
         selection.scan(leaves.iter().map(|(i, l)| (*i, l.as_slice())));
-        let threshold = verifier.manifest().map_or(1, |(m, _)| m.threshold);
+        let threshold = verifier.threshold();
         // Voter entries' signatures and proofs, in parallel, against the election as it stood
         // at the start of the batch; `push_checked` redoes them if the election differs.
         let checker = verifier.voter_entry_checker();
@@ -435,9 +441,15 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
                     return Err(invalid(Failure { step, index, error }))
                 }
                 None => {
-                    verifier.push(&raw, &mut OsRng).map_err(invalid)?;
-                    let threshold = verifier.manifest().map_or(1, |(m, _)| m.threshold);
-                    let leaf = Leaf::from_bytes(&raw, threshold)?;
+                    // Decoded once, kept if it is not a voter entry.
+                    let leaf = Leaf::from_bytes(&raw, verifier.threshold()).map_err(|error| {
+                        invalid(Failure {
+                            step: Step::V2Leaves,
+                            index,
+                            error,
+                        })
+                    })?;
+                    verifier.push_leaf(&leaf, &mut OsRng).map_err(invalid)?;
                     last_time = leaf.time;
                     if VOTER_TAGS.contains(&raw[8]) {
                         ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);

@@ -305,13 +305,28 @@ impl RecordVerifier {
         leaf_bytes: &[u8],
         rng: &mut R,
     ) -> Result<(), Failure> {
-        let threshold = self.manifest.as_ref().map_or(1, |(m, _, _)| m.threshold);
-        let leaf =
-            Leaf::from_bytes(leaf_bytes, threshold).map_err(|e| self.fail(Step::V2Leaves, e))?;
-        let change = self.check(&leaf, None, rng)?;
+        let leaf = Leaf::from_bytes(leaf_bytes, self.threshold())
+            .map_err(|e| self.fail(Step::V2Leaves, e))?;
+        self.push_leaf(&leaf, rng)
+    }
+
+    /// [`Self::push`] for a leaf the caller decoded itself with [`Leaf::from_bytes`] and
+    /// [`Self::threshold`] (V2: only that decoding is canonical), so that a caller who keeps the
+    /// decoded entry does not decode it twice.
+    pub fn push_leaf<R: RngCore + CryptoRng>(
+        &mut self,
+        leaf: &Leaf,
+        rng: &mut R,
+    ) -> Result<(), Failure> {
+        let change = self.check(leaf, None, rng)?;
         self.apply(change);
         self.index += 1;
         Ok(())
+    }
+
+    /// The threshold the next leaf decodes with (1 until the manifest is in).
+    pub fn threshold(&self) -> u32 {
+        self.manifest.as_ref().map_or(1, |(m, _, _)| m.threshold)
     }
 
     /// Appends a voter entry whose signature and proofs a [`VoterEntryChecker`] already verified,

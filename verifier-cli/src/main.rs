@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use cli_support::board::BoardClient;
 use cli_support::progress::Bars;
-use cli_support::record::{election_of, read_record, Record};
+use cli_support::record::{checkpoint_note_of, election_of, read_record, Record};
 use cli_support::Error;
 use verifier_cli::{check_since, find_ballot, report_error, report_valid, BallotQuery, Report};
 
@@ -83,18 +83,9 @@ fn open(path: &PathBuf) -> Result<BufReader<File>, Error> {
 /// The kept checkpoint's note: the file is either a note or a record export.
 fn since_note(path: &PathBuf) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let magic = b"thistle-record-v1\n";
-    if let Some(rest) = bytes.strip_prefix(&magic[..]) {
-        let n = rest
-            .get(..4)
-            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize)
-            .ok_or_else(|| Error::Record(format!("{}: truncated", path.display())))?;
-        let note = rest
-            .get(4..4 + n)
-            .ok_or_else(|| Error::Record(format!("{}: truncated", path.display())))?;
-        return String::from_utf8(note.to_vec()).map_err(|_| {
-            Error::Record(format!("{}: the checkpoint is not UTF-8", path.display()))
-        });
+    if bytes.starts_with(b"thistle-record-v1\n") {
+        return checkpoint_note_of(&bytes[..])
+            .map_err(|e| Error::Record(format!("{}: {e}", path.display())));
     }
     String::from_utf8(bytes)
         .map_err(|_| Error::Record(format!("{}: not a checkpoint note", path.display())))
