@@ -6,7 +6,8 @@ use protocol::ballot::{self, AuditedBallot, Ballot, BallotContext};
 use protocol::context::ElectionContext;
 use protocol::credentials::{Credential, CredentialEntry, CredentialList};
 use protocol::dkg::{
-    self, CeremonyParams, CeremonyRecord, KeyShare, Round1Package, Round1Set, Round2Package,
+    self, CeremonyParams, CeremonyRecord, Complaint, KeyShare, Round1Package, Round1Set,
+    Round2Package,
 };
 use protocol::hash::Digest32;
 use protocol::manifest::{BoardInfo, Contest, ContestKind, ContestOption, Manifest, TrusteeInfo};
@@ -27,12 +28,15 @@ pub struct SimElection {
     pub authority: SecretKey,
     /// Trustee keys (trustee `i` at `i - 1`).
     pub trustees: Vec<SecretKey>,
-    /// Trustees' key shares (trustee `i` at `i - 1`), from an honest ceremony.
+    /// The qualified trustees' key shares, in index order (all of them unless a share was
+    /// tampered with).
     pub key_shares: Vec<KeyShare>,
     /// Round 1 packages.
     pub round1: Vec<Round1Package>,
     /// Round 2 packages.
     pub round2: Vec<Round2Package>,
+    /// Complaints filed in the ceremony (none unless [`SimSpec::tampered_share`] is set).
+    pub complaints: Vec<Complaint>,
     /// Voters' credentials.
     pub credentials: Vec<Credential>,
     /// Voters' weights.
@@ -55,6 +59,9 @@ pub struct SimSpec {
     pub contests: Vec<Contest>,
     /// One weight per voter.
     pub weights: Vec<u64>,
+    /// `(dealer, recipient)`: the dealer sends that recipient a wrong share, the recipient
+    /// complains and the dealer is disqualified.
+    pub tampered_share: Option<(u32, u32)>,
 }
 
 fn key_from(label: &str) -> SecretKey {
@@ -147,6 +154,7 @@ impl SimElection {
                 threshold: 2,
                 contests: one_of_five(),
                 weights: vec![1; voters],
+                tampered_share: None,
             },
             rng,
         )
@@ -193,20 +201,33 @@ impl SimElection {
             .map(|i| dkg::round1(&params, i, rng).expect("valid parameters"))
             .unzip();
         let set = Round1Set::verify(&params, packages.clone()).expect("honest round 1");
-        let (secrets2, round2): (Vec<_>, Vec<_>) =
+        let (secrets2, mut round2): (Vec<_>, Vec<_>) =
             secrets.into_iter().map(|s| s.deal(&params, &set)).unzip();
+        if let Some((dealer, recipient)) = spec.tampered_share {
+            let share = round2[dealer as usize - 1]
+                .shares
+                .iter_mut()
+                .find(|s| s.recipient == recipient)
+                .expect("the recipient is another trustee");
+            share.masked += curve25519_dalek::Scalar::ONE;
+        }
+        let complaints: Vec<Complaint> = secrets2
+            .iter()
+            .flat_map(|s| s.check_shares(&params, &set, &round2, rng))
+            .collect();
         let outcome = CeremonyRecord {
             round1: &set,
             round2: &round2,
-            complaints: &[],
+            complaints: &complaints,
         }
         .outcome(&params, rng)
-        .expect("honest ceremony");
+        .expect("a ceremony with at least t qualified trustees");
         let key_shares = secrets2
             .into_iter()
+            .filter(|s| outcome.qualified.contains(&s.index()))
             .map(|s| {
                 s.finish(&params, &set, &round2, &outcome)
-                    .expect("honest ceremony")
+                    .expect("qualified trustees' shares")
             })
             .collect();
         let credentials: Vec<Credential> = (0..spec.weights.len())
@@ -235,6 +256,7 @@ impl SimElection {
             key_shares,
             round1: packages,
             round2,
+            complaints,
             credentials,
             weights: spec.weights,
             list,
@@ -274,6 +296,13 @@ impl SimElection {
         for p in &self.round2 {
             let k = &self.trustees[p.dealer as usize - 1];
             out.push(("dkg-round2", self.sign(Entry::DkgRound2(p.clone()), k)));
+        }
+        for c in &self.complaints {
+            let k = &self.trustees[c.complainer as usize - 1];
+            out.push((
+                "dkg-complaints",
+                self.sign(Entry::DkgComplaint(c.clone()), k),
+            ));
         }
         out.push((
             "credentials",
@@ -429,7 +458,10 @@ impl SimElection {
             .map(|&j| {
                 protocol::tally::partial_decrypt(
                     &self.context.fingerprint,
-                    &self.key_shares[j as usize - 1],
+                    self.key_shares
+                        .iter()
+                        .find(|s| s.index() == j)
+                        .expect("a qualified trustee decrypts"),
                     &recomputed,
                     rng,
                 )

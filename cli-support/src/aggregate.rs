@@ -109,11 +109,23 @@ impl<'c> Aggregator<'c> {
         list: &'c CredentialList,
         selection: &Selection,
     ) -> Self {
+        Self::for_counted(manifest, ctx, list, selection.counted())
+    }
+
+    /// An aggregator for the ballots at leaf indexes `counted` (sorted): what a record verifier
+    /// chose (V12), without a first pass of its own.
+    pub fn for_counted(
+        manifest: &'c Manifest,
+        ctx: &'c BallotContext,
+        list: &'c CredentialList,
+        counted: Vec<u64>,
+    ) -> Self {
+        debug_assert!(counted.is_sorted());
         Aggregator {
             manifest,
             ctx,
             list,
-            counted: selection.counted(),
+            counted,
             accumulator: TallyAccumulator::new(manifest),
             seen: 0,
         }

@@ -64,6 +64,9 @@ pub enum Error {
     /// A tally ceremony step cannot be taken (yet).
     #[error("tally ceremony: {0}")]
     Tally(String),
+    /// What the user gave cannot be used (a receipt or kept checkpoint that is not one).
+    #[error("{0}")]
+    Input(String),
     /// Waiting for others on the board took too long.
     #[error("timed out waiting for {0}; the others may not have run their step yet")]
     Timeout(String),

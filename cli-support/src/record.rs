@@ -26,7 +26,7 @@ use protocol::verify::{Failure, RecordVerifier, Step, VoterEntryChecker};
 use rand_core::{OsRng, RngCore};
 use rayon::prelude::*;
 
-use crate::aggregate::{Aggregator, Selection};
+use crate::aggregate::{Aggregator, Error as AggregateError};
 use crate::error::{Error, Result};
 
 const MAGIC: &[u8] = b"thistle-record-v1\n";
@@ -213,12 +213,13 @@ impl Record {
     }
 
     /// The credential list, if posted.
-    pub fn credentials(&self) -> Option<CredentialList> {
-        self.pick(|e| match e {
-            Entry::CredentialList(l) => Some(l.clone()),
-            _ => None,
-        })
-        .pop()
+    pub fn credentials(&self) -> Option<&CredentialList> {
+        self.entries
+            .iter()
+            .find_map(|(_, l)| match &l.signed.entry {
+                Entry::CredentialList(list) => Some(list),
+                _ => None,
+            })
     }
 
     /// What encrypts and verifies this election's ballots, once voting opened (V9).
@@ -251,15 +252,21 @@ impl Record {
         &self,
         mut visit: impl FnMut(&[(u64, Vec<u8>)]) -> Result<()>,
     ) -> Result<()> {
+        let changed = |index: u64| {
+            Error::io(
+                &self.spool.path,
+                std::io::Error::other(format!(
+                    "this tool's private copy of the record changed at leaf {index} between two reads; run it again"
+                )),
+            )
+        };
         let mut reader = self.spool.open()?;
-        let (_, count) = read_header(&mut reader)?;
+        let (_, count) = read_header(&mut reader).map_err(|_| changed(0))?;
         let mut page = Vec::with_capacity(PAGE);
         for index in 0..count {
-            let leaf = read_leaf(&mut reader)?;
+            let leaf = read_leaf(&mut reader, index).map_err(|_| changed(index))?;
             if self.leaf_hashes.get(index as usize) != Some(&merkle::leaf_hash(&leaf)) {
-                return Err(Error::Record(format!(
-                    "the spooled record changed under this tool at leaf {index}; run it again"
-                )));
+                return Err(changed(index));
             }
             page.push((index, leaf));
             if page.len() == PAGE || index + 1 == count {
@@ -278,45 +285,59 @@ impl Record {
     }
 }
 
-fn truncated() -> Error {
-    Error::Record("the record export is truncated".into())
+/// V1 fails at `index`: the export's framing (spec §13.7) is broken there.
+fn framing(index: u64, reason: &'static str) -> Error {
+    log_failure(index, protocol::Error::Log(reason))
 }
 
-fn read_u32(r: &mut impl Read) -> Result<u32> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b).map_err(|_| truncated())?;
-    Ok(u32::from_le_bytes(b))
+/// The export's framing around leaf `index` (the header counts as leaf 0's).
+fn read_exact(r: &mut impl Read, buf: &mut [u8], index: u64) -> Result<()> {
+    r.read_exact(buf).map_err(|_| {
+        framing(
+            index,
+            "the export ends before the leaves its header announces (if a download was cut short, fetch it again)",
+        )
+    })
 }
 
 fn read_header(r: &mut impl Read) -> Result<(String, u64)> {
     let mut magic = [0u8; MAGIC.len()];
-    r.read_exact(&mut magic).map_err(|_| truncated())?;
-    if magic != MAGIC {
-        return Err(Error::Record("not a Thistle record export".into()));
+    if r.read_exact(&mut magic).is_err() || magic != MAGIC {
+        return Err(Error::io(
+            std::path::Path::new("the record export"),
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "not a Thistle record export (it must start with \"thistle-record-v1\")",
+            ),
+        ));
     }
-    let n = read_u32(r)? as usize;
+    let mut len = [0u8; 4];
+    read_exact(r, &mut len, 0)?;
+    let n = u32::from_le_bytes(len) as usize;
     if n > 64 * 1024 {
-        return Err(Error::Record("the checkpoint note is too long".into()));
+        return Err(framing(0, "the checkpoint note is too long"));
     }
     let mut note = vec![0u8; n];
-    r.read_exact(&mut note).map_err(|_| truncated())?;
+    read_exact(r, &mut note, 0)?;
     let note =
-        String::from_utf8(note).map_err(|_| Error::Record("the checkpoint is not UTF-8".into()))?;
+        String::from_utf8(note).map_err(|_| framing(0, "the checkpoint note is not UTF-8"))?;
     let mut count = [0u8; 8];
-    r.read_exact(&mut count).map_err(|_| truncated())?;
+    read_exact(r, &mut count, 0)?;
     Ok((note, u64::from_le_bytes(count)))
 }
 
 /// Leaves are bounded by the board's body limits; this only stops a hostile length.
 const MAX_LEAF: usize = 64 << 20;
 
-fn read_leaf(r: &mut impl Read) -> Result<Vec<u8>> {
-    let len = read_u32(r)? as usize;
+fn read_leaf(r: &mut impl Read, index: u64) -> Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    read_exact(r, &mut len, index)?;
+    let len = u32::from_le_bytes(len) as usize;
     if len > MAX_LEAF {
-        return Err(Error::Record("a leaf is impossibly long".into()));
+        return Err(framing(index, "a leaf is impossibly long"));
     }
     let mut leaf = vec![0u8; len];
-    r.read_exact(&mut leaf).map_err(|_| truncated())?;
+    read_exact(r, &mut leaf, index)?;
     Ok(leaf)
 }
 
@@ -324,12 +345,17 @@ fn read_leaf(r: &mut impl Read) -> Result<Vec<u8>> {
 /// anything: to know which election a record file claims to be.
 pub fn election_of(mut export: impl Read) -> Result<String> {
     read_header(&mut export)?;
-    let leaf = read_leaf(&mut export)?;
+    let leaf = read_leaf(&mut export, 0)?;
     match Leaf::from_bytes(&leaf, 1).map(|l| l.signed.entry) {
         Ok(Entry::Manifest(m)) => Ok(hex::encode(m.hash())),
-        _ => Err(Error::Record(
-            "leaf 0 of the record is not a manifest".into(),
-        )),
+        _ => Err(Error::Invalid(Failure {
+            step: Step::V3Manifest,
+            index: 0,
+            error: protocol::Error::Malformed {
+                what: "record",
+                reason: "the first entry must be the manifest",
+            },
+        })),
     }
 }
 
@@ -380,85 +406,121 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     let mut verifier = RecordVerifier::streaming();
     let mut entries = Vec::new();
     let mut hashes = Vec::with_capacity(count.min(1 << 24) as usize);
-    let mut selection = Selection::default();
     let mut ballots_cast = 0u64;
     let mut ballots_audited = 0u64;
     let mut last_time = 0u64;
     let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH);
+    let v3 = |reason| {
+        invalid(Failure {
+            step: Step::V3Manifest,
+            index: 0,
+            error: protocol::Error::Malformed {
+                what: "record",
+                reason,
+            },
+        })
+    };
+    let other_election =
+        || v3("leaf 0 is another election's manifest: its hash is not the election id asked for");
+    // A partial decryption or the results failing against a posted tally that is itself wrong
+    // must be reported as the tally's fault (V13), which only the second pass can see: such a
+    // failure waits for it, and the rest of the leaves are only hashed.
+    let mut deferred: Option<Failure> = None;
     for index in 0..count {
-        let leaf = read_leaf(&mut reader)?;
+        let leaf = read_leaf(&mut reader, index)?;
         hashes.push(merkle::leaf_hash(&leaf));
+        if deferred.is_some() {
+            continue;
+        }
         batch.push((index, leaf));
         if batch.len() < BATCH && index + 1 < count {
             continue;
         }
         progress(Stage::Verify, index + 1 - batch.len() as u64, count);
         let leaves = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-        selection.scan(leaves.iter().map(|(i, l)| (*i, l.as_slice())));
-        let threshold = verifier.threshold();
-        // Voter entries' signatures and proofs, in parallel, against the election as it stood
-        // at the start of the batch; `push_checked` redoes them if the election differs.
-        let checker = verifier.voter_entry_checker();
-        let prechecked: Vec<Option<_>> = leaves
-            .par_chunks(CHECK_CHUNK)
-            .flat_map_iter(|chunk| {
-                // Decodable voter entries of this chunk, checked in one batch (§5.6).
-                let decoded: Vec<Option<Leaf>> = chunk
-                    .iter()
-                    .map(|(_, raw)| {
-                        checker.as_ref()?;
-                        if raw.len() < 9 || !VOTER_TAGS.contains(&raw[8]) {
-                            return None;
-                        }
-                        Leaf::from_bytes(raw, threshold).ok()
-                    })
-                    .collect();
-                let times: Vec<Option<u64>> =
-                    decoded.iter().map(|l| l.as_ref().map(|l| l.time)).collect();
-                let entries: Vec<_> = decoded.into_iter().flatten().map(|l| l.signed).collect();
-                let mut checked = match &checker {
-                    Some(c) if !entries.is_empty() => c.check_batch(entries, &mut OsRng),
-                    _ => Vec::new(),
-                }
-                .into_iter();
-                times
-                    .into_iter()
-                    .map(move |t| t.map(|t| (t, checked.next().expect("one result per entry"))))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        for ((index, raw), pre) in leaves.into_iter().zip(prechecked) {
-            match pre {
-                Some((time, Ok(checked))) => {
-                    verifier
-                        .push_checked(time, checked, &mut OsRng)
-                        .map_err(invalid)?;
-                    ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
-                    ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
-                    last_time = time;
-                }
-                Some((_, Err((step, error)))) => {
-                    return Err(invalid(Failure { step, index, error }))
-                }
-                None => {
-                    // Decoded once, kept if it is not a voter entry.
-                    let leaf = Leaf::from_bytes(&raw, verifier.threshold()).map_err(|error| {
-                        invalid(Failure {
-                            step: Step::V2Leaves,
-                            index,
-                            error,
+        let verify_batch = || -> Result<()> {
+            let threshold = verifier.threshold();
+            // Voter entries' signatures and proofs, in parallel, against the election as it stood
+            // at the start of the batch; `push_checked` redoes them if the election differs.
+            let checker = verifier.voter_entry_checker();
+            let prechecked: Vec<Option<_>> = leaves
+                .par_chunks(CHECK_CHUNK)
+                .flat_map_iter(|chunk| {
+                    // Decodable voter entries of this chunk, checked in one batch (§5.6).
+                    let decoded: Vec<Option<Leaf>> = chunk
+                        .iter()
+                        .map(|(_, raw)| {
+                            checker.as_ref()?;
+                            if raw.len() < 9 || !VOTER_TAGS.contains(&raw[8]) {
+                                return None;
+                            }
+                            Leaf::from_bytes(raw, threshold).ok()
                         })
-                    })?;
-                    verifier.push_leaf(&leaf, &mut OsRng).map_err(invalid)?;
-                    last_time = leaf.time;
-                    if VOTER_TAGS.contains(&raw[8]) {
+                        .collect();
+                    let times: Vec<Option<u64>> =
+                        decoded.iter().map(|l| l.as_ref().map(|l| l.time)).collect();
+                    let entries: Vec<_> = decoded.into_iter().flatten().map(|l| l.signed).collect();
+                    let mut checked = match &checker {
+                        Some(c) if !entries.is_empty() => c.check_batch(entries, &mut OsRng),
+                        _ => Vec::new(),
+                    }
+                    .into_iter();
+                    times
+                        .into_iter()
+                        .map(move |t| t.map(|t| (t, checked.next().expect("one result per entry"))))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            for ((index, raw), pre) in leaves.into_iter().zip(prechecked) {
+                match pre {
+                    Some((time, Ok(checked))) => {
+                        verifier
+                            .push_checked(time, checked, &mut OsRng)
+                            .map_err(invalid)?;
                         ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
                         ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
-                    } else {
-                        entries.push((index, leaf));
+                        last_time = time;
+                    }
+                    Some((_, Err((step, error)))) => {
+                        return Err(invalid(Failure { step, index, error }))
+                    }
+                    None => {
+                        // Decoded once, kept if it is not a voter entry.
+                        let leaf =
+                            Leaf::from_bytes(&raw, verifier.threshold()).map_err(|error| {
+                                invalid(Failure {
+                                    step: Step::V2Leaves,
+                                    index,
+                                    error,
+                                })
+                            })?;
+                        verifier.push_leaf(&leaf, &mut OsRng).map_err(invalid)?;
+                        if index == 0
+                            && !verifier.manifest().is_some_and(|(_, hash)| {
+                                hex::encode(hash).eq_ignore_ascii_case(election)
+                            })
+                        {
+                            return Err(other_election());
+                        }
+                        last_time = leaf.time;
+                        if VOTER_TAGS.contains(&raw[8]) {
+                            ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
+                            ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
+                        } else {
+                            entries.push((index, leaf));
+                        }
                     }
                 }
             }
+            Ok(())
+        };
+        match verify_batch() {
+            Err(Error::Invalid(f))
+                if matches!(f.step, Step::V14PartialDecryptions | Step::V15Results) =>
+            {
+                deferred = Some(f)
+            }
+            other => other?,
         }
     }
     let mut rest = [0u8; 1];
@@ -467,17 +529,18 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         .map_err(|e| Error::io(&spool.path, e))?
         != 0
     {
-        return Err(Error::Record("trailing bytes after the last leaf".into()));
+        return Err(framing(
+            count,
+            "bytes follow the last leaf its header announces",
+        ));
     }
     progress(Stage::Verify, count, count);
     let (manifest, manifest_hash) = verifier
         .manifest()
         .map(|(m, h)| (m.clone(), *h))
-        .ok_or_else(|| Error::Record("the record is empty".into()))?;
+        .ok_or_else(|| v3("the record is empty"))?;
     if !hex::encode(manifest_hash).eq_ignore_ascii_case(election) {
-        return Err(Error::Record(
-            "the board served another election's record".into(),
-        ));
+        return Err(other_election());
     }
     let checkpoint = Checkpoint::verify_note(&note, &manifest.board.origin, &manifest.board.key)
         .map_err(|e| log_failure(count, e))?;
@@ -489,11 +552,6 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     }
     let mut counted: Vec<u64> = verifier.counted().map(|(_, _, index)| index).collect();
     counted.sort_unstable();
-    if selection.counted() != counted {
-        return Err(Error::Record(
-            "V12: the counted ballots differ between the tally's first pass and the record verifier".into(),
-        ));
-    }
     let checker = verifier.voter_entry_checker();
     let mut record = Record {
         manifest,
@@ -513,37 +571,47 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         spool,
     };
     if record.phase >= Phase::VotingClosed {
-        let recomputed = aggregate(&record, &selection, progress)?;
+        let recomputed = aggregate(&record, progress)?;
         verifier.confirm_tally(&recomputed).map_err(invalid)?;
         record.recomputed = Some(recomputed);
+    }
+    if let Some(failure) = deferred {
+        return Err(invalid(failure));
     }
     verifier.finish().map_err(invalid)?;
     Ok(record)
 }
 
 /// Pass 2 of §12.1 over the spooled export.
-fn aggregate(
-    record: &Record,
-    selection: &Selection,
-    progress: Progress<'_>,
-) -> Result<RecomputedTally> {
-    let list = record
-        .credentials()
-        .ok_or_else(|| Error::Record("no credential list".into()))?;
-    let ballots = record
-        .ballots()
-        .ok_or_else(|| Error::Record("voting never opened".into()))?;
-    let total = selection.len() as u64;
-    let mut aggregator = Aggregator::new(&record.manifest, ballots, &list, selection);
+fn aggregate(record: &Record, progress: Progress<'_>) -> Result<RecomputedTally> {
+    // V9 passed at the opening, so both exist once voting has closed.
+    let list = record.credentials().expect("voting opened with a list");
+    let ballots = record.ballots().expect("voting opened");
+    let total = record.counted.len() as u64;
+    let mut aggregator =
+        Aggregator::for_counted(&record.manifest, ballots, list, record.counted.clone());
     progress(Stage::Aggregate, 0, total);
+    let v13 = |index, error| {
+        invalid(Failure {
+            step: Step::V13Tally,
+            index,
+            error,
+        })
+    };
     record.for_each_page(|page| {
-        aggregator
-            .add_page(page)
-            .map_err(|e| Error::Record(e.to_string()))?;
+        aggregator.add_page(page).map_err(|e| match e {
+            AggregateError::Ballot { index, source } => v13(index, source),
+            AggregateError::UnknownCredential(index) => {
+                v13(index, protocol::Error::UnknownCredential)
+            }
+            other => Error::Record(other.to_string()),
+        })?;
         progress(Stage::Aggregate, aggregator.added(), total);
         Ok(())
     })?;
+    // Every page was checked against the verified leaf hashes, so the counted ballots were all
+    // seen: a shortfall is this tool's bug, not the record's.
     aggregator
         .finish()
-        .map_err(|e| Error::Record(e.to_string()))
+        .map_err(|e| Error::Record(format!("internal: {e}")))
 }

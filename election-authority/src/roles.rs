@@ -96,7 +96,7 @@ pub fn advance(
         let list = record.credentials().ok_or_else(|| {
             Error::Ceremony("the credential authority has not posted the credential list".into())
         })?;
-        Some(ElectionContext::new(record.manifest.clone(), outcome, &list)?.fingerprint)
+        Some(ElectionContext::new(record.manifest.clone(), outcome, list)?.fingerprint)
     } else {
         None
     };

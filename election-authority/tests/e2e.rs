@@ -143,7 +143,7 @@ fn administrator_five_trustees_and_credential_authority_set_up_an_election() {
     assert_eq!(record.round2().len(), 5);
     assert!(record.complaints().is_empty());
     let list = record.credentials().unwrap();
-    assert_eq!(list.entries().len(), 100);
+    assert_eq!(list.len(), 100);
     assert_eq!(list.total_weight(), 110);
     let (_, outcome) = roles::ceremony_outcome(&record).unwrap().unwrap();
     assert_eq!(hex::encode(outcome.joint_key.as_bytes()), keys[0]);
@@ -206,7 +206,7 @@ fn administrator_five_trustees_and_credential_authority_set_up_an_election() {
     // Ten voters cast ballots with their printed credentials; then the administrator closes the
     // vote and posts the tally, trustees 1, 3 and 5 decrypt, and the administrator publishes.
     let election_ctx =
-        protocol::context::ElectionContext::new(record.manifest.clone(), outcome.clone(), &list)
+        protocol::context::ElectionContext::new(record.manifest.clone(), outcome.clone(), list)
             .unwrap();
     let ballot_ctx = protocol::ballot::BallotContext::from_election(&election_ctx);
     let client = BoardClient::new(&board.url);

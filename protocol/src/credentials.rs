@@ -32,22 +32,38 @@ pub struct CredentialEntry {
     pub weight: u64,
 }
 
+/// A listed credential as kept: the key's encoding, checked on the way in (a decoded Ed25519 key is
+/// 224 bytes; a list of a million is held by every verifier).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Listed {
+    key: [u8; 32],
+    weight: u64,
+}
+
 /// The public credential list, sorted by key bytes, no duplicates. Only [`CredentialList::new`] and
-/// decoding make one, and both check the order.
+/// decoding make one: both check the order, and every key was parsed as a [`PublicKey`] (canonical,
+/// large order).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CredentialList {
-    entries: Vec<CredentialEntry>,
+    entries: Vec<Listed>,
 }
 
 impl CredentialList {
     /// Sorts `entries` and checks them (V8): weights in `1..=2³²`, no duplicate key.
-    pub fn new(mut entries: Vec<CredentialEntry>) -> Result<Self> {
+    pub fn new(entries: Vec<CredentialEntry>) -> Result<Self> {
+        let mut entries: Vec<Listed> = entries
+            .into_iter()
+            .map(|e| Listed {
+                key: *e.key.as_bytes(),
+                weight: e.weight,
+            })
+            .collect();
         entries.sort_by_key(|e| e.key);
         Self::check(&entries)?;
         Ok(CredentialList { entries })
     }
 
-    fn check(entries: &[CredentialEntry]) -> Result<()> {
+    fn check(entries: &[Listed]) -> Result<()> {
         if entries.len() > MAX_CREDENTIALS {
             return Err(Error::Malformed {
                 what: "credential list",
@@ -81,29 +97,48 @@ impl CredentialList {
 
     /// The weight of `key`, if listed.
     pub fn weight_of(&self, key: &PublicKey) -> Option<u64> {
-        self.entries
-            .binary_search_by(|e| e.key.cmp(key))
-            .ok()
-            .map(|i| self.entries[i].weight)
+        self.weight_of_bytes(key.as_bytes())
     }
 
     /// The weight of the credential with these key bytes, if listed (no point decoding: for
     /// counting ballots already verified).
     pub fn weight_of_bytes(&self, key: &[u8; 32]) -> Option<u64> {
-        self.entries
-            .binary_search_by(|e| e.key.as_bytes().cmp(key))
-            .ok()
-            .map(|i| self.entries[i].weight)
+        self.position(key).map(|i| self.entries[i].weight)
+    }
+
+    /// Where the credential with these key bytes sits in the list, if listed.
+    pub fn position(&self, key: &[u8; 32]) -> Option<usize> {
+        self.entries.binary_search_by(|e| e.key.cmp(key)).ok()
+    }
+
+    /// The weight at `position`.
+    pub fn weight_at(&self, position: usize) -> Option<u64> {
+        self.entries.get(position).map(|e| e.weight)
+    }
+
+    /// The key bytes at `position`.
+    pub fn key_at(&self, position: usize) -> Option<&[u8; 32]> {
+        self.entries.get(position).map(|e| &e.key)
+    }
+
+    /// Number of credentials.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// `(key bytes, weight)` of every credential, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8; 32], u64)> + '_ {
+        self.entries.iter().map(|e| (&e.key, e.weight))
     }
 
     /// Σ weights: the most votes one option can receive per unit of its per-ballot maximum.
     pub fn total_weight(&self) -> u64 {
         self.entries.iter().map(|e| e.weight).sum()
-    }
-
-    /// The entries, sorted.
-    pub fn entries(&self) -> &[CredentialEntry] {
-        &self.entries
     }
 }
 
@@ -111,7 +146,7 @@ impl Encode for CredentialList {
     fn encode(&self, out: &mut Vec<u8>) {
         put_len(out, self.entries.len());
         for e in &self.entries {
-            e.key.encode(out);
+            out.extend_from_slice(&e.key);
             put_u64(out, e.weight);
         }
     }
@@ -120,8 +155,8 @@ impl Encode for CredentialList {
 impl Decode for CredentialList {
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
         let entries = r.vec(MAX_CREDENTIALS, 40, "credential list", |r| {
-            Ok(CredentialEntry {
-                key: PublicKey::decode(r, "credential")?,
+            Ok(Listed {
+                key: *PublicKey::decode(r, "credential")?.as_bytes(),
                 weight: r.u64("weight")?,
             })
         })?;

@@ -115,16 +115,36 @@ fn rule(reason: &'static str) -> Error {
     }
 }
 
-struct Counted {
+/// A credential's counted ballot so far (V12): the largest `(board_size, index)`.
+#[derive(Clone, Copy)]
+struct CountedSlot {
     board_size: u64,
+    /// [`CountedSlot::NONE`] while the credential has no ballot.
     index: u64,
-    weight: u64,
-    ciphertexts: Vec<Vec<Ciphertext>>,
+}
+
+impl CountedSlot {
+    const NONE: u64 = u64::MAX;
+    const EMPTY: CountedSlot = CountedSlot {
+        board_size: 0,
+        index: Self::NONE,
+    };
+}
+
+/// A ballot that becomes its credential's counted one.
+struct Counted {
+    position: usize,
+    slot: CountedSlot,
+    /// Kept only when not streaming, for V13: the weight and the ciphertexts.
+    ciphertexts: Option<(u64, Vec<Vec<Ciphertext>>)>,
 }
 
 struct Voting {
     election: ElectionContext,
     ballots: BallotContext,
+    /// Prefix of the V10 ciphertext digests, drawn by this verifier: nobody who writes the record
+    /// can search for two ciphertexts whose (truncated) digests collide.
+    digest_salt: [u8; 16],
 }
 
 /// What a complete check established.
@@ -166,12 +186,18 @@ pub struct RecordVerifier {
     credentials: Option<Arc<CredentialList>>,
     ceremony: Option<CeremonyOutcome>,
     voting: Option<Arc<Voting>>,
-    codes: BTreeSet<[u8; 32]>,
+    /// Short tracking codes of voter entries (distinct short codes imply distinct full codes).
+    /// Emptied when voting closes, like `ciphertexts`.
     short_codes: BTreeSet<[u8; 15]>,
-    /// SHA-256 of every voter-entry ciphertext's encoding: equality of encodings unless SHA-256
-    /// collides, in half the memory.
-    ciphertexts: BTreeSet<[u8; 32]>,
-    counted: BTreeMap<[u8; 32], Counted>,
+    /// The first 16 bytes of SHA-256(salt ‖ encoding) of every voter-entry ciphertext. Equal
+    /// encodings always collide, so nothing repeated passes; a false alarm needs a collision of
+    /// 128 bits under a salt the record's writers never see.
+    ciphertexts: BTreeSet<[u8; 16]>,
+    /// One slot per listed credential, in list order (V12), from the opening.
+    counted: Vec<CountedSlot>,
+    counted_len: u64,
+    /// Not streaming: the counted ballots' weights and ciphertexts, by list position (V13).
+    counted_ciphertexts: BTreeMap<usize, (u64, Vec<Vec<Ciphertext>>)>,
     ballots: u64,
     audited: Vec<(TrackingCode, Vec<Vec<u64>>)>,
     tally: Option<EncryptedTally>,
@@ -200,15 +226,14 @@ enum Change {
     Complaint(Complaint),
     Credentials(Arc<CredentialList>),
     Ballot {
-        credential: [u8; 32],
         counted: Option<Counted>,
         code: TrackingCode,
-        cts: Vec<[u8; 32]>,
+        cts: Vec<[u8; 16]>,
     },
     Audit {
         code: TrackingCode,
         values: Vec<Vec<u64>>,
-        cts: Vec<[u8; 32]>,
+        cts: Vec<[u8; 16]>,
     },
     Tally(EncryptedTally),
     Partial(PartialDecryption),
@@ -229,10 +254,11 @@ impl RecordVerifier {
             credentials: None,
             ceremony: None,
             voting: None,
-            codes: BTreeSet::new(),
             short_codes: BTreeSet::new(),
             ciphertexts: BTreeSet::new(),
-            counted: BTreeMap::new(),
+            counted: Vec::new(),
+            counted_len: 0,
+            counted_ciphertexts: BTreeMap::new(),
             ballots: 0,
             audited: Vec::new(),
             tally: None,
@@ -360,7 +386,7 @@ impl RecordVerifier {
     /// cheap test a board runs before verifying a ballot's proofs.
     pub fn knows_tracking_code(&self, code: &TrackingCode) -> bool {
         let short: [u8; 15] = code.0[..15].try_into().expect("15 bytes");
-        self.codes.contains(&code.0) || self.short_codes.contains(&short)
+        self.short_codes.contains(&short)
     }
 
     /// A checker for voter entries against the opened election, usable outside this verifier
@@ -499,7 +525,13 @@ impl RecordVerifier {
                     .as_ref()
                     .expect("ballots are only accepted while voting is open");
                 self.check_window(manifest, leaf.time, Step::V11Audits)?;
-                let weight = self.weight(&a.encrypted, Step::V11Audits)?;
+                if a.encrypted.board_size > self.index {
+                    return Err(self.fail(
+                        Step::V11Audits,
+                        rule("the audited ballot claims a board size larger than its position"),
+                    ));
+                }
+                let (_, weight) = self.listed(&a.encrypted, Step::V11Audits)?;
                 let (code, cts) = self.check_unique(&a.encrypted, Step::V11Audits)?;
                 let values = match pre.flatten() {
                     Some(values) => values,
@@ -517,8 +549,8 @@ impl RecordVerifier {
                 }
                 if !self.streaming {
                     let mut acc = TallyAccumulator::new(manifest);
-                    for c in self.counted.values() {
-                        acc.add_rows(c.ciphertexts.iter().map(Vec::as_slice), c.weight)
+                    for (weight, rows) in self.counted_ciphertexts.values() {
+                        acc.add_rows(rows.iter().map(Vec::as_slice), *weight)
                             .map_err(|e| self.fail(Step::V13Tally, e))?;
                     }
                     if !acc.finish().matches(t) {
@@ -631,9 +663,18 @@ impl RecordVerifier {
                     ));
                 }
                 let ballots = BallotContext::from_election(&election);
+                let mut digest_salt = [0u8; 16];
+                rng.fill_bytes(&mut digest_salt);
                 Ok(Change::Phase(
                     next,
-                    Some((outcome, Arc::new(Voting { election, ballots }))),
+                    Some((
+                        outcome,
+                        Arc::new(Voting {
+                            election,
+                            ballots,
+                            digest_salt,
+                        }),
+                    )),
                 ))
             }
             Phase::Tally if self.tally.is_none() => Err(self.fail(
@@ -654,11 +695,14 @@ impl RecordVerifier {
         Ok(())
     }
 
-    fn weight(&self, b: &EncryptedBallot, step: Step) -> Result<u64, Failure> {
-        self.credentials
-            .as_ref()
-            .and_then(|l| l.weight_of(&b.credential))
-            .ok_or_else(|| self.fail(step, Error::UnknownCredential))
+    /// The ballot's credential's position in the list and its weight.
+    fn listed(&self, b: &EncryptedBallot, step: Step) -> Result<(usize, u64), Failure> {
+        let list = self.credentials.as_ref();
+        list.and_then(|l| {
+            let position = l.position(b.credential.as_bytes())?;
+            Some((position, l.weight_at(position)?))
+        })
+        .ok_or_else(|| self.fail(step, Error::UnknownCredential))
     }
 
     /// Tracking code, short code and every ciphertext must be new (V10).
@@ -666,18 +710,24 @@ impl RecordVerifier {
         &self,
         b: &EncryptedBallot,
         step: Step,
-    ) -> Result<(TrackingCode, Vec<[u8; 32]>), Failure> {
+    ) -> Result<(TrackingCode, Vec<[u8; 16]>), Failure> {
         let code = b.tracking_code();
-        let short: [u8; 15] = code.0[..15].try_into().expect("15 bytes");
-        if self.codes.contains(&code.0) || self.short_codes.contains(&short) {
+        if self.knows_tracking_code(&code) {
             return Err(self.fail(
                 step,
                 Error::Duplicate("a ballot with this tracking code is already on the board"),
             ));
         }
-        let mut cts: Vec<[u8; 32]> = b
+        let salt = &self.voting.as_ref().expect("voting opened").digest_salt;
+        let mut cts: Vec<[u8; 16]> = b
             .ciphertexts()
-            .map(|c| Sha256::digest(c.to_bytes()).into())
+            .map(|c| {
+                let digest = Sha256::new()
+                    .chain_update(salt)
+                    .chain_update(c.to_bytes())
+                    .finalize();
+                digest[..16].try_into().expect("16 bytes")
+            })
             .collect();
         let n = cts.len();
         cts.sort_unstable();
@@ -710,38 +760,28 @@ impl RecordVerifier {
                 rule("the ballot claims a board size larger than its position"),
             ));
         }
-        let weight = self.weight(&b.encrypted, Step::V10Ballots)?;
+        let (position, weight) = self.listed(&b.encrypted, Step::V10Ballots)?;
         let (code, cts) = self.check_unique(&b.encrypted, Step::V10Ballots)?;
         if !proofs_checked {
             ballot::verify(&voting.ballots, b.clone(), weight, rng)
                 .map_err(|e| self.fail(Step::V10Ballots, e))?;
         }
-        let credential = *b.encrypted.credential.as_bytes();
         let candidate = (b.encrypted.board_size, self.index);
-        let replaces = self
-            .counted
-            .get(&credential)
-            .is_none_or(|c| (c.board_size, c.index) < candidate);
+        let so_far = self.counted[position];
+        let replaces =
+            so_far.index == CountedSlot::NONE || (so_far.board_size, so_far.index) < candidate;
         let counted = replaces.then(|| Counted {
-            board_size: b.encrypted.board_size,
-            index: self.index,
-            weight,
-            ciphertexts: if self.streaming {
-                Vec::new()
-            } else {
-                b.encrypted
-                    .contests
-                    .iter()
-                    .map(|c| c.ciphertexts.clone())
-                    .collect()
+            position,
+            slot: CountedSlot {
+                board_size: b.encrypted.board_size,
+                index: self.index,
             },
+            ciphertexts: (!self.streaming).then(|| {
+                let rows = b.encrypted.contests.iter();
+                (weight, rows.map(|c| c.ciphertexts.clone()).collect())
+            }),
         });
-        Ok(Change::Ballot {
-            credential,
-            counted,
-            code,
-            cts,
-        })
+        Ok(Change::Ballot { counted, code, cts })
     }
 
     fn apply(&mut self, (change, time): (Change, u64)) {
@@ -753,22 +793,30 @@ impl RecordVerifier {
                 if let Some((outcome, voting)) = opened {
                     self.ceremony = Some(outcome);
                     self.voting = Some(voting);
+                    let listed = self.credentials.as_ref().map_or(0, |l| l.len());
+                    self.counted = alloc::vec![CountedSlot::EMPTY; listed];
+                }
+                if p == Phase::VotingClosed {
+                    // No voter entry can follow: what only uniqueness needed goes.
+                    self.short_codes = BTreeSet::new();
+                    self.ciphertexts = BTreeSet::new();
                 }
             }
             Change::Round1(p) => self.round1.push(p),
             Change::Round2(p) => self.round2.push(p),
             Change::Complaint(c) => self.complaints.push(c),
             Change::Credentials(l) => self.credentials = Some(l),
-            Change::Ballot {
-                credential,
-                counted,
-                code,
-                cts,
-            } => {
+            Change::Ballot { counted, code, cts } => {
                 self.ballots += 1;
                 self.note_unique(code, cts);
                 if let Some(c) = counted {
-                    self.counted.insert(credential, c);
+                    if self.counted[c.position].index == CountedSlot::NONE {
+                        self.counted_len += 1;
+                    }
+                    self.counted[c.position] = c.slot;
+                    if let Some(kept) = c.ciphertexts {
+                        self.counted_ciphertexts.insert(c.position, kept);
+                    }
                 }
             }
             Change::Audit { code, values, cts } => {
@@ -789,18 +837,29 @@ impl RecordVerifier {
         }
     }
 
-    fn note_unique(&mut self, code: TrackingCode, cts: Vec<[u8; 32]>) {
+    fn note_unique(&mut self, code: TrackingCode, cts: Vec<[u8; 16]>) {
         self.short_codes
             .insert(code.0[..15].try_into().expect("15 bytes"));
-        self.codes.insert(code.0);
         self.ciphertexts.extend(cts);
     }
 
-    /// The counted ballot of each credential: (credential, board size, leaf index) (V12).
+    /// The counted ballot of each credential: (credential, board size, leaf index), in the
+    /// credential list's order (V12).
     pub fn counted(&self) -> impl Iterator<Item = ([u8; 32], u64, u64)> + '_ {
+        let list = self.credentials.as_deref();
         self.counted
             .iter()
-            .map(|(k, c)| (*k, c.board_size, c.index))
+            .enumerate()
+            .filter(|(_, c)| c.index != CountedSlot::NONE)
+            .map(move |(position, c)| {
+                let key = list.and_then(|l| l.key_at(position));
+                (*key.expect("slots follow the list"), c.board_size, c.index)
+            })
+    }
+
+    /// Number of credentials with a counted ballot.
+    pub fn counted_len(&self) -> u64 {
+        self.counted_len
     }
 
     /// Ends the check: what the record established, up to the phase it reached.
@@ -826,7 +885,7 @@ impl RecordVerifier {
             leaves: self.index,
             ceremony: self.ceremony,
             ballots: self.ballots,
-            counted: self.counted.len() as u64,
+            counted: self.counted_len,
             audited: self.audited,
             tally: self.tally,
             decrypting_trustees: self.partials.iter().map(|p| p.trustee).collect(),

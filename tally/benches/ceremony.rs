@@ -37,6 +37,7 @@ fn main() {
             threshold: 3,
             contests: one_of_five(),
             weights: vec![1],
+            tampered_share: None,
         },
         &mut rng,
     );

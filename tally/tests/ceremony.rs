@@ -180,6 +180,7 @@ fn closed_election(label: &str) -> Closed {
             threshold: 3,
             contests: every_contest_kind(),
             weights: (0..VOTERS).map(weight).collect(),
+            tampered_share: None,
         },
         &mut OsRng,
     );

@@ -74,7 +74,8 @@ pub struct ContestResult {
 /// The verifier's verdict on a record.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
-    /// `valid`, `invalid` or `unchecked`.
+    /// `valid`, `invalid`, `unchecked` (the record could not be read), or `bad_input` (an argument
+    /// file is not what it should be).
     pub verdict: &'static str,
     /// The election id (hex `ManifestHash`), once known.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,11 +104,12 @@ pub struct Report {
 }
 
 impl Report {
-    /// The process exit code: 0 valid, 1 invalid, 3 could not check.
+    /// The process exit code: 0 valid, 1 invalid, 2 bad input, 3 could not check.
     pub fn exit_code(&self) -> u8 {
         match self.verdict {
             "valid" => 0,
             "invalid" => 1,
+            "bad_input" => 2,
             _ => 3,
         }
     }
@@ -223,7 +225,7 @@ fn detail_of(step: Step, r: &Record, since: Option<&Checkpoint>) -> String {
             |l| {
                 format!(
                     "{} credentials, total weight {}, commitment recomputed",
-                    l.entries().len(),
+                    l.len(),
                     l.total_weight()
                 )
             },
@@ -317,8 +319,8 @@ pub fn report_valid(record: &Record, since: Option<&Checkpoint>) -> Report {
     }
 }
 
-/// The report when reading failed: a failed V-step (invalid), another problem with the record
-/// (invalid), or the record could not be obtained (unchecked).
+/// The report when reading failed: a failed V-step (invalid), an unusable argument file (bad
+/// input), or the record could not be obtained or read (unchecked).
 pub fn report_error(error: &Error, election: Option<String>) -> Report {
     let (verdict, steps, message) = match error {
         Error::Invalid(f) => (
@@ -340,11 +342,7 @@ pub fn report_error(error: &Error, election: Option<String>) -> Report {
                 .collect(),
             None,
         ),
-        Error::Record(reason) => (
-            "invalid",
-            vec![line(Step::V1Log, Status::Fail, None, reason.clone())],
-            None,
-        ),
+        Error::Input(reason) => ("bad_input", Vec::new(), Some(reason.clone())),
         other => ("unchecked", Vec::new(), Some(other.to_string())),
     };
     Report {
@@ -369,11 +367,10 @@ pub fn check_since(record: &Record, note: &str) -> Result<Checkpoint, Error> {
         &record.manifest.board.key,
     )
     .map_err(|e| {
-        Error::Invalid(protocol::verify::Failure {
-            step: Step::V1Log,
-            index: 0,
-            error: e,
-        })
+        Error::Input(format!(
+            "the kept checkpoint is not one of this election's board ({e}): it must be a note this board ({}) signed",
+            record.manifest.board.origin
+        ))
     })?;
     if !record.extends(old.size, &old.root) {
         return Err(Error::Invalid(protocol::verify::Failure {
@@ -386,6 +383,10 @@ pub fn check_since(record: &Record, note: &str) -> Result<Checkpoint, Error> {
     }
     Ok(old)
 }
+
+/// `verify-ballot`'s exit code when the ballot is not on a valid record (1 stays "the record is
+/// invalid").
+pub const BALLOT_MISSING: u8 = 4;
 
 /// What a voter asks about: a tracking code (the short form, or all 64 hex digits), or a receipt.
 pub enum BallotQuery {
@@ -418,10 +419,14 @@ pub struct BallotStatus {
 }
 
 impl BallotStatus {
-    /// 0 when the ballot is on the record as it should be; 1 when it is missing or the board
-    /// broke its receipt.
+    /// 0 when the ballot is on the record as it should be; [`BALLOT_MISSING`] when it is not or
+    /// the board broke its receipt.
     pub fn exit_code(&self) -> u8 {
-        u8::from(self.status == "missing")
+        if self.status == "missing" {
+            BALLOT_MISSING
+        } else {
+            0
+        }
     }
 }
 
@@ -447,7 +452,11 @@ pub fn find_ballot(record: &Record, query: &BallotQuery) -> Result<BallotStatus,
             }
         }
         BallotQuery::Receipt(json) => {
-            let bad = |why: &str| Error::Record(format!("the receipt is not readable: {why}"));
+            let bad = |why: &str| {
+                Error::Input(format!(
+                    "the receipt is not readable: {why}; give the file the voting page saved"
+                ))
+            };
             let hash32 = |v: &serde_json::Value| -> Option<[u8; 32]> {
                 hex::decode(v.as_str()?).ok()?.try_into().ok()
             };
@@ -473,8 +482,8 @@ pub fn find_ballot(record: &Record, query: &BallotQuery) -> Result<BallotStatus,
                     &signature,
                 )
                 .map_err(|_| {
-                    Error::Record(
-                        "the receipt is not signed by this election's board: it proves nothing here"
+                    Error::Input(
+                        "the receipt is not signed by this election's board for this election: it proves nothing here (is it another election's?)"
                             .into(),
                     )
                 })?;

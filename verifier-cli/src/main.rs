@@ -1,7 +1,9 @@
 //! `thistle-verify`: check a whole election record, trusting nobody.
 //!
-//! Exit codes: 0 the record is valid; 1 the record is invalid (the report names the V-step and the
-//! entry); 2 bad arguments; 3 could not check (network, unreadable file).
+//! Exit codes: 0 the record is valid (and, for `verify-ballot`, the ballot is on it as it should
+//! be); 1 the record is invalid (the report names the V-step and the entry); 2 bad arguments or an
+//! argument file that is not what it should be; 3 could not check (network, unreadable file);
+//! 4 (`verify-ballot`) the record is valid but the ballot is not on it.
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
@@ -83,12 +85,16 @@ fn open(path: &PathBuf) -> Result<BufReader<File>, Error> {
 /// The kept checkpoint's note: the file is either a note or a record export.
 fn since_note(path: &PathBuf) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let unusable = |why: String| {
+        Error::Input(format!(
+            "{}: {why}; --since takes a checkpoint saved with --save-checkpoint or a record file",
+            path.display()
+        ))
+    };
     if bytes.starts_with(b"thistle-record-v1\n") {
-        return checkpoint_note_of(&bytes[..])
-            .map_err(|e| Error::Record(format!("{}: {e}", path.display())));
+        return checkpoint_note_of(&bytes[..]).map_err(|e| unusable(e.to_string()));
     }
-    String::from_utf8(bytes)
-        .map_err(|_| Error::Record(format!("{}: not a checkpoint note", path.display())))
+    String::from_utf8(bytes).map_err(|_| unusable("not a checkpoint note".into()))
 }
 
 /// A verified record and the kept checkpoint it extends, or why not.
@@ -132,21 +138,30 @@ fn verify_ballot(
     json: bool,
 ) -> ExitCode {
     let query = match (code, receipt) {
-        (Some(code), _) => BallotQuery::Code(code),
-        (None, Some(path)) => match std::fs::read(path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-        {
-            Ok(v) => BallotQuery::Receipt(v),
-            Err(e) => {
-                eprintln!("thistle-verify: {}: {e}", path.display());
-                return ExitCode::from(3);
-            }
-        },
+        (Some(code), _) => Ok(BallotQuery::Code(code)),
+        (None, Some(path)) => std::fs::read(path)
+            .map_err(|e| Error::io(path, e))
+            .and_then(|b| {
+                serde_json::from_slice(&b).map_err(|e| {
+                    Error::Input(format!(
+                        "{}: not a receipt ({e}); give the file the voting page saved",
+                        path.display()
+                    ))
+                })
+            })
+            .map(BallotQuery::Receipt),
         (None, None) => unreachable!("clap requires a code or a receipt"),
     };
-    let (checked, election) = verify(source, election, None);
-    let answer = checked.and_then(|(record, _)| find_ballot(&record, &query));
+    let (answer, election) = match query {
+        Ok(query) => {
+            let (checked, election) = verify(source, election, None);
+            (
+                checked.and_then(|(record, _)| find_ballot(&record, &query)),
+                election,
+            )
+        }
+        Err(e) => (Err(e), election.map(str::to_owned)),
+    };
     match answer {
         Ok(status) => {
             if json {
@@ -171,9 +186,20 @@ fn verify_ballot(
         }
         Err(e) => {
             let report = report_error(&e, election);
-            print!("{}", report.to_text());
+            print_report(&report, json);
             ExitCode::from(report.exit_code())
         }
+    }
+}
+
+fn print_report(report: &Report, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(report).expect("a report serialises")
+        );
+    } else {
+        print!("{}", report.to_text());
     }
 }
 
@@ -205,14 +231,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(3);
                 }
             }
-            if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).expect("a report serialises")
-                );
-            } else {
-                print!("{}", report.to_text());
-            }
+            print_report(&report, json);
             ExitCode::from(report.exit_code())
         }
     }

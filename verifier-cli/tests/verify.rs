@@ -22,6 +22,19 @@ fn board_key() -> SecretKey {
 }
 
 fn election(seed: &str, trustees: u32, threshold: u32, voters: usize) -> SimElection {
+    election_with(
+        seed,
+        SimSpec {
+            trustees,
+            threshold,
+            contests: every_contest_kind(),
+            weights: (0..voters).map(|v| 1 + (v % 3) as u64).collect(),
+            tampered_share: None,
+        },
+    )
+}
+
+fn election_with(seed: &str, spec: SimSpec) -> SimElection {
     SimElection::with_spec(
         seed,
         BoardInfo {
@@ -29,12 +42,7 @@ fn election(seed: &str, trustees: u32, threshold: u32, voters: usize) -> SimElec
             key: board_key().public_key(),
         },
         (1_000, 2_000),
-        SimSpec {
-            trustees,
-            threshold,
-            contests: every_contest_kind(),
-            weights: (0..voters).map(|v| 1 + (v % 3) as u64).collect(),
-        },
+        spec,
         &mut OsRng,
     )
 }
@@ -211,9 +219,15 @@ fn allowed(entry: &Entry) -> Vec<Step> {
 }
 
 /// Adjacent entries whose order the spec leaves free: two of one kind from different writers
-/// (round 1s, round 2s, ballots of different voters, partial decryptions), and the credential
-/// list next to a key-ceremony entry (it may be posted any time before voting opens).
+/// (round 1s, round 2s, ballots of different voters, partial decryptions), a complaint and a
+/// round 2 other than the accused dealer's, and the credential list next to a key-ceremony entry
+/// (it may be posted any time before voting opens).
 fn commute(a: &Entry, b: &Entry) -> bool {
+    if let (Entry::DkgRound2(p), Entry::DkgComplaint(c))
+    | (Entry::DkgComplaint(c), Entry::DkgRound2(p)) = (a, b)
+    {
+        return p.dealer != c.accused;
+    }
     let dkg = |e: &Entry| {
         matches!(
             e,
@@ -224,90 +238,205 @@ fn commute(a: &Entry, b: &Entry) -> bool {
     a.tag() == b.tag() || (list(a) && dkg(b)) || (dkg(a) && list(b))
 }
 
-fn expect_rejected(e: &SimElection, leaves: &[Vec<u8>], what: &str, allowed: &[Step]) {
+/// Checks one mutated record: it must fail at one of `steps`, at an entry in `at`. Returns what
+/// went wrong instead, if anything.
+fn rejection_problem(
+    e: &SimElection,
+    leaves: &[Vec<u8>],
+    what: &str,
+    steps: &[Step],
+    at: std::ops::RangeInclusive<u64>,
+) -> Option<String> {
     match check(e, leaves) {
-        Ok(_) => panic!("{what}: the mutated record was accepted"),
-        Err(Error::Invalid(f)) => assert!(
-            allowed.contains(&f.step),
-            "{what}: rejected at {} (allowed: {allowed:?}): {f}",
-            f.step.name()
-        ),
-        Err(other) => panic!("{what}: not a V-step failure: {other}"),
+        Ok(_) => Some(format!("{what}: the mutated record was accepted")),
+        Err(Error::Invalid(f)) if steps.contains(&f.step) && at.contains(&f.index) => None,
+        Err(Error::Invalid(f)) => Some(format!(
+            "{what}: rejected as \"{f}\" (expected one of {steps:?} at an entry in {at:?})"
+        )),
+        Err(other) => Some(format!("{what}: not a V-step failure: {other}")),
     }
+}
+
+/// What a mutation suite runs over: a valid record, and entries to swap in.
+struct Suite<'a> {
+    election: &'a SimElection,
+    leaves: Vec<Vec<u8>>,
+    /// Another election's record of the same shape: entries valid there, signed by other keys.
+    other_election: Vec<Leaf>,
+    /// A record of the same election (same manifest and keys) with another key ceremony and
+    /// other ballots: entries signed by the right people, that would be valid in a different
+    /// history.
+    other_history: Vec<Leaf>,
+}
+
+/// Runs every mutation of every entry; returns the count and the mutations not rejected as
+/// they should be.
+fn run_mutations(suite: &Suite<'_>) -> (usize, Vec<String>) {
+    use Step::*;
+    let (e, leaves) = (suite.election, &suite.leaves);
+    let decoded: Vec<Leaf> = leaves
+        .iter()
+        .map(|l| Leaf::from_bytes(l, 2).unwrap())
+        .collect();
+    let n = leaves.len();
+    let last = n as u64;
+    let mut problems = Vec::new();
+    let mut count = 0;
+    let mut run = |m: &[Vec<u8>], what: String, steps: &[Step], at| {
+        count += 1;
+        problems.extend(rejection_problem(e, m, &what, steps, at));
+    };
+    for i in 0..n {
+        let kind = &decoded[i].signed.entry;
+        let own = allowed(kind);
+        let at = i as u64;
+        // One byte of the entry (not the board's time), at its start, middle and end: this
+        // entry's own step.
+        for byte in [9, 9 + (leaves[i].len() - 9) / 2, leaves[i].len() - 1] {
+            let mut m = leaves.clone();
+            m[i][byte] ^= 0x01;
+            run(&m, format!("entry {i}: byte {byte} flipped"), &own, at..=at);
+        }
+        // Removed: the record must fail at or after the gap (what broke depends on what came
+        // next). Only the last entry's removal leaves a valid prefix, and an audited ballot's
+        // leaves a record that proves the same: the voter's receipt catches that (see the
+        // verify-ballot test).
+        if i + 1 < n && !matches!(kind, Entry::AuditedBallot(_)) {
+            let mut m = leaves.clone();
+            m.remove(i);
+            run(
+                &m,
+                format!("entry {i} removed"),
+                &verifier_cli::STEPS,
+                at..=last,
+            );
+        }
+        // Duplicated: the copy is at fault, at its own step (a second manifest or phase breaks
+        // the writers and phases).
+        let mut m = leaves.clone();
+        m.insert(i + 1, leaves[i].clone());
+        run(&m, format!("entry {i} duplicated"), &own, at + 1..=at + 1);
+        // Moved one later, unless the two commute (the record then proves the same): the
+        // first entry out of place is at fault, at either entry's step, or at the step a later
+        // entry could no longer pass.
+        if i + 1 < n && !commute(kind, &decoded[i + 1].signed.entry) {
+            let mut m = leaves.clone();
+            m.swap(i, i + 1);
+            let mut steps = own.clone();
+            steps.extend(allowed(&decoded[i + 1].signed.entry));
+            steps.extend([V7ElectionKey, V9Fingerprint]);
+            run(
+                &m,
+                format!("entries {i} and {} swapped", i + 1),
+                &steps,
+                at..=at + 1,
+            );
+        }
+        // Replaced by the other election's entry at the same place (same kind, valid there).
+        let mut m = leaves.clone();
+        m[i] = Leaf {
+            time: decoded[i].time,
+            signed: suite.other_election[i].signed.clone(),
+        }
+        .to_bytes();
+        run(
+            &m,
+            format!("entry {i} from another election"),
+            &own,
+            at..=at,
+        );
+        // Replaced by this election's entry from another history. Identical entries (the
+        // manifest, phases, the credential list, the results) prove nothing; nor do audited
+        // ballots, which count for nothing. Nor does another round 2 from a dealer who signed
+        // two: its shares are encrypted to the recipients, so only they can tell, by complaining
+        // (§8.4), and nothing public is derived from it. A round 1 from another ceremony is
+        // valid on its own: the record then fails at the election key or the fingerprint the
+        // administrator opened the vote with.
+        let replacement = Leaf {
+            time: decoded[i].time,
+            signed: suite.other_history[i].signed.clone(),
+        }
+        .to_bytes();
+        if replacement != leaves[i]
+            && !matches!(kind, Entry::AuditedBallot(_) | Entry::DkgRound2(_))
+        {
+            let mut m = leaves.clone();
+            m[i] = replacement;
+            let mut steps = own.clone();
+            steps.extend([V7ElectionKey, V9Fingerprint]);
+            run(
+                &m,
+                format!("entry {i} from another history of this election"),
+                &steps,
+                at..=last,
+            );
+        }
+    }
+    (count, problems)
+}
+
+fn assert_all_rejected(suite: &Suite<'_>) {
+    check(suite.election, &suite.leaves).expect("the unmutated record is valid");
+    let (count, problems) = run_mutations(suite);
+    assert!(
+        problems.is_empty(),
+        "{} of {count} mutations not rejected as they should be:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    assert!(count > 5 * suite.leaves.len(), "{count} mutations");
 }
 
 #[test]
 fn every_mutation_of_every_entry_is_rejected_at_its_step() {
     // No revote and no audit here, and exactly t partial decryptions, so that removing any
     // entry but the last changes what the record proves.
-    let e = election("mutations", 3, 2, 4);
     let ballots: Vec<_> = (0..4).map(|v| (v, every_kind_selection(v))).collect();
-    let leaves: Vec<Vec<u8>> = e
-        .full_record(&ballots, &[], &[1, 2], &mut OsRng)
+    let record = |e: &SimElection| e.full_record(&ballots, &[], &[1, 2], &mut OsRng);
+    let e = election("mutations", 3, 2, 4);
+    assert_all_rejected(&Suite {
+        election: &e,
+        leaves: record(&e).iter().map(Leaf::to_bytes).collect(),
+        other_election: record(&election("other", 3, 2, 4)),
+        other_history: record(&election("mutations", 3, 2, 4)),
+    });
+}
+
+#[test]
+fn every_mutation_of_a_record_with_a_complaint_a_revote_and_an_audit_is_rejected() {
+    // Trustee 2 deals trustee 3 a bad share; trustee 3 complains, trustee 2 is disqualified,
+    // and trustees 1 and 3 decrypt. Voter 1 votes again; voter 2 audits a ballot.
+    let spec = |seed: &str| {
+        election_with(
+            seed,
+            SimSpec {
+                trustees: 3,
+                threshold: 2,
+                contests: every_contest_kind(),
+                weights: vec![1, 2, 3],
+                tampered_share: Some((2, 3)),
+            },
+        )
+    };
+    let ballots: Vec<_> = [0, 1, 1]
         .iter()
-        .map(Leaf::to_bytes)
+        .enumerate()
+        .map(|(k, &v)| (v, every_kind_selection(k)))
         .collect();
-    check(&e, &leaves).expect("the unmutated record is valid");
-    // Another election's entries, valid in their own record.
-    let other = election("other", 3, 2, 4);
-    let others: Vec<Leaf> = other.full_record(&ballots, &[], &[1, 2], &mut OsRng);
-    let decoded: Vec<Leaf> = leaves
+    let audits = [(2, every_kind_selection(5))];
+    let record = |e: &SimElection| e.full_record(&ballots, &audits, &[1, 3], &mut OsRng);
+    let e = spec("complaint");
+    assert_eq!(e.complaints.len(), 1);
+    let leaves: Vec<Leaf> = record(&e);
+    assert!(leaves
         .iter()
-        .map(|l| Leaf::from_bytes(l, 2).unwrap())
-        .collect();
-    let n = leaves.len();
-    let mut mutations = 0;
-    for i in 0..n {
-        let kind = &decoded[i].signed.entry;
-        let ok = allowed(kind);
-        // One byte of the entry (not the board's time), at its start, middle and end.
-        for at in [9, 9 + (leaves[i].len() - 9) / 2, leaves[i].len() - 1] {
-            let mut m = leaves.clone();
-            m[i][at] ^= 0x01;
-            expect_rejected(&e, &m, &format!("entry {i}: byte {at} flipped"), &ok);
-            mutations += 1;
-        }
-        // Removed: the entries after it move, so the step may be theirs; any V-step will do but
-        // the record must fail (only the last entry's removal leaves a valid prefix).
-        if i + 1 < n {
-            let mut m = leaves.clone();
-            m.remove(i);
-            expect_rejected(&e, &m, &format!("entry {i} removed"), &verifier_cli::STEPS);
-            mutations += 1;
-        }
-        // Duplicated.
-        let mut m = leaves.clone();
-        m.insert(i + 1, leaves[i].clone());
-        expect_rejected(
-            &e,
-            &m,
-            &format!("entry {i} duplicated"),
-            &verifier_cli::STEPS,
-        );
-        mutations += 1;
-        // Moved one later, unless the two commute: the record then proves the same.
-        if i + 1 < n && !commute(kind, &decoded[i + 1].signed.entry) {
-            let mut m = leaves.clone();
-            m.swap(i, i + 1);
-            expect_rejected(
-                &e,
-                &m,
-                &format!("entries {i} and {} swapped", i + 1),
-                &verifier_cli::STEPS,
-            );
-            mutations += 1;
-        }
-        // Replaced by the other election's entry at the same place (same kind, valid there).
-        let mut m = leaves.clone();
-        m[i] = Leaf {
-            time: decoded[i].time,
-            signed: others[i].signed.clone(),
-        }
-        .to_bytes();
-        expect_rejected(&e, &m, &format!("entry {i} from another election"), &ok);
-        mutations += 1;
-    }
-    assert!(mutations > 5 * n, "{mutations} mutations of {n} entries");
+        .any(|l| matches!(l.signed.entry, Entry::DkgComplaint(_))));
+    assert_all_rejected(&Suite {
+        election: &e,
+        leaves: leaves.iter().map(Leaf::to_bytes).collect(),
+        other_election: record(&spec("other-complaint")),
+        other_history: record(&spec("complaint")),
+    });
 }
 
 /// The board's receipt for entry `index` (spec §13.5), as the API serves it.
@@ -373,7 +502,7 @@ fn a_voter_finds_a_ballot_counted_superseded_audited_or_missing() {
     assert_eq!(status, Some(0), "{text}");
     assert!(text.contains("Status: audited"), "{text}");
     let (status, text) = ask("0000-0000-0000-0000-0000-0000".into());
-    assert_eq!(status, Some(1), "{text}");
+    assert_eq!(status, Some(4), "{text}");
     assert!(text.contains("Status: missing"), "{text}");
 
     // While voting is open, a board that drops a receipted ballot is caught by the receipt.
@@ -401,7 +530,7 @@ fn a_voter_finds_a_ballot_counted_superseded_audited_or_missing() {
         receipt_file.to_str().unwrap(),
     ]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert_eq!(out.status.code(), Some(4), "{text}");
     assert!(text.contains("dropped or changed the ballot"), "{text}");
     // On a record that ends before the receipt's entry, the ballot is pending, not missing.
     let early_file = dir.join("early.bin");
@@ -427,4 +556,239 @@ fn a_voter_finds_a_ballot_counted_superseded_audited_or_missing() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("Status: counted"), "{text}");
+}
+
+/// An export of `leaves` under any note and leaf count, as a lying or broken board might send.
+fn export_with(leaves: &[Vec<u8>], note: &str, count: u64) -> Vec<u8> {
+    let mut out = b"thistle-record-v1\n".to_vec();
+    out.extend_from_slice(&(note.len() as u32).to_le_bytes());
+    out.extend_from_slice(note.as_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    for l in leaves {
+        out.extend_from_slice(&(l.len() as u32).to_le_bytes());
+        out.extend_from_slice(l);
+    }
+    out
+}
+
+fn note(origin: &str, leaves: &[Vec<u8>], key: &SecretKey) -> String {
+    let hashes: Vec<_> = leaves
+        .iter()
+        .map(|l| protocol::merkle::leaf_hash(l))
+        .collect();
+    protocol::merkle::Checkpoint {
+        origin: origin.into(),
+        size: leaves.len() as u64,
+        root: protocol::merkle::root(&hashes),
+    }
+    .sign(key)
+}
+
+#[test]
+fn a_broken_export_or_checkpoint_fails_the_log_step() {
+    let (e, leaves) = valid("framing");
+    let n = leaves.len() as u64;
+    let honest = note(ORIGIN, &leaves, &board_key());
+    let read = |bytes: Vec<u8>| read_record(&bytes[..], &e.id(), &mut |_, _, _| {});
+    let expect = |bytes: Vec<u8>, what: &str, steps: &[Step], at: Option<u64>| match read(bytes) {
+        Ok(_) => panic!("{what}: accepted"),
+        Err(Error::Invalid(f)) => {
+            assert!(steps.contains(&f.step), "{what}: {f}");
+            // A broken length prefix may only show when the next leaf is read.
+            if let Some(at) = at {
+                assert!(
+                    f.index == at || (steps.len() > 1 && f.index == at + 1),
+                    "{what}: {f}"
+                );
+            }
+        }
+        Err(other) => panic!("{what}: not a V-step failure: {other}"),
+    };
+    assert!(read(export_with(&leaves, &honest, n)).is_ok());
+    // The note: any byte of its body or signature.
+    for at in [0, honest.len() / 2, honest.len() - 3] {
+        let mut bytes = honest.clone().into_bytes();
+        bytes[at] ^= 0x02;
+        let bad = String::from_utf8(bytes).unwrap();
+        expect(
+            export_with(&leaves, &bad, n),
+            &format!("note byte {at}"),
+            &[Step::V1Log],
+            Some(n),
+        );
+    }
+    // Notes the board's key signed but that do not fit: another size, another root, another
+    // origin; and the right note signed by another key.
+    let cases = [
+        (
+            "a checkpoint of one leaf fewer",
+            note(ORIGIN, &leaves[..leaves.len() - 1], &board_key()),
+        ),
+        ("a checkpoint of other leaves", {
+            let mut other = leaves.clone();
+            other.swap(1, 2);
+            note(ORIGIN, &other, &board_key())
+        }),
+        (
+            "another origin",
+            note("board.test/other", &leaves, &board_key()),
+        ),
+        (
+            "another key",
+            note(ORIGIN, &leaves, &SecretKey::from_seed(&[8; 32])),
+        ),
+    ];
+    for (what, bad) in cases {
+        expect(export_with(&leaves, &bad, n), what, &[Step::V1Log], Some(n));
+    }
+    // The framing: a count that promises a leaf more, or one fewer (bytes left over), a cut
+    // download, trailing bytes.
+    expect(
+        export_with(&leaves, &honest, n + 1),
+        "count + 1",
+        &[Step::V1Log],
+        Some(n),
+    );
+    expect(
+        export_with(&leaves, &honest, n - 1),
+        "count - 1",
+        &[Step::V1Log],
+        Some(n - 1),
+    );
+    let full = export_with(&leaves, &honest, n);
+    expect(
+        full[..full.len() - 10].to_vec(),
+        "cut short",
+        &[Step::V1Log],
+        Some(n - 1),
+    );
+    let mut longer = full.clone();
+    longer.push(0);
+    expect(longer, "a trailing byte", &[Step::V1Log], Some(n));
+    // A leaf's length prefix one more: it swallows a byte of what follows, so that leaf no
+    // longer decodes (V2) or, for the last, the export ends early (V1).
+    let mut offset = full.len() - leaves.iter().map(|l| 4 + l.len()).sum::<usize>();
+    for (i, l) in leaves.iter().enumerate() {
+        let mut bytes = full.clone();
+        bytes[offset] = bytes[offset].wrapping_add(1);
+        expect(
+            bytes,
+            &format!("leaf {i}'s length + 1"),
+            &[Step::V1Log, Step::V2Leaves],
+            Some(i as u64),
+        );
+        offset += 4 + l.len();
+    }
+    // Not an export at all: could not check.
+    let mut bytes = full.clone();
+    bytes[0] ^= 0x20;
+    assert!(matches!(read(bytes), Err(Error::Io { .. })));
+}
+
+#[test]
+fn the_cli_names_the_failing_step_and_entry_and_exits_1() {
+    let (e, leaves) = valid("cli-invalid");
+    let dir = scratch("cli-invalid");
+    let decoded: Vec<Leaf> = leaves
+        .iter()
+        .map(|l| Leaf::from_bytes(l, 2).unwrap())
+        .collect();
+    let ballot = decoded
+        .iter()
+        .position(|l| matches!(l.signed.entry, Entry::Ballot(_)))
+        .unwrap();
+    let mut m = leaves.clone();
+    let last = m[ballot].len() - 1;
+    m[ballot][last] ^= 0x01;
+    let file = dir.join("record.bin");
+    std::fs::write(&file, export(&m)).unwrap();
+    let out = verifier(&["verify", "--file", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let fail = text.lines().find(|l| l.contains("FAIL")).expect(&text);
+    assert!(fail.starts_with("V10 "), "{fail}");
+    assert!(fail.contains(&format!("at entry {ballot}")), "{fail}");
+    assert!(text.contains("Verdict: INVALID"), "{text}");
+    // No other step is claimed to pass: the leaves after the fault were not checked, so not
+    // even the checkpoint (V1) is known to cover what was.
+    for l in text
+        .lines()
+        .filter(|l| l.starts_with('V') && !l.starts_with("V10 ") && !l.starts_with("Verdict"))
+    {
+        assert!(
+            l.contains("incomplete") && l.contains(&format!("up to entry {ballot}")),
+            "{l}"
+        );
+    }
+    let out = verifier(&["verify", "--file", file.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verdict"], "invalid");
+    assert_eq!(json["election"], e.id());
+    let failed: Vec<_> = json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "fail")
+        .collect();
+    assert_eq!(failed.len(), 1, "{json}");
+    assert_eq!(failed[0]["id"], "V10");
+    assert_eq!(failed[0]["index"], ballot as u64);
+    // verify-ballot on an invalid record says so, also as JSON.
+    let out = verifier(&[
+        "verify-ballot",
+        "--file",
+        file.to_str().unwrap(),
+        "--code",
+        "0000-0000-0000-0000-0000-0000",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["verdict"], "invalid");
+}
+
+#[test]
+fn a_receipt_that_is_not_one_is_bad_input() {
+    let (e, leaves) = valid("bad-receipt");
+    let dir = scratch("bad-receipt");
+    let file = dir.join("record.bin");
+    std::fs::write(&file, export(&leaves)).unwrap();
+    let decoded = Leaf::from_bytes(&leaves[12], 2).unwrap();
+    let ask = |receipt: &str, json: bool| {
+        let path = dir.join("receipt.json");
+        std::fs::write(&path, receipt).unwrap();
+        let mut args = vec![
+            "verify-ballot",
+            "--file",
+            file.to_str().unwrap(),
+            "--receipt",
+            path.to_str().unwrap(),
+        ];
+        if json {
+            args.push("--json");
+        }
+        let out = verifier(&args);
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (status, text) = ask("not json", false);
+    assert_eq!(status, Some(2), "{text}");
+    let (status, text) = ask(r#"{"index": 3}"#, false);
+    assert_eq!(status, Some(2), "{text}");
+    assert!(text.contains("receipt"), "{text}");
+    // Signed by another key (or for another election): proves nothing here.
+    let mut forged = receipt_json(&e.manifest_hash, 12, &decoded);
+    let other = protocol::record::Receipt::for_leaf(12, &decoded)
+        .sign(&e.manifest_hash, &SecretKey::from_seed(&[9; 32]));
+    use base64::Engine;
+    forged["signature"] = base64::engine::general_purpose::STANDARD
+        .encode(other)
+        .into();
+    let (status, text) = ask(&forged.to_string(), true);
+    assert_eq!(status, Some(2), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["verdict"], "bad_input");
 }
