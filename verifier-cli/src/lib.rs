@@ -377,7 +377,7 @@ pub fn check_since(record: &Record, note: &str) -> Result<Checkpoint, Error> {
             step: Step::V1Log,
             index: old.size.min(record.len()),
             error: protocol::Error::Log(
-                "the record does not extend the kept checkpoint: the board rewrote its history",
+                "the record does not extend the kept checkpoint: the board rewrote its history (unless a bare note kept by hand is another election's on this board: checkpoints do not name their election)",
             ),
         }));
     }

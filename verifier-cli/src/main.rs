@@ -49,7 +49,8 @@ enum Command {
         /// A checkpoint (signed note) or record file kept from earlier: the record must extend it.
         #[arg(long)]
         since: Option<PathBuf>,
-        /// Write the checkpoint verified here, to pass as --since next time.
+        /// Write the checkpoint verified here, with the election it is of, to pass as --since
+        /// next time.
         #[arg(long)]
         save_checkpoint: Option<PathBuf>,
         /// Print the report as JSON.
@@ -83,7 +84,13 @@ fn open(path: &PathBuf) -> Result<BufReader<File>, Error> {
 }
 
 /// The kept checkpoint's note: the file is either a note or a record export.
-fn since_note(path: &PathBuf) -> Result<String, Error> {
+/// The first line of a checkpoint saved by `--save-checkpoint`: a bare signed note does not
+/// name its election, and a board's elections share its origin and key.
+const KEPT_PREFIX: &str = "thistle-kept-checkpoint ";
+
+/// A kept checkpoint: the election it is known to be of (from a saved checkpoint or a record
+/// export; none for a bare note) and the signed note.
+fn since_note(path: &PathBuf) -> Result<(Option<String>, String), Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let unusable = |why: String| {
         Error::Input(format!(
@@ -92,9 +99,20 @@ fn since_note(path: &PathBuf) -> Result<String, Error> {
         ))
     };
     if bytes.starts_with(b"thistle-record-v1\n") {
-        return checkpoint_note_of(&bytes[..]).map_err(|e| unusable(e.to_string()));
+        let election = election_of(&bytes[..]).map_err(|e| unusable(e.to_string()))?;
+        let note = checkpoint_note_of(&bytes[..]).map_err(|e| unusable(e.to_string()))?;
+        return Ok((Some(election), note));
     }
-    String::from_utf8(bytes).map_err(|_| unusable("not a checkpoint note".into()))
+    let text = String::from_utf8(bytes).map_err(|_| unusable("not a checkpoint note".into()))?;
+    match text.strip_prefix(KEPT_PREFIX) {
+        Some(rest) => {
+            let (election, note) = rest
+                .split_once('\n')
+                .ok_or_else(|| unusable("no checkpoint after the election id".into()))?;
+            Ok((Some(election.trim().to_owned()), note.to_owned()))
+        }
+        None => Ok((None, text)),
+    }
 }
 
 /// A verified record and the kept checkpoint it extends, or why not.
@@ -122,7 +140,16 @@ fn verify(
     };
     let checked = record.and_then(|r| {
         let old = match since {
-            Some(path) => Some(check_since(&r, &since_note(path)?)?),
+            Some(path) => {
+                let (kept_election, note) = since_note(path)?;
+                if let Some(kept) = kept_election.filter(|k| !k.eq_ignore_ascii_case(&election)) {
+                    return Err(Error::Input(format!(
+                        "{}: the kept checkpoint is election {kept}'s, not this one's ({election}); pass the one kept for this election",
+                        path.display()
+                    )));
+                }
+                Some(check_since(&r, &note)?)
+            }
             None => None,
         };
         Ok((r, old))
@@ -226,7 +253,12 @@ fn main() -> ExitCode {
                 Err(e) => report_error(e, election),
             };
             if let (Ok((record, _)), Some(path)) = (&checked, &save_checkpoint) {
-                if let Err(e) = std::fs::write(path, &record.checkpoint_note) {
+                let kept = format!(
+                    "{KEPT_PREFIX}{}\n{}",
+                    hex::encode(record.manifest_hash),
+                    record.checkpoint_note
+                );
+                if let Err(e) = std::fs::write(path, kept) {
                     eprintln!("thistle-verify: {}: {e}", path.display());
                     return ExitCode::from(3);
                 }

@@ -191,6 +191,34 @@ fn since_a_kept_checkpoint_the_board_may_only_append() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("V1"), "{text}");
     assert!(text.contains("rewrote its history"), "{text}");
+    // A checkpoint kept of another election on the same board is not evidence against this
+    // one: the saved checkpoint names its election.
+    let (other, other_leaves) = valid("since-other");
+    let other_file = dir.join("other.bin");
+    std::fs::write(&other_file, export(&other_leaves)).unwrap();
+    let other_kept = dir.join("other.note");
+    let out = verifier(&[
+        "verify",
+        "--file",
+        other_file.to_str().unwrap(),
+        "--save-checkpoint",
+        other_kept.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let saved = std::fs::read_to_string(&other_kept).unwrap();
+    assert!(saved.starts_with(&format!("thistle-kept-checkpoint {}\n", other.id())));
+    for kept in [&other_kept, &other_file] {
+        let out = verifier(&[
+            "verify",
+            "--file",
+            full.to_str().unwrap(),
+            "--since",
+            kept.to_str().unwrap(),
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(text.contains("not this one's"), "{text}");
+    }
 }
 
 #[test]
