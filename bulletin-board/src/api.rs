@@ -528,6 +528,84 @@ pub async fn election_status(
     }))
 }
 
+/// What a voter's device needs to encrypt (spec §11.8).
+#[derive(Serialize, ToSchema)]
+pub struct VotingJson {
+    /// Leaf 0 (the signed manifest), base64: its manifest must hash to the election id.
+    pub manifest_leaf: String,
+    /// Index of the voting-open entry.
+    pub opened_index: u64,
+    /// The voting-open entry's leaf, base64: signed by the administrator, it carries the
+    /// fingerprint.
+    pub opened_leaf: String,
+    /// `FingerprintData`, base64: the election key, checked against the fingerprint.
+    pub fingerprint_data: String,
+}
+
+/// What a voter's device needs to encrypt: the signed manifest, the signed opening of the vote
+/// and the data under its fingerprint. None of it is trusted: the device checks each (§11.8).
+#[utoipa::path(get, path = "/v1/elections/{election}/voting",
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash")),
+    responses((status = 200, body = VotingJson), (status = "4XX", body = ErrorBody)))]
+pub async fn voting(board: Board_, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let e = board.find(&id).await?;
+    let (opened_index, data) = e.voter_context().ok_or_else(|| {
+        bad(
+            ErrorCode::WrongPhase,
+            "voting has not opened (or its opening is not under a checkpoint yet)",
+        )
+    })?;
+    let first = board.store().leaves(e.id(), 0, 1).await?;
+    let opened = board
+        .store()
+        .leaves(e.id(), opened_index, opened_index + 1)
+        .await?;
+    let (Some(first), Some(opened)) = (first.first(), opened.first()) else {
+        return Err(bad(ErrorCode::NotFound, "the opening's leaves are missing"));
+    };
+    let b64 = |bytes: &[u8]| B64.encode(bytes);
+    Ok(HttpResponse::Ok()
+        .insert_header(("cache-control", "no-cache"))
+        .json(VotingJson {
+            manifest_leaf: b64(&first.bytes),
+            opened_index,
+            opened_leaf: b64(&opened.bytes),
+            fingerprint_data: b64(&data),
+        }))
+}
+
+/// A listed credential's weight.
+#[derive(Serialize, ToSchema)]
+pub struct CredentialJson {
+    /// The weight its ballots count with.
+    pub weight: u64,
+}
+
+/// The weight of a listed credential (hex of its public key): the voter's device needs it to
+/// encrypt. A wrong answer only gets the ballot refused (the weight is in its proofs, V10).
+#[utoipa::path(get, path = "/v1/elections/{election}/credentials/{key}",
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash"),
+           ("key" = String, Path, description = "The credential's public key, 64 hex digits")),
+    responses((status = 200, body = CredentialJson), (status = "4XX", body = ErrorBody)))]
+pub async fn credential(
+    board: Board_,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, key) = path.into_inner();
+    let e = board.find(&id).await?;
+    let key: [u8; 32] = hex::decode(&key)
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| bad(ErrorCode::BadRequest, "the key must be 64 hex digits"))?;
+    let weight = e.credential_weight(&key).ok_or_else(|| {
+        bad(
+            ErrorCode::UnknownCredential,
+            "this credential is not on the election's credential list (or the list is not posted yet)",
+        )
+    })?;
+    Ok(HttpResponse::Ok().json(CredentialJson { weight }))
+}
+
 /// The latest signed checkpoint.
 #[utoipa::path(get, path = "/v1/elections/{election}/checkpoint",
     params(("election" = String, Path, description = "The election: hex of its ManifestHash")),
@@ -771,6 +849,8 @@ pub async fn metrics(board: Board_) -> HttpResponse {
         entries,
         entry,
         by_tracking_code,
+        voting,
+        credential,
         inclusion,
         consistency,
         record,
@@ -787,6 +867,8 @@ pub async fn metrics(board: Board_) -> HttpResponse {
         EntriesJson,
         InclusionJson,
         ConsistencyJson,
+        VotingJson,
+        CredentialJson,
         ErrorBody,
         crate::error::ErrorDetail,
         ErrorCode
@@ -819,6 +901,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<std::path::Pat
                     web::get().to(checkpoint),
                 )
                 .route("/elections/{election}/entries", web::get().to(entries))
+                .route("/elections/{election}/voting", web::get().to(voting))
+                .route(
+                    "/elections/{election}/credentials/{key}",
+                    web::get().to(credential),
+                )
                 .route(
                     "/elections/{election}/entries/{index}",
                     web::get().to(entry),

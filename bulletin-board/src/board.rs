@@ -272,6 +272,23 @@ impl Election {
         }
     }
 
+    /// What a voter's device needs (§11.8) once the latest checkpoint covers the opening of the
+    /// vote: the voting-open entry's index and `FingerprintData`.
+    pub fn voter_context(&self) -> Option<(u64, Vec<u8>)> {
+        let size = self.published().map_or(0, |p| p.size);
+        let state = self.state.lock().expect("not poisoned");
+        state
+            .verifier
+            .voter_context()
+            .filter(|(opened_at, _)| *opened_at < size)
+    }
+
+    /// A listed credential's weight (the list is fixed once voting has opened).
+    pub fn credential_weight(&self, key: &[u8; 32]) -> Option<u64> {
+        let state = self.state.lock().expect("not poisoned");
+        state.verifier.credential_weight(key)
+    }
+
     /// The ballot checker, once voting has opened.
     pub fn checker(&self) -> Option<VoterEntryChecker> {
         self.checker.read().expect("not poisoned").clone()

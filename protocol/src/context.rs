@@ -3,10 +3,13 @@ use alloc::vec::Vec;
 
 use crate::credentials::CredentialList;
 use crate::dkg::CeremonyOutcome;
-use crate::encoding::{put_bytes, put_len, put_u32, Encode};
+use crate::encoding::{put_bytes, put_len, put_u32, Encode, Reader};
 use crate::error::{Error, Result};
+use crate::group::Point;
 use crate::hash::{tagged_hash, tags, Digest32};
 use crate::manifest::Manifest;
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::traits::Identity;
 
 /// Everything a ballot is encrypted and verified against.
 #[derive(Debug)]
@@ -25,13 +28,25 @@ pub struct ElectionContext {
     pub fingerprint: Digest32,
 }
 
-/// `Fingerprint = TaggedHash("thistle-v1/election-fingerprint", encode(SUITE) ‖ ManifestHash ‖
-/// u32(|QUAL|) ‖ (u32(i) ‖ Cᵢ₀ … Cᵢ,ₜ₋₁ for i ∈ QUAL) ‖ K ‖ CredentialListCommitment)`.
+/// `Fingerprint = TaggedHash("thistle-v1/election-fingerprint", FingerprintData)`.
 pub fn fingerprint(
     manifest_hash: &Digest32,
     ceremony: &CeremonyOutcome,
     credential_list_commitment: &Digest32,
 ) -> Digest32 {
+    tagged_hash(
+        tags::FINGERPRINT,
+        &fingerprint_data(manifest_hash, ceremony, credential_list_commitment),
+    )
+}
+
+/// `FingerprintData = encode(SUITE) ‖ ManifestHash ‖ u32(|QUAL|) ‖ (u32(i) ‖ Cᵢ₀ … Cᵢ,ₜ₋₁ for
+/// i ∈ QUAL) ‖ K ‖ CredentialListCommitment`: what the board serves voters' devices (§11.8).
+pub fn fingerprint_data(
+    manifest_hash: &Digest32,
+    ceremony: &CeremonyOutcome,
+    credential_list_commitment: &Digest32,
+) -> Vec<u8> {
     let mut data = Vec::new();
     put_bytes(&mut data, crate::SUITE.as_bytes());
     data.extend_from_slice(manifest_hash);
@@ -44,7 +59,66 @@ pub fn fingerprint(
     }
     ceremony.joint_key.encode(&mut data);
     data.extend_from_slice(credential_list_commitment);
-    tagged_hash(tags::FINGERPRINT, &data)
+    data
+}
+
+/// The election key a voter's device encrypts to (§11.8): read from `FingerprintData` (served by
+/// the board, so trusted for nothing) only after checking that it hashes to `fingerprint` (which
+/// the administrator signed in the voting-open entry), names this manifest, and that `K` is the
+/// sum of the qualified dealers' constant commitments (V7) and not the identity. The device need
+/// not download the ceremony or the credential list: observers check those against the same
+/// fingerprint (V5–V9).
+pub fn voter_election_key(
+    data: &[u8],
+    manifest: &Manifest,
+    manifest_hash: &Digest32,
+    fingerprint: &Digest32,
+) -> Result<Point> {
+    let wrong = |reason| Error::WrongElection {
+        what: "the election key data",
+        reason,
+    };
+    if tagged_hash(tags::FINGERPRINT, data) != *fingerprint {
+        return Err(wrong(
+            "it does not hash to the fingerprint the administrator signed",
+        ));
+    }
+    let mut r = Reader::new(data);
+    if r.bytes(crate::SUITE.len(), "suite")? != crate::SUITE.as_bytes() {
+        return Err(wrong("another protocol suite"));
+    }
+    if r.array::<32>("manifest hash")? != *manifest_hash {
+        return Err(wrong("another election's manifest"));
+    }
+    let qualified = r.u32("qualified trustees")?;
+    let t = manifest.threshold as usize;
+    if qualified < manifest.threshold || qualified as usize > manifest.trustees.len() {
+        return Err(wrong("fewer than t or more than n qualified trustees"));
+    }
+    let mut sum = RistrettoPoint::identity();
+    let mut last = 0;
+    for _ in 0..qualified {
+        let i = r.u32("trustee index")?;
+        if i <= last || i as usize > manifest.trustees.len() {
+            return Err(wrong("trustee indices out of order or range"));
+        }
+        last = i;
+        for k in 0..t {
+            let c = Point::decode_nonidentity(&mut r, "commitment")?;
+            if k == 0 {
+                sum += c.point();
+            }
+        }
+    }
+    let key = Point::decode_nonidentity(&mut r, "election key")?;
+    r.array::<32>("credential list commitment")?;
+    r.finish("the election key data")?;
+    if *key.point() != sum {
+        return Err(wrong(
+            "the election key is not the sum of the qualified commitments",
+        ));
+    }
+    Ok(key)
 }
 
 /// V8: every contest's largest possible total (`total weight × per-option maximum`) must be
@@ -84,6 +158,70 @@ impl ElectionContext {
             credential_list_commitment,
             total_weight,
             fingerprint,
+        })
+    }
+}
+
+/// An election as a voter's device opens it (§11.8): from three items the board serves, each
+/// checked here, so the device trusts the election id it was given and nothing else.
+#[derive(Debug)]
+pub struct VoterElection {
+    /// The manifest (its hash is the election id).
+    pub manifest: Manifest,
+    /// `ManifestHash`.
+    pub manifest_hash: Digest32,
+    /// The fingerprint the administrator signed when opening the vote.
+    pub fingerprint: Digest32,
+    /// What ballots are encrypted and proved against.
+    pub ballots: crate::ballot::BallotContext,
+}
+
+impl VoterElection {
+    /// Checks leaf 0 (the manifest, signed by its administrator, hashing to `election_id`), the
+    /// voting-open leaf (signed by the same administrator, carrying the fingerprint) and
+    /// `FingerprintData` (hashing to that fingerprint; see [`voter_election_key`]).
+    pub fn open(
+        election_id: &Digest32,
+        manifest_leaf: &[u8],
+        opened_leaf: &[u8],
+        fingerprint_data: &[u8],
+    ) -> Result<Self> {
+        use crate::record::{Entry, Leaf, Phase};
+        let first = Leaf::from_bytes(manifest_leaf, 1)?;
+        let Entry::Manifest(manifest) = &first.signed.entry else {
+            return Err(Error::WrongElection {
+                what: "leaf 0",
+                reason: "it is not a manifest",
+            });
+        };
+        let manifest = manifest.clone();
+        let manifest_hash = manifest.hash();
+        if manifest_hash != *election_id {
+            return Err(Error::WrongElection {
+                what: "the manifest",
+                reason: "its hash is not the election id",
+            });
+        }
+        first.signed.verify_writer(&manifest, &manifest_hash)?;
+        let opened = Leaf::from_bytes(opened_leaf, manifest.threshold)?;
+        let Entry::Phase {
+            phase: Phase::VotingOpen,
+            fingerprint: Some(fingerprint),
+        } = opened.signed.entry
+        else {
+            return Err(Error::WrongElection {
+                what: "the opening entry",
+                reason: "it is not the opening of the vote",
+            });
+        };
+        opened.signed.verify_writer(&manifest, &manifest_hash)?;
+        let key = voter_election_key(fingerprint_data, &manifest, &manifest_hash, &fingerprint)?;
+        let ballots = crate::ballot::BallotContext::new(&manifest, key, fingerprint);
+        Ok(VoterElection {
+            manifest,
+            manifest_hash,
+            fingerprint,
+            ballots,
         })
     }
 }

@@ -145,6 +145,8 @@ struct Voting {
     /// Prefix of the V10 ciphertext digests, drawn by this verifier: nobody who writes the record
     /// can search for two ciphertexts whose (truncated) digests collide.
     digest_salt: [u8; 16],
+    /// The voting-open entry's leaf index.
+    opened_at: u64,
 }
 
 /// What a complete check established.
@@ -375,6 +377,26 @@ impl RecordVerifier {
         self.apply(change);
         self.index += 1;
         Ok(())
+    }
+
+    /// What a voter's device needs once voting has opened (§11.8): the voting-open entry's leaf
+    /// index and `FingerprintData`.
+    pub fn voter_context(&self) -> Option<(u64, Vec<u8>)> {
+        let v = self.voting.as_ref()?;
+        let e = &v.election;
+        Some((
+            v.opened_at,
+            crate::context::fingerprint_data(
+                &e.manifest_hash,
+                &e.ceremony,
+                &e.credential_list_commitment,
+            ),
+        ))
+    }
+
+    /// The weight of a listed credential, by its key's encoding.
+    pub fn credential_weight(&self, key: &[u8; 32]) -> Option<u64> {
+        self.credentials.as_ref()?.weight_of_bytes(key)
     }
 
     /// Whether the credential list is on the log.
@@ -673,6 +695,7 @@ impl RecordVerifier {
                             election,
                             ballots,
                             digest_salt,
+                            opened_at: self.index,
                         }),
                     )),
                 ))

@@ -140,3 +140,33 @@ fn the_counted_view_reads_the_same_ciphertexts_as_a_full_decode_for_every_contes
             .is_err());
     }
 }
+
+#[test]
+fn a_voters_device_takes_the_election_key_only_from_data_under_the_signed_fingerprint() {
+    use protocol::context::{fingerprint, fingerprint_data, voter_election_key};
+    let e = Election::new(all_kinds_contests(), 3, 2, 2, |_| 1);
+    let (hash, clc) = (&e.ctx.manifest_hash, &e.ctx.credential_list_commitment);
+    let data = fingerprint_data(hash, &e.ctx.ceremony, clc);
+    let key = voter_election_key(&data, e.manifest(), hash, &e.ctx.fingerprint).unwrap();
+    assert_eq!(key, e.ctx.ceremony.joint_key);
+    // Any change to what the board serves breaks the hash.
+    for i in 0..data.len() {
+        let mut d = data.clone();
+        d[i] ^= 0x01;
+        assert!(voter_election_key(&d, e.manifest(), hash, &e.ctx.fingerprint).is_err());
+    }
+    // An administrator who signed the fingerprint of a key that is not the qualified dealers'
+    // sum (one only they know the secret of) is refused by the device too (V7).
+    let mut forged = e.ctx.ceremony.clone();
+    forged.joint_key = forged.commitments[0][0];
+    let forged_fp = fingerprint(hash, &forged, clc);
+    let d = fingerprint_data(hash, &forged, clc);
+    let err = voter_election_key(&d, e.manifest(), hash, &forged_fp).unwrap_err();
+    assert!(err.to_string().contains("not the sum"), "{err}");
+    // Another election's data, under its own fingerprint.
+    let other = [7u8; 32];
+    let d = fingerprint_data(&other, &e.ctx.ceremony, clc);
+    let fp = fingerprint(&other, &e.ctx.ceremony, clc);
+    let err = voter_election_key(&d, e.manifest(), hash, &fp).unwrap_err();
+    assert!(err.to_string().contains("another election"), "{err}");
+}

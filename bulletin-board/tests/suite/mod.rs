@@ -192,6 +192,39 @@ pub async fn voting_and_proofs(store: AnyStore) {
     let opened = 10u64; // the manifest and 9 set-up entries
     let first = wait_for_checkpoint(&board, &id, opened).await;
 
+    // What a voter's device fetches before encrypting (§11.8), checked as the device does.
+    let (status, v) = get(&app, &format!("/v1/elections/{id}/voting")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["opened_index"], opened - 1);
+    let field = |name: &str| B64.decode(v[name].as_str().unwrap()).unwrap();
+    let device = protocol::context::VoterElection::open(
+        &e.manifest_hash,
+        &field("manifest_leaf"),
+        &field("opened_leaf"),
+        &field("fingerprint_data"),
+    )
+    .unwrap();
+    assert_eq!(device.fingerprint, e.context.fingerprint);
+    assert_eq!(device.manifest, e.manifest);
+    // Served for another election, the same items are refused.
+    assert!(protocol::context::VoterElection::open(
+        &[0; 32],
+        &field("manifest_leaf"),
+        &field("opened_leaf"),
+        &field("fingerprint_data"),
+    )
+    .is_err());
+    let key = hex::encode(e.credentials[2].public_key().as_bytes());
+    let (status, w) = get(&app, &format!("/v1/elections/{id}/credentials/{key}")).await;
+    assert_eq!(status, StatusCode::OK, "{w}");
+    assert_eq!(w["weight"], e.weights[2]);
+    let unknown = hex::encode(SecretKey::from_seed(&[3; 32]).public_key().as_bytes());
+    let (status, w) = get(&app, &format!("/v1/elections/{id}/credentials/{unknown}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{w}");
+    assert_eq!(error_code(&w), "unknown_credential");
+    let (status, w) = get(&app, &format!("/v1/elections/{id}/credentials/zz")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{w}");
+
     let mut receipts = Vec::new();
     for v in 0..6 {
         let b = e.ballot(v, v, opened, &mut OsRng);
