@@ -172,6 +172,8 @@ pub struct VoterElection {
     pub manifest_hash: Digest32,
     /// The fingerprint the administrator signed when opening the vote.
     pub fingerprint: Digest32,
+    /// The election key `K`.
+    pub key: Point,
     /// What ballots are encrypted and proved against.
     pub ballots: crate::ballot::BallotContext,
 }
@@ -221,6 +223,7 @@ impl VoterElection {
             manifest,
             manifest_hash,
             fingerprint,
+            key,
             ballots,
         })
     }

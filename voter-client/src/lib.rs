@@ -4,3 +4,5 @@
 #![deny(missing_docs)]
 
 pub mod ballot;
+pub mod flow;
+pub mod i18n;

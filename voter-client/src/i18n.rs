@@ -1,0 +1,269 @@
+//! Every string the page shows, in English and Scottish Gaelic, in one place. A message with
+//! numbers is a variant with fields, so both languages can place them where their grammar wants.
+use crate::ballot::{Progress, Refusal};
+
+/// A language the page speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Scottish Gaelic.
+    Gd,
+}
+
+impl Lang {
+    /// Both, in the order the switch shows them.
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Gd];
+
+    /// The BCP 47 tag, for the page's `lang` attribute.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Gd => "gd",
+        }
+    }
+
+    /// The language's name in itself, for the switch.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::En => "English",
+            Lang::Gd => "Gàidhlig",
+        }
+    }
+}
+
+/// A message the page shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Text {
+    /// The switch's label.
+    Language,
+    /// Heading of the opening screen.
+    Election,
+    /// "Voting opens".
+    Opens,
+    /// "Voting closes".
+    Closes,
+    /// The fingerprint's label.
+    Fingerprint,
+    /// Why the fingerprint is shown.
+    FingerprintHelp,
+    /// The credential field's label.
+    Credential,
+    /// Where the credential goes (nowhere).
+    CredentialHelp,
+    /// A credential that is not 64 hex digits.
+    CredentialMalformed,
+    /// A credential not on the list.
+    CredentialUnknown,
+    /// "Continue".
+    Continue,
+    /// "Back".
+    Back,
+    /// "Review your ballot".
+    Review,
+    /// "Encrypt".
+    Encrypt,
+    /// While encrypting.
+    Encrypting,
+    /// The tracking code's label.
+    TrackingCode,
+    /// What the tracking code is for.
+    TrackingCodeHelp,
+    /// "Cast".
+    Cast,
+    /// "Audit instead".
+    Audit,
+    /// What auditing does.
+    AuditHelp,
+    /// After casting.
+    OnTheBoard,
+    /// The receipt download.
+    DownloadReceipt,
+    /// The inclusion check passed.
+    Included {
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// The audited ballot decrypted to the voter's choices.
+    AuditDone,
+    /// How to check an audit elsewhere.
+    AuditElsewhere,
+    /// "Start again".
+    StartAgain,
+    /// A contest is not complete.
+    Incomplete,
+    /// The page's assets' hash label.
+    PageHash,
+    /// Check a tracking code later.
+    CheckCode,
+    /// The board view.
+    Board,
+    /// "Results".
+    Results,
+    /// A problem talking to the board.
+    BoardError,
+}
+
+/// The message in `lang`.
+pub fn text(lang: Lang, t: Text) -> String {
+    use Lang::*;
+    use Text::*;
+    let s: &str = match (t, lang) {
+        (Language, En) => "Language",
+        (Language, Gd) => "Cànan",
+        (Election, En) => "Election",
+        (Election, Gd) => "Taghadh",
+        (Opens, En) => "Voting opens",
+        (Opens, Gd) => "Fosglaidh am bhòtadh",
+        (Closes, En) => "Voting closes",
+        (Closes, Gd) => "Dùinidh am bhòtadh",
+        (Fingerprint, En) => "Election fingerprint",
+        (Fingerprint, Gd) => "Lorg-meòir an taghaidh",
+        (FingerprintHelp, En) => "Compare it with the one the organisers published: if they differ, do not vote here.",
+        (FingerprintHelp, Gd) => "Dèan coimeas eadar seo agus an tè a dh'fhoillsich an luchd-eagrachaidh: mura h-ionann iad, na bhòt an seo.",
+        (Credential, En) => "Your voting code",
+        (Credential, Gd) => "An còd bhòtaidh agad",
+        (CredentialHelp, En) => "It stays on this device: only a signature made with it is sent.",
+        (CredentialHelp, Gd) => "Fanaidh e air an uidheam seo: cha tèid ach ainm-sgrìobhte a rinneadh leis a chur.",
+        (CredentialMalformed, En) => "A voting code is 64 characters, 0–9 and a–f, as printed on your letter.",
+        (CredentialMalformed, Gd) => "Tha 64 caractairean ann an còd bhòtaidh, 0–9 agus a–f, mar a tha e air do litir.",
+        (CredentialUnknown, En) => "This voting code is not on this election's list. Check it against your letter.",
+        (CredentialUnknown, Gd) => "Chan eil an còd bhòtaidh seo air liosta an taghaidh seo. Thoir sùil air an litir agad.",
+        (Continue, En) => "Continue",
+        (Continue, Gd) => "Lean air adhart",
+        (Back, En) => "Back",
+        (Back, Gd) => "Air ais",
+        (Review, En) => "Review your ballot",
+        (Review, Gd) => "Thoir sùil air do bhileag-bhòtaidh",
+        (Encrypt, En) => "Encrypt my ballot",
+        (Encrypt, Gd) => "Crioptaich mo bhileag-bhòtaidh",
+        (Encrypting, En) => "Encrypting on this device…",
+        (Encrypting, Gd) => "A' crioptachadh air an uidheam seo…",
+        (TrackingCode, En) => "Tracking code",
+        (TrackingCode, Gd) => "Còd-lorg",
+        (TrackingCodeHelp, En) => "Note it: it lets you find your ballot on the public board without revealing your vote.",
+        (TrackingCodeHelp, Gd) => "Sgrìobh sìos e: leigidh e leat do bhileag a lorg air a' bhòrd phoblach gun do bhòt a nochdadh.",
+        (Cast, En) => "Cast this ballot",
+        (Cast, Gd) => "Cuir a-steach a' bhileag seo",
+        (Audit, En) => "Audit it instead",
+        (Audit, Gd) => "Sgrùdaich i an àite sin",
+        (AuditHelp, En) => "Auditing opens this encrypted ballot to show it holds your choices. An audited ballot is never counted: you then vote again.",
+        (AuditHelp, Gd) => "Fosglaidh sgrùdadh a' bhileag chrioptaichte seo gus sealltainn gu bheil na roghainnean agad innte. Cha tèid bileag sgrùdaichte a chunntadh gu bràth: bhòtaidh tu a-rithist an uair sin.",
+        (OnTheBoard, En) => "Your ballot is on the board.",
+        (OnTheBoard, Gd) => "Tha do bhileag air a' bhòrd.",
+        (DownloadReceipt, En) => "Download the receipt",
+        (DownloadReceipt, Gd) => "Luchdaich a-nuas an cuidhteas",
+        (AuditDone, En) => "The audited ballot decrypts to the choices below. It will not be counted.",
+        (AuditDone, Gd) => "Tha a' bhileag sgrùdaichte a' fuasgladh gu na roghainnean gu h-ìosal. Cha tèid a cunntadh.",
+        (AuditElsewhere, En) => "To check it on another device: thistle-verify verify-ballot --board <this board> --election <id> --code <tracking code>.",
+        (AuditElsewhere, Gd) => "Airson sùil a thoirt air air uidheam eile: thistle-verify verify-ballot --board <am bòrd seo> --election <id> --code <còd-lorg>.",
+        (StartAgain, En) => "Vote again",
+        (StartAgain, Gd) => "Bhòt a-rithist",
+        (Incomplete, En) => "Some contests are not complete yet.",
+        (Incomplete, Gd) => "Chan eil cuid de na farpaisean deiseil fhathast.",
+        (PageHash, En) => "This page's code (SHA-256)",
+        (PageHash, Gd) => "Còd na duilleige seo (SHA-256)",
+        (CheckCode, En) => "Check a tracking code",
+        (CheckCode, Gd) => "Thoir sùil air còd-lorg",
+        (Board, En) => "The public board",
+        (Board, Gd) => "Am bòrd poblach",
+        (Results, En) => "Results",
+        (Results, Gd) => "Toraidhean",
+        (BoardError, En) => "The board could not be reached or refused: ",
+        (BoardError, Gd) => "Cha b' urrainnear am bòrd a ruigsinn no dhiùlt e: ",
+        (Included { size }, En) => {
+            return format!("Included under the board's signed checkpoint of {size} entries (inclusion proof checked on this device).")
+        }
+        (Included { size }, Gd) => {
+            return format!("Air a ghabhail a-steach fo phuing-sgrùdaidh shoidhnichte a' bhùird le {size} inntrigidhean (dearbhadh in-ghabhail air a sgrùdadh air an uidheam seo).")
+        }
+    };
+    s.to_owned()
+}
+
+/// What is left to do in a contest, in words.
+pub fn progress(lang: Lang, p: Progress) -> String {
+    match (p, lang) {
+        (Progress::Choose { chosen, min, max }, Lang::En) => {
+            if chosen < min {
+                format!(
+                    "Choose {} more (between {min} and {max} in all).",
+                    min - chosen
+                )
+            } else if chosen < max {
+                format!("{chosen} chosen; you may choose {} more.", max - chosen)
+            } else {
+                format!("{chosen} chosen: the most allowed.")
+            }
+        }
+        (Progress::Choose { chosen, min, max }, Lang::Gd) => {
+            if chosen < min {
+                format!(
+                    "Tagh {} eile (eadar {min} agus {max} uile gu lèir).",
+                    min - chosen
+                )
+            } else if chosen < max {
+                format!(
+                    "{chosen} air an taghadh; faodaidh tu {} eile a thaghadh.",
+                    max - chosen
+                )
+            } else {
+                format!("{chosen} air an taghadh: an àireamh as motha a tha ceadaichte.")
+            }
+        }
+        (Progress::Approval { chosen }, Lang::En) => {
+            format!("{chosen} approved; approve as many as you like.")
+        }
+        (Progress::Approval { chosen }, Lang::Gd) => {
+            format!("{chosen} air an aontachadh; aontaich ri na thogras tu.")
+        }
+        (Progress::Score { max }, Lang::En) => format!("Give each option a score from 0 to {max}."),
+        (Progress::Score { max }, Lang::Gd) => {
+            format!("Thoir sgòr eadar 0 agus {max} do gach roghainn.")
+        }
+        (Progress::Points { left, points }, Lang::En) => {
+            format!("{left} of {points} points left to give.")
+        }
+        (Progress::Points { left, points }, Lang::Gd) => {
+            format!("{left} de {points} puingean air fhàgail ri thoirt seachad.")
+        }
+        (Progress::Budget { left, budget }, Lang::En) => {
+            format!("{left} of {budget} left to spend.")
+        }
+        (Progress::Budget { left, budget }, Lang::Gd) => {
+            format!("{left} de {budget} air fhàgail ri chosg.")
+        }
+    }
+}
+
+/// Why a change was refused, in words.
+pub fn refusal(lang: Lang, r: Refusal) -> String {
+    match (r, lang) {
+        (Refusal::TooMany { max }, Lang::En) => {
+            format!("You may choose at most {max}: deselect one first.")
+        }
+        (Refusal::TooMany { max }, Lang::Gd) => {
+            format!("Chan fhaod thu barrachd air {max} a thaghadh: dì-thagh tè an toiseach.")
+        }
+        (Refusal::OverBudget { cost, left }, Lang::En) => {
+            format!("This costs {cost} but only {left} is left: deselect something first.")
+        }
+        (Refusal::OverBudget { cost, left }, Lang::Gd) => {
+            format!("Cosgaidh seo {cost} ach chan eil ach {left} air fhàgail: dì-thagh rudeigin an toiseach.")
+        }
+        (Refusal::NotEnoughPoints { left }, Lang::En) => {
+            format!("At most {left} points can go here.")
+        }
+        (Refusal::NotEnoughPoints { left }, Lang::Gd) => {
+            format!("Chan urrainn ach {left} puingean aig a' char as motha a dhol an seo.")
+        }
+        (Refusal::ScoreTooHigh { max }, Lang::En) => format!("The highest score is {max}."),
+        (Refusal::ScoreTooHigh { max }, Lang::Gd) => format!("'S e {max} an sgòr as àirde."),
+        (Refusal::WrongChange | Refusal::NoSuchOption, Lang::En) => {
+            "That is not possible in this contest.".into()
+        }
+        (Refusal::WrongChange | Refusal::NoSuchOption, Lang::Gd) => {
+            "Chan eil sin comasach san fharpais seo.".into()
+        }
+    }
+}
