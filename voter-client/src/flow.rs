@@ -53,7 +53,7 @@ pub enum Step {
     /// The voter asks to encrypt.
     Encrypt,
     /// Encryption finished.
-    Encrypted(EncryptedBallot, BallotSecrets),
+    Encrypted(Box<EncryptedBallot>, BallotSecrets),
     /// The voter casts the encrypted ballot.
     Cast,
     /// The voter audits it instead.
@@ -248,7 +248,7 @@ impl Flow {
                 }
             }
             (Screen::Encrypting, Step::Encrypted(ballot, secrets)) => {
-                self.encrypted = Some((ballot, secrets));
+                self.encrypted = Some((*ballot, secrets));
                 self.screen = Screen::Encrypted;
             }
             (Screen::Encrypted, Step::Cast) => {

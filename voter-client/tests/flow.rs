@@ -107,7 +107,7 @@ fn a_voter_audits_once_then_casts() {
     };
     let (ballot, secrets) = encrypt(&values);
     let first_code = ballot.tracking_code();
-    flow.step(Step::Encrypted(ballot, secrets));
+    flow.step(Step::Encrypted(Box::new(ballot), secrets));
     assert_eq!(flow.screen(), Screen::Encrypted);
     assert_eq!(flow.step(Step::Audit), Effect::PostAudit);
     let audited = flow.audit_ballot().unwrap().unwrap();
@@ -126,7 +126,7 @@ fn a_voter_audits_once_then_casts() {
     };
     let (ballot, secrets) = encrypt(&values);
     assert_ne!(ballot.tracking_code(), first_code);
-    flow.step(Step::Encrypted(ballot, secrets));
+    flow.step(Step::Encrypted(Box::new(ballot), secrets));
     assert_eq!(flow.step(Step::Cast), Effect::PostBallot);
     let cast = flow.cast_ballot().unwrap().unwrap();
     protocol::ballot::verify(&e.ballots, cast, 3, &mut OsRng).unwrap();
