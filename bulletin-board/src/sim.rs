@@ -494,14 +494,7 @@ impl SimElection {
 /// The JSON body of a post (spec §13.7): the entry body without its tag, and the writer's
 /// signature for non-voter entries.
 pub fn post_body(entry: &SignedEntry) -> String {
-    use base64::Engine;
-    let b64 = &base64::engine::general_purpose::STANDARD;
-    let content = entry.entry.content_bytes();
-    let mut v = serde_json::json!({ "body": b64.encode(&content[1..]) });
-    if let Some(sig) = &entry.signature {
-        v["signature"] = b64.encode(sig).into();
-    }
-    v.to_string()
+    entry.post_body()
 }
 
 /// A ballot as a signed entry.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use protocol::manifest::Manifest;
-use protocol::record::{Leaf, Phase, Receipt, SignedEntry};
+use protocol::record::{Phase, Receipt, SignedEntry};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
@@ -201,15 +201,16 @@ fn checked_receipt(r: &Value, manifest: &Manifest, entry: &SignedEntry) -> Resul
         .and_then(|s| B64.decode(s).ok())
         .and_then(|s| s.try_into().ok())
         .ok_or_else(|| bad("no signature"))?;
-    let leaf = Leaf {
-        time,
-        signed: entry.clone(),
-    };
-    let receipt = Receipt::for_leaf(index, &leaf);
     let manifest_hash = manifest.hash();
-    receipt
-        .verify(&manifest_hash, &manifest.board.key, &sig)
-        .map_err(|_| bad("not signed by the manifest's board key over this entry"))?;
+    Receipt::check_for(
+        entry,
+        index,
+        time,
+        &sig,
+        &manifest_hash,
+        &manifest.board.key,
+    )
+    .map_err(|_| bad("not signed by the manifest's board key over this entry"))?;
     Ok(Posted {
         index,
         election: hex::encode(manifest_hash),

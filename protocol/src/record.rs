@@ -239,6 +239,20 @@ impl SignedEntry {
         }
     }
 
+    /// The body of `POST /v1/elections[/{id}/{kind}]` for this entry (§13.7):
+    /// `{"body": base64(entry content without its tag), "signature": base64}`, the signature left
+    /// out for ballots and audited ballots (theirs is inside the body).
+    pub fn post_body(&self) -> alloc::string::String {
+        use base64::Engine;
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let content = self.entry.content_bytes();
+        let body = b64.encode(&content[1..]);
+        match &self.signature {
+            Some(sig) => alloc::format!(r#"{{"body":"{body}","signature":"{}"}}"#, b64.encode(sig)),
+            None => alloc::format!(r#"{{"body":"{body}"}}"#),
+        }
+    }
+
     /// V4 (V3 for the manifest itself): the writer rule and its signature.
     pub fn verify_writer(&self, manifest: &Manifest, manifest_hash: &Digest32) -> Result<()> {
         let key: &PublicKey = match self.entry.writer() {
@@ -367,6 +381,25 @@ impl Receipt {
     /// The board's signature (tag `thistle-v1/receipt`).
     pub fn sign(&self, manifest_hash: &Digest32, board_key: &SecretKey) -> [u8; 64] {
         board_key.sign(tags::RECEIPT, &self.signing_data(manifest_hash))
+    }
+
+    /// The receipt for `entry` that the board says it put at `index` at `time`, checked: the
+    /// writer rebuilds the leaf from its own entry, so a signature over anything else fails.
+    pub fn check_for(
+        entry: &SignedEntry,
+        index: u64,
+        time: u64,
+        signature: &[u8; 64],
+        manifest_hash: &Digest32,
+        board_key: &PublicKey,
+    ) -> Result<Self> {
+        let leaf = Leaf {
+            time,
+            signed: entry.clone(),
+        };
+        let receipt = Receipt::for_leaf(index, &leaf);
+        receipt.verify(manifest_hash, board_key, signature)?;
+        Ok(receipt)
     }
 
     /// Checks the board's signature under the manifest's board key.

@@ -1,0 +1,556 @@
+//! The page: renders the [`Flow`] and runs its effects in the browser (fetches, encryption,
+//! downloads). Everything it decides is in [`crate::flow`], [`crate::ballot`] and
+//! [`crate::board`]; this file only wires them to the DOM.
+use std::rc::Rc;
+
+use protocol::context::VoterElection;
+use protocol::manifest::ContestKind;
+use protocol::record::Entry;
+use rand_core::OsRng;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{HtmlInputElement, Request, RequestInit, Response};
+use yew::prelude::*;
+use zeroize::Zeroizing;
+
+use crate::ballot::{Change, Progress};
+use crate::board;
+use crate::flow::{Effect, Flow, Screen, Step};
+use crate::i18n::{self, text, Lang, Text};
+
+/// Messages to the page.
+pub enum Msg {
+    /// The election was fetched and checked (or not).
+    Opened(Result<Rc<VoterElection>, String>),
+    /// A step of the flow.
+    Flow(Step),
+    /// The voter typed in the voting code field.
+    CodeInput(String),
+    /// The voter submitted the voting code.
+    SubmitCode,
+    /// The language switch.
+    SetLang(Lang),
+    /// The page's code hash, computed.
+    PageHash(String),
+}
+
+/// The page.
+pub struct App {
+    flow: Flow,
+    lang: Lang,
+    id_hex: String,
+    election: Option<Rc<VoterElection>>,
+    code: Zeroizing<String>,
+    page_hash: Option<String>,
+    receipt_url: Option<String>,
+}
+
+/// `key=value` pairs of the link's fragment (`#e=<election id>&c=<voting code>`): a fragment
+/// is never sent to the server.
+fn fragment() -> Vec<(String, String)> {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    hash.trim_start_matches('#')
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+async fn fetch(method: &str, url: &str, body: Option<String>) -> Result<String, String> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    if let Some(b) = &body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    let request = Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
+    if body.is_some() {
+        request
+            .headers()
+            .set("content-type", "application/json")
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    let window = web_sys::window().ok_or("no window")?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .dyn_into()
+        .map_err(|e| format!("{e:?}"))?;
+    let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
+        .await
+        .map_err(|e| format!("{e:?}"))?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        Ok(text)
+    } else {
+        Err(board::error_message(&text))
+    }
+}
+
+/// Lets the browser paint before a long computation.
+async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// SHA-256 of the WebAssembly the loader instantiated (it leaves the bytes in
+/// `window.thistleWasm`).
+fn page_hash() -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let window = web_sys::window()?;
+    let bytes = js_sys::Reflect::get(&window, &JsValue::from_str("thistleWasm")).ok()?;
+    let bytes: js_sys::Uint8Array = bytes.dyn_into().ok()?;
+    Some(hex::encode(Sha256::digest(bytes.to_vec())))
+}
+
+impl App {
+    fn run(&mut self, ctx: &Context<Self>, effect: Effect) {
+        let id = self.id_hex.clone();
+        let Some(election) = self.election.clone() else {
+            return;
+        };
+        match effect {
+            Effect::None => {}
+            Effect::LookUpCredential(key) => ctx.link().send_future(async move {
+                match fetch(
+                    "GET",
+                    &format!("/v1/elections/{id}/credentials/{key}"),
+                    None,
+                )
+                .await
+                {
+                    Ok(body) => match serde_json::from_str::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| v["weight"].as_u64())
+                    {
+                        Some(w) => Msg::Flow(Step::CredentialListed(w)),
+                        None => Msg::Flow(Step::Failed(body)),
+                    },
+                    Err(e) => Msg::Flow(Step::Failed(e)),
+                }
+            }),
+            Effect::Encrypt(values) => {
+                let (Some(credential), Some(weight)) = (
+                    self.flow.credential().map(|c| c.public_key()),
+                    self.flow.weight(),
+                ) else {
+                    return;
+                };
+                ctx.link().send_future(async move {
+                    let status = match fetch("GET", &format!("/v1/elections/{id}"), None).await {
+                        Ok(s) => s,
+                        Err(e) => return Msg::Flow(Step::Failed(e)),
+                    };
+                    let board_size = board::checkpoint_size(&status).unwrap_or(0);
+                    yield_to_browser().await;
+                    match protocol::ballot::encrypt(
+                        &election.ballots,
+                        &credential,
+                        weight,
+                        board_size,
+                        &values,
+                        &mut OsRng,
+                    ) {
+                        Ok((ballot, secrets)) => {
+                            Msg::Flow(Step::Encrypted(Box::new(ballot), secrets))
+                        }
+                        Err(e) => Msg::Flow(Step::Failed(e.to_string())),
+                    }
+                })
+            }
+            Effect::PostBallot => {
+                let Some(Ok(ballot)) = self.flow.cast_ballot() else {
+                    return;
+                };
+                let entry = board::voter_entry(Entry::Ballot(ballot));
+                ctx.link().send_future(async move {
+                    let url = format!("/v1/elections/{id}/ballots");
+                    match fetch("POST", &url, Some(entry.post_body())).await {
+                        Ok(receipt) => match board::check_receipt(&receipt, &election, &entry) {
+                            Ok(_) => Msg::Flow(Step::Receipted(receipt)),
+                            Err(e) => Msg::Flow(Step::Failed(e)),
+                        },
+                        Err(e) => Msg::Flow(Step::Failed(e)),
+                    }
+                })
+            }
+            Effect::PostAudit => {
+                let Some(Ok(audited)) = self.flow.audit_ballot() else {
+                    return;
+                };
+                let key = protocol::elgamal::ElectionPublicKey::new(election.key);
+                let opened = audited.check_openings(&key);
+                let entry = board::voter_entry(Entry::AuditedBallot(audited));
+                ctx.link().send_future(async move {
+                    let url = format!("/v1/elections/{id}/audited-ballots");
+                    let posted = fetch("POST", &url, Some(entry.post_body())).await;
+                    match (posted, opened) {
+                        (Ok(receipt), Ok(values)) => {
+                            match board::check_receipt(&receipt, &election, &entry) {
+                                Ok(_) => Msg::Flow(Step::AuditPosted(values)),
+                                Err(e) => Msg::Flow(Step::Failed(e)),
+                            }
+                        }
+                        (Err(e), _) => Msg::Flow(Step::Failed(e)),
+                        (_, Err(e)) => Msg::Flow(Step::Failed(e.to_string())),
+                    }
+                })
+            }
+        }
+    }
+
+    fn receipt_download(&mut self) {
+        let Some(receipt) = self.flow.receipt() else {
+            return;
+        };
+        let parts = js_sys::Array::of1(&JsValue::from_str(receipt));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("application/json");
+        if let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) {
+            self.receipt_url = web_sys::Url::create_object_url_with_blob(&blob).ok();
+        }
+    }
+
+    fn view_contest(&self, ctx: &Context<Self>, c: usize) -> Html {
+        let contest = &self.flow.contests()[c];
+        let state = self.flow.ballot().contest(c);
+        let lang = self.lang;
+        let editable = self.flow.screen() == Screen::Ballot;
+        let options = contest.options.iter().enumerate().map(|(i, option)| {
+            let value = state.values()[i];
+            let id = format!("c{c}-o{i}");
+            let control = match &contest.kind {
+                ContestKind::Score { .. } | ContestKind::Cumulative { .. } => {
+                    let onchange = ctx.link().callback(move |e: Event| {
+                        let input: HtmlInputElement = e.target_unchecked_into();
+                        let v = input.value().parse().unwrap_or(u64::MAX);
+                        Msg::Flow(Step::Change(c, Change::Set(i, v)))
+                    });
+                    html! { <input type="number" id={id.clone()} min="0" max={contest.option_max().to_string()}
+                        value={value.to_string()} disabled={!editable} {onchange} /> }
+                }
+                ContestKind::Choose { max: 1, .. } => {
+                    let onchange = ctx
+                        .link()
+                        .callback(move |_| Msg::Flow(Step::Change(c, Change::Toggle(i))));
+                    html! { <input type="radio" id={id.clone()} name={format!("c{c}")}
+                    checked={value == 1} disabled={!editable} {onchange} /> }
+                }
+                _ => {
+                    let onchange = ctx
+                        .link()
+                        .callback(move |_| Msg::Flow(Step::Change(c, Change::Toggle(i))));
+                    html! { <input type="checkbox" id={id.clone()}
+                    checked={value == 1} disabled={!editable} {onchange} /> }
+                }
+            };
+            let cost = match &contest.kind {
+                ContestKind::Budget { costs, .. } => format!(" ({})", costs[i]),
+                _ => String::new(),
+            };
+            html! {
+                <li class="option">
+                    { control }
+                    <label for={id}>{ format!("{}{cost}", option.title) }</label>
+                </li>
+            }
+        });
+        let progress_id = format!("c{c}-progress");
+        let refusal =
+            self.flow.refusal().filter(|(rc, _)| *rc == c).map(
+                |(_, r)| html! { <p class="refusal" role="alert">{ i18n::refusal(lang, r) }</p> },
+            );
+        let complete =
+            !matches!(state.progress(), Progress::Choose { chosen, min, .. } if chosen < min);
+        html! {
+            <fieldset class={classes!("contest", (!complete).then_some("incomplete"))} aria-describedby={progress_id.clone()}>
+                <legend>{ &contest.title }</legend>
+                <p id={progress_id} class="progress" aria-live="polite">{ i18n::progress(lang, state.progress()) }</p>
+                <ul class="options">{ for options }</ul>
+                { for refusal }
+            </fieldset>
+        }
+    }
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let pairs = fragment();
+        let get = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let id_hex = get("e").unwrap_or_default();
+        let lang = match get("lang").as_deref() {
+            Some("gd") => Lang::Gd,
+            _ => Lang::En,
+        };
+        let code = Zeroizing::new(get("c").unwrap_or_default());
+        if let Some(w) = web_sys::window() {
+            // The voting code must not stay in the address bar or the history.
+            if code.len() > 0 {
+                if let Ok(history) = w.history() {
+                    let _ = history.replace_state_with_url(
+                        &JsValue::NULL,
+                        "",
+                        Some(&format!("#e={id_hex}")),
+                    );
+                }
+            }
+        }
+        let id = id_hex.clone();
+        ctx.link().send_future(async move {
+            let Some(election_id) = board::election_id(&id) else {
+                return Msg::Opened(Err("the link has no election id (#e=...)".into()));
+            };
+            match fetch("GET", &format!("/v1/elections/{id}/voting"), None).await {
+                Ok(body) => Msg::Opened(board::open_election(&election_id, &body).map(Rc::new)),
+                Err(e) => Msg::Opened(Err(e)),
+            }
+        });
+        ctx.link()
+            .send_message(Msg::PageHash(page_hash().unwrap_or_default()));
+        App {
+            flow: Flow::default(),
+            lang,
+            id_hex,
+            election: None,
+            code,
+            page_hash: None,
+            receipt_url: None,
+        }
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        let effect = match msg {
+            Msg::Opened(Ok(election)) => {
+                let contests = election.manifest.contests.clone();
+                self.election = Some(election);
+                let effect = self.flow.step(Step::Opened(contests));
+                if !self.code.is_empty() {
+                    let code = std::mem::take(&mut self.code);
+                    self.flow.step(Step::EnterCredential(code))
+                } else {
+                    effect
+                }
+            }
+            Msg::Opened(Err(why)) => self.flow.step(Step::Failed(why)),
+            Msg::Flow(step) => {
+                let effect = self.flow.step(step);
+                if self.flow.screen() == Screen::Cast && self.receipt_url.is_none() {
+                    self.receipt_download();
+                }
+                effect
+            }
+            Msg::CodeInput(code) => {
+                self.code = Zeroizing::new(code);
+                return false;
+            }
+            Msg::SubmitCode => {
+                let code = std::mem::take(&mut self.code);
+                self.flow.step(Step::EnterCredential(code))
+            }
+            Msg::SetLang(lang) => {
+                self.lang = lang;
+                if let Some(root) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.document_element())
+                {
+                    let _ = root.set_attribute("lang", lang.tag());
+                }
+                Effect::None
+            }
+            Msg::PageHash(hash) => {
+                self.page_hash = Some(hash);
+                Effect::None
+            }
+        };
+        self.run(ctx, effect);
+        true
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let lang = self.lang;
+        let t = |x: Text| text(lang, x);
+        let switch = html! {
+            <nav class="languages" aria-label={t(Text::Language)}>
+                { for Lang::ALL.iter().map(|&l| {
+                    let onclick = ctx.link().callback(move |_| Msg::SetLang(l));
+                    html! { <button lang={l.tag()} aria-pressed={(l == lang).to_string()} {onclick}>{ l.name() }</button> }
+                }) }
+            </nav>
+        };
+        let header = match &self.election {
+            Some(e) => html! {
+                <header>
+                    <h1>{ &e.manifest.title }</h1>
+                    <dl class="election">
+                        <dt>{ t(Text::Opens) }</dt><dd>{ date(e.manifest.opens_at) }</dd>
+                        <dt>{ t(Text::Closes) }</dt><dd>{ date(e.manifest.closes_at) }</dd>
+                        <dt>{ t(Text::Fingerprint) }</dt><dd><code class="fingerprint">{ hex::encode(e.fingerprint) }</code></dd>
+                    </dl>
+                    <p class="help">{ t(Text::FingerprintHelp) }</p>
+                </header>
+            },
+            None => html! { <header><h1>{ t(Text::Election) }</h1></header> },
+        };
+        let problem = self.flow.problem().map(|p| {
+            html! { <p class="problem" role="alert">{ format!("{}{p}", t(Text::BoardError)) }</p> }
+        });
+        let body = match self.flow.screen() {
+            Screen::Opening => html! { <p aria-busy="true">{ "…" }</p> },
+            Screen::Failed => html! {},
+            Screen::Credential => {
+                let oninput = ctx.link().callback(|e: InputEvent| {
+                    let input: HtmlInputElement = e.target_unchecked_into();
+                    Msg::CodeInput(input.value())
+                });
+                let onsubmit = ctx.link().callback(|e: SubmitEvent| {
+                    e.prevent_default();
+                    Msg::SubmitCode
+                });
+                let malformed = self.flow.credential_malformed().then(|| {
+                    html! { <p id="code-error" class="problem" role="alert">{ t(Text::CredentialMalformed) }</p> }
+                });
+                html! {
+                    <form class="credential" {onsubmit}>
+                        <label for="code">{ t(Text::Credential) }</label>
+                        <input id="code" type="password" autocomplete="off" spellcheck="false"
+                            aria-describedby="code-help" {oninput} />
+                        <p id="code-help" class="help">{ t(Text::CredentialHelp) }</p>
+                        { for malformed }
+                        <button type="submit">{ t(Text::Continue) }</button>
+                    </form>
+                }
+            }
+            Screen::Ballot | Screen::Review => {
+                let review = self.flow.screen() == Screen::Review;
+                let contests = (0..self.flow.contests().len()).map(|c| self.view_contest(ctx, c));
+                let back = ctx.link().callback(|_| Msg::Flow(Step::Back));
+                let next = if review {
+                    ctx.link().callback(|_| Msg::Flow(Step::Encrypt))
+                } else {
+                    ctx.link().callback(|_| Msg::Flow(Step::Review))
+                };
+                let incomplete = (!review && self.flow.ballot().selection().is_none())
+                    .then(|| html! { <p class="help">{ t(Text::Incomplete) }</p> });
+                html! {
+                    <section class="ballot">
+                        { if review { html! { <h2>{ t(Text::Review) }</h2> } } else { html! {} } }
+                        { for contests }
+                        { for incomplete }
+                        <div class="actions">
+                            <button onclick={back}>{ t(Text::Back) }</button>
+                            <button id="next" class="primary" onclick={next}>{ t(if review { Text::Encrypt } else { Text::Review }) }</button>
+                        </div>
+                    </section>
+                }
+            }
+            Screen::Encrypting | Screen::Posting => html! {
+                <p role="status" aria-busy="true"><progress></progress>{ t(Text::Encrypting) }</p>
+            },
+            Screen::Encrypted => {
+                let code = self
+                    .flow
+                    .encrypted()
+                    .map(|b| b.tracking_code().short())
+                    .unwrap_or_default();
+                let cast = ctx.link().callback(|_| Msg::Flow(Step::Cast));
+                let audit = ctx.link().callback(|_| Msg::Flow(Step::Audit));
+                html! {
+                    <section class="encrypted">
+                        <h2>{ t(Text::TrackingCode) }</h2>
+                        <p><code id="tracking-code" class="tracking">{ code }</code></p>
+                        <p class="help">{ t(Text::TrackingCodeHelp) }</p>
+                        <div class="actions">
+                            <button id="cast" class="primary" onclick={cast}>{ t(Text::Cast) }</button>
+                            <button id="audit" onclick={audit}>{ t(Text::Audit) }</button>
+                        </div>
+                        <p class="help">{ t(Text::AuditHelp) }</p>
+                    </section>
+                }
+            }
+            Screen::Cast => {
+                let index = self
+                    .flow
+                    .receipt()
+                    .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+                    .and_then(|v| v["tracking_code_short"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                html! {
+                    <section class="cast" role="status">
+                        <h2>{ t(Text::OnTheBoard) }</h2>
+                        <p>{ t(Text::TrackingCode) }{ ": " }<code id="cast-code" class="tracking">{ index }</code></p>
+                        if let Some(url) = &self.receipt_url {
+                            <a id="receipt" href={url.clone()} download="thistle-receipt.json">{ t(Text::DownloadReceipt) }</a>
+                        }
+                    </section>
+                }
+            }
+            Screen::Audited => {
+                let again = ctx.link().callback(|_| Msg::Flow(Step::StartAgain));
+                let values = self.flow.opened_values().unwrap_or_default();
+                let rows = self.flow.contests().iter().zip(values).map(|(c, vs)| {
+                    let chosen: Vec<String> = c
+                        .options
+                        .iter()
+                        .zip(vs)
+                        .filter(|(_, v)| **v > 0)
+                        .map(|(o, v)| {
+                            if c.option_max() > 1 {
+                                format!("{} ({v})", o.title)
+                            } else {
+                                o.title.clone()
+                            }
+                        })
+                        .collect();
+                    html! { <li><strong>{ &c.title }</strong>{ ": " }{ chosen.join(", ") }</li> }
+                });
+                html! {
+                    <section class="audited" role="status">
+                        <p>{ t(Text::AuditDone) }</p>
+                        <ul id="opened">{ for rows }</ul>
+                        <p class="help">{ t(Text::AuditElsewhere) }</p>
+                        <button id="again" class="primary" onclick={again}>{ t(Text::StartAgain) }</button>
+                    </section>
+                }
+            }
+        };
+        let hash = self.page_hash.clone().filter(|h| !h.is_empty()).map(|h| html! {
+            <p class="page-hash">{ t(Text::PageHash) }{ ": " }<code id="page-hash">{ h }</code></p>
+        });
+        html! {
+            <>
+                { switch }
+                <main>
+                    { header }
+                    { for problem }
+                    { body }
+                </main>
+                <footer>{ for hash }</footer>
+            </>
+        }
+    }
+}
+
+fn date(unix: u64) -> String {
+    let d = js_sys::Date::new(&JsValue::from_f64(unix as f64 * 1000.0));
+    d.to_utc_string().as_string().unwrap_or_default()
+}
+
+/// Starts the page (called by the loader).
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    yew::Renderer::<App>::new().render();
+}
