@@ -12,7 +12,7 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   exit 1
 fi
 if ! wasm-bindgen --version 2>/dev/null | grep -q " ${version}\$"; then
-  echo "build-client: needs wasm-bindgen-cli ${version}; run: cargo install wasm-bindgen-cli --version ${version} --locked" >&2
+  echo "build-client: needs wasm-bindgen-cli ${version}; run: cargo install wasm-bindgen-cli --version ${version}" >&2
   exit 1
 fi
 cargo_home=${CARGO_HOME:-$HOME/.cargo}

@@ -432,27 +432,37 @@ impl SimElection {
             });
         }
         let end = close - 1;
-        leaves.push(Leaf {
-            time: end,
-            signed: self.phase(Phase::VotingClosed),
-        });
+        let counted: Vec<(&Ballot, u64)> = counted
+            .iter()
+            .enumerate()
+            .filter_map(|(voter, b)| Some((b.as_ref()?, self.weights[voter])))
+            .collect();
+        for signed in self.closing(&counted, decrypting, rng) {
+            leaves.push(Leaf { time: end, signed });
+        }
+        leaves
+    }
+
+    /// What follows the vote, for these counted ballots (with their weights): the closing, the
+    /// encrypted tally, the tally phase, the partial decryptions of trustees `decrypting`, and
+    /// the results, each signed by its writer.
+    pub fn closing<R: RngCore + CryptoRng>(
+        &self,
+        counted: &[(&Ballot, u64)],
+        decrypting: &[u32],
+        rng: &mut R,
+    ) -> Vec<SignedEntry> {
         let mut acc = protocol::tally::TallyAccumulator::new(&self.manifest);
-        for (voter, b) in counted.iter().enumerate() {
-            if let Some(b) = b {
-                acc.add(b, self.weights[voter])
-                    .expect("the manifest's shape");
-            }
+        for (b, weight) in counted {
+            acc.add(b, *weight).expect("the manifest's shape");
         }
         let recomputed = acc.finish();
         let tally = recomputed.tally().clone();
-        leaves.push(Leaf {
-            time: end,
-            signed: self.sign(Entry::EncryptedTally(tally.clone()), &self.admin),
-        });
-        leaves.push(Leaf {
-            time: end,
-            signed: self.phase(Phase::Tally),
-        });
+        let mut out = vec![
+            self.phase(Phase::VotingClosed),
+            self.sign(Entry::EncryptedTally(tally.clone()), &self.admin),
+            self.phase(Phase::Tally),
+        ];
         let partials: Vec<_> = decrypting
             .iter()
             .map(|&j| {
@@ -469,20 +479,14 @@ impl SimElection {
             .collect();
         for p in &partials {
             let key = &self.trustees[p.trustee as usize - 1];
-            leaves.push(Leaf {
-                time: end,
-                signed: self.sign(Entry::PartialDecryption(p.clone()), key),
-            });
+            out.push(self.sign(Entry::PartialDecryption(p.clone()), key));
         }
         let refs: Vec<_> = partials.iter().collect();
         let results =
             protocol::tally::combine(&self.manifest, self.list.total_weight(), &tally, &refs)
                 .expect("honest partial decryptions");
-        leaves.push(Leaf {
-            time: end,
-            signed: self.sign(Entry::Results(results), &self.admin),
-        });
-        leaves
+        out.push(self.sign(Entry::Results(results), &self.admin));
+        out
     }
 
     /// The board key named in the manifest.

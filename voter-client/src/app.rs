@@ -299,7 +299,7 @@ impl Component for App {
         let code = Zeroizing::new(get("c").unwrap_or_default());
         if let Some(w) = web_sys::window() {
             // The voting code must not stay in the address bar or the history.
-            if code.len() > 0 {
+            if !code.is_empty() {
                 if let Ok(history) = w.history() {
                     let _ = history.replace_state_with_url(
                         &JsValue::NULL,

@@ -38,7 +38,7 @@ pub fn write_private(path: &Path, text: &str) {
 }
 
 /// A binary of another workspace package, built if this test run has not built it.
-fn workspace_binary(package: &str, name: &str) -> PathBuf {
+pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     let bin = dir.join(name);
@@ -84,6 +84,11 @@ pub struct Board {
 
 impl Board {
     pub fn start(dir: &Path) -> Board {
+        Board::start_serving(dir, None)
+    }
+
+    /// A board that also serves the voting page's files from `static_dir`.
+    pub fn start_serving(dir: &Path, static_dir: Option<&Path>) -> Board {
         std::fs::create_dir_all(dir).unwrap();
         write_private(
             &dir.join("board.key"),
@@ -105,6 +110,13 @@ impl Board {
             .args(["--checkpoint-ms", "100", "--data-dir"])
             .arg(dir)
             .env_remove("BOARD_DATABASE_URL")
+            .env_remove("BOARD_STATIC_DIR")
+            .args(
+                static_dir
+                    .map(|d| ["--static-dir".into(), d.as_os_str().to_owned()])
+                    .into_iter()
+                    .flatten(),
+            )
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .spawn()

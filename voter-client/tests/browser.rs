@@ -1,0 +1,325 @@
+//! The voting page in a real headless Chromium (Debian's chromium and chromedriver, driven over
+//! the W3C WebDriver protocol) against a real `bulletin-board` process serving the built page:
+//! a voter opens the link, audits one ballot (the page shows what it opened to), votes again,
+//! casts and downloads the receipt; the election is then closed and tallied, and the verifier
+//! finds the cast ballot counted and the audited one audited. Needs `scripts/build-client.sh`
+//! to have built `voter-client/dist` (the README's test command does), and fails, never skips,
+//! when the browser or the page is missing.
+#[path = "../../election-authority/tests/common/processes.rs"]
+mod processes;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bulletin_board::sim::{one_of_five, SimElection, SimSpec};
+use processes::{board_key, scratch, workspace_binary, Board, ORIGIN};
+use protocol::manifest::BoardInfo;
+use protocol::record::{Entry, Leaf, SignedEntry};
+use rand_core::OsRng;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A headless Chromium under chromedriver.
+struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+}
+
+impl Browser {
+    fn start() -> Browser {
+        for tool in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+            assert!(
+                Path::new(tool).exists(),
+                "{tool} is missing: install Debian's chromium and chromium-driver (.ci/run does)"
+            );
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while ureq::get(&format!("{base}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                // A phone-sized window: the page must work there.
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=390,844"]
+            }
+        }}});
+        let r: Value = ureq::post(&format!("{base}/session"))
+            .send_json(caps)
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let session = r["value"]["sessionId"].as_str().unwrap().to_owned();
+        Browser {
+            driver,
+            base,
+            session,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let req = ureq::request(method, &url);
+        let resp = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        match resp {
+            Ok(r) => Ok(r.into_json::<Value>().unwrap()["value"].clone()),
+            Err(ureq::Error::Status(_, r)) => Err(r.into_string().unwrap_or_default()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn goto(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({ "url": url })))
+            .unwrap();
+    }
+
+    fn find(&self, css: &str) -> Option<String> {
+        let v = self
+            .call(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .ok()?;
+        v[ELEMENT].as_str().map(str::to_owned)
+    }
+
+    /// Waits for an element (the page works asynchronously: fetches, encryption).
+    fn wait_for(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(e) = self.find(css) {
+                return e;
+            }
+            if Instant::now() > deadline {
+                let body = self.text("body").unwrap_or_default();
+                panic!("no {css} on the page; it shows:\n{body}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, css: &str) {
+        let e = self.wait_for(css);
+        self.call("POST", &format!("/element/{e}/click"), Some(json!({})))
+            .unwrap_or_else(|err| panic!("clicking {css}: {err}"));
+    }
+
+    fn text(&self, css: &str) -> Option<String> {
+        let e = self.find(css)?;
+        self.call("GET", &format!("/element/{e}/text"), None)
+            .ok()?
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    fn script(&self, js: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": js, "args": []})),
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.call("DELETE", "", None);
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn dist() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("dist");
+    assert!(
+        dir.join("thistle_bg.wasm").exists(),
+        "the voting page is not built: run scripts/build-client.sh (the README's test command does)"
+    );
+    dir
+}
+
+fn post(url: &str, path: &str, entry: &SignedEntry) {
+    ureq::post(&format!("{url}{path}"))
+        .set("content-type", "application/json")
+        .send_string(&entry.post_body())
+        .unwrap_or_else(|e| panic!("posting to {path}: {e}"));
+}
+
+fn leaves(url: &str, id: &str) -> Vec<Leaf> {
+    let page: Value = ureq::get(&format!("{url}/v1/elections/{id}/entries?start=0&end=1000"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| Leaf::from_bytes(&B64.decode(e["leaf"].as_str().unwrap()).unwrap(), 2).unwrap())
+        .collect()
+}
+
+fn wait_for_size(url: &str, id: &str, size: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while leaves(url, id).len() < size {
+        assert!(
+            Instant::now() < deadline,
+            "the board did not reach {size} leaves"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
+    let dist = dist();
+    let dir = scratch("browser");
+    let board = Board::start_serving(&dir.join("board"), Some(&dist));
+    let url = board.url.clone();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let e = SimElection::with_spec(
+        &format!("browser-{}", dir.display()),
+        BoardInfo {
+            origin: ORIGIN.into(),
+            key: board_key().public_key(),
+        },
+        (now - 60, now + 3600),
+        SimSpec {
+            trustees: 3,
+            threshold: 2,
+            contests: one_of_five(),
+            weights: vec![1, 2],
+            tampered_share: None,
+        },
+        &mut OsRng,
+    );
+    let id = e.id();
+    post(&url, "/v1/elections", &e.manifest_entry());
+    for (kind, entry) in e.setup_entries() {
+        post(&url, &format!("/v1/elections/{id}/{kind}"), &entry);
+    }
+    let setup = e.setup_entries().len() + 1;
+    wait_for_size(&url, &id, setup);
+
+    let browser = Browser::start();
+    // The voting code comes in the link's fragment, which never reaches the server.
+    let code = hex::encode(e.credentials[1].to_seed());
+    browser.goto(&format!("{url}/#e={id}&c={code}"));
+    // The election is shown once the page has checked it (§11.8).
+    browser.wait_for(".fingerprint");
+    assert_eq!(browser.text("h1").unwrap(), e.manifest.title);
+    assert_eq!(
+        browser.text(".fingerprint").unwrap(),
+        hex::encode(e.context.fingerprint)
+    );
+    let wasm = std::fs::read(dist.join("thistle_bg.wasm")).unwrap();
+    browser.wait_for("#page-hash");
+    assert_eq!(
+        browser.text("#page-hash").unwrap(),
+        hex::encode(Sha256::digest(&wasm))
+    );
+
+    // Choose Catriona; review; encrypt; audit.
+    browser.click("#c0-o2");
+    browser.click("#next");
+    browser.wait_for("h2");
+    browser.click("#next");
+    browser.wait_for("#tracking-code");
+    let audit_code = browser.text("#tracking-code").unwrap();
+    browser.click("#audit");
+    browser.wait_for("#opened");
+    let opened = browser.text("#opened").unwrap();
+    assert!(opened.contains("Candidate catriona"), "{opened}");
+
+    // Again with fresh randomness; cast.
+    browser.click("#again");
+    browser.click("#next");
+    browser.wait_for("#cast");
+    let cast_code = browser.text("#tracking-code").unwrap();
+    assert_ne!(cast_code, audit_code);
+    browser.click("#cast");
+    browser.wait_for("#receipt");
+    assert_eq!(browser.text("#cast-code").unwrap(), cast_code);
+    let receipt = browser.script(
+        "const done = arguments[arguments.length - 1];
+         fetch(document.querySelector('#receipt').href).then(r => r.text()).then(done);",
+    );
+    let receipt: Value = serde_json::from_str(receipt.as_str().unwrap()).unwrap();
+    assert_eq!(receipt["tracking_code_short"], cast_code.as_str());
+    assert_eq!(receipt["election"], id.as_str());
+
+    // The administrator closes the vote and the trustees decrypt what the board holds.
+    wait_for_size(&url, &id, setup + 2);
+    let on_board = leaves(&url, &id);
+    let cast: Vec<(&protocol::ballot::Ballot, u64)> = on_board
+        .iter()
+        .filter_map(|l| match &l.signed.entry {
+            Entry::Ballot(b) => Some((b, 2)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cast.len(), 1, "one ballot cast");
+    for entry in e.closing(&cast, &[1, 3], &mut OsRng) {
+        let kind = match entry.entry {
+            Entry::Phase { .. } => "phase",
+            Entry::EncryptedTally(_) => "tally",
+            Entry::PartialDecryption(_) => "partial-decryptions",
+            _ => "results",
+        };
+        post(&url, &format!("/v1/elections/{id}/{kind}"), &entry);
+    }
+    let size = setup + 2 + 6;
+    wait_for_size(&url, &id, size);
+    std::thread::sleep(Duration::from_millis(300));
+    let ask = |code: &str| {
+        let out = Command::new(workspace_binary("verifier-cli", "thistle-verify"))
+            .args([
+                "verify-ballot",
+                "--board",
+                &url,
+                "--election",
+                &id,
+                "--code",
+                code,
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        text
+    };
+    let text = ask(&cast_code);
+    assert!(text.contains("Status: counted"), "{text}");
+    let text = ask(&audit_code);
+    assert!(text.contains("Status: audited"), "{text}");
+}
