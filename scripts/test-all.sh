@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# The voting page, built reproducibly (it must match voter-client/assets.sha256): its end-to-end
+# test drives it in headless Chromium.
+bash scripts/build-client.sh --check
 # Unit, integration, property and vector tests (vectors also fail if specs/vectors/ is stale);
 # benchmarks and examples are built and run once in test mode.
 cargo test --workspace --all-targets 2>&1 | tee "$log"
