@@ -99,6 +99,44 @@ async fn yield_to_browser() {
     let _ = JsFuture::from(promise).await;
 }
 
+async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// §13.5 steps 2–3: waits (up to a minute) for a checkpoint that covers the receipt, then checks
+/// the inclusion proof under it.
+async fn prove_inclusion(
+    id: &str,
+    election: &VoterElection,
+    receipt: &protocol::record::Receipt,
+) -> Result<u64, String> {
+    for _ in 0..120 {
+        let cp = fetch("GET", &format!("/v1/elections/{id}/checkpoint"), None).await?;
+        let size = serde_json::from_str::<serde_json::Value>(&cp)
+            .ok()
+            .and_then(|v| v["size"].as_u64())
+            .unwrap_or(0);
+        if size > receipt.index {
+            let url = format!(
+                "/v1/elections/{id}/proofs/inclusion?index={}&size={size}",
+                receipt.index
+            );
+            let proof = fetch("GET", &url, None).await?;
+            return board::check_inclusion(election, receipt, &cp, &proof);
+        }
+        sleep_ms(500).await;
+    }
+    Err(
+        "no checkpoint covered the ballot within a minute; check it later with its tracking code"
+            .into(),
+    )
+}
+
 /// SHA-256 of the WebAssembly the loader instantiated (it leaves the bytes in
 /// `window.thistleWasm`).
 fn page_hash() -> Option<String> {
@@ -169,13 +207,20 @@ impl App {
                     return;
                 };
                 let entry = board::voter_entry(Entry::Ballot(ballot));
+                let link = ctx.link().clone();
                 ctx.link().send_future(async move {
                     let url = format!("/v1/elections/{id}/ballots");
-                    match fetch("POST", &url, Some(entry.post_body())).await {
-                        Ok(receipt) => match board::check_receipt(&receipt, &election, &entry) {
-                            Ok(_) => Msg::Flow(Step::Receipted(receipt)),
-                            Err(e) => Msg::Flow(Step::Failed(e)),
-                        },
+                    let json = match fetch("POST", &url, Some(entry.post_body())).await {
+                        Ok(json) => json,
+                        Err(e) => return Msg::Flow(Step::Failed(e)),
+                    };
+                    let receipt = match board::check_receipt(&json, &election, &entry) {
+                        Ok(r) => r,
+                        Err(e) => return Msg::Flow(Step::Failed(e)),
+                    };
+                    link.send_message(Msg::Flow(Step::Receipted(json)));
+                    match prove_inclusion(&id, &election, &receipt).await {
+                        Ok(size) => Msg::Flow(Step::Included(size)),
                         Err(e) => Msg::Flow(Step::Failed(e)),
                     }
                 })
@@ -492,6 +537,9 @@ impl Component for App {
                     <section class="cast" role="status">
                         <h2>{ t(Text::OnTheBoard) }</h2>
                         <p>{ t(Text::TrackingCode) }{ ": " }<code id="cast-code" class="tracking">{ index }</code></p>
+                        if let Some(size) = self.flow.included() {
+                            <p id="included">{ t(Text::Included { size }) }</p>
+                        }
                         if let Some(url) = &self.receipt_url {
                             <a id="receipt" href={url.clone()} download="thistle-receipt.json">{ t(Text::DownloadReceipt) }</a>
                         }

@@ -84,3 +84,44 @@ pub fn error_message(body: &str) -> String {
         })
         .unwrap_or_else(|| body.to_owned())
 }
+
+/// §13.5 steps 2–3 on the device: the checkpoint (`GET .../checkpoint`) is a note signed by the
+/// manifest's board key that covers the receipt's entry, and the inclusion proof
+/// (`GET .../proofs/inclusion?index=&size=`) leads from the receipt's leaf hash to its root.
+/// Returns the checkpoint's size, to show and to compare with other observers.
+pub fn check_inclusion(
+    election: &VoterElection,
+    receipt: &Receipt,
+    checkpoint_json: &str,
+    proof_json: &str,
+) -> Result<u64, String> {
+    let cp: Value = serde_json::from_str(checkpoint_json).map_err(|e| e.to_string())?;
+    let note = cp["note"].as_str().ok_or("the checkpoint has no note")?;
+    let board = &election.manifest.board;
+    let checkpoint = protocol::merkle::Checkpoint::verify_note(note, &board.origin, &board.key)
+        .map_err(|e| format!("the checkpoint is not the board's: {e}"))?;
+    if checkpoint.size <= receipt.index {
+        return Err("the checkpoint does not cover the ballot yet".into());
+    }
+    let p: Value = serde_json::from_str(proof_json).map_err(|e| e.to_string())?;
+    let path: Vec<Digest32> = p["proof"]
+        .as_array()
+        .ok_or("the inclusion proof has no path")?
+        .iter()
+        .map(|h| {
+            let mut d = [0u8; 32];
+            hex::decode_to_slice(h.as_str().unwrap_or_default(), &mut d).ok()?;
+            Some(d)
+        })
+        .collect::<Option<_>>()
+        .ok_or("the inclusion proof is not hex")?;
+    protocol::merkle::verify_inclusion(
+        receipt.index,
+        checkpoint.size,
+        &receipt.leaf_hash,
+        &path,
+        &checkpoint.root,
+    )
+    .map_err(|e| format!("the ballot is not under the board's checkpoint: {e}"))?;
+    Ok(checkpoint.size)
+}

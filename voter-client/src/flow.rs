@@ -60,6 +60,8 @@ pub enum Step {
     Audit,
     /// The board accepted the cast ballot: its receipt (JSON as the board sent it).
     Receipted(String),
+    /// The ballot's inclusion under a signed checkpoint of this size was checked on the device.
+    Included(u64),
     /// The board accepted the audited ballot; the values it opens to.
     AuditPosted(Vec<Vec<u64>>),
     /// After an audit: start a fresh ballot with the same choices and new randomness.
@@ -75,6 +77,7 @@ pub struct Flow {
     weight: Option<u64>,
     encrypted: Option<(EncryptedBallot, BallotSecrets)>,
     receipt: Option<String>,
+    included: Option<u64>,
     opened_values: Option<Vec<Vec<u64>>>,
     problem: Option<String>,
     refusal: Option<(usize, Refusal)>,
@@ -106,6 +109,7 @@ impl Default for Flow {
             weight: None,
             encrypted: None,
             receipt: None,
+            included: None,
             opened_values: None,
             problem: None,
             refusal: None,
@@ -175,6 +179,11 @@ impl Flow {
     /// The board's receipt, once cast.
     pub fn receipt(&self) -> Option<&str> {
         self.receipt.as_deref()
+    }
+
+    /// The size of the signed checkpoint the cast ballot was proved to be under.
+    pub fn included(&self) -> Option<u64> {
+        self.included
     }
 
     /// What the audited ballot opened to.
@@ -263,6 +272,7 @@ impl Flow {
                 self.receipt = Some(receipt);
                 self.screen = Screen::Cast;
             }
+            (Screen::Cast, Step::Included(size)) => self.included = Some(size),
             (Screen::Posting, Step::AuditPosted(values)) => {
                 self.opened_values = Some(values);
                 self.screen = Screen::Audited;

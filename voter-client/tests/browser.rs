@@ -277,6 +277,10 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     let receipt: Value = serde_json::from_str(receipt.as_str().unwrap()).unwrap();
     assert_eq!(receipt["tracking_code_short"], cast_code.as_str());
     assert_eq!(receipt["election"], id.as_str());
+    // The page proved the ballot is under a checkpoint signed by the board.
+    browser.wait_for("#included");
+    let included = browser.text("#included").unwrap();
+    assert!(included.contains("inclusion proof checked"), "{included}");
 
     // The administrator closes the vote and the trustees decrypt what the board holds.
     wait_for_size(&url, &id, setup + 2);

@@ -133,6 +133,9 @@ fn a_voter_audits_once_then_casts() {
     flow.step(Step::Receipted("{\"index\":12}".into()));
     assert_eq!(flow.screen(), Screen::Cast);
     assert_eq!(flow.receipt(), Some("{\"index\":12}"));
+    assert_eq!(flow.included(), None);
+    flow.step(Step::Included(14));
+    assert_eq!(flow.included(), Some(14));
 }
 
 #[test]

@@ -1,0 +1,124 @@
+//! What the page checks of the board's answers, without a browser: the election it opens
+//! (§11.8), the receipt for its own ballot, and the inclusion proof under a signed checkpoint.
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use bulletin_board::sim::{ballot_entry, one_of_five, SimElection, SimSpec};
+use protocol::manifest::BoardInfo;
+use protocol::merkle::{self, Checkpoint};
+use protocol::record::{Leaf, Receipt};
+use protocol::signature::SecretKey;
+use rand_core::OsRng;
+use serde_json::json;
+use voter_client::board::{check_inclusion, check_receipt, election_id, open_election};
+
+const ORIGIN: &str = "board.test/page";
+
+#[test]
+fn the_page_trusts_the_board_for_nothing_it_can_check() {
+    let board = SecretKey::from_seed(&[4; 32]);
+    let e = SimElection::with_spec(
+        "page",
+        BoardInfo {
+            origin: ORIGIN.into(),
+            key: board.public_key(),
+        },
+        (1_000, 2_000),
+        SimSpec {
+            trustees: 3,
+            threshold: 2,
+            contests: one_of_five(),
+            weights: vec![1, 1],
+            tampered_share: None,
+        },
+        &mut OsRng,
+    );
+    // The record up to the opening, then one ballot.
+    let mut leaves: Vec<Leaf> = vec![Leaf {
+        time: 1_000,
+        signed: e.manifest_entry(),
+    }];
+    leaves.extend(e.setup_entries().into_iter().map(|(_, signed)| Leaf {
+        time: 1_000,
+        signed,
+    }));
+    let opened_index = leaves.len() - 1;
+    let ballot = ballot_entry(e.ballot(0, 2, leaves.len() as u64, &mut OsRng));
+    leaves.push(Leaf {
+        time: 1_001,
+        signed: ballot.clone(),
+    });
+    let bytes: Vec<Vec<u8>> = leaves.iter().map(Leaf::to_bytes).collect();
+
+    let data = protocol::context::fingerprint_data(
+        &e.context.manifest_hash,
+        &e.context.ceremony,
+        &e.context.credential_list_commitment,
+    );
+    let voting = json!({
+        "manifest_leaf": B64.encode(&bytes[0]),
+        "opened_index": opened_index,
+        "opened_leaf": B64.encode(&bytes[opened_index]),
+        "fingerprint_data": B64.encode(&data),
+    })
+    .to_string();
+    let id = election_id(&e.id()).unwrap();
+    let election = open_election(&id, &voting).unwrap();
+    assert_eq!(election.fingerprint, e.context.fingerprint);
+    assert!(open_election(&[9; 32], &voting).is_err());
+    let swapped = json!({
+        "manifest_leaf": B64.encode(&bytes[0]),
+        "opened_leaf": B64.encode(&bytes[1]),
+        "fingerprint_data": B64.encode(&data),
+    })
+    .to_string();
+    assert!(open_election(&id, &swapped).is_err());
+
+    // The board's receipt for the ballot, and one for another leaf.
+    let index = bytes.len() as u64 - 1;
+    let receipt = Receipt::for_leaf(index, &leaves[index as usize]);
+    let receipt_json = |r: &Receipt| {
+        json!({
+            "index": r.index,
+            "time": r.time,
+            "signature": B64.encode(r.sign(&e.manifest_hash, &board)),
+        })
+        .to_string()
+    };
+    let checked = check_receipt(&receipt_json(&receipt), &election, &ballot).unwrap();
+    assert_eq!(checked, receipt);
+    let other = Receipt::for_leaf(index - 1, &leaves[index as usize - 1]);
+    assert!(check_receipt(&receipt_json(&other), &election, &ballot).is_err());
+
+    // Inclusion under the board's checkpoint; a proof under another root, or a note by another
+    // key, fails.
+    let hashes: Vec<_> = bytes.iter().map(|l| merkle::leaf_hash(l)).collect();
+    let note = |key: &SecretKey, hashes: &[[u8; 32]]| {
+        json!({
+            "note": Checkpoint {
+                origin: ORIGIN.into(),
+                size: hashes.len() as u64,
+                root: merkle::root(hashes),
+            }
+            .sign(key)
+        })
+        .to_string()
+    };
+    let proof = json!({
+        "proof": merkle::inclusion_proof(&hashes, index as usize)
+            .iter()
+            .map(hex::encode)
+            .collect::<Vec<_>>()
+    })
+    .to_string();
+    let cp = note(&board, &hashes);
+    assert_eq!(
+        check_inclusion(&election, &checked, &cp, &proof).unwrap(),
+        hashes.len() as u64
+    );
+    let mut forked = hashes.clone();
+    forked[0][0] ^= 1;
+    assert!(check_inclusion(&election, &checked, &note(&board, &forked), &proof).is_err());
+    let stranger = SecretKey::from_seed(&[5; 32]);
+    assert!(check_inclusion(&election, &checked, &note(&stranger, &hashes), &proof).is_err());
+    assert!(check_inclusion(&election, &checked, &note(&board, &hashes[..3]), &proof).is_err());
+}
