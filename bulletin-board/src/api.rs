@@ -94,6 +94,10 @@ pub struct ElectionStatus {
     pub fingerprint: Option<String>,
     /// The latest checkpoint.
     pub checkpoint: Option<CheckpointJson>,
+    /// Cast ballots (revotes included) under the latest checkpoint, when known.
+    pub ballots: Option<u64>,
+    /// Audited ballots under the latest checkpoint, when known.
+    pub audited: Option<u64>,
 }
 
 /// A signed checkpoint.
@@ -511,6 +515,7 @@ pub async fn election_status(
 ) -> Result<HttpResponse, ApiError> {
     let e = board.find(&id).await?;
     let (phase, fingerprint) = e.status();
+    let published = e.published();
     let m = e.manifest();
     let t = crate::board::now();
     Ok(HttpResponse::Ok().json(ElectionStatus {
@@ -524,7 +529,9 @@ pub async fn election_status(
             && t >= m.opens_at
             && t < m.closes_at,
         fingerprint: fingerprint.map(hex::encode),
-        checkpoint: e.published().as_ref().map(checkpoint_json),
+        checkpoint: published.as_ref().map(checkpoint_json),
+        ballots: published.as_ref().and_then(|p| p.counts).map(|c| c.0),
+        audited: published.as_ref().and_then(|p| p.counts).map(|c| c.1),
     }))
 }
 

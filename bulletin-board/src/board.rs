@@ -61,6 +61,9 @@ pub struct Published {
     pub root: Digest32,
     /// The signed note.
     pub note: String,
+    /// Cast and audited ballots under it, when known (not for a checkpoint reloaded behind the
+    /// log's end).
+    pub counts: Option<(u64, u64)>,
 }
 
 /// A posting accepted and committed.
@@ -509,6 +512,8 @@ impl Board {
                     size: cp.size,
                     root: cp.root,
                     note: c.note,
+                    counts: (cp.size == state.committed)
+                        .then(|| state.verifier.voter_entry_counts()),
                 })
             }
             None => None,
@@ -760,12 +765,16 @@ impl Board {
     /// processes committed.
     pub async fn checkpoint(&self, election: &Election) -> Result<(), StoreError> {
         self.sync(election).await?;
-        let (size, root) = {
+        let (size, root, counts) = {
             let state = election.state.lock().expect("not poisoned");
             if state.stale {
                 return Ok(());
             }
-            (state.committed, state.tree.root(state.committed))
+            (
+                state.committed,
+                state.tree.root(state.committed),
+                state.verifier.voter_entry_counts(),
+            )
         };
         if election.published().is_some_and(|p| p.size >= size) {
             return Ok(());
@@ -780,7 +789,12 @@ impl Board {
                 },
             )
             .await?;
-        *election.published.write().expect("not poisoned") = Some(Published { size, root, note });
+        *election.published.write().expect("not poisoned") = Some(Published {
+            size,
+            root,
+            note,
+            counts: Some(counts),
+        });
         self.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

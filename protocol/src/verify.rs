@@ -399,6 +399,11 @@ impl RecordVerifier {
         self.credentials.as_ref()?.weight_of_bytes(key)
     }
 
+    /// Cast ballots (revotes included) and audited ballots so far.
+    pub fn voter_entry_counts(&self) -> (u64, u64) {
+        (self.ballots, self.audited.len() as u64)
+    }
+
     /// Whether the credential list is on the log.
     pub fn has_credential_list(&self) -> bool {
         self.credentials.is_some()

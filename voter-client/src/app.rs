@@ -32,6 +32,22 @@ pub enum Msg {
     SetLang(Lang),
     /// The page's code hash, computed.
     PageHash(String),
+    /// The observer view's data, fetched and checked.
+    BoardLoaded(Result<board::BoardView, String>),
+    /// The tracking code field.
+    TrackInput(String),
+    /// Look the tracking code up.
+    TrackSubmit,
+    /// The entry index holding the tracking code, or why not.
+    Tracked(Result<u64, String>),
+}
+
+/// Which of the page's three views the link asks for (`view=` in the fragment).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Vote,
+    Board,
+    Track,
 }
 
 /// The page.
@@ -43,6 +59,10 @@ pub struct App {
     code: Zeroizing<String>,
     page_hash: Option<String>,
     receipt_url: Option<String>,
+    mode: Mode,
+    board_view: Option<Result<board::BoardView, String>>,
+    track_input: String,
+    tracked: Option<Result<u64, String>>,
 }
 
 /// `key=value` pairs of the link's fragment (`#e=<election id>&c=<voting code>`): a fragment
@@ -354,6 +374,40 @@ impl Component for App {
                 }
             }
         }
+        let mode = match get("view").as_deref() {
+            Some("board") => Mode::Board,
+            Some("track") => Mode::Track,
+            _ => Mode::Vote,
+        };
+        let id = id_hex.clone();
+        if mode == Mode::Board {
+            ctx.link().send_future(async move {
+                let loaded = async {
+                    let election_id =
+                        board::election_id(&id).ok_or("the link has no election id")?;
+                    let status = fetch("GET", &format!("/v1/elections/{id}"), None).await?;
+                    let first =
+                        fetch("GET", &format!("/v1/elections/{id}/entries/0"), None).await?;
+                    let published = serde_json::from_str::<serde_json::Value>(&status)
+                        .ok()
+                        .filter(|v| v["phase"] == "ResultsPublished")
+                        .and_then(|v| v["checkpoint"]["size"].as_u64());
+                    let results = match published {
+                        Some(size) => Some(
+                            fetch(
+                                "GET",
+                                &format!("/v1/elections/{id}/entries/{}", size - 1),
+                                None,
+                            )
+                            .await?,
+                        ),
+                        None => None,
+                    };
+                    board::board_view(&election_id, &status, &first, results.as_deref())
+                };
+                Msg::BoardLoaded(loaded.await)
+            });
+        }
         let id = id_hex.clone();
         ctx.link().send_future(async move {
             let Some(election_id) = board::election_id(&id) else {
@@ -374,6 +428,10 @@ impl Component for App {
             code,
             page_hash: None,
             receipt_url: None,
+            mode,
+            board_view: None,
+            track_input: String::new(),
+            tracked: None,
         }
     }
 
@@ -420,6 +478,34 @@ impl Component for App {
                 self.page_hash = Some(hash);
                 Effect::None
             }
+            Msg::BoardLoaded(view) => {
+                self.board_view = Some(view);
+                Effect::None
+            }
+            Msg::TrackInput(code) => {
+                self.track_input = code;
+                return false;
+            }
+            Msg::TrackSubmit => {
+                let code = self.track_input.trim().to_ascii_lowercase();
+                let id = self.id_hex.clone();
+                ctx.link().send_future(async move {
+                    let found = fetch("GET", &format!("/v1/elections/{id}/tracking/{code}"), None)
+                        .await
+                        .and_then(|body| {
+                            serde_json::from_str::<serde_json::Value>(&body)
+                                .ok()
+                                .and_then(|v| v["index"].as_u64())
+                                .ok_or(body)
+                        });
+                    Msg::Tracked(found)
+                });
+                Effect::None
+            }
+            Msg::Tracked(found) => {
+                self.tracked = Some(found);
+                Effect::None
+            }
         };
         self.run(ctx, effect);
         true
@@ -436,6 +522,43 @@ impl Component for App {
                 }) }
             </nav>
         };
+        let id = self.id_hex.clone();
+        let link = |mode: &'static str, label: Text| {
+            let href = match mode {
+                "" => format!("#e={id}"),
+                m => format!("#e={id}&view={m}"),
+            };
+            let target = href.clone();
+            let onclick = Callback::from(move |e: MouseEvent| {
+                e.prevent_default();
+                if let Some(w) = web_sys::window() {
+                    let _ = w.location().set_hash(&target);
+                    let _ = w.location().reload();
+                }
+            });
+            html! { <a href={href} {onclick}>{ t(label) }</a> }
+        };
+        let views = html! {
+            <nav class="views" aria-label={t(Text::Election)}>
+                { link("", Text::Vote) }
+                { link("track", Text::CheckCode) }
+                { link("board", Text::Board) }
+            </nav>
+        };
+        if self.mode != Mode::Vote {
+            let body = if self.mode == Mode::Board {
+                self.view_board(lang)
+            } else {
+                self.view_track(ctx, lang)
+            };
+            return html! {
+                <>
+                    { switch }
+                    { views }
+                    <main>{ body }</main>
+                </>
+            };
+        }
         let header = match &self.election {
             Some(e) => html! {
                 <header>
@@ -581,6 +704,7 @@ impl Component for App {
         html! {
             <>
                 { switch }
+                { views }
                 <main>
                     { header }
                     { for problem }
@@ -588,6 +712,85 @@ impl Component for App {
                 </main>
                 <footer>{ for hash }</footer>
             </>
+        }
+    }
+}
+
+impl App {
+    fn view_board(&self, lang: Lang) -> Html {
+        let t = |x: Text| text(lang, x);
+        let view = match &self.board_view {
+            None => return html! { <p aria-busy="true">{ "…" }</p> },
+            Some(Err(e)) => {
+                return html! { <p class="problem" role="alert">{ format!("{}{e}", t(Text::BoardError)) }</p> }
+            }
+            Some(Ok(v)) => v,
+        };
+        let results = view.results.as_ref().map(|contests| {
+            let charts = contests.iter().map(|(title, rows)| {
+                let most = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+                let bars = rows.iter().map(|(option, total)| {
+                    let width = format!("width: {}%", total * 100 / most);
+                    html! {
+                        <tr>
+                            <th scope="row">{ option }</th>
+                            <td class="total">{ total }</td>
+                            <td class="bar-cell" aria-hidden="true"><div class="bar" style={width}></div></td>
+                        </tr>
+                    }
+                });
+                html! {
+                    <table class="results">
+                        <caption>{ title }</caption>
+                        <tbody>{ for bars }</tbody>
+                    </table>
+                }
+            });
+            html! { <section id="results"><h2>{ t(Text::Results) }</h2>{ for charts }</section> }
+        });
+        html! {
+            <section class="board">
+                <h1>{ &view.title }</h1>
+                <dl class="election">
+                    <dt>{ t(Text::Phase) }</dt><dd id="phase">{ &view.phase }</dd>
+                    if let Some((size, root)) = &view.checkpoint {
+                        <dt>{ t(Text::Checkpoint) }</dt>
+                        <dd><span id="checkpoint-size">{ size }</span>{ " · " }<code>{ root }</code></dd>
+                    }
+                </dl>
+                if let Some((cast, audited)) = view.counts {
+                    <p id="counts">{ t(Text::Counts { cast, audited }) }</p>
+                }
+                { for results }
+                <p class="help">{ t(Text::VerifyHelp) }</p>
+            </section>
+        }
+    }
+
+    fn view_track(&self, ctx: &Context<Self>, lang: Lang) -> Html {
+        let t = |x: Text| text(lang, x);
+        let oninput = ctx.link().callback(|e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            Msg::TrackInput(input.value())
+        });
+        let onsubmit = ctx.link().callback(|e: SubmitEvent| {
+            e.prevent_default();
+            Msg::TrackSubmit
+        });
+        let answer = self.tracked.as_ref().map(|found| match found {
+            Ok(index) => html! { <p id="tracked" role="status">{ t(Text::TrackFound { index: *index }) }</p> },
+            Err(e) => html! { <p id="tracked" class="problem" role="alert">{ format!("{}{e}", t(Text::BoardError)) }</p> },
+        });
+        html! {
+            <form class="credential" {onsubmit}>
+                <h1>{ t(Text::CheckCode) }</h1>
+                <label for="track">{ t(Text::TrackingCode) }</label>
+                <input id="track" type="text" autocomplete="off" spellcheck="false"
+                    aria-describedby="track-help" {oninput} />
+                <p id="track-help" class="help">{ t(Text::TrackHelp) }</p>
+                <button type="submit">{ t(Text::Continue) }</button>
+                { for answer }
+            </form>
         }
     }
 }

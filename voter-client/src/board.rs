@@ -125,3 +125,97 @@ pub fn check_inclusion(
     .map_err(|e| format!("the ballot is not under the board's checkpoint: {e}"))?;
     Ok(checkpoint.size)
 }
+
+/// One contest's published results: its title and `(option title, total)` rows.
+pub type ContestTotals = (String, Vec<(String, u64)>);
+
+/// What the observer view shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoardView {
+    /// The election's title.
+    pub title: String,
+    /// The phase under the latest checkpoint.
+    pub phase: String,
+    /// The latest checkpoint's size and root (hex), to compare with other observers.
+    pub checkpoint: Option<(u64, String)>,
+    /// Cast and audited ballots under it, when the board knows them.
+    pub counts: Option<(u64, u64)>,
+    /// Once published: per contest, its title and `(option title, total)`.
+    pub results: Option<Vec<ContestTotals>>,
+}
+
+fn leaf_of(entry_json: &str, threshold: u32) -> Result<protocol::record::Leaf, String> {
+    let v: Value = serde_json::from_str(entry_json).map_err(|e| e.to_string())?;
+    let bytes = v["leaf"]
+        .as_str()
+        .and_then(|s| B64.decode(s).ok())
+        .ok_or("the entry has no leaf")?;
+    protocol::record::Leaf::from_bytes(&bytes, threshold).map_err(|e| e.to_string())
+}
+
+/// The observer view from the board's status (`GET /v1/elections/{id}`), leaf 0 and, once
+/// published, the results leaf (`GET .../entries/{index}`). The manifest must hash to the id and
+/// the results be signed by its administrator; the full check is the verifier's (V1–V15).
+pub fn board_view(
+    id: &Digest32,
+    status_json: &str,
+    manifest_entry_json: &str,
+    results_entry_json: Option<&str>,
+) -> Result<BoardView, String> {
+    let status: Value = serde_json::from_str(status_json).map_err(|e| e.to_string())?;
+    let first = leaf_of(manifest_entry_json, 1)?;
+    let Entry::Manifest(manifest) = &first.signed.entry else {
+        return Err("leaf 0 is not a manifest".into());
+    };
+    let hash = manifest.hash();
+    if hash != *id {
+        return Err("the manifest is not this election's".into());
+    }
+    let results = match results_entry_json {
+        None => None,
+        Some(json) => {
+            let leaf = leaf_of(json, manifest.threshold)?;
+            let Entry::Results(r) = &leaf.signed.entry else {
+                return Err("the last entry is not the results".into());
+            };
+            leaf.signed
+                .verify_writer(manifest, &hash)
+                .map_err(|e| e.to_string())?;
+            if r.totals.len() != manifest.contests.len() {
+                return Err("the results do not match the contests".into());
+            }
+            Some(
+                manifest
+                    .contests
+                    .iter()
+                    .zip(&r.totals)
+                    .map(|(c, totals)| {
+                        let rows = c
+                            .options
+                            .iter()
+                            .map(|o| o.title.clone())
+                            .zip(totals.iter().copied());
+                        (c.title.clone(), rows.collect())
+                    })
+                    .collect(),
+            )
+        }
+    };
+    let checkpoint = status["checkpoint"]["size"].as_u64().map(|size| {
+        (
+            size,
+            status["checkpoint"]["root"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    });
+    let counts = status["ballots"].as_u64().zip(status["audited"].as_u64());
+    Ok(BoardView {
+        title: manifest.title.clone(),
+        phase: status["phase"].as_str().unwrap_or_default().to_owned(),
+        checkpoint,
+        counts,
+        results,
+    })
+}

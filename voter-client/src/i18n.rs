@@ -102,6 +102,28 @@ pub enum Text {
     Results,
     /// A problem talking to the board.
     BoardError,
+    /// "Vote" (the navigation link).
+    Vote,
+    /// The phase's label.
+    Phase,
+    /// The checkpoint's label.
+    Checkpoint,
+    /// Ballots cast and audited.
+    Counts {
+        /// Cast ballots (revotes included).
+        cast: u64,
+        /// Audited ballots.
+        audited: u64,
+    },
+    /// How to check the whole record.
+    VerifyHelp,
+    /// The tracking code field's help.
+    TrackHelp,
+    /// A tracking code found on the board.
+    TrackFound {
+        /// The entry holding it.
+        index: u64,
+    },
 }
 
 /// The message in `lang`.
@@ -171,6 +193,28 @@ pub fn text(lang: Lang, t: Text) -> String {
         (Results, Gd) => "Toraidhean",
         (BoardError, En) => "The board could not be reached or refused: ",
         (BoardError, Gd) => "Cha b' urrainnear am bòrd a ruigsinn no dhiùlt e: ",
+        (Vote, En) => "Vote",
+        (Vote, Gd) => "Bhòt",
+        (Phase, En) => "Stage",
+        (Phase, Gd) => "Ìre",
+        (Checkpoint, En) => "Latest signed checkpoint",
+        (Checkpoint, Gd) => "A' phuing-sgrùdaidh shoidhnichte as ùire",
+        (VerifyHelp, En) => "To check every step yourself: thistle-verify verify --board <this board> --election <id>.",
+        (VerifyHelp, Gd) => "Airson gach ceum a sgrùdadh thu fhèin: thistle-verify verify --board <am bòrd seo> --election <id>.",
+        (TrackHelp, En) => "The full tracking code: 64 characters, as in your receipt.",
+        (TrackHelp, Gd) => "An còd-lorg slàn: 64 caractairean, mar a tha e sa chuidhteas agad.",
+        (Counts { cast, audited }, En) => {
+            return format!("{cast} ballots cast (revotes included), {audited} audited.")
+        }
+        (Counts { cast, audited }, Gd) => {
+            return format!("{cast} bileagan air an cur a-steach (bhòtaichean às ùr nam measg), {audited} air an sgrùdadh.")
+        }
+        (TrackFound { index }, En) => {
+            return format!("This ballot is on the board, at entry {index}.")
+        }
+        (TrackFound { index }, Gd) => {
+            return format!("Tha a' bhileag seo air a' bhòrd, aig inntrigeadh {index}.")
+        }
         (Included { size }, En) => {
             return format!("Included under the board's signed checkpoint of {size} entries (inclusion proof checked on this device).")
         }

@@ -122,3 +122,63 @@ fn the_page_trusts_the_board_for_nothing_it_can_check() {
     assert!(check_inclusion(&election, &checked, &note(&stranger, &hashes), &proof).is_err());
     assert!(check_inclusion(&election, &checked, &note(&board, &hashes[..3]), &proof).is_err());
 }
+
+#[test]
+fn the_observer_view_shows_the_results_the_administrator_signed() {
+    let board = SecretKey::from_seed(&[4; 32]);
+    let e = SimElection::with_spec(
+        "observer",
+        BoardInfo {
+            origin: ORIGIN.into(),
+            key: board.public_key(),
+        },
+        (1_000, 2_000),
+        SimSpec {
+            trustees: 3,
+            threshold: 2,
+            contests: one_of_five(),
+            weights: vec![1, 2],
+            tampered_share: None,
+        },
+        &mut OsRng,
+    );
+    let ballots = [
+        e.ballot(0, 2, 12, &mut OsRng),
+        e.ballot(1, 4, 12, &mut OsRng),
+    ];
+    let counted = [(&ballots[0], 1), (&ballots[1], 2)];
+    let closing = e.closing(&counted, &[1, 2], &mut OsRng);
+    let entry = |signed: &protocol::record::SignedEntry| {
+        json!({ "leaf": B64.encode(Leaf { time: 1_500, signed: signed.clone() }.to_bytes()) })
+            .to_string()
+    };
+    let status = json!({
+        "phase": "ResultsPublished",
+        "checkpoint": { "size": 22, "root": "ab" },
+        "ballots": 2, "audited": 0,
+    })
+    .to_string();
+    let id = election_id(&e.id()).unwrap();
+    let results = entry(closing.last().unwrap());
+    let view =
+        voter_client::board::board_view(&id, &status, &entry(&e.manifest_entry()), Some(&results))
+            .unwrap();
+    assert_eq!(view.counts, Some((2, 0)));
+    assert_eq!(view.checkpoint, Some((22, "ab".into())));
+    let totals: Vec<u64> = view.results.unwrap()[0].1.iter().map(|r| r.1).collect();
+    assert_eq!(totals, vec![0, 0, 1, 0, 2]);
+    // Results that are not the administrator's, or another election's manifest, are refused.
+    let mut forged = closing.last().unwrap().clone();
+    forged.signature = Some([0; 64]);
+    assert!(voter_client::board::board_view(
+        &id,
+        &status,
+        &entry(&e.manifest_entry()),
+        Some(&entry(&forged))
+    )
+    .is_err());
+    assert!(
+        voter_client::board::board_view(&[1; 32], &status, &entry(&e.manifest_entry()), None)
+            .is_err()
+    );
+}

@@ -93,9 +93,12 @@ impl Browser {
         }
     }
 
+    /// Loads `url` afresh (a link that differs only in its fragment would not reload the page).
     fn goto(&self, url: &str) {
-        self.call("POST", "/url", Some(json!({ "url": url })))
-            .unwrap();
+        for url in ["about:blank", url] {
+            self.call("POST", "/url", Some(json!({ "url": url })))
+                .unwrap();
+        }
     }
 
     fn find(&self, css: &str) -> Option<String> {
@@ -326,4 +329,35 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     assert!(text.contains("Status: counted"), "{text}");
     let text = ask(&audit_code);
     assert!(text.contains("Status: audited"), "{text}");
+
+    // The observer view: the phase, the counts, and the results the administrator signed (voter
+    // 1 carries weight 2 and chose Catriona).
+    browser.goto(&format!("{url}/#e={id}&view=board"));
+    browser.wait_for("#results");
+    assert_eq!(browser.text("#phase").unwrap(), "ResultsPublished");
+    let counts = browser.text("#counts").unwrap();
+    assert!(
+        counts.contains("1 ballots cast") && counts.contains("1 audited"),
+        "{counts}"
+    );
+    let results = browser.text("#results").unwrap();
+    assert!(results.contains("Candidate catriona 2"), "{results}");
+    // The tracking-code page finds the cast ballot by its full code.
+    browser.goto(&format!("{url}/#e={id}&view=track"));
+    let field = browser.wait_for("#track");
+    let full = receipt["tracking_code"].as_str().unwrap();
+    browser
+        .call(
+            "POST",
+            &format!("/element/{field}/value"),
+            Some(json!({ "text": full })),
+        )
+        .unwrap();
+    browser.click("button[type=submit]");
+    browser.wait_for("#tracked");
+    let found = browser.text("#tracked").unwrap();
+    assert!(
+        found.contains(&format!("at entry {}", receipt["index"])),
+        "{found}"
+    );
 }

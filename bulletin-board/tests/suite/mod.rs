@@ -263,6 +263,14 @@ pub async fn voting_and_proofs(store: AnyStore) {
     let size = opened + 8;
 
     let latest = wait_for_checkpoint(&board, &id, size).await;
+    // The counts observers see are those under the checkpoint.
+    let (status, st) = get(&app, &format!("/v1/elections/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (st["ballots"].as_u64(), st["audited"].as_u64()),
+        (Some(7), Some(1)),
+        "{st}"
+    );
     let (status, cp) = get(&app, &format!("/v1/elections/{id}/checkpoint")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(cp["size"], size);
