@@ -805,3 +805,13 @@ fn date(unix: u64) -> String {
 pub fn start() {
     yew::Renderer::<App>::new().render();
 }
+
+/// Benchmark hook (the page exposes it as `window.thistle.bench_encrypt`): the mean time in
+/// milliseconds to encrypt and prove one ballot of `shape` ("choose": 1 of 5; "budget": 20
+/// projects) on this device; negative for an unknown shape.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn bench_encrypt(shape: &str, iterations: u32) -> f64 {
+    let performance = web_sys::window().and_then(|w| w.performance());
+    let now = move || performance.as_ref().map_or(0.0, |p| p.now());
+    crate::bench::encrypt_mean_ms(shape, iterations, now, &mut OsRng).unwrap_or(-1.0)
+}

@@ -7,6 +7,7 @@
 #[cfg(target_arch = "wasm32")]
 pub mod app;
 pub mod ballot;
+pub mod bench;
 pub mod board;
 pub mod flow;
 pub mod i18n;
