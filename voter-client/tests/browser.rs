@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use browser::{dist, Browser};
-use bulletin_board::sim::{one_of_five, SimElection, SimSpec};
+use bulletin_board::sim::{
+    every_contest_kind, every_kind_selection, one_of_five, SimElection, SimSpec,
+};
 use processes::{board_key, scratch, workspace_binary, Board, ORIGIN};
 use protocol::manifest::BoardInfo;
+use protocol::manifest::Contest;
 use protocol::record::{Entry, Leaf, SignedEntry};
 use rand_core::OsRng;
 use serde_json::{json, Value};
@@ -56,18 +59,22 @@ fn wait_for_size(url: &str, id: &str, size: usize) {
     }
 }
 
-#[test]
-fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
-    let dist = dist();
-    let dir = scratch("browser");
-    let board = Board::start_serving(&dir.join("board"), Some(&dist));
+/// A board process serving the page, with an election open for voting on it; returns the number
+/// of leaves up to the opening.
+fn live_election(
+    label: &str,
+    contests: Vec<Contest>,
+    weights: Vec<u64>,
+) -> (Board, SimElection, usize) {
+    let dir = scratch(label);
+    let board = Board::start_serving(&dir.join("board"), Some(&dist()));
     let url = board.url.clone();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
     let e = SimElection::with_spec(
-        &format!("browser-{}", dir.display()),
+        &format!("{label}-{}", dir.display()),
         BoardInfo {
             origin: ORIGIN.into(),
             key: board_key().public_key(),
@@ -76,8 +83,8 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
         SimSpec {
             trustees: 3,
             threshold: 2,
-            contests: one_of_five(),
-            weights: vec![1, 2],
+            contests,
+            weights,
             tampered_share: None,
         },
         &mut OsRng,
@@ -89,6 +96,14 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     }
     let setup = e.setup_entries().len() + 1;
     wait_for_size(&url, &id, setup);
+    (board, e, setup)
+}
+
+#[test]
+fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
+    let dist = dist();
+    let (board, e, setup) = live_election("browser", one_of_five(), vec![1, 2]);
+    let (url, id) = (board.url.clone(), e.id());
 
     let browser = Browser::start();
     // The voting code comes in the link's fragment, which never reaches the server.
@@ -216,4 +231,111 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
         found.contains(&format!("at entry {}", receipt["index"])),
         "{found}"
     );
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
+#[test]
+fn every_contest_kind_with_the_keyboard_alone() {
+    let (board, e, setup) = live_election("keyboard", every_contest_kind(), vec![1, 1]);
+    let (url, id) = (board.url.clone(), e.id());
+    let browser = Browser::start();
+    browser.goto(&format!(
+        "{url}/#e={id}&c={}&lang=gd",
+        hex::encode(e.credentials[1].to_seed())
+    ));
+    browser.wait_for("#c6-o2");
+    // In Gaelic, as asked.
+    assert!(browser.text("#next").unwrap().contains("sùil"));
+
+    // Tab alone reaches every contest and the button that goes on.
+    let press = |key: &str| {
+        browser
+            .call(
+                "POST",
+                "/actions",
+                Some(
+                    json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+                    {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]}),
+                ),
+            )
+            .unwrap();
+    };
+    let mut reached = Vec::new();
+    for _ in 0..40 {
+        press(TAB);
+        let active = browser.script("arguments[0](document.activeElement.id)");
+        reached.push(active.as_str().unwrap_or_default().to_owned());
+    }
+    for c in 0..7 {
+        assert!(
+            reached.iter().any(|id| id.starts_with(&format!("c{c}-o"))),
+            "contest {c} not reachable by Tab: {reached:?}"
+        );
+    }
+    assert!(reached.iter().any(|id| id == "next"), "{reached:?}");
+
+    // Keys typed into the focused controls: space ticks, digits and Tab set a number.
+    let keys = |css: &str, text: &str| {
+        let el = browser.wait_for(css);
+        browser
+            .call(
+                "POST",
+                &format!("/element/{el}/value"),
+                Some(json!({ "text": text })),
+            )
+            .unwrap();
+    };
+    let number = |css: &str, value: u64| {
+        let el = browser.wait_for(css);
+        browser
+            .call("POST", &format!("/element/{el}/clear"), Some(json!({})))
+            .unwrap();
+        keys(css, &format!("{value}{TAB}"));
+    };
+    let selection = every_kind_selection(1);
+    for (c, values) in selection.iter().enumerate() {
+        for (o, &v) in values.iter().enumerate() {
+            match c {
+                4 | 5 => number(&format!("#c{c}-o{o}"), v),
+                6 => {}
+                _ if v == 1 => keys(&format!("#c{c}-o{o}"), " "),
+                _ => {}
+            }
+        }
+    }
+    // The budget refuses what it cannot pay, and says so, before the voter fixes it.
+    keys("#c6-o0", " ");
+    keys("#c6-o1", " ");
+    keys("#c6-o2", " ");
+    let refusal = browser.text(".refusal").unwrap();
+    assert!(
+        refusal.contains("25") && refusal.contains("10"),
+        "{refusal}"
+    );
+    keys("#c6-o0", " ");
+    keys("#c6-o2", " ");
+    keys("#next", ENTER);
+    browser.wait_for("h2");
+    keys("#next", ENTER);
+    keys("#cast", ENTER);
+    browser.wait_for("#included");
+
+    // What the page encrypted is exactly what the voter chose: the tally of the board's one
+    // ballot decrypts to the selection.
+    wait_for_size(&url, &id, setup + 1);
+    let on_board = leaves(&url, &id);
+    let cast: Vec<(&protocol::ballot::Ballot, u64)> = on_board
+        .iter()
+        .filter_map(|l| match &l.signed.entry {
+            Entry::Ballot(b) => Some((b, 1)),
+            _ => None,
+        })
+        .collect();
+    let closing = e.closing(&cast, &[1, 2], &mut OsRng);
+    let Entry::Results(results) = &closing.last().unwrap().entry else {
+        panic!("no results")
+    };
+    assert_eq!(results.totals, selection);
 }
