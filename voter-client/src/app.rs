@@ -693,6 +693,12 @@ impl Component for App {
                         <p>{ t(Text::AuditDone) }</p>
                         <ul id="opened">{ for rows }</ul>
                         <p class="help">{ t(Text::AuditElsewhere) }</p>
+                        <pre id="audit-command"><code>{ format!(
+                            "thistle-verify verify-ballot --board {} --election {} --code {}",
+                            web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default(),
+                            self.id_hex,
+                            self.flow.audited_code().unwrap_or_default()
+                        ) }</code></pre>
                         <button id="again" class="primary" onclick={again}>{ t(Text::StartAgain) }</button>
                     </section>
                 }

@@ -79,6 +79,7 @@ pub struct Flow {
     receipt: Option<String>,
     included: Option<u64>,
     opened_values: Option<Vec<Vec<u64>>>,
+    audited_code: Option<String>,
     problem: Option<String>,
     refusal: Option<(usize, Refusal)>,
     credential_malformed: bool,
@@ -111,6 +112,7 @@ impl Default for Flow {
             receipt: None,
             included: None,
             opened_values: None,
+            audited_code: None,
             problem: None,
             refusal: None,
             credential_malformed: false,
@@ -197,9 +199,15 @@ impl Flow {
         Some(encrypted.cast(self.credential.as_ref()?))
     }
 
+    /// The audited ballot's tracking code (short form), once audited.
+    pub fn audited_code(&self) -> Option<&str> {
+        self.audited_code.as_deref()
+    }
+
     /// Opens the encrypted ballot for an audit (it can never be cast afterwards).
     pub fn audit_ballot(&mut self) -> Option<Result<AuditedBallot, protocol::Error>> {
         let (encrypted, secrets) = self.encrypted.take()?;
+        self.audited_code = Some(encrypted.tracking_code().short());
         Some(secrets.audit(encrypted, self.credential.as_ref()?))
     }
 

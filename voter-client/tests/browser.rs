@@ -134,6 +134,24 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     browser.wait_for("#opened");
     let opened = browser.text("#opened").unwrap();
     assert!(opened.contains("Candidate catriona"), "{opened}");
+    let command = browser.text("#audit-command").unwrap();
+    assert!(
+        command.contains(&format!(
+            "--board {url} --election {id} --code {audit_code}"
+        )),
+        "{command}"
+    );
+    // On the phone-sized screen nothing is wider than the screen.
+    let width = browser.script("arguments[0](document.documentElement.scrollWidth)");
+    let wide = browser.script(
+        "arguments[0]([...document.querySelectorAll('body *')]
+           .filter(e => e.getBoundingClientRect().right > 390)
+           .map(e => e.tagName + '#' + e.id + '.' + e.className).join(' '))",
+    );
+    assert!(
+        width.as_u64().unwrap() <= 390,
+        "the page scrolls sideways: {width}: {wide}"
+    );
 
     // Again with fresh randomness; cast.
     browser.click("#again");

@@ -117,6 +117,7 @@ fn a_voter_audits_once_then_casts() {
     flow.step(Step::AuditPosted(opened));
     assert_eq!(flow.screen(), Screen::Audited);
     assert_eq!(flow.opened_values(), Some(&selection[..]));
+    assert_eq!(flow.audited_code(), Some(first_code.short().as_str()));
 
     // Again, with fresh randomness, and cast.
     flow.step(Step::StartAgain);

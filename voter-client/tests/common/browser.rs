@@ -47,9 +47,10 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
-                // A phone-sized window: the page must work there.
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=390,844"]
+                         "--disable-dev-shm-usage"],
+                // A phone's screen (390 × 844 CSS pixels): the page must work there.
+                "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 3.0}}
             }
         }}});
         let r: Value = ureq::post(&format!("{base}/session"))
