@@ -197,6 +197,7 @@ impl VoterElection {
             });
         };
         let manifest = manifest.clone();
+        manifest.validate()?;
         let manifest_hash = manifest.hash();
         if manifest_hash != *election_id {
             return Err(Error::WrongElection {

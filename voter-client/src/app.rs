@@ -134,7 +134,7 @@ async fn prove_inclusion(
     id: &str,
     election: &VoterElection,
     receipt: &protocol::record::Receipt,
-) -> Result<u64, String> {
+) -> Result<(u64, String), String> {
     for _ in 0..120 {
         let cp = fetch("GET", &format!("/v1/elections/{id}/checkpoint"), None).await?;
         let size = serde_json::from_str::<serde_json::Value>(&cp)
@@ -201,11 +201,14 @@ impl App {
                     return;
                 };
                 ctx.link().send_future(async move {
-                    let status = match fetch("GET", &format!("/v1/elections/{id}"), None).await {
-                        Ok(s) => s,
+                    let url = format!("/v1/elections/{id}/checkpoint");
+                    let board_size = match fetch("GET", &url, None)
+                        .await
+                        .and_then(|cp| board::signed_checkpoint_size(&election, &cp))
+                    {
+                        Ok(size) => size,
                         Err(e) => return Msg::Flow(Step::Failed(e)),
                     };
-                    let board_size = board::checkpoint_size(&status).unwrap_or(0);
                     yield_to_browser().await;
                     match protocol::ballot::encrypt(
                         &election.ballots,
@@ -223,8 +226,14 @@ impl App {
                 })
             }
             Effect::PostBallot => {
-                let Some(Ok(ballot)) = self.flow.cast_ballot() else {
-                    return;
+                let ballot = match self.flow.cast_ballot() {
+                    Some(Ok(ballot)) => ballot,
+                    Some(Err(e)) => {
+                        return ctx
+                            .link()
+                            .send_message(Msg::Flow(Step::Failed(e.to_string())))
+                    }
+                    None => return,
                 };
                 let entry = board::voter_entry(Entry::Ballot(ballot));
                 let link = ctx.link().clone();
@@ -234,20 +243,28 @@ impl App {
                         Ok(json) => json,
                         Err(e) => return Msg::Flow(Step::Failed(e)),
                     };
-                    let receipt = match board::check_receipt(&json, &election, &entry) {
+                    let (receipt, signature) = match board::check_receipt(&json, &election, &entry)
+                    {
                         Ok(r) => r,
                         Err(e) => return Msg::Flow(Step::Failed(e)),
                     };
-                    link.send_message(Msg::Flow(Step::Receipted(json)));
+                    let file = board::receipt_file(&election, &receipt, &signature);
+                    link.send_message(Msg::Flow(Step::Receipted(file)));
                     match prove_inclusion(&id, &election, &receipt).await {
-                        Ok(size) => Msg::Flow(Step::Included(size)),
+                        Ok((size, root)) => Msg::Flow(Step::Included(size, root)),
                         Err(e) => Msg::Flow(Step::Failed(e)),
                     }
                 })
             }
             Effect::PostAudit => {
-                let Some(Ok(audited)) = self.flow.audit_ballot() else {
-                    return;
+                let audited = match self.flow.audit_ballot() {
+                    Some(Ok(audited)) => audited,
+                    Some(Err(e)) => {
+                        return ctx
+                            .link()
+                            .send_message(Msg::Flow(Step::Failed(e.to_string())))
+                    }
+                    None => return,
                 };
                 let key = protocol::elgamal::ElectionPublicKey::new(election.key);
                 let opened = audited.check_openings(&key);
@@ -448,7 +465,10 @@ impl Component for App {
                     effect
                 }
             }
-            Msg::Opened(Err(why)) => self.flow.step(Step::Failed(why)),
+            Msg::Opened(Err(why)) => {
+                self.code = Zeroizing::new(String::new());
+                self.flow.step(Step::Failed(why))
+            }
             Msg::Flow(step) => {
                 let effect = self.flow.step(step);
                 if self.flow.screen() == Screen::Cast && self.receipt_url.is_none() {
@@ -650,6 +670,7 @@ impl Component for App {
                 }
             }
             Screen::Cast => {
+                // The receipt file holds only values the device checked or computed.
                 let index = self
                     .flow
                     .receipt()
@@ -660,8 +681,9 @@ impl Component for App {
                     <section class="cast" role="status">
                         <h2>{ t(Text::OnTheBoard) }</h2>
                         <p>{ t(Text::TrackingCode) }{ ": " }<code id="cast-code" class="tracking">{ index }</code></p>
-                        if let Some(size) = self.flow.included() {
-                            <p id="included">{ t(Text::Included { size }) }</p>
+                        if let Some((size, root)) = self.flow.included() {
+                            <p id="included">{ t(Text::Included { size: *size }) }</p>
+                            <p class="help">{ t(Text::Checkpoint) }{ ": " }<code id="included-root">{ root }</code></p>
                         }
                         if let Some(url) = &self.receipt_url {
                             <a id="receipt" href={url.clone()} download="thistle-receipt.json">{ t(Text::DownloadReceipt) }</a>

@@ -46,7 +46,7 @@ pub fn check_receipt(
     receipt_json: &str,
     election: &VoterElection,
     entry: &SignedEntry,
-) -> Result<Receipt, String> {
+) -> Result<(Receipt, [u8; 64]), String> {
     let r: Value = serde_json::from_str(receipt_json).map_err(|e| e.to_string())?;
     let index = r["index"].as_u64().ok_or("the receipt has no index")?;
     let time = r["time"].as_u64().ok_or("the receipt has no time")?;
@@ -55,7 +55,7 @@ pub fn check_receipt(
         .and_then(|s| B64.decode(s).ok())
         .and_then(|s| s.try_into().ok())
         .ok_or("the receipt has no signature")?;
-    Receipt::check_for(
+    let receipt = Receipt::check_for(
         entry,
         index,
         time,
@@ -63,14 +63,45 @@ pub fn check_receipt(
         &election.manifest_hash,
         &election.manifest.board.key,
     )
-    .map_err(|_| "the receipt is not the board's signature over this ballot".into())
+    .map_err(|_| "the receipt is not the board's signature over this ballot".to_owned())?;
+    if let Entry::Ballot(b) = &entry.entry {
+        if index < b.encrypted.board_size {
+            return Err("the board put the ballot before the checkpoint it was made after".into());
+        }
+    }
+    Ok((receipt, signature))
 }
 
-/// The size of the latest checkpoint from `GET /v1/elections/{id}` (the board size a ballot
-/// binds, §11.7).
-pub fn checkpoint_size(status_json: &str) -> Option<u64> {
-    let v: Value = serde_json::from_str(status_json).ok()?;
-    v["checkpoint"]["size"].as_u64()
+/// The board size a ballot binds (§11.2, §11.7): the size of the latest checkpoint
+/// (`GET /v1/elections/{id}/checkpoint`), taken only from a note the manifest's board key signed.
+pub fn signed_checkpoint_size(
+    election: &VoterElection,
+    checkpoint_json: &str,
+) -> Result<u64, String> {
+    let cp: Value = serde_json::from_str(checkpoint_json).map_err(|e| e.to_string())?;
+    let note = cp["note"].as_str().ok_or("the checkpoint has no note")?;
+    let board = &election.manifest.board;
+    protocol::merkle::Checkpoint::verify_note(note, &board.origin, &board.key)
+        .map(|c| c.size)
+        .map_err(|e| format!("the checkpoint is not the board's: {e}"))
+}
+
+/// The receipt file the voter keeps: only values the device checked or computed itself (the
+/// board's signature over them verified by [`check_receipt`]), so the file cannot disagree with
+/// the signature it carries.
+pub fn receipt_file(election: &VoterElection, receipt: &Receipt, signature: &[u8; 64]) -> String {
+    let code = receipt.tracking_code;
+    serde_json::json!({
+        "election": hex::encode(election.manifest_hash),
+        "index": receipt.index,
+        "time": receipt.time,
+        "leaf_hash": hex::encode(receipt.leaf_hash),
+        "tracking_code": code.map(|c| hex::encode(c.0)),
+        "tracking_code_short": code.map(|c| c.short()),
+        "board_key": hex::encode(election.manifest.board.key.as_bytes()),
+        "signature": B64.encode(signature),
+    })
+    .to_string()
 }
 
 /// The board's error message from an error body, or the body itself.
@@ -88,13 +119,13 @@ pub fn error_message(body: &str) -> String {
 /// §13.5 steps 2–3 on the device: the checkpoint (`GET .../checkpoint`) is a note signed by the
 /// manifest's board key that covers the receipt's entry, and the inclusion proof
 /// (`GET .../proofs/inclusion?index=&size=`) leads from the receipt's leaf hash to its root.
-/// Returns the checkpoint's size, to show and to compare with other observers.
+/// Returns the checkpoint's size and root (hex), to show and to compare with other observers.
 pub fn check_inclusion(
     election: &VoterElection,
     receipt: &Receipt,
     checkpoint_json: &str,
     proof_json: &str,
-) -> Result<u64, String> {
+) -> Result<(u64, String), String> {
     let cp: Value = serde_json::from_str(checkpoint_json).map_err(|e| e.to_string())?;
     let note = cp["note"].as_str().ok_or("the checkpoint has no note")?;
     let board = &election.manifest.board;
@@ -123,7 +154,7 @@ pub fn check_inclusion(
         &checkpoint.root,
     )
     .map_err(|e| format!("the ballot is not under the board's checkpoint: {e}"))?;
-    Ok(checkpoint.size)
+    Ok((checkpoint.size, hex::encode(checkpoint.root)))
 }
 
 /// One contest's published results: its title and `(option title, total)` rows.

@@ -60,8 +60,9 @@ pub enum Step {
     Audit,
     /// The board accepted the cast ballot: its receipt (JSON as the board sent it).
     Receipted(String),
-    /// The ballot's inclusion under a signed checkpoint of this size was checked on the device.
-    Included(u64),
+    /// The ballot's inclusion under the board's signed checkpoint of this size and root (hex) was
+    /// checked on the device.
+    Included(u64, String),
     /// The board accepted the audited ballot; the values it opens to.
     AuditPosted(Vec<Vec<u64>>),
     /// After an audit: start a fresh ballot with the same choices and new randomness.
@@ -77,7 +78,7 @@ pub struct Flow {
     weight: Option<u64>,
     encrypted: Option<(EncryptedBallot, BallotSecrets)>,
     receipt: Option<String>,
-    included: Option<u64>,
+    included: Option<(u64, String)>,
     opened_values: Option<Vec<Vec<u64>>>,
     audited_code: Option<String>,
     problem: Option<String>,
@@ -122,11 +123,9 @@ impl Default for Flow {
 
 /// Reads a voting code as printed: 64 hex digits, in any case, with spaces or dashes.
 pub fn parse_credential(text: &str) -> Option<Credential> {
-    let digits: Zeroizing<String> = Zeroizing::new(
-        text.chars()
-            .filter(|c| !c.is_whitespace() && *c != '-')
-            .collect(),
-    );
+    // Allocated once at full size: no reallocation leaves a copy of the code behind.
+    let mut digits = Zeroizing::new(String::with_capacity(text.len()));
+    digits.extend(text.chars().filter(|c| !c.is_whitespace() && *c != '-'));
     let mut seed = Zeroizing::new([0u8; 32]);
     hex::decode_to_slice(digits.as_bytes(), &mut seed[..]).ok()?;
     Some(Credential::from_seed(&seed))
@@ -183,9 +182,9 @@ impl Flow {
         self.receipt.as_deref()
     }
 
-    /// The size of the signed checkpoint the cast ballot was proved to be under.
-    pub fn included(&self) -> Option<u64> {
-        self.included
+    /// The signed checkpoint (size, root hex) the cast ballot was proved to be under.
+    pub fn included(&self) -> Option<&(u64, String)> {
+        self.included.as_ref()
     }
 
     /// What the audited ballot opened to.
@@ -219,7 +218,9 @@ impl Flow {
                 self.problem = Some(why);
                 if matches!(self.screen, Screen::Opening) {
                     self.screen = Screen::Failed;
-                } else if self.screen == Screen::Posting {
+                } else if matches!(self.screen, Screen::Encrypting | Screen::Posting) {
+                    // Nothing was cast: the voter may try again (fresh randomness).
+                    self.encrypted = None;
                     self.screen = Screen::Review;
                 }
             }
@@ -278,9 +279,11 @@ impl Flow {
             }
             (Screen::Posting, Step::Receipted(receipt)) => {
                 self.receipt = Some(receipt);
+                // Cast: the voting code is not needed any more (dropping zeroizes it).
+                self.credential = None;
                 self.screen = Screen::Cast;
             }
-            (Screen::Cast, Step::Included(size)) => self.included = Some(size),
+            (Screen::Cast, Step::Included(size, root)) => self.included = Some((size, root)),
             (Screen::Posting, Step::AuditPosted(values)) => {
                 self.opened_values = Some(values);
                 self.screen = Screen::Audited;

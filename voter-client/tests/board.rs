@@ -84,8 +84,24 @@ fn the_page_trusts_the_board_for_nothing_it_can_check() {
         })
         .to_string()
     };
-    let checked = check_receipt(&receipt_json(&receipt), &election, &ballot).unwrap();
+    let (checked, signature) = check_receipt(&receipt_json(&receipt), &election, &ballot).unwrap();
     assert_eq!(checked, receipt);
+    // The file the voter keeps holds the checked values, whatever else the board's JSON said.
+    let file: serde_json::Value = serde_json::from_str(&voter_client::board::receipt_file(
+        &election, &checked, &signature,
+    ))
+    .unwrap();
+    assert_eq!(file["index"], index);
+    assert_eq!(file["leaf_hash"], hex::encode(receipt.leaf_hash));
+    assert_eq!(
+        file["tracking_code_short"],
+        receipt.tracking_code.unwrap().short()
+    );
+    // A board that files the ballot before the checkpoint it was made after is caught.
+    let early = Receipt::for_leaf(3, &leaves[index as usize]);
+    assert!(check_receipt(&receipt_json(&early), &election, &ballot)
+        .unwrap_err()
+        .contains("before the checkpoint"));
     let other = Receipt::for_leaf(index - 1, &leaves[index as usize - 1]);
     assert!(check_receipt(&receipt_json(&other), &election, &ballot).is_err());
 
@@ -113,7 +129,7 @@ fn the_page_trusts_the_board_for_nothing_it_can_check() {
     let cp = note(&board, &hashes);
     assert_eq!(
         check_inclusion(&election, &checked, &cp, &proof).unwrap(),
-        hashes.len() as u64
+        (hashes.len() as u64, hex::encode(merkle::root(&hashes)))
     );
     let mut forked = hashes.clone();
     forked[0][0] ^= 1;

@@ -125,6 +125,12 @@ fn a_voter_audits_once_then_casts() {
     let Effect::Encrypt(values) = flow.step(Step::Encrypt) else {
         panic!("no encryption asked for")
     };
+    // The board is away while the page reads the checkpoint: back to the review, not stuck.
+    flow.step(Step::Failed("the board is away".into()));
+    assert_eq!(flow.screen(), Screen::Review);
+    let Effect::Encrypt(values) = flow.step(Step::Encrypt) else {
+        panic!("no encryption asked for")
+    };
     let (ballot, secrets) = encrypt(&values);
     assert_ne!(ballot.tracking_code(), first_code);
     flow.step(Step::Encrypted(Box::new(ballot), secrets));
@@ -135,8 +141,10 @@ fn a_voter_audits_once_then_casts() {
     assert_eq!(flow.screen(), Screen::Cast);
     assert_eq!(flow.receipt(), Some("{\"index\":12}"));
     assert_eq!(flow.included(), None);
-    flow.step(Step::Included(14));
-    assert_eq!(flow.included(), Some(14));
+    flow.step(Step::Included(14, "ab".into()));
+    assert_eq!(flow.included(), Some(&(14, "ab".to_owned())));
+    // Cast: the voting code is gone from the page's state.
+    assert!(flow.credential().is_none());
 }
 
 #[test]
