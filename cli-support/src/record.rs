@@ -421,8 +421,6 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
             },
         })
     };
-    let other_election =
-        || v3("leaf 0 is another election's manifest: its hash is not the election id asked for");
     // A partial decryption or the results failing against a posted tally that is itself wrong
     // must be reported as the tally's fault (V13), which only the second pass can see: such a
     // failure waits for it, and the rest of the leaves are only hashed.
@@ -501,7 +499,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
                                 hex::encode(hash).eq_ignore_ascii_case(election)
                             })
                         {
-                            return Err(other_election());
+                            return Err(v3("leaf 0 is another election's manifest: its hash is not the election id asked for"));
                         }
                         last_time = leaf.time;
                         if VOTER_TAGS.contains(&raw[8]) {
@@ -540,9 +538,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         .manifest()
         .map(|(m, h)| (m.clone(), *h))
         .ok_or_else(|| v3("the record is empty"))?;
-    if !hex::encode(manifest_hash).eq_ignore_ascii_case(election) {
-        return Err(other_election());
-    }
+    // Leaf 0 was checked against `election` as it was read.
     let checkpoint = Checkpoint::verify_note(&note, &manifest.board.origin, &manifest.board.key)
         .map_err(|e| log_failure(count, e))?;
     if checkpoint.size != count || checkpoint.root != merkle::root(&hashes) {

@@ -13,25 +13,34 @@ use voter_client::board::{check_inclusion, check_receipt, election_id, open_elec
 
 const ORIGIN: &str = "board.test/page";
 
-#[test]
-fn the_page_trusts_the_board_for_nothing_it_can_check() {
-    let board = SecretKey::from_seed(&[4; 32]);
-    let e = SimElection::with_spec(
-        "page",
+fn board_key() -> SecretKey {
+    SecretKey::from_seed(&[4; 32])
+}
+
+/// A 1-of-5 election whose manifest names this board, with voters of these weights.
+fn election(seed: &str, weights: Vec<u64>) -> SimElection {
+    SimElection::with_spec(
+        seed,
         BoardInfo {
             origin: ORIGIN.into(),
-            key: board.public_key(),
+            key: board_key().public_key(),
         },
         (1_000, 2_000),
         SimSpec {
             trustees: 3,
             threshold: 2,
             contests: one_of_five(),
-            weights: vec![1, 1],
+            weights,
             tampered_share: None,
         },
         &mut OsRng,
-    );
+    )
+}
+
+#[test]
+fn the_page_trusts_the_board_for_nothing_it_can_check() {
+    let board = board_key();
+    let e = election("page", vec![1, 1]);
     // The record up to the opening, then one ballot.
     let mut leaves: Vec<Leaf> = vec![Leaf {
         time: 1_000,
@@ -141,23 +150,7 @@ fn the_page_trusts_the_board_for_nothing_it_can_check() {
 
 #[test]
 fn the_observer_view_shows_the_results_the_administrator_signed() {
-    let board = SecretKey::from_seed(&[4; 32]);
-    let e = SimElection::with_spec(
-        "observer",
-        BoardInfo {
-            origin: ORIGIN.into(),
-            key: board.public_key(),
-        },
-        (1_000, 2_000),
-        SimSpec {
-            trustees: 3,
-            threshold: 2,
-            contests: one_of_five(),
-            weights: vec![1, 2],
-            tampered_share: None,
-        },
-        &mut OsRng,
-    );
+    let e = election("observer", vec![1, 2]);
     let ballots = [
         e.ballot(0, 2, 12, &mut OsRng),
         e.ballot(1, 4, 12, &mut OsRng),
