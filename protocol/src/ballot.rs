@@ -8,6 +8,7 @@
 //! One Merlin transcript covers the whole ballot: the statement (fingerprint, credential, weight,
 //! board size seen, every ciphertext, every claim, every range commitment), then every sigma-protocol
 //! commitment, then one challenge `c` shared by all the sigma proofs, then the contests' Bulletproofs.
+use alloc::boxed::Box;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
@@ -411,6 +412,8 @@ fn statement(ctx: &BallotContext, b: &EncryptedBallot, weight: u64) -> ProofTran
 /// Encrypts and proves a ballot for `credential` (the public key: nothing is signed yet).
 /// `selections[c][i]` is the value for option `i` of contest `c`; `weight` is the credential's weight
 /// in the posted list; `board_size` is the size of the latest checkpoint the device has seen.
+///
+/// The same as running a [`BallotEncryption`] to its end.
 pub fn encrypt<R: RngCore + CryptoRng>(
     ctx: &BallotContext,
     credential: &PublicKey,
@@ -419,23 +422,205 @@ pub fn encrypt<R: RngCore + CryptoRng>(
     selections: &[Vec<u64>],
     rng: &mut R,
 ) -> Result<(EncryptedBallot, BallotSecrets)> {
-    if selections.len() != ctx.plans.len() {
-        return Err(Error::InvalidSelection {
-            contest: selections.len().min(ctx.plans.len()),
-            reason: "one selection per contest is required",
-        });
+    let mut work = BallotEncryption::new(ctx, credential, weight, board_size, selections)?;
+    while !work.is_done() {
+        work.step(rng)?;
     }
-    for (i, (plan, values)) in ctx.plans.iter().zip(selections).enumerate() {
-        plan.contest.check_selection(i, values)?;
+    Ok(work.finish().expect("every step ran"))
+}
+
+/// A ballot's encryption cut into steps, so that a page can paint its progress between them and
+/// never block for long: one step per contest to encrypt, one per contest to commit the sigma
+/// proofs, one for the shared challenge and responses, one per contest with a Bulletproof.
+///
+/// The steps draw randomness in the same order as one [`encrypt`] call, so the same seed gives the
+/// same ballot either way. Abandoned part way, its secrets are zeroized on drop.
+pub struct BallotEncryption<'a> {
+    ctx: &'a BallotContext,
+    weight: u64,
+    secrets: BallotSecrets,
+    ballot: EncryptedBallot,
+    /// Per contest: (value, ρ, s) of each range value, for the equality proofs and the Bulletproof.
+    range_witnesses: Vec<Vec<(u64, Scalar, Scalar)>>,
+    stage: Stage,
+}
+
+enum Stage {
+    /// Encrypting contest `.0`.
+    Encrypt(usize),
+    /// Committing contest `.0`'s sigma proofs; the transcript holds the whole statement.
+    Commit(usize, Box<SigmaCommitments>),
+    /// All commitments made: the challenge and every response.
+    Respond(Box<SigmaCommitments>),
+    /// Proving the ranges of contest `.0` (contests without range values are skipped).
+    Range(usize, Box<ProofTranscript>),
+    Done,
+}
+
+struct SigmaCommitments {
+    transcript: ProofTranscript,
+    disjunctive: Vec<Vec<DisjunctiveProver>>,
+    equality: Vec<Vec<EqualityProver>>,
+}
+
+impl fmt::Debug for BallotEncryption<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BallotEncryption")
+            .field("done", &self.steps_done())
+            .field("of", &self.steps_total())
+            .finish_non_exhaustive()
     }
-    let mut secrets = BallotSecrets {
-        values: selections.to_vec(),
-        randomness: Vec::new(),
-    };
-    let mut contests = Vec::with_capacity(ctx.plans.len());
-    // Per contest: (value, ρ, s) of each range value, for the equality proofs and the Bulletproof.
-    let mut range_witnesses: Vec<Vec<(u64, Scalar, Scalar)>> = Vec::new();
-    for (plan, values) in ctx.plans.iter().zip(selections) {
+}
+
+impl Drop for BallotEncryption<'_> {
+    fn drop(&mut self) {
+        for w in self.range_witnesses.iter_mut().flatten() {
+            w.0.zeroize();
+            w.1.zeroize();
+            w.2.zeroize();
+        }
+    }
+}
+
+impl<'a> BallotEncryption<'a> {
+    /// Checks the selections against every contest's rules; nothing is encrypted yet.
+    pub fn new(
+        ctx: &'a BallotContext,
+        credential: &PublicKey,
+        weight: u64,
+        board_size: u64,
+        selections: &[Vec<u64>],
+    ) -> Result<Self> {
+        if selections.len() != ctx.plans.len() {
+            return Err(Error::InvalidSelection {
+                contest: selections.len().min(ctx.plans.len()),
+                reason: "one selection per contest is required",
+            });
+        }
+        for (i, (plan, values)) in ctx.plans.iter().zip(selections).enumerate() {
+            plan.contest.check_selection(i, values)?;
+        }
+        Ok(BallotEncryption {
+            ctx,
+            weight,
+            secrets: BallotSecrets {
+                values: selections.to_vec(),
+                randomness: Vec::with_capacity(ctx.plans.len()),
+            },
+            ballot: EncryptedBallot {
+                fingerprint: ctx.fingerprint,
+                credential: *credential,
+                board_size,
+                contests: Vec::with_capacity(ctx.plans.len()),
+            },
+            range_witnesses: Vec::with_capacity(ctx.plans.len()),
+            stage: if ctx.plans.is_empty() {
+                Stage::Done
+            } else {
+                Stage::Encrypt(0)
+            },
+        })
+    }
+
+    /// How many steps the whole encryption takes.
+    pub fn steps_total(&self) -> usize {
+        let ranged = self.ctx.plans.iter().filter(|p| p.padded > 0).count();
+        2 * self.ctx.plans.len() + 1 + ranged
+    }
+
+    /// How many steps have run.
+    pub fn steps_done(&self) -> usize {
+        let contests = self.ctx.plans.len();
+        let ranged_before = |c: usize| self.ctx.plans[..c].iter().filter(|p| p.padded > 0).count();
+        match &self.stage {
+            Stage::Encrypt(c) => *c,
+            Stage::Commit(c, _) => contests + c,
+            Stage::Respond(_) => 2 * contests,
+            Stage::Range(c, _) => 2 * contests + 1 + ranged_before(*c),
+            Stage::Done => self.steps_total(),
+        }
+    }
+
+    /// Whether every step has run.
+    pub fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::Done)
+    }
+
+    /// Runs the next step (nothing once done).
+    pub fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> Result<()> {
+        self.stage = match core::mem::replace(&mut self.stage, Stage::Done) {
+            Stage::Encrypt(c) => {
+                self.encrypt_contest(c, rng);
+                if c + 1 < self.ctx.plans.len() {
+                    Stage::Encrypt(c + 1)
+                } else {
+                    Stage::Commit(
+                        0,
+                        Box::new(SigmaCommitments {
+                            transcript: statement(self.ctx, &self.ballot, self.weight),
+                            disjunctive: Vec::with_capacity(self.ctx.plans.len()),
+                            equality: Vec::with_capacity(self.ctx.plans.len()),
+                        }),
+                    )
+                }
+            }
+            Stage::Commit(c, mut sigma) => {
+                self.commit_contest(c, &mut sigma, rng);
+                if c + 1 < self.ctx.plans.len() {
+                    Stage::Commit(c + 1, sigma)
+                } else {
+                    Stage::Respond(sigma)
+                }
+            }
+            Stage::Respond(sigma) => {
+                let transcript = self.respond(*sigma);
+                self.next_range(0, Box::new(transcript))
+            }
+            Stage::Range(c, mut t) => {
+                self.prove_range(c, &mut t, rng)?;
+                self.next_range(c + 1, t)
+            }
+            Stage::Done => Stage::Done,
+        };
+        Ok(())
+    }
+
+    /// The encrypted ballot and its secrets, once every step has run.
+    pub fn finish(mut self) -> Option<(EncryptedBallot, BallotSecrets)> {
+        if !self.is_done() {
+            return None;
+        }
+        let credential = self.ballot.credential;
+        let ballot = core::mem::replace(
+            &mut self.ballot,
+            EncryptedBallot {
+                fingerprint: self.ctx.fingerprint,
+                credential,
+                board_size: 0,
+                contests: Vec::new(),
+            },
+        );
+        let secrets = core::mem::replace(
+            &mut self.secrets,
+            BallotSecrets {
+                values: Vec::new(),
+                randomness: Vec::new(),
+            },
+        );
+        Some((ballot, secrets))
+    }
+
+    fn next_range(&self, from: usize, t: Box<ProofTranscript>) -> Stage {
+        match (from..self.ctx.plans.len()).find(|&c| self.ctx.plans[c].padded > 0) {
+            Some(c) => Stage::Range(c, t),
+            None => Stage::Done,
+        }
+    }
+
+    /// The ciphertexts of contest `c`, and the Pedersen commitments `V = u·G + s·H` to its range
+    /// values `u = v − lo` and `hi − v` of each wide claim (padded with commitments to 0).
+    fn encrypt_contest<R: RngCore + CryptoRng>(&mut self, c: usize, rng: &mut R) {
+        let (ctx, plan, values) = (self.ctx, &self.ctx.plans[c], &self.secrets.values[c]);
         let rs: Vec<Randomness> = values
             .iter()
             .map(|_| Randomness(Scalar::random(rng)))
@@ -474,9 +659,11 @@ pub fn encrypt<R: RngCore + CryptoRng>(
             range_commitments.push(Point::from_point(ctx.h * s));
             witnesses.push((0, Scalar::ZERO, s));
         }
-        secrets.randomness.push(rs.iter().map(|r| r.0).collect());
-        range_witnesses.push(witnesses);
-        contests.push(ContestBallot {
+        self.secrets
+            .randomness
+            .push(rs.iter().map(|r| r.0).collect());
+        self.range_witnesses.push(witnesses);
+        self.ballot.contests.push(ContestBallot {
             ciphertexts,
             disjunctive: Vec::new(),
             range_commitments,
@@ -485,20 +672,18 @@ pub fn encrypt<R: RngCore + CryptoRng>(
         });
     }
 
-    let mut ballot = EncryptedBallot {
-        fingerprint: ctx.fingerprint,
-        credential: *credential,
-        board_size,
-        contests,
-    };
-    let mut t = statement(ctx, &ballot, weight);
-    let mut disjunctive_provers: Vec<Vec<DisjunctiveProver>> = Vec::new();
-    let mut equality_provers: Vec<Vec<EqualityProver>> = Vec::new();
-    for (ci, plan) in ctx.plans.iter().enumerate() {
+    /// The first messages of contest `c`'s disjunctive and equality proofs.
+    fn commit_contest<R: RngCore + CryptoRng>(
+        &self,
+        c: usize,
+        sigma: &mut SigmaCommitments,
+        rng: &mut R,
+    ) {
+        let plan = &self.ctx.plans[c];
         let (cts, values, rs) = (
-            &ballot.contests[ci].ciphertexts,
-            &selections[ci],
-            &secrets.randomness[ci],
+            &self.ballot.contests[c].ciphertexts,
+            &self.secrets.values[c],
+            &self.secrets.randomness[c],
         );
         let mut dps = Vec::new();
         for claim in plan.claims.iter().filter(|c| c.is_disjunctive()) {
@@ -509,62 +694,73 @@ pub fn encrypt<R: RngCore + CryptoRng>(
                 .zip(rs)
                 .map(|(&a, r)| Scalar::from(a) * r)
                 .sum();
-            let p = DisjunctiveProver::commit(
-                &ctx.key,
+            dps.push(DisjunctiveProver::commit(
+                &self.ctx.key,
                 &derived(cts, &claim.coefficients),
                 claim.lo,
                 claim.hi,
                 v,
                 &rho,
                 rng,
-            );
-            dps.push(p);
+            ));
         }
-        let mut eps = Vec::new();
-        for (u, rho, s) in range_witnesses[ci].iter().take(plan.range_values) {
-            let p = EqualityProver::commit(&ctx.key, &ctx.h, &Scalar::from(*u), rho, s, rng);
-            eps.push(p);
-        }
-        disjunctive_provers.push(dps);
-        equality_provers.push(eps);
+        let eps = self.range_witnesses[c]
+            .iter()
+            .take(plan.range_values)
+            .map(|(u, rho, s)| {
+                EqualityProver::commit(&self.ctx.key, &self.ctx.h, &Scalar::from(*u), rho, s, rng)
+            })
+            .collect();
+        sigma.disjunctive.push(dps);
+        sigma.equality.push(eps);
     }
-    disjunctive::compress_commitments(disjunctive_provers.iter_mut().flatten());
-    for (dps, eps) in disjunctive_provers.iter().zip(&equality_provers) {
-        for p in dps {
-            p.append(&mut t);
+
+    /// One challenge `c` for every sigma proof of the ballot, and their responses.
+    fn respond(&mut self, sigma: SigmaCommitments) -> ProofTranscript {
+        let SigmaCommitments {
+            mut transcript,
+            mut disjunctive,
+            equality,
+        } = sigma;
+        disjunctive::compress_commitments(disjunctive.iter_mut().flatten());
+        for (dps, eps) in disjunctive.iter().zip(&equality) {
+            for p in dps {
+                p.append(&mut transcript);
+            }
+            for p in eps {
+                p.append(&mut transcript);
+            }
         }
-        for p in eps {
-            p.append(&mut t);
+        let c = transcript.challenge(b"challenge");
+        for (ci, (dps, eps)) in disjunctive.into_iter().zip(equality).enumerate() {
+            self.ballot.contests[ci].disjunctive = dps.into_iter().map(|p| p.respond(&c)).collect();
+            self.ballot.contests[ci].equality = eps.into_iter().map(|p| p.respond(&c)).collect();
         }
+        transcript
     }
-    let c = t.challenge(b"challenge");
-    for (ci, (dps, eps)) in disjunctive_provers
-        .into_iter()
-        .zip(equality_provers)
-        .enumerate()
-    {
-        ballot.contests[ci].disjunctive = dps.into_iter().map(|p| p.respond(&c)).collect();
-        ballot.contests[ci].equality = eps.into_iter().map(|p| p.respond(&c)).collect();
-    }
-    for (ci, plan) in ctx.plans.iter().enumerate() {
-        if plan.padded == 0 {
-            continue;
-        }
-        t.u64(b"range-contest", ci as u64);
-        let values: Vec<u64> = range_witnesses[ci].iter().map(|w| w.0).collect();
-        let blindings: Vec<Scalar> = range_witnesses[ci].iter().map(|w| w.2).collect();
-        let gens = ctx
+
+    /// Contest `c`'s Bulletproof over its range commitments, on the ballot's transcript.
+    fn prove_range<R: RngCore + CryptoRng>(
+        &mut self,
+        c: usize,
+        t: &mut ProofTranscript,
+        rng: &mut R,
+    ) -> Result<()> {
+        let plan = &self.ctx.plans[c];
+        t.u64(b"range-contest", c as u64);
+        let mut values: Vec<u64> = self.range_witnesses[c].iter().map(|w| w.0).collect();
+        let mut blindings: Vec<Scalar> = self.range_witnesses[c].iter().map(|w| w.2).collect();
+        let gens = self
+            .ctx
             .range
             .as_ref()
             .expect("range generators exist when a contest has range values");
-        ballot.contests[ci].range_proof =
-            range::prove(gens, &mut t, &values, &blindings, plan.bits, rng)?;
+        let proof = range::prove(gens, t, &values, &blindings, plan.bits, rng);
+        values.zeroize();
+        blindings.zeroize();
+        self.ballot.contests[c].range_proof = proof?;
+        Ok(())
     }
-    for w in range_witnesses.iter_mut().flatten() {
-        w.1.zeroize();
-        w.2.zeroize();
-    }
-    Ok((ballot, secrets))
 }
 
 impl EncryptedBallot {

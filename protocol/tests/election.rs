@@ -170,3 +170,64 @@ fn a_voters_device_takes_the_election_key_only_from_data_under_the_signed_finger
     let err = voter_election_key(&d, e.manifest(), hash, &fp).unwrap_err();
     assert!(err.to_string().contains("another election"), "{err}");
 }
+
+#[test]
+fn a_ballot_encrypted_in_steps_is_the_ballot_of_one_call_and_reports_its_progress() {
+    let e = Election::new(all_kinds_contests(), 3, 2, 1, |_| 1);
+    let cred = &e.creds[0];
+    let selection = all_kinds_selection(5);
+    let (whole, whole_secrets) = ballot::encrypt(
+        &e.ballot_ctx,
+        &cred.public_key(),
+        1,
+        7,
+        &selection,
+        &mut rng("steps"),
+    )
+    .unwrap();
+
+    let mut work =
+        ballot::BallotEncryption::new(&e.ballot_ctx, &cred.public_key(), 1, 7, &selection).unwrap();
+    let total = work.steps_total();
+    // 7 contests to encrypt, 7 to commit, the challenge, and a Bulletproof each for the score
+    // (0..20 is wider than a disjunction) and the budget contests.
+    assert_eq!(total, 2 * 7 + 1 + 2);
+    let mut seen = vec![work.steps_done()];
+    let mut r = rng("steps");
+    while !work.is_done() {
+        work.step(&mut r).unwrap();
+        seen.push(work.steps_done());
+    }
+    assert_eq!(
+        seen,
+        (0..=total).collect::<Vec<_>>(),
+        "one step at a time, to the end"
+    );
+    let (stepped, stepped_secrets) = work.finish().unwrap();
+    assert_eq!(stepped, whole, "same seed, same ballot");
+    ballot::verify(
+        &e.ballot_ctx,
+        stepped.clone().cast(cred).unwrap(),
+        1,
+        &mut rng("v"),
+    )
+    .unwrap();
+    assert_eq!(
+        stepped_secrets.audit(stepped, cred).unwrap(),
+        whole_secrets.audit(whole, cred).unwrap(),
+        "same openings"
+    );
+
+    let mut unfinished =
+        ballot::BallotEncryption::new(&e.ballot_ctx, &cred.public_key(), 1, 7, &selection).unwrap();
+    unfinished.step(&mut rng("steps")).unwrap();
+    assert!(
+        unfinished.finish().is_none(),
+        "no ballot before the last step"
+    );
+
+    let mut wrong = selection.clone();
+    wrong[0] = vec![1, 1, 0];
+    let refused = ballot::BallotEncryption::new(&e.ballot_ctx, &cred.public_key(), 1, 7, &wrong);
+    assert!(refused.is_err(), "the rules are checked before any work");
+}

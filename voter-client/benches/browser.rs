@@ -56,6 +56,24 @@ fn main() {
             b / n
         );
     }
+    let longest = |shape: &str, runs: u32| {
+        page.script(&format!(
+            "arguments[0](window.thistle.bench_longest_step('{shape}', {runs}))"
+        ))
+        .as_f64()
+        .unwrap()
+    };
+    println!("encrypting in steps, as the page does: the longest step in headless Chromium");
+    println!("  (the page paints between 12 ms slices; a slice overruns by at most one step)");
+    for (shape, label, runs) in [
+        ("choose", "1 of 5", choose_runs / 4),
+        ("budget", "budget of 20", budget_runs),
+    ] {
+        println!(
+            "  {label:<14} {:>8.2} ms  ({runs} ballots)",
+            longest(shape, runs.max(1))
+        );
+    }
     let wasm = dist.join("thistle_bg.wasm");
     let gz = Command::new("sh")
         .arg("-c")

@@ -3,6 +3,7 @@
 //! [`crate::board`]; this file only wires them to the DOM.
 use std::rc::Rc;
 
+use protocol::ballot::BallotEncryption;
 use protocol::context::VoterElection;
 use protocol::manifest::ContestKind;
 use protocol::record::Entry;
@@ -109,6 +110,15 @@ async fn fetch(method: &str, url: &str, body: Option<String>) -> Result<String, 
     }
 }
 
+/// The longest the page computes without letting the browser paint (about one frame).
+const ENCRYPTION_SLICE_MS: f64 = 12.0;
+
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
 /// Lets the browser paint before a long computation.
 async fn yield_to_browser() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
@@ -200,6 +210,7 @@ impl App {
                 ) else {
                     return;
                 };
+                let link = ctx.link().clone();
                 ctx.link().send_future(async move {
                     let url = format!("/v1/elections/{id}/checkpoint");
                     let board_size = match fetch("GET", &url, None)
@@ -209,19 +220,38 @@ impl App {
                         Ok(size) => size,
                         Err(e) => return Msg::Flow(Step::Failed(e)),
                     };
-                    yield_to_browser().await;
-                    match protocol::ballot::encrypt(
+                    let mut work = match BallotEncryption::new(
                         &election.ballots,
                         &credential,
                         weight,
                         board_size,
                         &values,
-                        &mut OsRng,
                     ) {
-                        Ok((ballot, secrets)) => {
+                        Ok(work) => work,
+                        Err(e) => return Msg::Flow(Step::Failed(e.to_string())),
+                    };
+                    // Time-sliced: steps run until a slice is used up, then the page reports
+                    // progress and lets the browser paint and take input.
+                    let total = work.steps_total();
+                    link.send_message(Msg::Flow(Step::EncryptionProgress { done: 0, total }));
+                    yield_to_browser().await;
+                    let mut slice_start = now_ms();
+                    while !work.is_done() {
+                        if let Err(e) = work.step(&mut OsRng) {
+                            return Msg::Flow(Step::Failed(e.to_string()));
+                        }
+                        if now_ms() - slice_start >= ENCRYPTION_SLICE_MS && !work.is_done() {
+                            let done = work.steps_done();
+                            link.send_message(Msg::Flow(Step::EncryptionProgress { done, total }));
+                            yield_to_browser().await;
+                            slice_start = now_ms();
+                        }
+                    }
+                    match work.finish() {
+                        Some((ballot, secrets)) => {
                             Msg::Flow(Step::Encrypted(Box::new(ballot), secrets))
                         }
-                        Err(e) => Msg::Flow(Step::Failed(e.to_string())),
+                        None => Msg::Flow(Step::Failed("encryption stopped early".into())),
                     }
                 })
             }
@@ -645,8 +675,20 @@ impl Component for App {
                     </section>
                 }
             }
-            Screen::Encrypting | Screen::Posting => html! {
-                <p role="status" aria-busy="true"><progress></progress>{ t(Text::Encrypting) }</p>
+            Screen::Encrypting => {
+                // Indeterminate until the first report, then steps done of the total.
+                let bar = match self.flow.encryption_progress() {
+                    Some((done, total)) => html! {
+                        <progress id="encrypt-progress" value={done.to_string()} max={total.to_string()}></progress>
+                    },
+                    None => html! { <progress id="encrypt-progress"></progress> },
+                };
+                html! {
+                    <p role="status" aria-busy="true"><label for="encrypt-progress">{ t(Text::Encrypting) }</label>{ bar }</p>
+                }
+            }
+            Screen::Posting => html! {
+                <p role="status" aria-busy="true"><progress aria-label={t(Text::Sending)}></progress>{ t(Text::Sending) }</p>
             },
             Screen::Encrypted => {
                 let code = self
@@ -842,4 +884,11 @@ pub fn bench_encrypt(shape: &str, iterations: u32) -> f64 {
     let performance = web_sys::window().and_then(|w| w.performance());
     let now = move || performance.as_ref().map_or(0.0, |p| p.now());
     crate::bench::encrypt_mean_ms(shape, iterations, now, &mut OsRng).unwrap_or(-1.0)
+}
+
+/// Benchmark hook (`window.thistle.bench_longest_step`): the longest single step, in
+/// milliseconds, of `iterations` stepwise encryptions of `shape`; negative for an unknown shape.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn bench_longest_step(shape: &str, iterations: u32) -> f64 {
+    crate::bench::longest_step_ms(shape, iterations, now_ms, &mut OsRng).unwrap_or(-1.0)
 }

@@ -4,7 +4,7 @@
 use protocol::ballot::{self, BallotContext};
 use protocol::group::Point;
 use protocol::manifest::{BoardInfo, Contest, ContestKind, ContestOption, Manifest, TrusteeInfo};
-use protocol::signature::SecretKey;
+use protocol::signature::{PublicKey, SecretKey};
 use rand_core::{CryptoRng, RngCore};
 
 /// The benchmarked ballot shapes: `"choose"` (1 of 5) and `"budget"` (a participatory budget
@@ -76,6 +76,21 @@ pub fn election<R: RngCore + CryptoRng>(shape: &str, rng: &mut R) -> Option<Ball
     Some(BallotContext::new(&manifest, joint, fingerprint))
 }
 
+/// The election, a voter's public credential and the selection a benchmark encrypts.
+fn workload<R: RngCore + CryptoRng>(
+    shape: &str,
+    rng: &mut R,
+) -> Option<(BallotContext, PublicKey, Vec<Vec<u64>>)> {
+    let ctx = election(shape, rng)?;
+    let mut seed = [0u8; 32];
+    rng.fill_bytes(&mut seed);
+    Some((
+        ctx,
+        SecretKey::from_seed(&seed).public_key(),
+        selection(shape),
+    ))
+}
+
 /// Encrypts and proves `iterations` ballots of `shape` (after one untimed warm-up), timing
 /// each with `now` (milliseconds); returns the mean in milliseconds.
 pub fn encrypt_mean_ms<R: RngCore + CryptoRng>(
@@ -84,15 +99,34 @@ pub fn encrypt_mean_ms<R: RngCore + CryptoRng>(
     now: impl Fn() -> f64,
     rng: &mut R,
 ) -> Option<f64> {
-    let ctx = election(shape, rng)?;
-    let mut seed = [0u8; 32];
-    rng.fill_bytes(&mut seed);
-    let credential = SecretKey::from_seed(&seed).public_key();
-    let values = selection(shape);
+    let (ctx, credential, values) = workload(shape, rng)?;
     ballot::encrypt(&ctx, &credential, 1, 0, &values, rng).ok()?;
     let start = now();
     for _ in 0..iterations {
         ballot::encrypt(&ctx, &credential, 1, 0, &values, rng).ok()?;
     }
     Some((now() - start) / f64::from(iterations.max(1)))
+}
+
+/// Encrypts `iterations` ballots of `shape` in steps, as the page does, timing each step with
+/// `now` (milliseconds); returns the longest step: beyond its 12 ms slice, the most the page can
+/// go without painting.
+pub fn longest_step_ms<R: RngCore + CryptoRng>(
+    shape: &str,
+    iterations: u32,
+    now: impl Fn() -> f64,
+    rng: &mut R,
+) -> Option<f64> {
+    let (ctx, credential, values) = workload(shape, rng)?;
+    let mut longest: f64 = 0.0;
+    for _ in 0..iterations {
+        let mut work = ballot::BallotEncryption::new(&ctx, &credential, 1, 0, &values).ok()?;
+        while !work.is_done() {
+            let start = now();
+            work.step(rng).ok()?;
+            longest = longest.max(now() - start);
+        }
+        work.finish()?;
+    }
+    Some(longest)
 }

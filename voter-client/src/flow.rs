@@ -52,6 +52,13 @@ pub enum Step {
     Back,
     /// The voter asks to encrypt.
     Encrypt,
+    /// Encryption has run `done` of its `total` steps.
+    EncryptionProgress {
+        /// Steps run.
+        done: usize,
+        /// Steps in all.
+        total: usize,
+    },
     /// Encryption finished.
     Encrypted(Box<EncryptedBallot>, BallotSecrets),
     /// The voter casts the encrypted ballot.
@@ -77,6 +84,7 @@ pub struct Flow {
     credential: Option<Credential>,
     weight: Option<u64>,
     encrypted: Option<(EncryptedBallot, BallotSecrets)>,
+    encryption_progress: Option<(usize, usize)>,
     receipt: Option<String>,
     included: Option<(u64, String)>,
     opened_values: Option<Vec<Vec<u64>>>,
@@ -110,6 +118,7 @@ impl Default for Flow {
             credential: None,
             weight: None,
             encrypted: None,
+            encryption_progress: None,
             receipt: None,
             included: None,
             opened_values: None,
@@ -203,6 +212,12 @@ impl Flow {
         self.audited_code.as_deref()
     }
 
+    /// While encrypting: how many of how many steps have run (none before the first report).
+    pub fn encryption_progress(&self) -> Option<(usize, usize)> {
+        self.encryption_progress
+            .filter(|_| matches!(self.screen, Screen::Encrypting))
+    }
+
     /// Opens the encrypted ballot for an audit (it can never be cast afterwards).
     pub fn audit_ballot(&mut self) -> Option<Result<AuditedBallot, protocol::Error>> {
         let (encrypted, secrets) = self.encrypted.take()?;
@@ -262,10 +277,15 @@ impl Flow {
             (Screen::Review, Step::Encrypt) => {
                 if let Some(values) = self.ballot.selection() {
                     self.screen = Screen::Encrypting;
+                    self.encryption_progress = None;
                     return Effect::Encrypt(values);
                 }
             }
+            (Screen::Encrypting, Step::EncryptionProgress { done, total }) if done <= total => {
+                self.encryption_progress = Some((done, total));
+            }
             (Screen::Encrypting, Step::Encrypted(ballot, secrets)) => {
+                self.encryption_progress = None;
                 self.encrypted = Some((*ballot, secrets));
                 self.screen = Screen::Encrypted;
             }

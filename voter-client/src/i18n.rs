@@ -65,6 +65,8 @@ pub enum Text {
     Encrypt,
     /// While encrypting.
     Encrypting,
+    /// Sending a ballot to the board.
+    Sending,
     /// The tracking code's label.
     TrackingCode,
     /// What the tracking code is for.
@@ -161,6 +163,8 @@ pub fn text(lang: Lang, t: Text) -> String {
         (Encrypt, Gd) => "Crioptaich mo bhileag-bhòtaidh",
         (Encrypting, En) => "Encrypting on this device…",
         (Encrypting, Gd) => "A' crioptachadh air an uidheam seo…",
+        (Sending, En) => "Sending to the public board…",
+        (Sending, Gd) => "Ga chur chun a' bhùird phoblaich…",
         (TrackingCode, En) => "Tracking code",
         (TrackingCode, Gd) => "Còd-lorg",
         (TrackingCodeHelp, En) => "Note it: it lets you find your ballot on the public board without revealing your vote.",

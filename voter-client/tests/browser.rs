@@ -20,6 +20,7 @@ use bulletin_board::sim::{
     every_contest_kind, every_kind_selection, one_of_five, SimElection, SimSpec,
 };
 use processes::{board_key, scratch, workspace_binary, Board, ORIGIN};
+use protocol::ballot::BallotEncryption;
 use protocol::manifest::BoardInfo;
 use protocol::manifest::Contest;
 use protocol::record::{Entry, Leaf, SignedEntry};
@@ -336,9 +337,35 @@ fn every_contest_kind_with_the_keyboard_alone() {
     keys("#c6-o2", " ");
     keys("#next", ENTER);
     browser.wait_for("h2");
+    // Every state of the progress bar while encrypting, as the DOM changes.
+    browser.script(
+        "window.progressSeen = [];
+         new MutationObserver(() => {
+           const p = document.getElementById('encrypt-progress');
+           if (p) window.progressSeen.push(p.hasAttribute('value') ? [p.value, p.max] : null);
+         }).observe(document.body, { subtree: true, childList: true, attributes: true });
+         arguments[0](true)",
+    );
     keys("#next", ENTER);
     keys("#cast", ENTER);
     browser.wait_for("#included");
+
+    // The encryption ran in steps and said how far it had got: indeterminate until the first
+    // report, then from 0 of all its steps, never backwards.
+    let key = e.credentials[1].public_key();
+    let total = BallotEncryption::new(&e.ballots, &key, 1, 0, &selection)
+        .unwrap()
+        .steps_total() as f64;
+    let seen = browser.script("arguments[0](window.progressSeen)");
+    let seen: Vec<Option<(f64, f64)>> = serde_json::from_value(seen).unwrap();
+    let determinate: Vec<(f64, f64)> = seen.iter().flatten().copied().collect();
+    assert_eq!(determinate.first(), Some(&(0.0, total)), "{seen:?}");
+    assert!(
+        determinate
+            .windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[1].0 < total && w[1].1 == total),
+        "{seen:?}"
+    );
 
     // What the page encrypted is exactly what the voter chose: the tally of the board's one
     // ballot decrypts to the selection.

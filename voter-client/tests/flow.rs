@@ -2,6 +2,7 @@
 //! code, a refused change, review, encrypt, audit (the opened values are the choices), vote again
 //! with fresh randomness, cast; the cast ballot verifies as the board would verify it.
 use bulletin_board::sim::{every_contest_kind, every_kind_selection, SimElection, SimSpec};
+use protocol::ballot::BallotEncryption;
 use protocol::elgamal::ElectionPublicKey;
 use protocol::manifest::BoardInfo;
 use protocol::signature::SecretKey;
@@ -130,9 +131,24 @@ fn a_voter_audits_once_then_casts() {
     let Effect::Encrypt(values) = flow.step(Step::Encrypt) else {
         panic!("no encryption asked for")
     };
-    let (ballot, secrets) = encrypt(&values);
+    // As the page does it: in steps, reporting progress between them.
+    assert_eq!(flow.encryption_progress(), None);
+    let key = e.credentials[1].public_key();
+    let mut work = BallotEncryption::new(&e.ballots, &key, 3, 12, &values).unwrap();
+    while !work.is_done() {
+        work.step(&mut OsRng).unwrap();
+        let (done, total) = (work.steps_done(), work.steps_total());
+        flow.step(Step::EncryptionProgress { done, total });
+        assert_eq!(flow.encryption_progress(), Some((done, total)));
+    }
+    let (ballot, secrets) = work.finish().unwrap();
     assert_ne!(ballot.tracking_code(), first_code);
     flow.step(Step::Encrypted(Box::new(ballot), secrets));
+    assert_eq!(
+        flow.encryption_progress(),
+        None,
+        "no progress once encrypted"
+    );
     assert_eq!(flow.step(Step::Cast), Effect::PostBallot);
     let cast = flow.cast_ballot().unwrap().unwrap();
     protocol::ballot::verify(&e.ballots, cast, 3, &mut OsRng).unwrap();

@@ -21,6 +21,7 @@ fn every_message_is_translated() {
         Review,
         Encrypt,
         Encrypting,
+        Sending,
         TrackingCode,
         TrackingCodeHelp,
         Cast,
