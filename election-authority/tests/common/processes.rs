@@ -43,8 +43,11 @@ pub fn workspace_binary(package: &str, name: &str) -> PathBuf {
     let dir = exe.parent().unwrap().parent().unwrap();
     let bin = dir.join(name);
     if !bin.exists() {
+        // Benchmarks run from target/release: build the binary in the profile that runs us.
+        let release = dir.file_name().is_some_and(|d| d == "release");
         let status = Command::new(env!("CARGO"))
             .args(["build", "-p", package, "--bin", name])
+            .args(release.then_some("--release"))
             .status()
             .unwrap();
         assert!(status.success(), "building {name}");
