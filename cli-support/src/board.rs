@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use protocol::manifest::Manifest;
+use protocol::merkle::Checkpoint;
 use protocol::record::{Phase, Receipt, SignedEntry};
 use serde_json::Value;
 
@@ -101,6 +102,54 @@ impl BoardClient {
         checked_receipt(&r, manifest, entry)
     }
 
+    /// The latest checkpoint, accepted only as a note signed by the manifest's board key: its
+    /// size is the `board_size` a ballot binds (§11.2, §11.7).
+    pub fn checkpoint(&self, manifest: &Manifest) -> Result<Checkpoint> {
+        let election = hex::encode(manifest.hash());
+        let url = format!("{}/v1/elections/{election}/checkpoint", self.base);
+        let body: Value = self
+            .get(&format!("/v1/elections/{election}/checkpoint"))?
+            .into_json()
+            .map_err(|e| Error::Board {
+                url: url.clone(),
+                reason: format!("unreadable answer: {e}"),
+            })?;
+        let note = body["note"].as_str().ok_or_else(|| Error::Board {
+            url,
+            reason: "the checkpoint has no note".into(),
+        })?;
+        Ok(Checkpoint::verify_note(
+            note,
+            &manifest.board.origin,
+            &manifest.board.key,
+        )?)
+    }
+
+    /// Whether the board answers its health check.
+    pub fn healthy(&self) -> bool {
+        self.get("/v1/health").is_ok()
+    }
+
+    /// The phase the board's status claims under its latest checkpoint: a hint for when to
+    /// download and verify the record, never a fact to act on; `None` if the board did not say.
+    pub fn phase_hint(&self, election: &str) -> Option<Phase> {
+        self.get(&format!("/v1/elections/{election}"))
+            .ok()
+            .and_then(|r| r.into_json::<Value>().ok())
+            .and_then(|v| v["phase"].as_str().and_then(phase_named))
+    }
+
+    /// Copies the record export (`GET /v1/elections/{id}/record`, unverified) to `out`; returns
+    /// its length in bytes. Verify the copy with `thistle-verify verify --file`.
+    pub fn export(&self, election: &str, out: &mut impl std::io::Write) -> Result<u64> {
+        let path = format!("/v1/elections/{election}/record");
+        let mut reader = self.get(&path)?.into_reader();
+        std::io::copy(&mut reader, out).map_err(|e| Error::Board {
+            url: format!("{}{path}", self.base),
+            reason: format!("the export broke off: {e}"),
+        })
+    }
+
     /// Downloads the record export, checks the checkpoint against the manifest's board key
     /// (V1), and runs the record verifier over every leaf (V2–V15), with bounded memory.
     pub fn record(&self, election: &str) -> Result<Record> {
@@ -142,11 +191,7 @@ impl BoardClient {
     ) -> Result<Record> {
         let start = Instant::now();
         loop {
-            let hint = self
-                .get(&format!("/v1/elections/{election}"))
-                .ok()
-                .and_then(|r| r.into_json::<Value>().ok())
-                .and_then(|v| v["phase"].as_str().and_then(phase_named));
+            let hint = self.phase_hint(election);
             // No usable hint (an old or minimal board): verify the record each time.
             if hint.is_none_or(|p| p >= phase) {
                 match self.record_with(election, &mut *progress) {

@@ -98,6 +98,22 @@ budget = 100000
   id = "bridge"
   title = "Footbridge repair"
   cost = 40000
+
+# A referendum is a choice of one of two.
+[[contests]]
+id = "hall"
+title = "Should the council take over the running of the village hall?"
+kind = "choose"
+min = 1
+max = 1
+
+  [[contests.options]]
+  id = "yes"
+  title = "Yes"
+
+  [[contests.options]]
+  id = "no"
+  title = "No"
 "#;
 
 #[derive(Deserialize)]

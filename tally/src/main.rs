@@ -65,6 +65,10 @@ enum Step {
         /// The administrator's key file (with --publish).
         #[arg(long, default_value = "admin.key")]
         key: PathBuf,
+        /// Wait up to this many seconds for the threshold's partial decryptions to be under a
+        /// checkpoint (a trustee's post is covered within the board's checkpoint interval).
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
         #[command(flatten)]
         on: OnBoard,
         #[command(flatten)]
@@ -202,6 +206,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Step::Combine {
             publish,
             key,
+            wait,
             on,
             secret,
         } => {
@@ -211,8 +216,16 @@ fn run(cli: Cli) -> Result<(), Error> {
             } else {
                 None
             };
-            let record =
-                board.record_with(&on.election, &mut |s, d, t| bars.tick(s.label(), d, t))?;
+            let waited = Instant::now();
+            let record = loop {
+                let record =
+                    board.record_with(&on.election, &mut |s, d, t| bars.tick(s.label(), d, t))?;
+                let enough = record.partials().len() >= record.manifest.threshold as usize;
+                if enough || waited.elapsed() >= Duration::from_secs(wait) {
+                    break record;
+                }
+                std::thread::sleep(Duration::from_millis(300));
+            };
             bars.finish();
             let combined = ceremony::combine_record(&record)?;
             print!("{}", summary(&record, &combined));

@@ -1,0 +1,657 @@
+//! `thistle-demo`: a whole election with the real programs, each its own process. A board
+//! serves on the embedded store (or PostgreSQL); the administrator, three trustees (threshold 2)
+//! and the credential authority set the election up with `election-authority`; simulated voters
+//! cast over HTTP (some audit first, some vote again); two trustees decrypt the tally with `tally`
+//! while the third is away; and `thistle-verify` checks the exported record and prints the results.
+//!
+//! Exit codes: 0 the election ran and the record verified with the voters' results; 1 a step
+//! failed or the results differ from what the voters chose; 2 bad arguments.
+#![forbid(unsafe_code)]
+
+mod tools;
+mod voters;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use cli_support::board::BoardClient;
+use indicatif::{ProgressBar, ProgressStyle};
+use protocol::record::Phase;
+use rand_core::RngCore;
+
+use tools::{Background, BoardProcess, Tool, Tools};
+use voters::{Behaviour, Turnout};
+
+/// What went wrong, and what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A program of the workspace is not built.
+    #[error("{name} is not in {}: build every program first with `cargo build --release --bins` (or run `bash scripts/demo.sh`)", dir.display())]
+    MissingTool {
+        /// The binary.
+        name: &'static str,
+        /// Where it was looked for.
+        dir: PathBuf,
+    },
+    /// A program failed.
+    #[error("`{command}` failed ({status}):\n{stderr}")]
+    ToolFailed {
+        /// What ran.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// What it said.
+        stderr: String,
+    },
+    /// The board did not start or stopped.
+    #[error("the bulletin board is down: {0}")]
+    BoardDown(String),
+    /// A file or process could not be used.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// A file the demo reads is not what it should be.
+    #[error("{0}")]
+    Input(String),
+    /// A simulated voter could not vote.
+    #[error("voter {0}")]
+    Voter(String),
+    /// The board or the record refused something.
+    #[error(transparent)]
+    Board(#[from] cli_support::Error),
+    /// The verified results are not the voters' choices.
+    #[error("the verified results differ from what the voters chose: {0}")]
+    WrongResults(String),
+}
+
+impl Error {
+    fn io(what: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            what: what.as_ref().display().to_string(),
+            source,
+        }
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Run a whole Thistle election with the real programs: board, set-up, simulated voters, tally ceremony, verifier"
+)]
+struct Cli {
+    /// Number of voters.
+    #[arg(long, default_value_t = 1000)]
+    voters: usize,
+    /// Directory for the election's files (keys, shares, credentials, the record); it must not
+    /// exist yet, or hold an earlier demo (which is replaced).
+    #[arg(long, default_value = "demo-election")]
+    dir: PathBuf,
+    /// Run the board on PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/test) instead of the
+    /// embedded store.
+    #[arg(long, env = "THISTLE_DEMO_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Where the board listens (default: a free port on 127.0.0.1).
+    #[arg(long)]
+    bind: Option<String>,
+    /// Leave the board serving at the end (the voter page, the observer view) until Ctrl-C.
+    #[arg(long)]
+    keep_serving: bool,
+    /// The voting page's files, served by the board (built by `bash scripts/build-client.sh`).
+    #[arg(long, default_value = "voter-client/dist")]
+    page: PathBuf,
+    /// Threads casting ballots (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Seed for the voters' choices (default: random; printed so a run can be repeated).
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+/// Marks a directory as the demo's, so a later run may replace it.
+const MARKER: &str = ".thistle-demo";
+/// The board's log origin in the demo.
+const ORIGIN: &str = "demo.thistle.localhost/board";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.voters == 0 {
+        eprintln!("thistle-demo: --voters must be at least 1");
+        return ExitCode::from(2);
+    }
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nthistle-demo: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Prints a step's heading.
+fn step(n: u32, title: &str) {
+    println!("\n[{n}/6] {title}");
+}
+
+fn elapsed(since: Instant) -> String {
+    format!("{:.1} s", since.elapsed().as_secs_f64())
+}
+
+fn run(cli: &Cli) -> Result<(), Error> {
+    let started = Instant::now();
+    let work = prepare_dir(&cli.dir)?;
+    let passphrase = work.join("passphrase");
+    write_private(&passphrase, &format!("{}\n", random_hex(16)))?;
+    let tools = Tools::locate(&work, passphrase)?;
+    let seed = cli.seed.unwrap_or_else(|| rand_core::OsRng.next_u64());
+    println!(
+        "Thistle demo: a whole election with the real programs, {} voters, in {}",
+        cli.voters,
+        work.display()
+    );
+    println!(
+        "(every program below is a separate process; each one's output is in {}/*.log)",
+        work.display()
+    );
+
+    step(1, "The bulletin board");
+    let board_key = tools
+        .run(Tool::Board, &["key", "--data-dir", "board", "--create"])?
+        .trim()
+        .to_owned();
+    let admin = tools
+        .run(Tool::Authority, &["admin", "keygen", "--key", "admin.key"])?
+        .trim()
+        .to_owned();
+    let bind = match &cli.bind {
+        Some(b) => b.clone(),
+        None => tools::free_address()?,
+    };
+    let mut serve: Vec<String> = [
+        "--data-dir",
+        "board",
+        "--origin",
+        ORIGIN,
+        "--checkpoint-ms",
+        "250",
+        "--admin-key",
+        &admin,
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some(url) = &cli.database_url {
+        serve.extend(["--database-url".into(), url.clone()]);
+    }
+    let page = std::fs::canonicalize(&cli.page)
+        .ok()
+        .filter(|p| p.join("index.html").is_file());
+    if let Some(p) = &page {
+        serve.extend(["--static-dir".into(), p.display().to_string()]);
+    }
+    let board = BoardProcess::start(&tools, &bind, &serve, &work.join("board.log"))?;
+    println!(
+        "  bulletin-board serve at {} on {} (key {}…), hosting only elections signed by the administrator's key",
+        board.url,
+        match &cli.database_url {
+            Some(_) => "PostgreSQL".to_owned(),
+            None => format!("the embedded store in {}", work.join("board").display()),
+        },
+        &board_key[..16]
+    );
+
+    step(2, "Set-up: manifest, key ceremony, credentials");
+    let phase_started = Instant::now();
+    let authority = tools
+        .run(
+            Tool::Authority,
+            &["authority", "keygen", "--key", "authority.key"],
+        )?
+        .trim()
+        .to_owned();
+    let trustee_keys: Vec<String> = (1..=3)
+        .map(|i| {
+            let key = format!("trustee-{i}.key");
+            tools
+                .run(Tool::Authority, &["trustee", "keygen", "--key", &key])
+                .map(|k| k.trim().to_owned())
+        })
+        .collect::<Result<_, _>>()?;
+    println!("  keys sealed with a passphrase: the administrator, the credential authority, trustees 1–3");
+    tools.run(Tool::Authority, &["admin", "init", "manifest.toml"])?;
+    let manifest_path = work.join("manifest.toml");
+    let template =
+        std::fs::read_to_string(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
+    let manifest_text = fill_manifest(&template, &admin, &authority, &board_key, &trustee_keys)?;
+    std::fs::write(&manifest_path, manifest_text).map_err(|e| Error::io(&manifest_path, e))?;
+    tools.run(Tool::Authority, &["admin", "check", "manifest.toml"])?;
+    let election = tools
+        .run(Tool::Authority, &["admin", "create", "--board", &board.url])?
+        .trim()
+        .to_owned();
+    println!("  election created from the example manifest (1 of 2, a budget of £100,000, a referendum): {election}");
+    let on = [
+        "--board",
+        board.url.as_str(),
+        "--election",
+        election.as_str(),
+    ];
+    let with_on =
+        |args: &[&str]| -> Vec<String> { args.iter().chain(&on).map(|s| s.to_string()).collect() };
+    let run_on = |tool: Tool, args: &[&str]| {
+        let all = with_on(args);
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        tools.run(tool, &all)
+    };
+    run_on(Tool::Authority, &["admin", "phase", "key-ceremony"])?;
+
+    let (dealt_tx, dealt_rx) = mpsc::channel();
+    let ceremonies: Vec<Background> = (1..=3)
+        .map(|i| {
+            let (key, share) = (format!("trustee-{i}.key"), format!("trustee-{i}.share"));
+            Background::start(
+                &tools,
+                Tool::Authority,
+                with_on(&[
+                    "trustee",
+                    "ceremony",
+                    "--key",
+                    &key,
+                    "--share",
+                    &share,
+                    "--timeout",
+                    "600",
+                ]),
+                work.join(format!("trustee-{i}.log")),
+                Some(("rounds 1 and 2 done", dealt_tx.clone(), i)),
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    std::fs::write(work.join("voters.csv"), roll_csv(cli.voters))
+        .map_err(|e| Error::io(work.join("voters.csv"), e))?;
+    tools.run(
+        Tool::Authority,
+        &["admin", "roll", "voters.csv", "--out", "roll.csv"],
+    )?;
+    let voting_url = format!("{}/#e={election}", board.url);
+    let issued = run_on(
+        Tool::Authority,
+        &[
+            "authority",
+            "issue",
+            "--roll",
+            "roll.csv",
+            "--out",
+            "credentials",
+            "--voting-url",
+            &voting_url,
+        ],
+    )?;
+    println!(
+        "  credential authority: {}",
+        issued.lines().next().unwrap_or("").trim()
+    );
+    for _ in 1..=3 {
+        dealt_rx
+            .recv_timeout(Duration::from_secs(600))
+            .map_err(|_| {
+                Error::Input(
+                    "a trustee did not finish rounds 1 and 2 within 10 minutes; see trustee-*.log"
+                        .into(),
+                )
+            })?;
+    }
+    run_on(
+        Tool::Authority,
+        &["admin", "phase", "open", "--complaint-window", "1"],
+    )?;
+    let mut joint = Vec::new();
+    for c in ceremonies {
+        joint.push(c.finish()?.trim().to_owned());
+    }
+    if joint.iter().any(|k| *k != joint[0]) {
+        return Err(Error::Input(format!(
+            "the trustees disagree on the election key: {joint:?}"
+        )));
+    }
+    println!(
+        "  key ceremony: 3 trustees dealt and checked each other's shares; each sealed its share; joint key {}…",
+        &joint[0][..16]
+    );
+    println!("  voting is open ({})", elapsed(phase_started));
+
+    step(3, "Voting");
+    let client = BoardClient::new(&board.url);
+    let record = client.current(&election)?;
+    let ballots = record
+        .ballots()
+        .ok_or_else(|| Error::Input("voting opened but the record has no ballot context".into()))?;
+    let voters = voters::read_credentials(&work.join("credentials/credentials.csv"))?;
+    let behaviour = Behaviour {
+        audit_every: 100,
+        revote_every: 20,
+        seed,
+    };
+    let threads = cli
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let bar = bar(voters.len() as u64, "voters");
+    let voting_started = Instant::now();
+    let turnout = voters::vote_all(
+        &voters::Election {
+            board: &board.url,
+            manifest: &record.manifest,
+            ballots,
+        },
+        &voters,
+        behaviour,
+        threads,
+        &bar,
+    )?;
+    bar.finish_and_clear();
+    let secs = voting_started.elapsed().as_secs_f64();
+    println!(
+        "  {} voters cast {} ballots ({} voted twice; {} audited a ballot first and saw it open to their choices) in {secs:.1} s, {:.0} ballots/s, {threads} voter threads (choices seeded with --seed {seed})",
+        turnout.voters,
+        turnout.ballots,
+        turnout.revotes,
+        turnout.audits,
+        (turnout.ballots + turnout.audits) as f64 / secs
+    );
+
+    step(4, "Tally: two of three trustees (trustee 2 is away)");
+    let phase_started = Instant::now();
+    run_on(Tool::Authority, &["admin", "phase", "close"])?;
+    run_on(Tool::Tally, &["start"])?;
+    println!("  voting closed; the administrator recomputed the encrypted tally from the counted ballots and posted it");
+    let decrypting: Vec<Background> = [1, 3]
+        .into_iter()
+        .map(|i| {
+            let (key, share) = (format!("trustee-{i}.key"), format!("trustee-{i}.share"));
+            Background::start(
+                &tools,
+                Tool::Tally,
+                with_on(&[
+                    "decrypt",
+                    "--key",
+                    &key,
+                    "--share",
+                    &share,
+                    "--timeout",
+                    "600",
+                ]),
+                work.join(format!("tally-trustee-{i}.log")),
+                None::<(&str, mpsc::Sender<()>, ())>,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    for d in decrypting {
+        d.finish()?;
+    }
+    println!("  trustees 1 and 3 each verified the record, recomputed the tally, and posted a proven partial decryption");
+    run_on(Tool::Tally, &["combine", "--publish", "--wait", "60"])?;
+    println!(
+        "  the administrator combined them and published the results ({})",
+        elapsed(phase_started)
+    );
+
+    step(5, "The record");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while client.phase_hint(&election) != Some(Phase::ResultsPublished) {
+        if Instant::now() > deadline {
+            return Err(Error::Input(
+                "no checkpoint covered the results within 60 s".into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let record_path = work.join("record.thistle");
+    let mut file = std::fs::File::create(&record_path).map_err(|e| Error::io(&record_path, e))?;
+    let bytes = client.export(&election, &mut file)?;
+    file.flush().map_err(|e| Error::io(&record_path, e))?;
+    println!(
+        "  exported the whole public record ({:.1} MB) to {}",
+        bytes as f64 / 1e6,
+        record_path.display()
+    );
+
+    step(6, "The verifier: anyone's check of the whole record");
+    println!("  thistle-verify verify --file {}\n", record_path.display());
+    let verify_started = Instant::now();
+    let verified = verify(&tools, &record_path)?;
+    let names: Vec<String> = record
+        .manifest
+        .contests
+        .iter()
+        .map(|c| c.title.clone())
+        .collect();
+    compare(&verified, &turnout, &names)?;
+    println!(
+        "\nThe verifier's verdict: valid ({} to verify); the verified results are exactly what the simulated voters chose, counting each voter's last ballot with its weight.",
+        elapsed(verify_started)
+    );
+    println!("Whole demo: {}.", elapsed(started));
+    println!("\nThe record: {}", record_path.display());
+    println!(
+        "Check it yourself: target/release/thistle-verify verify --file {}",
+        record_path.display()
+    );
+    if let Some((id, code)) = turnout.sample.first() {
+        println!(
+            "A voter's check ({id}): target/release/thistle-verify verify-ballot --file {} --code {code}",
+            record_path.display()
+        );
+    }
+
+    if cli.keep_serving {
+        println!(
+            "\nThe board keeps serving at {} (Ctrl-C stops it).",
+            board.url
+        );
+        match &page {
+            Some(_) => {
+                println!("  observer view and results: {}/#e={election}&view=board", board.url);
+                if let Some((_, code)) = turnout.sample.first() {
+                    println!("  look a ballot up:          {}/#e={election}&view=track (tracking code {code})", board.url);
+                }
+                println!("  the voting page:           {voting_url} (voting has closed; run your own election to vote in it)");
+            }
+            None => println!(
+                "  the voting page is not built, so the board serves only its API: run `bash scripts/build-client.sh` and start the demo again with --keep-serving"
+            ),
+        }
+        board.serve_until_stopped()?;
+    }
+    Ok(())
+}
+
+/// Creates the demo's directory (replacing an earlier demo's, never anything else).
+fn prepare_dir(dir: &Path) -> Result<PathBuf, Error> {
+    if dir.exists() {
+        let is_demo = dir.join(MARKER).is_file();
+        let empty = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .next()
+            .is_none();
+        if !is_demo && !empty {
+            return Err(Error::Input(format!(
+                "{} exists and is not an earlier demo's directory; choose another with --dir",
+                dir.display()
+            )));
+        }
+        std::fs::remove_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    std::fs::write(
+        dir.join(MARKER),
+        "made by thistle-demo; replaced by the next run\n",
+    )
+    .map_err(|e| Error::io(dir.join(MARKER), e))?;
+    std::fs::canonicalize(dir).map_err(|e| Error::io(dir, e))
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), Error> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| Error::io(path, e))
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand_core::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// The administrator's edit of `admin init`'s example: the keys the roles printed, this board, a
+/// name unique to this run, and a voting window from a minute ago to two hours from now.
+fn fill_manifest(
+    template: &str,
+    admin: &str,
+    authority: &str,
+    board: &str,
+    trustees: &[String],
+) -> Result<String, Error> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| Error::Input("the clock is before 1970".into()))?
+        .as_secs();
+    let mut out = String::with_capacity(template.len());
+    for line in template.lines() {
+        let line = if line.starts_with("election_id = ") {
+            format!("election_id = \"demo-{now}\"")
+        } else if line.starts_with("opens_at = ") {
+            format!("opens_at = {}", now - 60)
+        } else if line.starts_with("closes_at = ") {
+            format!("closes_at = {}", now + 2 * 3600)
+        } else if line.starts_with("origin = ") {
+            format!("origin = \"{ORIGIN}\"")
+        } else {
+            let mut l = line
+                .replace("REPLACE: administrator public key", admin)
+                .replace("REPLACE: credential authority public key", authority)
+                .replace("REPLACE: board public key", board);
+            for (i, t) in trustees.iter().enumerate() {
+                l = l.replace(&format!("REPLACE: trustee {} public key", i + 1), t);
+            }
+            l
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if out.contains("REPLACE:") {
+        return Err(Error::Input(
+            "the example manifest has a placeholder the demo does not know".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// A roll of `n` voters; every tenth carries weight 2 (a household vote, say).
+fn roll_csv(n: usize) -> String {
+    let mut text = String::from("id,weight\n");
+    for i in 1..=n {
+        text.push_str(&format!(
+            "voter-{i:06},{}\n",
+            if i % 10 == 0 { 2 } else { 1 }
+        ));
+    }
+    text
+}
+
+fn bar(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template(
+            "  {msg:>8} [{bar:40}] {human_pos}/{human_len} {per_sec} eta {eta}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}
+
+/// Runs the verifier on the exported record, showing its report as it prints it; returns the
+/// verified results it printed (contest title, then each option's total).
+fn verify(tools: &Tools, record: &Path) -> Result<Vec<(String, Vec<u64>)>, Error> {
+    let args = ["verify", "--file", &record.display().to_string()].map(String::from);
+    let mut child = tools
+        .command(Tool::Verify)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::io("thistle-verify", e))?;
+    let mut results: Vec<(String, Vec<u64>)> = Vec::new();
+    let mut in_results = false;
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line.map_err(|e| Error::io("thistle-verify's output", e))?;
+        println!("  | {line}");
+        if line.starts_with("Results (verified):") {
+            in_results = true;
+        } else if in_results {
+            if let Some(option) = line.strip_prefix("    ") {
+                let total = option
+                    .split_whitespace()
+                    .last()
+                    .and_then(|t| t.parse().ok())
+                    .ok_or_else(|| Error::Input(format!("an unreadable result line: {line}")))?;
+                match results.last_mut() {
+                    Some((_, totals)) => totals.push(total),
+                    None => {
+                        return Err(Error::Input(format!("a result before its contest: {line}")))
+                    }
+                }
+            } else if let Some(title) = line.strip_prefix("  ") {
+                results.push((title.to_owned(), Vec::new()));
+            } else {
+                in_results = false;
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| Error::io("thistle-verify", e))?;
+    if !status.success() {
+        return Err(Error::ToolFailed {
+            command: format!("thistle-verify {}", args.join(" ")),
+            status: status.to_string(),
+            stderr: "the record did not verify: see the report above".into(),
+        });
+    }
+    Ok(results)
+}
+
+/// The verified results against the voters' own choices.
+fn compare(
+    verified: &[(String, Vec<u64>)],
+    turnout: &Turnout,
+    titles: &[String],
+) -> Result<(), Error> {
+    if verified.len() != titles.len() {
+        return Err(Error::WrongResults(format!(
+            "the verifier printed {} contests, the election has {}",
+            verified.len(),
+            titles.len()
+        )));
+    }
+    for ((title, totals), (expected_title, expected)) in
+        verified.iter().zip(titles.iter().zip(&turnout.expected))
+    {
+        if title != expected_title || totals != expected {
+            return Err(Error::WrongResults(format!(
+                "{expected_title}: the voters chose {expected:?}, the verifier printed {title}: {totals:?}"
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! The README's first command, small: the demo runs every program as its own process, on the
+//! embedded store and on PostgreSQL, and ends with the verifier's verdict and results that match
+//! what the simulated voters chose.
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The other programs beside the demo's binary, as `cargo build --release --bins` leaves them.
+fn build_programs() {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_thistle-demo"));
+    let release = exe
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|d| d == "release");
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--bins",
+            "-p",
+            "bulletin-board",
+            "-p",
+            "election-authority",
+        ])
+        .args(["-p", "tally", "-p", "verifier-cli"])
+        .args(release.then_some("--release"))
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the programs the demo runs");
+}
+
+fn scratch(label: &str) -> PathBuf {
+    let n: u64 = rand_core::RngCore::next_u64(&mut rand_core::OsRng);
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{label}-{n:016x}"))
+}
+
+fn demo(dir: &Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_thistle-demo"))
+        .args(["--voters", "30", "--seed", "42", "--dir"])
+        .arg(dir)
+        .args(extra)
+        .env_remove("THISTLE_DEMO_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn assert_whole_election(out: &Output, dir: &Path) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Voters 2 and 22 vote twice; voter 1 audits first.
+    assert!(
+        stdout.contains("30 voters cast 32 ballots (2 voted twice; 1 audited a ballot first"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("trustees 1 and 3 each verified the record"));
+    for step in ["V1 ", "V10 ", "V11 ", "V12 ", "V15 "] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("  | {step}")))
+            .unwrap_or_else(|| panic!("no {step} line:\n{stdout}"));
+        assert!(line.contains(" pass "), "{line}");
+    }
+    assert!(stdout.contains("  | V11  audited ballots            pass       1 audited"));
+    assert!(stdout.contains("  | V12  counted ballots            pass       30 counted"));
+    assert!(stdout.contains("  | Verdict: VALID"), "{stdout}");
+    assert!(stdout.contains(
+        "the verified results are exactly what the simulated voters chose, counting each voter's last ballot with its weight"
+    ));
+    let record = dir.join("record.thistle");
+    assert!(stdout.contains(&format!("The record: {}", record.display())));
+    assert!(std::fs::metadata(&record).unwrap().len() > 0);
+    for secret in [
+        "admin.key",
+        "trustee-2.key",
+        "trustee-3.share",
+        "passphrase",
+    ] {
+        let mode = std::fs::metadata(dir.join(secret))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{secret}");
+    }
+    stdout
+}
+
+#[test]
+fn the_demo_runs_a_whole_election_on_the_embedded_store_and_replaces_only_its_own_directory() {
+    build_programs();
+    let dir = scratch("demo");
+    let first = assert_whole_election(&demo(&dir, &[]), &dir);
+    assert!(first.contains("on the embedded store in"));
+
+    // The same seed gives the same choices, so the same results; the old run is replaced.
+    let second = assert_whole_election(&demo(&dir, &[]), &dir);
+    let results = |s: &str| -> String {
+        s.lines()
+            .skip_while(|l| !l.contains("Results (verified):"))
+            .take_while(|l| !l.contains("Verdict"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(results(&first).contains("Ailsa Grant"), "{first}");
+    assert_eq!(results(&first), results(&second));
+
+    // A directory that is not an earlier demo's is left alone.
+    let other = scratch("not-a-demo");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("keep.txt"), "mine").unwrap();
+    let refused = demo(&other, &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not an earlier demo's directory"));
+    assert_eq!(
+        std::fs::read_to_string(other.join("keep.txt")).unwrap(),
+        "mine"
+    );
+}
+
+#[test]
+fn the_demo_runs_on_postgresql_with_one_flag() {
+    build_programs();
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let dir = scratch("demo-pg");
+    let out = demo(&dir, &["--database-url", &url]);
+    let stdout = assert_whole_election(&out, &dir);
+    assert!(stdout.contains(" on PostgreSQL "), "{stdout}");
+}
