@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use cli_support::board::BoardClient;
 use indicatif::{ProgressBar, ProgressStyle};
+use protocol::manifest::Contest;
 use protocol::record::Phase;
 use rand_core::RngCore;
 
@@ -105,6 +106,10 @@ struct Cli {
     /// Leave the board serving at the end (the voter page, the observer view) until Ctrl-C.
     #[arg(long)]
     keep_serving: bool,
+    /// Add one voter for you: while voting is open, the demo prints your link to the voting page
+    /// and waits for Enter before closing the vote (needs the page built).
+    #[arg(long)]
+    vote_yourself: bool,
     /// The voting page's files, served by the board (built by `bash scripts/build-client.sh`).
     #[arg(long, default_value = "voter-client/dist")]
     page: PathBuf,
@@ -118,6 +123,8 @@ struct Cli {
 
 /// Marks a directory as the demo's, so a later run may replace it.
 const MARKER: &str = ".thistle-demo";
+/// The roll's id of the person running the demo, with `--vote-yourself`.
+const YOU: &str = "you";
 /// The board's log origin in the demo.
 const ORIGIN: &str = "demo.thistle.localhost/board";
 
@@ -195,6 +202,12 @@ fn run(cli: &Cli) -> Result<(), Error> {
         .filter(|p| p.join("index.html").is_file());
     if let Some(p) = &page {
         serve.extend(["--static-dir".into(), p.display().to_string()]);
+    }
+    if cli.vote_yourself && page.is_none() {
+        return Err(Error::Input(format!(
+            "--vote-yourself needs the voting page in {}: build it with `bash scripts/build-client.sh`",
+            cli.page.display()
+        )));
     }
     let board = BoardProcess::start(&tools, &bind, &serve, &work.join("board.log"))?;
     println!(
@@ -274,8 +287,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
             )
         })
         .collect::<Result<_, _>>()?;
-    std::fs::write(work.join("voters.csv"), roll_csv(cli.voters))
-        .map_err(|e| Error::io(work.join("voters.csv"), e))?;
+    std::fs::write(
+        work.join("voters.csv"),
+        roll_csv(cli.voters, cli.vote_yourself),
+    )
+    .map_err(|e| Error::io(work.join("voters.csv"), e))?;
     tools.run(
         Tool::Authority,
         &["admin", "roll", "voters.csv", "--out", "roll.csv"],
@@ -333,7 +349,8 @@ fn run(cli: &Cli) -> Result<(), Error> {
     let ballots = record
         .ballots()
         .ok_or_else(|| Error::Input("voting opened but the record has no ballot context".into()))?;
-    let voters = voters::read_credentials(&work.join("credentials/credentials.csv"))?;
+    let mut voters = voters::read_credentials(&work.join("credentials/credentials.csv"))?;
+    voters.retain(|v| v.id != YOU);
     let behaviour = Behaviour {
         audit_every: 100,
         revote_every: 20,
@@ -365,6 +382,19 @@ fn run(cli: &Cli) -> Result<(), Error> {
         turnout.audits,
         (turnout.ballots + turnout.audits) as f64 / secs
     );
+
+    if cli.vote_yourself {
+        let code = your_code(&work.join("credentials/credentials.csv"))?;
+        println!("\n  Your turn: voting is open. Open this link in a browser (your voting code is after the #, which never");
+        println!("  reaches the server; the page removes it from the address bar):\n\n    {voting_url}&c={code}\n");
+        println!(
+            "  Audit a ballot if you like, cast one, then press Enter here to close the vote."
+        );
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Error::io("standard input", e))?;
+    }
 
     step(4, "Tally: two of three trustees (trustee 2 is away)");
     let phase_started = Instant::now();
@@ -426,16 +456,15 @@ fn run(cli: &Cli) -> Result<(), Error> {
     println!("  thistle-verify verify --file {}\n", record_path.display());
     let verify_started = Instant::now();
     let verified = verify(&tools, &record_path)?;
-    let names: Vec<String> = record
-        .manifest
-        .contests
-        .iter()
-        .map(|c| c.title.clone())
-        .collect();
-    compare(&verified, &turnout, &names)?;
+    let yours = compare(&verified, &turnout, &record.manifest.contests)?;
     println!(
-        "\nThe verifier's verdict: valid ({} to verify); the verified results are exactly what the simulated voters chose, counting each voter's last ballot with its weight.",
-        elapsed(verify_started)
+        "\nThe verifier's verdict: valid ({} to verify); the verified results are exactly what the simulated voters chose, counting each voter's last ballot with its weight{}.",
+        elapsed(verify_started),
+        match yours {
+            Some(_) => ", plus one valid ballot: yours",
+            None if cli.vote_yourself => " (you did not cast a ballot)",
+            None => "",
+        }
     );
     println!("Whole demo: {}.", elapsed(started));
     println!("\nThe record: {}", record_path.display());
@@ -461,7 +490,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                 if let Some((_, code)) = turnout.sample.first() {
                     println!("  look a ballot up:          {}/#e={election}&view=track (tracking code {code})", board.url);
                 }
-                println!("  the voting page:           {voting_url} (voting has closed; run your own election to vote in it)");
+                println!("  the voting page:           {voting_url} (voting has closed; run the demo with --vote-yourself to vote in it)");
             }
             None => println!(
                 "  the voting page is not built, so the board serves only its API: run `bash scripts/build-client.sh` and start the demo again with --keep-serving"
@@ -559,8 +588,11 @@ fn fill_manifest(
 }
 
 /// A roll of `n` voters; every tenth carries weight 2 (a household vote, say).
-fn roll_csv(n: usize) -> String {
+fn roll_csv(n: usize, you: bool) -> String {
     let mut text = String::from("id,weight\n");
+    if you {
+        text.push_str(&format!("{YOU},1\n"));
+    }
     for i in 1..=n {
         text.push_str(&format!(
             "voter-{i:06},{}\n",
@@ -631,27 +663,115 @@ fn verify(tools: &Tools, record: &Path) -> Result<Vec<(String, Vec<u64>)>, Error
     Ok(results)
 }
 
-/// The verified results against the voters' own choices.
+/// The verified results against the voters' own choices. What is left over must be nothing, or
+/// one valid ballot of weight 1 (the demo's user's, with `--vote-yourself`), which is returned.
 fn compare(
     verified: &[(String, Vec<u64>)],
     turnout: &Turnout,
-    titles: &[String],
-) -> Result<(), Error> {
-    if verified.len() != titles.len() {
+    contests: &[Contest],
+) -> Result<Option<Vec<Vec<u64>>>, Error> {
+    if verified.len() != contests.len() {
         return Err(Error::WrongResults(format!(
             "the verifier printed {} contests, the election has {}",
             verified.len(),
-            titles.len()
+            contests.len()
         )));
     }
-    for ((title, totals), (expected_title, expected)) in
-        verified.iter().zip(titles.iter().zip(&turnout.expected))
+    let mut left_over = Vec::new();
+    for ((title, totals), (contest, expected)) in
+        verified.iter().zip(contests.iter().zip(&turnout.expected))
     {
-        if title != expected_title || totals != expected {
-            return Err(Error::WrongResults(format!(
-                "{expected_title}: the voters chose {expected:?}, the verifier printed {title}: {totals:?}"
-            )));
+        let differs = || {
+            Error::WrongResults(format!(
+                "{}: the voters chose {expected:?}, the verifier printed {title}: {totals:?}",
+                contest.title
+            ))
+        };
+        if *title != contest.title || totals.len() != expected.len() {
+            return Err(differs());
+        }
+        let extra: Option<Vec<u64>> = totals
+            .iter()
+            .zip(expected)
+            .map(|(t, e)| t.checked_sub(*e))
+            .collect();
+        left_over.push(extra.ok_or_else(differs)?);
+    }
+    if left_over.iter().flatten().all(|&v| v == 0) {
+        return Ok(None);
+    }
+    for (index, (contest, extra)) in contests.iter().zip(&left_over).enumerate() {
+        contest.check_selection(index, extra).map_err(|e| {
+            Error::WrongResults(format!(
+                "{}: beyond the simulated voters' choices there is {extra:?}, which is not one ballot ({e})",
+                contest.title
+            ))
+        })?;
+    }
+    Ok(Some(left_over))
+}
+
+/// Your voting code from the credential authority's mail-merge file.
+fn your_code(csv: &Path) -> Result<String, Error> {
+    let text = std::fs::read_to_string(csv).map_err(|e| Error::io(csv, e))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{YOU},1,")))
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Input(format!("{}: no credential for {YOU}", csv.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::manifest::{ContestKind, ContestOption};
+
+    fn referendum() -> Contest {
+        Contest {
+            id: "r".into(),
+            title: "Referendum".into(),
+            kind: ContestKind::Choose { min: 1, max: 1 },
+            options: ["Yes", "No"]
+                .map(|t| ContestOption {
+                    id: t.to_lowercase(),
+                    title: t.into(),
+                })
+                .to_vec(),
         }
     }
-    Ok(())
+
+    #[test]
+    fn results_must_be_the_voters_choices_or_those_plus_one_valid_ballot() {
+        let contests = [referendum()];
+        let turnout = Turnout {
+            expected: vec![vec![7, 3]],
+            ..Turnout::default()
+        };
+        let printed = |totals: Vec<u64>| vec![("Referendum".to_owned(), totals)];
+        assert_eq!(
+            compare(&printed(vec![7, 3]), &turnout, &contests).unwrap(),
+            None
+        );
+        assert_eq!(
+            compare(&printed(vec![7, 4]), &turnout, &contests).unwrap(),
+            Some(vec![vec![0, 1]])
+        );
+        for wrong in [vec![7, 5], vec![8, 4], vec![6, 4], vec![7, 3, 0]] {
+            let e = compare(&printed(wrong.clone()), &turnout, &contests).unwrap_err();
+            assert!(matches!(e, Error::WrongResults(_)), "{wrong:?}: {e}");
+        }
+        let renamed = vec![("Another".to_owned(), vec![7, 3])];
+        assert!(compare(&renamed, &turnout, &contests).is_err());
+        assert!(compare(&[], &turnout, &contests).is_err());
+    }
+
+    #[test]
+    fn the_manifest_is_filled_in_completely_or_refused() {
+        let keys: Vec<String> = ["1", "2", "3"].map(|k| k.repeat(64)).to_vec();
+        let template = "election_id = \"x\"\nopens_at = 1\nclose = 2\n[administrator]\nkey = \"REPLACE: administrator public key\"\n[[trustees]]\nkey = \"REPLACE: trustee 3 public key\"\n";
+        let filled = fill_manifest(template, "a", "c", "b", &keys).unwrap();
+        assert!(filled.contains("key = \"a\"") && filled.contains(&keys[2]));
+        assert!(filled.starts_with("election_id = \"demo-"));
+        let unknown = format!("{template}key = \"REPLACE: somebody else\"\n");
+        assert!(fill_manifest(&unknown, "a", "c", "b", &keys).is_err());
+    }
 }

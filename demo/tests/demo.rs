@@ -129,3 +129,85 @@ fn the_demo_runs_on_postgresql_with_one_flag() {
     let stdout = assert_whole_election(&out, &dir);
     assert!(stdout.contains(" on PostgreSQL "), "{stdout}");
 }
+
+#[test]
+fn with_vote_yourself_the_demo_waits_for_you_and_counts_your_ballot_as_one_valid_ballot() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+
+    build_programs();
+    let dir = scratch("demo-you");
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("../voter-client/dist");
+    assert!(
+        page.join("index.html").is_file(),
+        "build the voting page first: bash scripts/build-client.sh"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_thistle-demo"))
+        .args(["--voters", "5", "--seed", "1", "--vote-yourself", "--dir"])
+        .arg(&dir)
+        .arg("--page")
+        .arg(&page)
+        .env_remove("THISTLE_DEMO_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut link = None;
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "{seen}");
+        seen.push_str(&line);
+        if line.contains("&c=") {
+            link = Some(line.trim().to_owned());
+        }
+        if line.contains("press Enter here to close the vote") {
+            break;
+        }
+    }
+    // As the page would: the link's election and code, a fresh checkpoint, a valid ballot.
+    let link = link.expect("a voting link");
+    let (base, fragment) = link.split_once("/#").unwrap();
+    let field = |k: &str| {
+        fragment
+            .split('&')
+            .find_map(|p| p.strip_prefix(&format!("{k}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let (election, code) = (field("e"), field("c"));
+    let credential = voter_client::flow::parse_credential(&code).unwrap();
+    let client = cli_support::board::BoardClient::new(base);
+    let record = client.current(&election).unwrap();
+    let size = client.checkpoint(&record.manifest).unwrap().size;
+    let mine = vec![vec![0, 1], vec![0, 1, 1], vec![1, 0]];
+    let (encrypted, _) = protocol::ballot::encrypt(
+        record.ballots().unwrap(),
+        &credential.public_key(),
+        1,
+        size,
+        &mine,
+        &mut rand_core::OsRng,
+    )
+    .unwrap();
+    let entry = protocol::record::SignedEntry {
+        entry: protocol::record::Entry::Ballot(encrypted.cast(&credential).unwrap()),
+        signature: None,
+    };
+    client.post(&record.manifest, "ballots", &entry).unwrap();
+
+    child.stdin.take().unwrap().write_all(b"\n").unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{seen}{rest}");
+    assert!(rest.contains("  | Verdict: VALID"), "{rest}");
+    assert!(
+        rest.contains(
+            "counting each voter's last ballot with its weight, plus one valid ballot: yours."
+        ),
+        "{rest}"
+    );
+    assert!(rest.contains("  | V12  counted ballots            pass       6 counted"));
+}
