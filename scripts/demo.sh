@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
 # The README's first command: a whole Thistle election with the real programs, each its own
-# process (see `thistle-demo --help`). Builds every program in release mode, then runs the demo;
-# arguments go to it, e.g. `bash scripts/demo.sh --voters 200 --keep-serving`.
+# process (see `thistle-demo --help`). Builds every program in release mode, then runs the demo in
+# the current directory; arguments go to it, e.g. `bash scripts/demo.sh --voters 200 --keep-serving`.
 # PostgreSQL instead of the embedded store: --database-url URL or THISTLE_DEMO_DATABASE_URL.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo build --release --bins --quiet
-exec target/release/thistle-demo "$@"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+echo "building every program (release; about 8 minutes the first time on 2 cores)..."
+cargo build --release --bins --manifest-path "$root/Cargo.toml"
+# The voting page, when the demo is to serve it and it is not built yet.
+for arg in "$@"; do
+  case "$arg" in
+    --keep-serving|--vote-yourself)
+      if [ ! -f "$root/voter-client/dist/index.html" ]; then
+        echo "building the voting page (needs the wasm32 target and wasm-bindgen-cli; see the README)..."
+        bash "$root/scripts/build-client.sh"
+      fi
+      ;;
+  esac
+done
+exec "$root/target/release/thistle-demo" "$@"

@@ -110,9 +110,10 @@ struct Cli {
     /// and waits for Enter before closing the vote (needs the page built).
     #[arg(long)]
     vote_yourself: bool,
-    /// The voting page's files, served by the board (built by `bash scripts/build-client.sh`).
-    #[arg(long, default_value = "voter-client/dist")]
-    page: PathBuf,
+    /// The voting page's files, served by the board (built by `bash scripts/build-client.sh`;
+    /// default: the repository's voter-client/dist, beside target/).
+    #[arg(long)]
+    page: Option<PathBuf>,
     /// Threads casting ballots (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
@@ -165,7 +166,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         work.display()
     );
     println!(
-        "(every program below is a separate process; each one's output is in {}/*.log)",
+        "(every program below is a separate process; what each printed is in {}/logs/)",
         work.display()
     );
 
@@ -197,7 +198,11 @@ fn run(cli: &Cli) -> Result<(), Error> {
     if let Some(url) = &cli.database_url {
         serve.extend(["--database-url".into(), url.clone()]);
     }
-    let page = std::fs::canonicalize(&cli.page)
+    let page_dir = match &cli.page {
+        Some(p) => p.clone(),
+        None => tools.bin.join("../../voter-client/dist"),
+    };
+    let page = std::fs::canonicalize(&page_dir)
         .ok()
         .filter(|p| p.join("index.html").is_file());
     if let Some(p) = &page {
@@ -206,10 +211,10 @@ fn run(cli: &Cli) -> Result<(), Error> {
     if cli.vote_yourself && page.is_none() {
         return Err(Error::Input(format!(
             "--vote-yourself needs the voting page in {}: build it with `bash scripts/build-client.sh`",
-            cli.page.display()
+            page_dir.display()
         )));
     }
-    let board = BoardProcess::start(&tools, &bind, &serve, &work.join("board.log"))?;
+    let board = BoardProcess::start(&tools, &bind, &serve, &tools.log("bulletin-board-serve"))?;
     println!(
         "  bulletin-board serve at {} on {} (key {}…), hosting only elections signed by the administrator's key",
         board.url,
@@ -282,7 +287,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                     "--timeout",
                     "600",
                 ]),
-                work.join(format!("trustee-{i}.log")),
+                tools.log(&format!("trustee-{i}-ceremony")),
                 Some(("rounds 1 and 2 done", dealt_tx.clone(), i)),
             )
         })
@@ -314,15 +319,22 @@ fn run(cli: &Cli) -> Result<(), Error> {
         "  credential authority: {}",
         issued.lines().next().unwrap_or("").trim()
     );
-    for _ in 1..=3 {
-        dealt_rx
-            .recv_timeout(Duration::from_secs(600))
-            .map_err(|_| {
-                Error::Input(
-                    "a trustee did not finish rounds 1 and 2 within 10 minutes; see trustee-*.log"
-                        .into(),
-                )
-            })?;
+    let mut ceremonies = ceremonies;
+    let mut dealt = 0;
+    let waiting = Instant::now();
+    while dealt < 3 {
+        if dealt_rx.recv_timeout(Duration::from_millis(500)).is_ok() {
+            dealt += 1;
+            continue;
+        }
+        for c in &mut ceremonies {
+            c.failed()?;
+        }
+        if waiting.elapsed() > Duration::from_secs(600) {
+            return Err(Error::Input(
+                "a trustee did not finish rounds 1 and 2 within 10 minutes; see logs/".into(),
+            ));
+        }
     }
     run_on(
         Tool::Authority,
@@ -417,7 +429,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
                     "--timeout",
                     "600",
                 ]),
-                work.join(format!("tally-trustee-{i}.log")),
+                tools.log(&format!("trustee-{i}-tally-decrypt")),
                 None::<(&str, mpsc::Sender<()>, ())>,
             )
         })
@@ -455,8 +467,19 @@ fn run(cli: &Cli) -> Result<(), Error> {
     step(6, "The verifier: anyone's check of the whole record");
     println!("  thistle-verify verify --file {}\n", record_path.display());
     let verify_started = Instant::now();
-    let verified = verify(&tools, &record_path)?;
-    let yours = compare(&verified, &turnout, &record.manifest.contests)?;
+    let (verified, verified_counted) = verify(&tools, &record_path)?;
+    let yours = compare(
+        &verified,
+        &turnout,
+        &record.manifest.contests,
+        cli.vote_yourself,
+    )?;
+    let counted = turnout.voters + u64::from(yours.is_some());
+    if verified_counted != Some(counted) {
+        return Err(Error::WrongResults(format!(
+            "the verifier counted {verified_counted:?} ballots, one for each of {counted} voters was expected"
+        )));
+    }
     println!(
         "\nThe verifier's verdict: valid ({} to verify); the verified results are exactly what the simulated voters chose, counting each voter's last ballot with its weight{}.",
         elapsed(verify_started),
@@ -468,13 +491,16 @@ fn run(cli: &Cli) -> Result<(), Error> {
     );
     println!("Whole demo: {}.", elapsed(started));
     println!("\nThe record: {}", record_path.display());
+    let verifier = tools.bin.join(Tool::Verify.name());
     println!(
-        "Check it yourself: target/release/thistle-verify verify --file {}",
+        "Check it yourself: {} verify --file {}",
+        verifier.display(),
         record_path.display()
     );
     if let Some((id, code)) = turnout.sample.first() {
         println!(
-            "A voter's check ({id}): target/release/thistle-verify verify-ballot --file {} --code {code}",
+            "A voter's check ({id}): {} verify-ballot --file {} --code {code}",
+            verifier.display(),
             record_path.display()
         );
     }
@@ -544,7 +570,8 @@ fn random_hex(bytes: usize) -> String {
 }
 
 /// The administrator's edit of `admin init`'s example: the keys the roles printed, this board, a
-/// name unique to this run, and a voting window from a minute ago to two hours from now.
+/// name unique to this run, and a voting window from a minute ago to a week from now (the demo
+/// closes the vote itself).
 fn fill_manifest(
     template: &str,
     admin: &str,
@@ -563,7 +590,7 @@ fn fill_manifest(
         } else if line.starts_with("opens_at = ") {
             format!("opens_at = {}", now - 60)
         } else if line.starts_with("closes_at = ") {
-            format!("closes_at = {}", now + 2 * 3600)
+            format!("closes_at = {}", now + 7 * 24 * 3600)
         } else if line.starts_with("origin = ") {
             format!("origin = \"{ORIGIN}\"")
         } else {
@@ -614,9 +641,12 @@ fn bar(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
+type VerifiedResults = (Vec<(String, Vec<u64>)>, Option<u64>);
+
 /// Runs the verifier on the exported record, showing its report as it prints it; returns the
-/// verified results it printed (contest title, then each option's total).
-fn verify(tools: &Tools, record: &Path) -> Result<Vec<(String, Vec<u64>)>, Error> {
+/// verified results it printed (contest title, then each option's total) and how many ballots it
+/// counted (V12).
+fn verify(tools: &Tools, record: &Path) -> Result<VerifiedResults, Error> {
     let args = ["verify", "--file", &record.display().to_string()].map(String::from);
     let mut child = tools
         .command(Tool::Verify)
@@ -627,9 +657,17 @@ fn verify(tools: &Tools, record: &Path) -> Result<Vec<(String, Vec<u64>)>, Error
         .map_err(|e| Error::io("thistle-verify", e))?;
     let mut results: Vec<(String, Vec<u64>)> = Vec::new();
     let mut in_results = false;
+    let mut counted = None;
     for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
         let line = line.map_err(|e| Error::io("thistle-verify's output", e))?;
         println!("  | {line}");
+        if let Some(rest) = line.strip_prefix("V12 ") {
+            counted = rest
+                .split_whitespace()
+                .skip_while(|w| *w != "pass")
+                .nth(1)
+                .and_then(|n| n.parse().ok());
+        }
         if line.starts_with("Results (verified):") {
             in_results = true;
         } else if in_results {
@@ -660,15 +698,16 @@ fn verify(tools: &Tools, record: &Path) -> Result<Vec<(String, Vec<u64>)>, Error
             stderr: "the record did not verify: see the report above".into(),
         });
     }
-    Ok(results)
+    Ok((results, counted))
 }
 
-/// The verified results against the voters' own choices. What is left over must be nothing, or
-/// one valid ballot of weight 1 (the demo's user's, with `--vote-yourself`), which is returned.
+/// The verified results against the voters' own choices. What is left over must be nothing, or,
+/// with `yours_allowed` (`--vote-yourself`), one valid ballot of weight 1, which is returned.
 fn compare(
     verified: &[(String, Vec<u64>)],
     turnout: &Turnout,
     contests: &[Contest],
+    yours_allowed: bool,
 ) -> Result<Option<Vec<Vec<u64>>>, Error> {
     if verified.len() != contests.len() {
         return Err(Error::WrongResults(format!(
@@ -699,6 +738,11 @@ fn compare(
     }
     if left_over.iter().flatten().all(|&v| v == 0) {
         return Ok(None);
+    }
+    if !yours_allowed {
+        return Err(Error::WrongResults(format!(
+            "beyond the voters' choices the totals hold {left_over:?}"
+        )));
     }
     for (index, (contest, extra)) in contests.iter().zip(&left_over).enumerate() {
         contest.check_selection(index, extra).map_err(|e| {
@@ -748,20 +792,22 @@ mod tests {
         };
         let printed = |totals: Vec<u64>| vec![("Referendum".to_owned(), totals)];
         assert_eq!(
-            compare(&printed(vec![7, 3]), &turnout, &contests).unwrap(),
+            compare(&printed(vec![7, 3]), &turnout, &contests, false).unwrap(),
             None
         );
         assert_eq!(
-            compare(&printed(vec![7, 4]), &turnout, &contests).unwrap(),
+            compare(&printed(vec![7, 4]), &turnout, &contests, true).unwrap(),
             Some(vec![vec![0, 1]])
         );
         for wrong in [vec![7, 5], vec![8, 4], vec![6, 4], vec![7, 3, 0]] {
-            let e = compare(&printed(wrong.clone()), &turnout, &contests).unwrap_err();
+            let e = compare(&printed(wrong.clone()), &turnout, &contests, true).unwrap_err();
             assert!(matches!(e, Error::WrongResults(_)), "{wrong:?}: {e}");
         }
+        // Without --vote-yourself, not even one valid extra ballot.
+        assert!(compare(&printed(vec![7, 4]), &turnout, &contests, false).is_err());
         let renamed = vec![("Another".to_owned(), vec![7, 3])];
-        assert!(compare(&renamed, &turnout, &contests).is_err());
-        assert!(compare(&[], &turnout, &contests).is_err());
+        assert!(compare(&renamed, &turnout, &contests, true).is_err());
+        assert!(compare(&[], &turnout, &contests, true).is_err());
     }
 
     #[test]

@@ -37,10 +37,12 @@ impl Tool {
 
 /// Where the programs are and where they work.
 pub struct Tools {
-    bin: PathBuf,
+    /// Where the programs are.
+    pub bin: PathBuf,
     /// The demo's directory: every key, share, credential and the record go here.
     pub work: PathBuf,
     passphrase: PathBuf,
+    runs: std::cell::Cell<u32>,
 }
 
 impl Tools {
@@ -59,26 +61,41 @@ impl Tools {
                 });
             }
         }
+        std::fs::create_dir_all(work.join("logs")).map_err(|e| Error::io(work.join("logs"), e))?;
         Ok(Tools {
             bin,
             work: work.to_owned(),
             passphrase,
+            runs: std::cell::Cell::new(0),
         })
     }
 
-    /// A command for `tool`, in the demo's directory, with the passphrase file. The board's URL
-    /// and database come only from the demo's arguments, never from the caller's environment.
+    /// A command for `tool`, in the demo's directory, with the passphrase file. The board's
+    /// settings come only from the demo's arguments, never from the caller's environment (which
+    /// might name a real board's key file).
     pub fn command(&self, tool: Tool) -> Command {
         let mut cmd = Command::new(self.bin.join(tool.name()));
         cmd.current_dir(&self.work)
             .env("THISTLE_PASSPHRASE_FILE", &self.passphrase)
             .env_remove("THISTLE_PASSPHRASE")
-            .env_remove("THISTLE_BOARD")
-            .env_remove("BOARD_DATABASE_URL");
+            .env_remove("THISTLE_BOARD");
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("BOARD_") {
+                cmd.env_remove(name);
+            }
+        }
         cmd
     }
 
-    /// Runs `tool` to the end; its standard output, or its standard error as the failure.
+    /// A new log file in `logs/`, numbered in the order things ran.
+    pub fn log(&self, label: &str) -> PathBuf {
+        let n = self.runs.get() + 1;
+        self.runs.set(n);
+        self.work.join("logs").join(format!("{n:02}-{label}.log"))
+    }
+
+    /// Runs `tool` to the end, keeping what it printed in `logs/`; its standard output, or its
+    /// standard error as the failure.
     pub fn run(&self, tool: Tool, args: &[&str]) -> Result<String, Error> {
         let out = self
             .command(tool)
@@ -86,6 +103,18 @@ impl Tools {
             .stdin(Stdio::null())
             .output()
             .map_err(|e| Error::io(tool.name(), e))?;
+        let words: Vec<&str> = std::iter::once(tool.name())
+            .chain(args.iter().copied().take_while(|a| !a.starts_with('-')))
+            .collect();
+        let log = self.log(&words.join("-"));
+        let text = format!(
+            "$ {} {}\n{}{}",
+            tool.name(),
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(&log, text).map_err(|e| Error::io(&log, e))?;
         checked(tool, args, out)
     }
 }
@@ -180,8 +209,9 @@ impl Drop for BoardProcess {
 /// A program running in the background whose standard error goes to a log file, with a signal
 /// when a line containing `marker` appears.
 pub struct Background {
-    child: Child,
-    logger: std::thread::JoinHandle<()>,
+    /// `None` once waited for.
+    child: Option<Child>,
+    logger: Option<std::thread::JoinHandle<()>>,
     tool: Tool,
     args: Vec<String>,
     log: PathBuf,
@@ -222,21 +252,42 @@ impl Background {
             }
         });
         Ok(Background {
-            child,
-            logger,
+            child: Some(child),
+            logger: Some(logger),
             tool,
             args,
             log,
         })
     }
 
+    /// If the program has already ended in failure: the failure, with its log.
+    pub fn failed(&mut self) -> Result<(), Error> {
+        let Some(child) = self.child.as_mut() else {
+            return Ok(());
+        };
+        match child.try_wait() {
+            Ok(Some(status)) if !status.success() => {
+                // Its standard error is complete once it has exited and the pipe drains.
+                std::thread::sleep(Duration::from_millis(200));
+                Err(Error::ToolFailed {
+                    command: format!("{} {}", self.tool.name(), self.args.join(" ")),
+                    status: status.to_string(),
+                    stderr: std::fs::read_to_string(&self.log).unwrap_or_default(),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Waits for the program to end; its standard output, or the failure with its log.
-    pub fn finish(self) -> Result<String, Error> {
-        let out = self
-            .child
+    pub fn finish(mut self) -> Result<String, Error> {
+        let child = self.child.take().expect("waited for once");
+        let out = child
             .wait_with_output()
             .map_err(|e| Error::io(self.tool.name(), e))?;
-        let _ = self.logger.join();
+        if let Some(logger) = self.logger.take() {
+            let _ = logger.join();
+        }
         let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
         checked(self.tool, &args, out).map_err(|e| match e {
             Error::ToolFailed {
@@ -248,5 +299,15 @@ impl Background {
             },
             other => other,
         })
+    }
+}
+
+impl Drop for Background {
+    /// A step that failed elsewhere must not leave the program waiting on a board that is gone.
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

@@ -2,7 +2,8 @@
 //! code from its letter, fetches the latest checkpoint (accepted only under the board's
 //! signature), encrypts and proves on the device, signs and posts over HTTP, and checks the board's
 //! signed receipt. A few audit a ballot first (§11.6) and check that it opens to their choices;
-//! some vote again later with other choices (§11.7), and only their last ballot should count.
+//! some vote again once everyone has voted, with another first choice (§11.7), and only their last
+//! ballot should count.
 use std::path::Path;
 
 use cli_support::board::BoardClient;
@@ -119,7 +120,9 @@ pub struct Election<'a> {
     pub ballots: &'a BallotContext,
 }
 
-/// Every voter votes, on `threads` threads; `bar` advances once per voter.
+/// Every voter votes, on `threads` threads; then, once all have, the revoters vote again with a
+/// different choice in the first contest, after a newer checkpoint (§11.7), so counting a
+/// superseded ballot would change the results. `bar` advances once per ballot.
 pub fn vote_all(
     election: &Election<'_>,
     voters: &[Voter],
@@ -127,7 +130,45 @@ pub fn vote_all(
     threads: usize,
     bar: &ProgressBar,
 ) -> Result<Turnout, Error> {
+    let revoters = (0..voters.len()).filter(|&n| behaviour.revotes(n)).count();
+    bar.set_length((voters.len() + revoters) as u64);
+    let mut all = in_parallel(
+        election,
+        voters,
+        threads,
+        bar,
+        |client, n, voter, turnout| first_ballot(election, client, n, voter, behaviour, turnout),
+    )?;
+    let again = in_parallel(
+        election,
+        voters,
+        threads,
+        bar,
+        |client, n, voter, turnout| {
+            if behaviour.revotes(n) {
+                revote(election, client, n, voter, behaviour, turnout)?;
+            }
+            Ok(())
+        },
+    )?;
+    all.merge(again);
+    all.sample.sort();
+    Ok(all)
+}
+
+type VoterStep<'s> =
+    dyn Fn(&BoardClient, usize, &Voter, &mut Turnout) -> Result<(), Error> + Sync + 's;
+
+/// Runs `each` for every voter, voter `n` on thread `n % threads`.
+fn in_parallel(
+    election: &Election<'_>,
+    voters: &[Voter],
+    threads: usize,
+    bar: &ProgressBar,
+    each: impl Fn(&BoardClient, usize, &Voter, &mut Turnout) -> Result<(), Error> + Sync,
+) -> Result<Turnout, Error> {
     let threads = threads.max(1);
+    let each: &VoterStep<'_> = &each;
     let results: Vec<Result<Turnout, Error>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
@@ -138,8 +179,9 @@ pub fn vote_all(
                         ..Turnout::default()
                     };
                     for (n, voter) in voters.iter().enumerate().skip(t).step_by(threads) {
-                        one_voter(election, &client, n, voter, behaviour, &mut turnout)?;
-                        bar.inc(1);
+                        let before = turnout.ballots;
+                        each(&client, n, voter, &mut turnout)?;
+                        bar.inc(turnout.ballots - before);
                     }
                     Ok(turnout)
                 })
@@ -157,7 +199,6 @@ pub fn vote_all(
     for r in results {
         all.merge(r?);
     }
-    all.sample.sort();
     Ok(all)
 }
 
@@ -165,7 +206,60 @@ fn zero_totals(contests: &[Contest]) -> Vec<Vec<u64>> {
     contests.iter().map(|c| vec![0; c.options.len()]).collect()
 }
 
-fn one_voter(
+fn failure(voter: &Voter, what: &str, e: &dyn std::fmt::Display) -> Error {
+    Error::Voter(format!("{} ({what}): {e}", voter.id))
+}
+
+/// Encrypts `selection` as the device does: after fetching the latest signed checkpoint.
+fn fresh_ballot(
+    election: &Election<'_>,
+    client: &BoardClient,
+    voter: &Voter,
+    selection: &[Vec<u64>],
+) -> Result<(ballot::EncryptedBallot, ballot::BallotSecrets), Error> {
+    let size = client
+        .checkpoint(election.manifest)
+        .map_err(|e| failure(voter, "reading the checkpoint", &e))?
+        .size;
+    ballot::encrypt(
+        election.ballots,
+        &voter.credential.public_key(),
+        voter.weight,
+        size,
+        selection,
+        &mut OsRng,
+    )
+    .map_err(|e| failure(voter, "encrypting", &e))
+}
+
+/// Casts `selection`; its tracking code.
+fn cast(
+    election: &Election<'_>,
+    client: &BoardClient,
+    voter: &Voter,
+    selection: &[Vec<u64>],
+    turnout: &mut Turnout,
+) -> Result<String, Error> {
+    let (encrypted, _secrets) = fresh_ballot(election, client, voter, selection)?;
+    let code = hex::encode(encrypted.tracking_code().0);
+    let ballot = encrypted
+        .cast(&voter.credential)
+        .map_err(|e| failure(voter, "signing", &e))?;
+    post(client, election, Entry::Ballot(ballot)).map_err(|e| failure(voter, "casting", &e))?;
+    turnout.ballots += 1;
+    Ok(code)
+}
+
+/// The weighted choices of a voter's counted ballot.
+fn count(turnout: &mut Turnout, voter: &Voter, selection: &[Vec<u64>]) {
+    for (totals, values) in turnout.expected.iter_mut().zip(selection) {
+        for (t, v) in totals.iter_mut().zip(values) {
+            *t += v * voter.weight;
+        }
+    }
+}
+
+fn first_ballot(
     election: &Election<'_>,
     client: &BoardClient,
     n: usize,
@@ -173,70 +267,61 @@ fn one_voter(
     behaviour: Behaviour,
     turnout: &mut Turnout,
 ) -> Result<(), Error> {
-    let mut choices = Choices::new(behaviour.seed, n as u64);
-    let mut selection = choices.selection(&election.manifest.contests);
-    let public = voter.credential.public_key();
-    let failed =
-        |what: &str, e: &dyn std::fmt::Display| Error::Voter(format!("{} ({what}): {e}", voter.id));
-    let fresh_ballot = |selection: &[Vec<u64>]| {
-        let size = client
-            .checkpoint(election.manifest)
-            .map_err(|e| failed("reading the checkpoint", &e))?
-            .size;
-        ballot::encrypt(
-            election.ballots,
-            &public,
-            voter.weight,
-            size,
-            selection,
-            &mut OsRng,
-        )
-        .map_err(|e| failed("encrypting", &e))
-    };
-
+    let selection = Choices::new(behaviour.seed, n as u64).selection(&election.manifest.contests);
     if behaviour.audits(n) {
-        let (encrypted, secrets) = fresh_ballot(&selection)?;
+        let (encrypted, secrets) = fresh_ballot(election, client, voter, &selection)?;
         let audited = secrets
             .audit(encrypted, &voter.credential)
-            .map_err(|e| failed("auditing", &e))?;
+            .map_err(|e| failure(voter, "auditing", &e))?;
         let opened = audited
             .verify(election.ballots, voter.weight, &mut OsRng)
-            .map_err(|e| failed("checking the audited ballot", &e))?;
+            .map_err(|e| failure(voter, "checking the audited ballot", &e))?;
         if opened != selection {
-            return Err(failed(
+            return Err(failure(
+                voter,
                 "checking the audited ballot",
                 &"it does not open to the voter's choices",
             ));
         }
         post(client, election, Entry::AuditedBallot(audited))
-            .map_err(|e| failed("posting the audited ballot", &e))?;
+            .map_err(|e| failure(voter, "posting the audited ballot", &e))?;
         turnout.audits += 1;
     }
-
-    let rounds = if behaviour.revotes(n) { 2 } else { 1 };
-    let mut last_code = None;
-    for round in 0..rounds {
-        if round > 0 {
-            selection = choices.selection(&election.manifest.contests);
-            turnout.revotes += 1;
-        }
-        let (encrypted, _secrets) = fresh_ballot(&selection)?;
-        let code = encrypted.tracking_code();
-        let cast = encrypted
-            .cast(&voter.credential)
-            .map_err(|e| failed("signing", &e))?;
-        post(client, election, Entry::Ballot(cast)).map_err(|e| failed("casting", &e))?;
-        turnout.ballots += 1;
-        last_code = Some(code);
-    }
-    if let (true, Some(code)) = (n < 3, last_code) {
-        turnout.sample.push((voter.id.clone(), hex::encode(code.0)));
-    }
+    let code = cast(election, client, voter, &selection, turnout)?;
     turnout.voters += 1;
-    for (totals, values) in turnout.expected.iter_mut().zip(&selection) {
-        for (t, v) in totals.iter_mut().zip(values) {
-            *t += v * voter.weight;
+    if !behaviour.revotes(n) {
+        count(turnout, voter, &selection);
+        if n < 3 {
+            turnout.sample.push((voter.id.clone(), code));
         }
+    }
+    Ok(())
+}
+
+fn revote(
+    election: &Election<'_>,
+    client: &BoardClient,
+    n: usize,
+    voter: &Voter,
+    behaviour: Behaviour,
+    turnout: &mut Turnout,
+) -> Result<(), Error> {
+    let contests = &election.manifest.contests;
+    let mut choices = Choices::new(behaviour.seed, n as u64);
+    let first = choices.selection(contests);
+    let mut selection = choices.selection(contests);
+    // A different first choice, where the first contest allows one.
+    for _ in 0..64 {
+        if selection[0] != first[0] {
+            break;
+        }
+        selection = choices.selection(contests);
+    }
+    let code = cast(election, client, voter, &selection, turnout)?;
+    turnout.revotes += 1;
+    count(turnout, voter, &selection);
+    if n < 3 {
+        turnout.sample.push((voter.id.clone(), code));
     }
     Ok(())
 }

@@ -100,6 +100,42 @@ fn live_election(
     (board, e, setup)
 }
 
+/// WCAG 2.1 AA (1.4.3): every visible text on the screen has a contrast ratio of at least 4.5:1
+/// against its background (3:1 for large text), from the computed colours, translucent
+/// backgrounds composited over their ancestors'.
+fn assert_contrast(browser: &Browser, screen: &str) {
+    let found = browser.script(
+        r#"const done = arguments[0];
+        const rgba = s => { const m = s.match(/rgba?\(([^)]+)\)/); if (!m) return null;
+          const p = m[1].split(',').map(parseFloat); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+        const over = (top, under) => [0, 1, 2].map(i => top[i] * top[3] + under[i] * (1 - top[3])).concat([1]);
+        const background = el => { const layers = [];
+          for (let e = el; e; e = e.parentElement) { const c = rgba(getComputedStyle(e).backgroundColor);
+            if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+          return layers.reduceRight((under, top) => over(top, under), [255, 255, 255, 1]); };
+        const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+          return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+        const bad = []; let checked = 0;
+        for (const el of document.querySelectorAll('body *')) {
+          if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+          const st = getComputedStyle(el), r = el.getBoundingClientRect();
+          if (st.visibility === 'hidden' || r.width === 0 || r.height === 0) continue;
+          const bg = background(el), fg = over(rgba(st.color), bg);
+          const [a, b] = [lum(fg), lum(bg)];
+          const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+          const size = parseFloat(st.fontSize), bold = parseInt(st.fontWeight) >= 700;
+          const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+          checked++;
+          if (ratio < need) bad.push(`${el.tagName}#${el.id}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)} < ${need}`);
+        }
+        done({checked, bad});"#,
+    );
+    let checked = found["checked"].as_u64().unwrap();
+    assert!(checked >= 3, "{screen}: only {checked} texts found");
+    let bad = found["bad"].as_array().unwrap();
+    assert!(bad.is_empty(), "{screen}: contrast below WCAG AA: {bad:?}");
+}
+
 #[test]
 fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     let dist = dist();
@@ -123,11 +159,13 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
         browser.text("#page-hash").unwrap(),
         hex::encode(Sha256::digest(&wasm))
     );
+    assert_contrast(&browser, "the ballot");
 
     // Choose Catriona; review; encrypt; audit.
     browser.click("#c0-o2");
     browser.click("#next");
     browser.wait_for("h2");
+    assert_contrast(&browser, "the review");
     browser.click("#next");
     browser.wait_for("#tracking-code");
     let audit_code = browser.text("#tracking-code").unwrap();
@@ -135,6 +173,7 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     browser.wait_for("#opened");
     let opened = browser.text("#opened").unwrap();
     assert!(opened.contains("Candidate catriona"), "{opened}");
+    assert_contrast(&browser, "the audit");
     let command = browser.text("#audit-command").unwrap();
     assert!(
         command.contains(&format!(
@@ -174,6 +213,7 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     browser.wait_for("#included");
     let included = browser.text("#included").unwrap();
     assert!(included.contains("inclusion proof checked"), "{included}");
+    assert_contrast(&browser, "the cast ballot");
 
     // The administrator closes the vote and the trustees decrypt what the board holds.
     wait_for_size(&url, &id, setup + 2);
@@ -232,6 +272,7 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     );
     let results = browser.text("#results").unwrap();
     assert!(results.contains("Candidate catriona 2"), "{results}");
+    assert_contrast(&browser, "the observer view");
     // The tracking-code page finds the cast ballot by its full code.
     browser.goto(&format!("{url}/#e={id}&view=track"));
     let field = browser.wait_for("#track");
@@ -245,6 +286,7 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
         .unwrap();
     browser.click("button[type=submit]");
     browser.wait_for("#tracked");
+    assert_contrast(&browser, "the tracking page");
     let found = browser.text("#tracked").unwrap();
     assert!(
         found.contains(&format!("at entry {}", receipt["index"])),
@@ -333,6 +375,8 @@ fn every_contest_kind_with_the_keyboard_alone() {
         refusal.contains("25") && refusal.contains("10"),
         "{refusal}"
     );
+    // Every contest kind, the rules' counters and the refusal, in Gaelic.
+    assert_contrast(&browser, "the ballot of every kind with a refusal");
     keys("#c6-o0", " ");
     keys("#c6-o2", " ");
     keys("#next", ENTER);
