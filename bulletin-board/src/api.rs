@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use futures_util::StreamExt;
+use protocol::ballot::TrackingCode;
 use protocol::encoding::Reader;
 use protocol::record::{Entry, SignedEntry, Writer};
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::board::{Accepted, Board, Election, Published};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
-use crate::store::Store;
+use crate::store::{Store, StoredLeaf};
 
 /// Largest ballot or audited-ballot post.
 pub const VOTER_BODY_LIMIT: usize = 256 * 1024;
@@ -384,7 +385,7 @@ fn checkpointed(election: &Election) -> Result<Published, ApiError> {
     })
 }
 
-fn entry_json(leaf: &crate::store::StoredLeaf) -> EntryJson {
+fn entry_json(leaf: &StoredLeaf) -> EntryJson {
     EntryJson {
         index: leaf.index,
         time: crate::board::leaf_time(&leaf.bytes).unwrap_or(0),
@@ -682,10 +683,11 @@ pub async fn entry(
     Ok(HttpResponse::Ok().json(entry_json(leaf)))
 }
 
-/// The ballot or audited ballot with this tracking code (hex).
+/// The ballot or audited ballot with this tracking code: 64 hex digits, or the short form the
+/// voting page shows (Crockford base32 of the first 15 bytes; case, dashes and spaces ignored).
 #[utoipa::path(get, path = "/v1/elections/{election}/tracking/{code}",
     params(("election" = String, Path, description = "The election: hex of its ManifestHash"),
-           ("code" = String, Path, description = "Tracking code, 64 hex digits")),
+           ("code" = String, Path, description = "Tracking code: 64 hex digits, or the short form (24 Crockford base32 characters, dashes allowed)")),
     responses((status = 200, body = EntryJson), (status = "4XX", body = ErrorBody)))]
 pub async fn by_tracking_code(
     board: Board_,
@@ -694,15 +696,29 @@ pub async fn by_tracking_code(
     let (id, code) = path.into_inner();
     let e = board.find(&id).await?;
     let size = checkpointed(&e)?.size;
-    let code: [u8; 32] = hex::decode(&code)
+    let full: Option<[u8; 32]> = hex::decode(code.trim())
         .ok()
-        .and_then(|c| c.try_into().ok())
-        .ok_or_else(|| bad(ErrorCode::BadEncoding, "a tracking code is 64 hex digits"))?;
-    match board.store().leaf_by_code(e.id(), code).await? {
-        Some(leaf) if leaf.index < size => Ok(HttpResponse::Ok().json(entry_json(&leaf))),
-        _ => Err(bad(
+        .and_then(|c| c.try_into().ok());
+    let found: Vec<StoredLeaf> = match (full, TrackingCode::parse_short(&code)) {
+        (Some(full), _) => board.store().leaf_by_code(e.id(), full).await?.into_iter().collect(),
+        (None, Some(prefix)) => board.store().leaves_by_code_prefix(e.id(), prefix).await?,
+        (None, None) => {
+            return Err(bad(
+                ErrorCode::BadEncoding,
+                "a tracking code is its short form (24 characters in six groups of four, as the voting page shows it) or 64 hex digits (as in the receipt)",
+            ))
+        }
+    };
+    let under: Vec<&StoredLeaf> = found.iter().filter(|l| l.index < size).collect();
+    match under[..] {
+        [leaf] => Ok(HttpResponse::Ok().json(entry_json(leaf))),
+        [] => Err(bad(
             ErrorCode::NotFound,
             "no ballot with this tracking code under the latest checkpoint; if you hold a receipt, retry after the next checkpoint",
+        )),
+        _ => Err(bad(
+            ErrorCode::BadEncoding,
+            "this short code matches more than one ballot: give the full code from the receipt",
         )),
     }
 }

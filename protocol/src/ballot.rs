@@ -113,6 +113,44 @@ impl TrackingCode {
     }
 }
 
+impl TrackingCode {
+    /// Reads a short form as a voter might type it back: case, dashes and spaces do not matter,
+    /// and `O`, `I`, `L` are read as `0`, `1`, `1` (Crockford). Returns the 15 bytes it stands
+    /// for, the prefix of the full code; `None` unless it is 24 such characters.
+    ///
+    /// ```
+    /// use protocol::ballot::TrackingCode;
+    /// let code = TrackingCode([0xa7; 32]);
+    /// let typed = code.short().to_lowercase().replace('-', " ");
+    /// assert_eq!(TrackingCode::parse_short(&typed), Some([0xa7; 15]));
+    /// assert_eq!(TrackingCode::parse_short("0000-0000"), None);
+    /// ```
+    pub fn parse_short(text: &str) -> Option<[u8; 15]> {
+        let mut out = [0u8; 15];
+        let mut bits: u32 = 0;
+        let mut held = 0u32;
+        let mut filled = 0;
+        for c in text.chars().filter(|c| *c != '-' && !c.is_whitespace()) {
+            let v = match c.to_ascii_uppercase() {
+                'O' => 0,
+                'I' | 'L' => 1,
+                c => b"0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+                    .iter()
+                    .position(|&a| a as char == c)? as u32,
+            };
+            bits = (bits << 5) | v;
+            held += 5;
+            if held >= 8 {
+                held -= 8;
+                *out.get_mut(filled)? = (bits >> held) as u8;
+                filled += 1;
+                bits &= (1 << held) - 1;
+            }
+        }
+        (filled == 15 && held == 0).then_some(out)
+    }
+}
+
 impl fmt::Debug for TrackingCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "TrackingCode({})", self.short())

@@ -231,3 +231,33 @@ fn a_ballot_encrypted_in_steps_is_the_ballot_of_one_call_and_reports_its_progres
     let refused = ballot::BallotEncryption::new(&e.ballot_ctx, &cred.public_key(), 1, 7, &wrong);
     assert!(refused.is_err(), "the rules are checked before any work");
 }
+
+#[test]
+fn a_short_tracking_code_reads_back_to_the_prefix_of_the_full_code() {
+    use protocol::ballot::TrackingCode;
+    use rand_core::RngCore;
+    let mut r = rng("short codes");
+    for _ in 0..200 {
+        let mut d = [0u8; 32];
+        r.fill_bytes(&mut d);
+        let code = TrackingCode(d);
+        let prefix: [u8; 15] = d[..15].try_into().unwrap();
+        assert_eq!(TrackingCode::parse_short(&code.short()), Some(prefix));
+        let typed = code.short().to_lowercase().replace('-', " ");
+        assert_eq!(TrackingCode::parse_short(&typed), Some(prefix));
+    }
+    // Crockford's look-alikes; wrong lengths and letters refused.
+    assert_eq!(
+        TrackingCode::parse_short("oOiI-lL00-0000-0000-0000-0000"),
+        TrackingCode::parse_short("0011-1100-0000-0000-0000-0000")
+    );
+    for bad in [
+        "",
+        "0000-0000-0000-0000-0000-000",
+        "0000-0000-0000-0000-0000-00000",
+        "U000-0000-0000-0000-0000-0000",
+        "0000-0000-0000-0000-0000-000!",
+    ] {
+        assert_eq!(TrackingCode::parse_short(bad), None, "{bad}");
+    }
+}

@@ -537,7 +537,12 @@ impl Component for App {
                 return false;
             }
             Msg::TrackSubmit => {
-                let code = self.track_input.trim().to_ascii_lowercase();
+                // Short form or full: the board reads either; spaces a voter types are dropped.
+                let code: String = self
+                    .track_input
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
                 let id = self.id_hex.clone();
                 ctx.link().send_future(async move {
                     let found = fetch("GET", &format!("/v1/elections/{id}/tracking/{code}"), None)

@@ -205,8 +205,8 @@ pub fn text(lang: Lang, t: Text) -> String {
         (Checkpoint, Gd) => "A' phuing-sgrùdaidh shoidhnichte as ùire",
         (VerifyHelp, En) => "To check every step yourself: thistle-verify verify --board <this board> --election <id>.",
         (VerifyHelp, Gd) => "Airson gach ceum a sgrùdadh thu fhèin: thistle-verify verify --board <am bòrd seo> --election <id>.",
-        (TrackHelp, En) => "The full tracking code: 64 characters, as in your receipt.",
-        (TrackHelp, Gd) => "An còd-lorg slàn: 64 caractairean, mar a tha e sa chuidhteas agad.",
+        (TrackHelp, En) => "The tracking code as the page showed it (six groups of four), or the 64 characters in your receipt.",
+        (TrackHelp, Gd) => "An còd-lorg mar a sheall an duilleag e (sia buidhnean de cheithir), no na 64 caractairean sa chuidhteas agad.",
         (Counts { cast, audited }, En) => {
             return format!("{cast} ballots cast (revotes included), {audited} audited.")
         }

@@ -273,15 +273,16 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     let results = browser.text("#results").unwrap();
     assert!(results.contains("Candidate catriona 2"), "{results}");
     assert_contrast(&browser, "the observer view");
-    // The tracking-code page finds the cast ballot by its full code.
+    // The tracking-code page finds the cast ballot by the short code the page showed, typed back
+    // in lower case with spaces.
     browser.goto(&format!("{url}/#e={id}&view=track"));
     let field = browser.wait_for("#track");
-    let full = receipt["tracking_code"].as_str().unwrap();
+    let typed = cast_code.to_lowercase().replace('-', " ");
     browser
         .call(
             "POST",
             &format!("/element/{field}/value"),
-            Some(json!({ "text": full })),
+            Some(json!({ "text": typed })),
         )
         .unwrap();
     browser.click("button[type=submit]");

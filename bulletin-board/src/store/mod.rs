@@ -92,6 +92,14 @@ pub trait Store: Send + Sync + 'static {
         code: [u8; 32],
     ) -> impl Future<Output = Result<Option<StoredLeaf>, StoreError>> + Send;
 
+    /// Up to two leaves whose tracking code starts with `prefix`, in log order (a short code
+    /// names at most one ballot unless someone found a 120-bit collision).
+    fn leaves_by_code_prefix(
+        &self,
+        election: &str,
+        prefix: [u8; 15],
+    ) -> impl Future<Output = Result<Vec<StoredLeaf>, StoreError>> + Send;
+
     /// Under the log's lock: reads the leaves committed at or after `known`, calls `decide` with
     /// them, and commits what it returns at the next indexes (checking they are the next ones).
     /// `decide` runs exactly once unless the store fails before it; it must be quick and must not
@@ -199,6 +207,14 @@ impl Store for AnyStore {
         delegate!(self, s => s.leaf_by_code(election, code).await)
     }
 
+    async fn leaves_by_code_prefix(
+        &self,
+        election: &str,
+        prefix: [u8; 15],
+    ) -> Result<Vec<StoredLeaf>, StoreError> {
+        delegate!(self, s => s.leaves_by_code_prefix(election, prefix).await)
+    }
+
     async fn append<F, T>(&self, election: &str, known: u64, decide: F) -> Result<T, StoreError>
     where
         F: FnOnce(Vec<StoredLeaf>) -> Decision<T> + Send + 'static,
@@ -221,4 +237,13 @@ impl Store for AnyStore {
     ) -> Result<Option<StoredCheckpoint>, StoreError> {
         delegate!(self, s => s.latest_checkpoint(election).await)
     }
+}
+
+/// The smallest and largest 32-byte tracking codes starting with `prefix`: a range the stores'
+/// index on (election, tracking_code) answers directly.
+pub fn code_range(prefix: &[u8; 15]) -> ([u8; 32], [u8; 32]) {
+    let (mut lo, mut hi) = ([0u8; 32], [0xffu8; 32]);
+    lo[..15].copy_from_slice(prefix);
+    hi[..15].copy_from_slice(prefix);
+    (lo, hi)
 }

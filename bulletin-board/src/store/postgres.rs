@@ -218,6 +218,25 @@ impl Store for PgStore {
         Ok(row.as_ref().map(row_to_leaf))
     }
 
+    async fn leaves_by_code_prefix(
+        &self,
+        election: &str,
+        prefix: [u8; 15],
+    ) -> Result<Vec<StoredLeaf>, StoreError> {
+        let (lo, hi) = super::code_range(&prefix);
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT idx, leaf, tracking_code FROM leaves
+                 WHERE election = $1 AND tracking_code BETWEEN $2 AND $3
+                 ORDER BY idx LIMIT 2",
+                &[&election, &lo.as_slice(), &hi.as_slice()],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(rows.iter().map(row_to_leaf).collect())
+    }
+
     async fn append<F, T>(&self, election: &str, known: u64, decide: F) -> Result<T, StoreError>
     where
         F: FnOnce(Vec<StoredLeaf>) -> Decision<T> + Send + 'static,

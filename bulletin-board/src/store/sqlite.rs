@@ -274,6 +274,29 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn leaves_by_code_prefix(
+        &self,
+        election: &str,
+        prefix: [u8; 15],
+    ) -> Result<Vec<StoredLeaf>, StoreError> {
+        let (lo, hi) = super::code_range(&prefix);
+        let election = election.to_owned();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT idx, leaf, tracking_code FROM leaves
+                     WHERE election = ?1 AND tracking_code BETWEEN ?2 AND ?3
+                     ORDER BY idx LIMIT 2",
+                )
+                .map_err(unavailable)?;
+            let rows = stmt
+                .query_map(params![election, lo.to_vec(), hi.to_vec()], row_to_leaf)
+                .map_err(unavailable)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(unavailable)
+        })
+        .await
+    }
+
     async fn append<F, T>(&self, election: &str, known: u64, decide: F) -> Result<T, StoreError>
     where
         F: FnOnce(Vec<StoredLeaf>) -> Decision<T> + Send + 'static,

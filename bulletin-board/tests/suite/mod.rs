@@ -331,6 +331,23 @@ pub async fn voting_and_proofs(store: AnyStore) {
     assert_eq!(status, StatusCode::OK, "{found}");
     assert_eq!(found["index"], receipts[2].index);
     assert_eq!(found["type"], "ballot");
+    // The short form the page shows finds the same ballot, however the voter types it back.
+    let short = receipts[2].tracking_code.unwrap().short();
+    for typed in [short.clone(), short.to_lowercase().replace('-', "")] {
+        let (status, by_short) = get(&app, &format!("/v1/elections/{id}/tracking/{typed}")).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {by_short}");
+        assert_eq!(by_short, found);
+    }
+    let other = if short.starts_with('0') { "1" } else { "0" };
+    let (status, err) = get(
+        &app,
+        &format!("/v1/elections/{id}/tracking/{other}{}", &short[1..]),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
     let (status, err) = get(&app, &format!("/v1/elections/{id}/entries/{size}")).await;
     assert_eq!(
         (status, error_code(&err)),
