@@ -5,7 +5,7 @@
 # PostgreSQL instead of the embedded store: --database-url URL or THISTLE_DEMO_DATABASE_URL.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-echo "building every program (release; about 8 minutes the first time on 2 cores)..."
+echo "building every program (release; about 5 minutes the first time on 2 cores)..."
 cargo build --release --bins --manifest-path "$root/Cargo.toml"
 # The voting page, when the demo is to serve it and it is not built yet.
 for arg in "$@"; do
