@@ -701,7 +701,7 @@ pub async fn by_tracking_code(
         .and_then(|c| c.try_into().ok());
     let found: Vec<StoredLeaf> = match (full, TrackingCode::parse_short(&code)) {
         (Some(full), _) => board.store().leaf_by_code(e.id(), full).await?.into_iter().collect(),
-        (None, Some(prefix)) => board.store().leaves_by_code_prefix(e.id(), prefix).await?,
+        (None, Some(prefix)) => board.store().leaves_by_code_prefix(e.id(), prefix, size).await?,
         (None, None) => {
             return Err(bad(
                 ErrorCode::BadEncoding,
@@ -718,7 +718,7 @@ pub async fn by_tracking_code(
         )),
         _ => Err(bad(
             ErrorCode::BadEncoding,
-            "this short code matches more than one ballot: give the full code from the receipt",
+            "this short code matches more than one ballot (a collision of 120 bits, or a forged ballot): give the full code from the receipt",
         )),
     }
 }

@@ -493,6 +493,8 @@ enum Stage {
     /// Proving the ranges of contest `.0` (contests without range values are skipped).
     Range(usize, Box<ProofTranscript>),
     Done,
+    /// A step failed (or is running): no ballot can come out of this encryptor.
+    Failed,
 }
 
 struct SigmaCommitments {
@@ -576,6 +578,7 @@ impl<'a> BallotEncryption<'a> {
             Stage::Respond(_) => 2 * contests,
             Stage::Range(c, _) => 2 * contests + 1 + ranged_before(*c),
             Stage::Done => self.steps_total(),
+            Stage::Failed => 0,
         }
     }
 
@@ -584,9 +587,10 @@ impl<'a> BallotEncryption<'a> {
         matches!(self.stage, Stage::Done)
     }
 
-    /// Runs the next step (nothing once done).
+    /// Runs the next step (nothing once done). After an error the encryptor is spent: every
+    /// later step fails and [`Self::finish`] gives nothing, so no partly proven ballot escapes.
     pub fn step<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> Result<()> {
-        self.stage = match core::mem::replace(&mut self.stage, Stage::Done) {
+        self.stage = match core::mem::replace(&mut self.stage, Stage::Failed) {
             Stage::Encrypt(c) => {
                 self.encrypt_contest(c, rng);
                 if c + 1 < self.ctx.plans.len() {
@@ -619,6 +623,11 @@ impl<'a> BallotEncryption<'a> {
                 self.next_range(c + 1, t)
             }
             Stage::Done => Stage::Done,
+            Stage::Failed => {
+                return Err(Error::OutOfPhase(
+                    "this ballot's encryption failed at an earlier step; encrypt it again",
+                ))
+            }
         };
         Ok(())
     }
@@ -796,6 +805,12 @@ impl<'a> BallotEncryption<'a> {
         let proof = range::prove(gens, t, &values, &blindings, plan.bits, rng);
         values.zeroize();
         blindings.zeroize();
+        // Only this proof needs them.
+        for w in &mut self.range_witnesses[c] {
+            w.0.zeroize();
+            w.1.zeroize();
+            w.2.zeroize();
+        }
         self.ballot.contests[c].range_proof = proof?;
         Ok(())
     }

@@ -92,12 +92,14 @@ pub trait Store: Send + Sync + 'static {
         code: [u8; 32],
     ) -> impl Future<Output = Result<Option<StoredLeaf>, StoreError>> + Send;
 
-    /// Up to two leaves whose tracking code starts with `prefix`, in log order (a short code
-    /// names at most one ballot unless someone found a 120-bit collision).
+    /// Up to two leaves before index `below` (the latest checkpoint's size) whose tracking code
+    /// starts with `prefix`, in log order (a short code names at most one ballot unless someone
+    /// found a 120-bit collision).
     fn leaves_by_code_prefix(
         &self,
         election: &str,
         prefix: [u8; 15],
+        below: u64,
     ) -> impl Future<Output = Result<Vec<StoredLeaf>, StoreError>> + Send;
 
     /// Under the log's lock: reads the leaves committed at or after `known`, calls `decide` with
@@ -211,8 +213,9 @@ impl Store for AnyStore {
         &self,
         election: &str,
         prefix: [u8; 15],
+        below: u64,
     ) -> Result<Vec<StoredLeaf>, StoreError> {
-        delegate!(self, s => s.leaves_by_code_prefix(election, prefix).await)
+        delegate!(self, s => s.leaves_by_code_prefix(election, prefix, below).await)
     }
 
     async fn append<F, T>(&self, election: &str, known: u64, decide: F) -> Result<T, StoreError>

@@ -222,15 +222,16 @@ impl Store for PgStore {
         &self,
         election: &str,
         prefix: [u8; 15],
+        below: u64,
     ) -> Result<Vec<StoredLeaf>, StoreError> {
         let (lo, hi) = super::code_range(&prefix);
         let client = self.client().await?;
         let rows = client
             .query(
                 "SELECT idx, leaf, tracking_code FROM leaves
-                 WHERE election = $1 AND tracking_code BETWEEN $2 AND $3
+                 WHERE election = $1 AND tracking_code BETWEEN $2 AND $3 AND idx < $4
                  ORDER BY idx LIMIT 2",
-                &[&election, &lo.as_slice(), &hi.as_slice()],
+                &[&election, &lo.as_slice(), &hi.as_slice(), &(below as i64)],
             )
             .await
             .map_err(unavailable)?;

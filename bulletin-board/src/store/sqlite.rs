@@ -278,6 +278,7 @@ impl Store for SqliteStore {
         &self,
         election: &str,
         prefix: [u8; 15],
+        below: u64,
     ) -> Result<Vec<StoredLeaf>, StoreError> {
         let (lo, hi) = super::code_range(&prefix);
         let election = election.to_owned();
@@ -285,12 +286,15 @@ impl Store for SqliteStore {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT idx, leaf, tracking_code FROM leaves
-                     WHERE election = ?1 AND tracking_code BETWEEN ?2 AND ?3
+                     WHERE election = ?1 AND tracking_code BETWEEN ?2 AND ?3 AND idx < ?4
                      ORDER BY idx LIMIT 2",
                 )
                 .map_err(unavailable)?;
             let rows = stmt
-                .query_map(params![election, lo.to_vec(), hi.to_vec()], row_to_leaf)
+                .query_map(
+                    params![election, lo.to_vec(), hi.to_vec(), below as i64],
+                    row_to_leaf,
+                )
                 .map_err(unavailable)?;
             rows.collect::<Result<Vec<_>, _>>().map_err(unavailable)
         })
