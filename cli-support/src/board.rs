@@ -70,6 +70,13 @@ impl BoardClient {
             .map_err(|e| board_error(&url, e))
     }
 
+    fn get_json(&self, path: &str) -> Result<Value> {
+        self.get(path)?.into_json().map_err(|e| Error::Board {
+            url: format!("{}{path}", self.base),
+            reason: format!("unreadable answer: {e}"),
+        })
+    }
+
     fn post_json(&self, path: &str, entry: &SignedEntry) -> Result<Value> {
         let url = format!("{}{path}", self.base);
         let content = entry.entry.content_bytes();
@@ -105,17 +112,10 @@ impl BoardClient {
     /// The latest checkpoint, accepted only as a note signed by the manifest's board key: its
     /// size is the `board_size` a ballot binds (§11.2, §11.7).
     pub fn checkpoint(&self, manifest: &Manifest) -> Result<Checkpoint> {
-        let election = hex::encode(manifest.hash());
-        let url = format!("{}/v1/elections/{election}/checkpoint", self.base);
-        let body: Value = self
-            .get(&format!("/v1/elections/{election}/checkpoint"))?
-            .into_json()
-            .map_err(|e| Error::Board {
-                url: url.clone(),
-                reason: format!("unreadable answer: {e}"),
-            })?;
+        let path = format!("/v1/elections/{}/checkpoint", hex::encode(manifest.hash()));
+        let body = self.get_json(&path)?;
         let note = body["note"].as_str().ok_or_else(|| Error::Board {
-            url,
+            url: format!("{}{path}", self.base),
             reason: "the checkpoint has no note".into(),
         })?;
         Ok(Checkpoint::verify_note(
@@ -133,9 +133,8 @@ impl BoardClient {
     /// The phase the board's status claims under its latest checkpoint: a hint for when to
     /// download and verify the record, never a fact to act on; `None` if the board did not say.
     pub fn phase_hint(&self, election: &str) -> Option<Phase> {
-        self.get(&format!("/v1/elections/{election}"))
+        self.get_json(&format!("/v1/elections/{election}"))
             .ok()
-            .and_then(|r| r.into_json::<Value>().ok())
             .and_then(|v| v["phase"].as_str().and_then(phase_named))
     }
 

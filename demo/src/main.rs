@@ -271,7 +271,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     run_on(Tool::Authority, &["admin", "phase", "key-ceremony"])?;
 
     let (dealt_tx, dealt_rx) = mpsc::channel();
-    let ceremonies: Vec<Background> = (1..=3)
+    let mut ceremonies: Vec<Background> = (1..=3)
         .map(|i| {
             let (key, share) = (format!("trustee-{i}.key"), format!("trustee-{i}.share"));
             Background::start(
@@ -319,7 +319,6 @@ fn run(cli: &Cli) -> Result<(), Error> {
         "  credential authority: {}",
         issued.lines().next().unwrap_or("").trim()
     );
-    let mut ceremonies = ceremonies;
     let mut dealt = 0;
     let waiting = Instant::now();
     while dealt < 3 {

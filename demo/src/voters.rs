@@ -97,13 +97,9 @@ impl Turnout {
         self.ballots += other.ballots;
         self.revotes += other.revotes;
         self.audits += other.audits;
-        if self.expected.is_empty() {
-            self.expected = other.expected;
-        } else {
-            for (mine, theirs) in self.expected.iter_mut().zip(other.expected) {
-                for (a, b) in mine.iter_mut().zip(theirs) {
-                    *a += b;
-                }
+        for (mine, theirs) in self.expected.iter_mut().zip(other.expected) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
             }
         }
         self.sample.extend(other.sample);
@@ -156,9 +152,6 @@ pub fn vote_all(
     Ok(all)
 }
 
-type VoterStep<'s> =
-    dyn Fn(&BoardClient, usize, &Voter, &mut Turnout) -> Result<(), Error> + Sync + 's;
-
 /// Runs `each` for every voter, voter `n` on thread `n % threads`.
 fn in_parallel(
     election: &Election<'_>,
@@ -168,7 +161,7 @@ fn in_parallel(
     each: impl Fn(&BoardClient, usize, &Voter, &mut Turnout) -> Result<(), Error> + Sync,
 ) -> Result<Turnout, Error> {
     let threads = threads.max(1);
-    let each: &VoterStep<'_> = &each;
+    let each = &each;
     let results: Vec<Result<Turnout, Error>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|t| {
@@ -250,12 +243,16 @@ fn cast(
     Ok(code)
 }
 
-/// The weighted choices of a voter's counted ballot.
-fn count(turnout: &mut Turnout, voter: &Voter, selection: &[Vec<u64>]) {
+/// The voter's last ballot: its weighted choices are what the tally must count, and the first
+/// few voters' tracking codes are kept to look up later.
+fn count(turnout: &mut Turnout, n: usize, voter: &Voter, selection: &[Vec<u64>], code: String) {
     for (totals, values) in turnout.expected.iter_mut().zip(selection) {
         for (t, v) in totals.iter_mut().zip(values) {
             *t += v * voter.weight;
         }
+    }
+    if n < 3 {
+        turnout.sample.push((voter.id.clone(), code));
     }
 }
 
@@ -290,10 +287,7 @@ fn first_ballot(
     let code = cast(election, client, voter, &selection, turnout)?;
     turnout.voters += 1;
     if !behaviour.revotes(n) {
-        count(turnout, voter, &selection);
-        if n < 3 {
-            turnout.sample.push((voter.id.clone(), code));
-        }
+        count(turnout, n, voter, &selection, code);
     }
     Ok(())
 }
@@ -319,10 +313,7 @@ fn revote(
     }
     let code = cast(election, client, voter, &selection, turnout)?;
     turnout.revotes += 1;
-    count(turnout, voter, &selection);
-    if n < 3 {
-        turnout.sample.push((voter.id.clone(), code));
-    }
+    count(turnout, n, voter, &selection, code);
     Ok(())
 }
 

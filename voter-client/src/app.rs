@@ -886,9 +886,7 @@ pub fn start() {
 /// projects) on this device; negative for an unknown shape.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn bench_encrypt(shape: &str, iterations: u32) -> f64 {
-    let performance = web_sys::window().and_then(|w| w.performance());
-    let now = move || performance.as_ref().map_or(0.0, |p| p.now());
-    crate::bench::encrypt_mean_ms(shape, iterations, now, &mut OsRng).unwrap_or(-1.0)
+    crate::bench::encrypt_mean_ms(shape, iterations, now_ms, &mut OsRng).unwrap_or(-1.0)
 }
 
 /// Benchmark hook (`window.thistle.bench_longest_step`): the longest single step, in
