@@ -19,8 +19,12 @@ use crate::store::{Store, StoredLeaf};
 
 /// Largest ballot or audited-ballot post.
 pub const VOTER_BODY_LIMIT: usize = 256 * 1024;
-/// Largest credential-list post (a list of a million voters is about 54 MB as JSON).
+/// Largest credential-list upload (`application/octet-stream` with `Thistle-Signature`; a list
+/// of a million voters is about 40 MB). Its bytes are authenticated as they arrive and spooled to
+/// disk, never held in memory before the signature verifies.
 pub const CREDENTIALS_BODY_LIMIT: usize = 128 * 1024 * 1024;
+/// The header carrying the writer's signature of an `application/octet-stream` upload.
+pub const SIGNATURE_HEADER: &str = "thistle-signature";
 /// Largest post of any other entry.
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Most entries one range read returns.
@@ -241,36 +245,160 @@ fn bad(code: ErrorCode, msg: impl Into<String>) -> ApiError {
     ApiError::new(code, msg)
 }
 
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Vec<u8>, ApiError> {
-    let too_large = || {
-        bad(
-            ErrorCode::BodyTooLarge,
-            format!("the body exceeds this endpoint's limit of {limit} bytes"),
-        )
-    };
-    if let Some(len) = req
-        .headers()
+fn content_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
-    {
-        if len > limit {
-            return Err(too_large());
-        }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    bad(
+        ErrorCode::BodyTooLarge,
+        format!("the body exceeds this endpoint's limit of {limit} bytes"),
+    )
+}
+
+/// A request body in memory, with the share of the board's body budget it holds.
+struct Body {
+    bytes: Vec<u8>,
+    _held: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+/// Reads a body of at most `limit` bytes within the body deadline, counting every byte against
+/// the board's budget for unauthenticated bodies (§13.8).
+async fn read_body(
+    board: &Board,
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Body, ApiError> {
+    let declared = content_length(req);
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large(limit));
     }
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| bad(ErrorCode::MalformedJson, format!("body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
+    let deadline = board.limits.limits.body_deadline_for(declared.unwrap_or(0));
+    let read = async {
+        let mut body = Body {
+            bytes: Vec::new(),
+            _held: None,
+        };
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| bad(ErrorCode::MalformedJson, format!("body: {e}")))?;
+            if body.bytes.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            let more = board.limits.body_bytes(chunk.len())?;
+            match &mut body._held {
+                Some(held) => held.merge(more),
+                None => body._held = Some(more),
+            }
+            body.bytes.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+        Ok(body)
+    };
+    tokio::time::timeout(deadline, read)
+        .await
+        .map_err(|_| body_timeout(deadline))?
+}
+
+fn body_timeout(deadline: std::time::Duration) -> ApiError {
+    bad(
+        ErrorCode::RequestTimeout,
+        format!(
+            "the body did not arrive within {} s; send it at once",
+            deadline.as_secs()
+        ),
+    )
+}
+
+/// A private scratch file: created 0600 under the temporary directory and unlinked at once, so
+/// it lives exactly as long as its handle (a crash leaves nothing behind).
+fn spool_file() -> std::io::Result<std::fs::File> {
+    use rand_core::RngCore;
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = std::env::temp_dir().join(format!(
+        "thistle-upload-{:016x}",
+        rand_core::OsRng.next_u64()
+    ));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    Ok(file)
+}
+
+/// Receives a credential list sent as `application/octet-stream` (the entry body without its
+/// tag) with the credential authority's signature in `Thistle-Signature`: the signature is
+/// checked as the bytes arrive and the bytes go to a private spool file, so an unauthenticated
+/// upload makes the board hold one chunk, never the list. Returns the body once it verified.
+async fn receive_signed_upload(
+    board: &Board,
+    election: &Election,
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    tag: u8,
+) -> Result<(Vec<u8>, [u8; 64]), ApiError> {
+    use std::io::{Read, Seek, Write};
+    let unauthorised = || {
+        bad(
+            ErrorCode::Unauthorized,
+            "the credential list must be signed by the manifest's credential authority (base64 signature in the Thistle-Signature header)",
+        )
+    };
+    let signature: [u8; 64] = req
+        .headers()
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| B64.decode(v.trim()).ok())
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(unauthorised)?;
+    let declared = content_length(req);
+    if declared.is_some_and(|len| len > CREDENTIALS_BODY_LIMIT) {
+        return Err(too_large(CREDENTIALS_BODY_LIMIT));
     }
-    Ok(body)
+    let mut check = election
+        .manifest()
+        .credential_authority
+        .verify_streaming(
+            protocol::signature::tags::ENTRY,
+            &signature,
+            "credential list",
+        )
+        .map_err(|_| unauthorised())?;
+    check.update(election.manifest_hash());
+    check.update(&[tag]);
+    let mut spool =
+        spool_file().map_err(|e| bad(ErrorCode::Unavailable, format!("no spool file: {e}")))?;
+    let deadline = board.limits.limits.body_deadline_for(declared.unwrap_or(0));
+    let receive = async {
+        let mut len = 0usize;
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| bad(ErrorCode::BadEncoding, format!("body: {e}")))?;
+            len += chunk.len();
+            if len > CREDENTIALS_BODY_LIMIT {
+                return Err(too_large(CREDENTIALS_BODY_LIMIT));
+            }
+            check.update(&chunk);
+            spool
+                .write_all(&chunk)
+                .map_err(|e| bad(ErrorCode::Unavailable, format!("spool file: {e}")))?;
+        }
+        Ok(len)
+    };
+    let len = tokio::time::timeout(deadline, receive)
+        .await
+        .map_err(|_| body_timeout(deadline))??;
+    check.finish().map_err(|_| unauthorised())?;
+    let mut body = Vec::with_capacity(len);
+    spool
+        .rewind()
+        .and_then(|()| spool.read_to_end(&mut body))
+        .map_err(|e| bad(ErrorCode::Unavailable, format!("spool file: {e}")))?;
+    Ok((body, signature))
 }
 
 fn parse_post(body: &[u8]) -> Result<(Vec<u8>, Option<[u8; 64]>), ApiError> {
@@ -403,8 +531,8 @@ pub async fn create_election(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_body(&req, payload, BODY_LIMIT).await?;
-    let (entry, signature) = parse_post(&body)?;
+    let body = read_body(&board, &req, payload, BODY_LIMIT).await?;
+    let (entry, signature) = parse_post(&body.bytes)?;
     let signed = decode_entry(0, &entry, signature, 1)?;
     let (id, accepted) = board
         .create(signed)
@@ -428,50 +556,48 @@ pub async fn post_entry(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (id, kind) = path.into_inner();
-    let result = async {
+    let client = board.limits.client(
+        req.peer_addr().map(|a| a.ip()),
+        req.headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok()),
+    );
+    let deadline = board.limits.limits.request_deadline;
+    let result = tokio::time::timeout(deadline, async {
+        board.limits.admit(client)?;
         let tag = tag_of_path(&kind)
             .ok_or_else(|| bad(ErrorCode::NotFound, format!("no entry type {kind:?}")))?;
         let limit = match tag {
             6 | 7 => VOTER_BODY_LIMIT,
-            5 => CREDENTIALS_BODY_LIMIT,
             _ => BODY_LIMIT,
         };
         // Cheap refusals first, before a (possibly large) body is read or decoded.
         let election = board.find(&id).await?;
         election.precheck(tag)?;
-        let body = read_body(&req, payload, limit).await?;
-        let (entry, signature) = parse_post(&body)?;
-        drop(body);
         let threshold = election.manifest().threshold;
-        let signed = if tag == 5 {
-            // A credential list is large and decodes a point per voter: its writer's signature
-            // over the raw bytes is checked first, and decoding runs off the HTTP worker.
-            let mut data = election.manifest_hash().to_vec();
-            data.push(tag);
-            data.extend_from_slice(&entry);
-            let authorised = signature.is_some_and(|sig| {
-                election
-                    .manifest()
-                    .credential_authority
-                    .verify(
-                        protocol::signature::tags::ENTRY,
-                        &data,
-                        &sig,
-                        "credential list",
-                    )
-                    .is_ok()
-            });
-            if !authorised {
-                return Err(bad(
-                    ErrorCode::Unauthorized,
-                    "the credential list must be signed by the manifest's credential authority",
-                ));
-            }
-            drop(data);
-            web::block(move || decode_entry(tag, &entry, signature, threshold))
+        let binary = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
+        let signed = if tag == 5 && binary {
+            let (entry, signature) =
+                receive_signed_upload(&board, &election, &req, payload, tag).await?;
+            // Authenticated; decoding a point per voter runs off the HTTP worker.
+            web::block(move || decode_entry(tag, &entry, Some(signature), threshold))
                 .await
                 .map_err(|_| bad(ErrorCode::Unavailable, "the board is shutting down"))??
         } else {
+            let body = read_body(&board, &req, payload, limit).await.map_err(|e| {
+                if tag == 5 && e.code == ErrorCode::BodyTooLarge {
+                    bad(
+                        ErrorCode::BodyTooLarge,
+                        format!("a credential list over {BODY_LIMIT} bytes is sent as application/octet-stream with the Thistle-Signature header (spec §13.7)"),
+                    )
+                } else {
+                    e
+                }
+            })?;
+            let (entry, signature) = parse_post(&body.bytes)?;
             decode_entry(tag, &entry, signature, threshold)?
         };
         let accepted = if signed.entry.writer() == Writer::Voter {
@@ -480,8 +606,14 @@ pub async fn post_entry(
             board.post_signed_entry(&election, signed).await?
         };
         Ok::<_, ApiError>((accepted.replayed, receipt_json(&board, &id, &accepted)))
-    }
-    .await;
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(bad(
+            ErrorCode::Unavailable,
+            format!("no answer within {} s; look the entry up before posting it again (a ballot posted again gets its receipt)", deadline.as_secs()),
+        ))
+    });
     match result {
         // A retry of a committed ballot gets its original receipt, with 200 instead of 201.
         Ok((true, r)) => Ok(HttpResponse::Ok().json(r)),
@@ -833,10 +965,25 @@ pub async fn record(board: Board_, id: web::Path<String>) -> Result<HttpResponse
         .streaming(body))
 }
 
-/// Liveness and storage reachability.
+/// Liveness, storage reachability, and whether every committed entry gets under a checkpoint in
+/// time (§13.5): 503 if an election's committed entries have waited longer than two checkpoint
+/// intervals plus a second for a checkpoint the board cannot sign.
 #[utoipa::path(get, path = "/v1/health", responses((status = 200), (status = 503, body = ErrorBody)))]
 pub async fn health(board: Board_) -> Result<HttpResponse, ApiError> {
     board.store().elections().await?;
+    let allowed = board.checkpoint_interval() * 2 + std::time::Duration::from_secs(1);
+    for id in board.election_ids() {
+        let Ok(e) = board.election(&id) else { continue };
+        if let Some(lag) = e.checkpoint_lag().filter(|lag| *lag > allowed) {
+            return Err(bad(
+                ErrorCode::Unavailable,
+                format!(
+                    "election {id}: committed entries have waited {} s for a checkpoint the board cannot sign (storage failing?); receipts are not yet provable",
+                    lag.as_secs()
+                ),
+            ));
+        }
+    }
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })))
 }
 

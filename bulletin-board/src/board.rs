@@ -43,6 +43,8 @@ pub struct BoardConfig {
     pub administrators: Vec<PublicKey>,
     /// How often checkpoints are signed (when the log grew).
     pub checkpoint_interval: Duration,
+    /// Back-pressure: what the board takes on at once.
+    pub limits: crate::limits::Limits,
 }
 
 /// Current Unix time in seconds.
@@ -98,6 +100,8 @@ struct State {
     /// Where the phase changed: (first leaf index after the change, phase, fingerprint), so that
     /// status reads can be answered as of a checkpoint.
     phases: Vec<(u64, Phase, Option<Digest32>)>,
+    /// Index of the credential list's leaf, once the verifier holds one.
+    list_at: Option<u64>,
 }
 
 impl State {
@@ -109,17 +113,26 @@ impl State {
             last_time: 0,
             stale: false,
             phases: Vec::new(),
+            list_at: None,
         }
     }
 
-    /// Notes a phase change made by the leaf just pushed.
+    /// Notes a phase change or the credential list made by the leaf just pushed.
     fn note_phase(&mut self) {
+        if self.list_at.is_none() && self.verifier.has_credential_list() {
+            self.list_at = Some(self.verifier.len() - 1);
+        }
         let phase = self.verifier.phase();
         let changed = self.phases.last().is_none_or(|(_, p, _)| *p != phase);
         if changed {
             let fingerprint = self.verifier.fingerprint().copied();
             self.phases.push((self.verifier.len(), phase, fingerprint));
         }
+    }
+
+    /// Whether the credential list is among the log's first `size` leaves.
+    fn has_list_at(&self, size: u64) -> bool {
+        self.list_at.is_some_and(|at| at < size)
     }
 
     /// The phase and fingerprint of the log's first `size` leaves.
@@ -209,6 +222,12 @@ pub struct Election {
     checker: RwLock<Option<VoterEntryChecker>>,
     published: RwLock<Option<Published>>,
     queue: mpsc::Sender<Job>,
+    /// Held by whoever changes the state from the store (the sequencer's append, a reload), so a
+    /// reload never replaces a state an append is about to mark committed.
+    writer: tokio::sync::Mutex<()>,
+    /// Since when committed leaves have waited for a checkpoint that could not be signed (a
+    /// failed append not yet reloaded, or the store refusing the checkpoint).
+    behind_since: Mutex<Option<std::time::Instant>>,
 }
 
 impl Election {
@@ -240,11 +259,12 @@ impl Election {
 
     /// Early refusals that need no decoding, before a body is read: an entry type not accepted
     /// in the current phase, a second credential list, a ballot outside the window. Sequencing
-    /// checks all of this again; this only keeps big or costly bodies away.
+    /// checks all of this again; this only keeps big or costly bodies away. Judged on the
+    /// committed log only: the verifier may also hold a batch whose append is under way or failed.
     pub fn precheck(&self, tag: u8) -> Result<(), ApiError> {
         let (phase, has_list) = {
             let s = self.state.lock().expect("not poisoned");
-            (s.verifier.phase(), s.verifier.has_credential_list())
+            (s.phase_at(s.committed).0, s.has_list_at(s.committed))
         };
         let allowed = match tag {
             1 => phase < Phase::Tally,
@@ -286,10 +306,32 @@ impl Election {
             .filter(|(opened_at, _)| *opened_at < size)
     }
 
-    /// A listed credential's weight (the list is fixed once voting has opened).
+    /// A listed credential's weight, once the list is under a checkpoint (it is fixed from then).
     pub fn credential_weight(&self, key: &[u8; 32]) -> Option<u64> {
+        let size = self.published().map_or(0, |p| p.size);
         let state = self.state.lock().expect("not poisoned");
+        if !state.has_list_at(size) {
+            return None;
+        }
         state.verifier.credential_weight(key)
+    }
+
+    /// How long committed entries have waited for a checkpoint the board could not sign, if
+    /// they are waiting for that reason.
+    pub fn checkpoint_lag(&self) -> Option<Duration> {
+        self.behind_since
+            .lock()
+            .expect("not poisoned")
+            .map(|since| since.elapsed())
+    }
+
+    fn set_behind(&self, behind: bool) {
+        let mut since = self.behind_since.lock().expect("not poisoned");
+        match (behind, since.is_some()) {
+            (true, false) => *since = Some(std::time::Instant::now()),
+            (false, true) => *since = None,
+            _ => {}
+        }
     }
 
     /// The ballot checker, once voting has opened.
@@ -364,6 +406,8 @@ pub struct Board {
     loading: tokio::sync::Mutex<()>,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
+    /// Back-pressure.
+    pub limits: crate::limits::Guards,
 }
 
 impl Board {
@@ -371,8 +415,10 @@ impl Board {
     /// checkpoint timers. Must run inside a Tokio runtime.
     pub async fn open(store: AnyStore, config: BoardConfig) -> Result<Arc<Self>, StoreError> {
         let signer = NoteSigner::new(&config.origin, SecretKey::from_seed(&config.key.to_seed()));
+        let limits = crate::limits::Guards::new(config.limits.clone());
         let board = Arc::new(Board {
             store: Arc::new(store),
+            limits,
             config,
             signer,
             elections: RwLock::new(HashMap::new()),
@@ -396,6 +442,11 @@ impl Board {
     /// The board's public key.
     pub fn public_key(&self) -> PublicKey {
         self.config.key.public_key()
+    }
+
+    /// How often checkpoints are signed.
+    pub fn checkpoint_interval(&self) -> Duration {
+        self.config.checkpoint_interval
     }
 
     /// The log origin.
@@ -528,6 +579,8 @@ impl Board {
             checker: RwLock::new(checker),
             published: RwLock::new(published),
             queue: tx,
+            writer: tokio::sync::Mutex::new(()),
+            behind_since: Mutex::new(None),
         });
         self.elections
             .write()
@@ -682,26 +735,88 @@ impl Board {
             Entry::AuditedBallot(a) => a.encrypted.tracking_code(),
             _ => unreachable!("only voter entries come here"),
         };
-        if election
+        let known = election
             .state
             .lock()
             .expect("not poisoned")
             .verifier
-            .knows_tracking_code(&code)
-        {
-            // The same ballot posted again (a retry after a lost answer) gets its receipt.
-            if let Some(accepted) = self.receipt_of(election, &code.0, &entry).await? {
-                return Ok(accepted);
+            .knows_tracking_code(&code);
+        // The same ballot posted again (a retry after a lost answer) gets its receipt. Only the
+        // committed log decides: the verifier may hold a batch whose append has not finished
+        // (or failed), so a code it knows but the store does not goes on to be sequenced.
+        if known {
+            if let Some(accepted) = self
+                .committed_voter_entry(election, &code.0, &entry)
+                .await?
+            {
+                return accepted;
             }
-            return Err(ApiError::new(
-                ErrorCode::Duplicate,
-                "a ballot with this tracking code is already on the board; look it up at /tracking/{code}",
-            ));
         }
-        let checked = checker
-            .check(entry, &mut OsRng)
-            .map_err(|(step, e)| ApiError::from_protocol(step, &e))?;
-        self.sequence(election, Pending::Voter(checked)).await
+        let checked = self.verify_voter_entry(checker, entry.clone()).await?;
+        match self.sequence(election, Pending::Voter(checked)).await {
+            // Refused as a duplicate against the log as committed (or a batch committed with
+            // it): if this very ballot is what is there, the answer is its receipt (§13.6).
+            Err(e) if e.code == ErrorCode::Duplicate => {
+                match self
+                    .committed_voter_entry(election, &code.0, &entry)
+                    .await?
+                {
+                    Some(accepted) => accepted,
+                    None => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// What the committed log holds under a voter entry's tracking code: this very entry (its
+    /// receipt), another entry with the code (a duplicate), or nothing.
+    async fn committed_voter_entry(
+        &self,
+        election: &Election,
+        code: &[u8; 32],
+        entry: &SignedEntry,
+    ) -> Result<Option<Result<Accepted, ApiError>>, ApiError> {
+        if let Some(accepted) = self.receipt_of(election, code, entry).await? {
+            return Ok(Some(Ok(accepted)));
+        }
+        let on_log = self
+            .store
+            .leaf_by_code(&election.id, *code)
+            .await?
+            .is_some();
+        Ok(on_log.then(|| {
+            Err(ApiError::new(
+                ErrorCode::Duplicate,
+                "a different ballot with this tracking code is already on the board; look it up at /tracking/{code}",
+            ))
+        }))
+    }
+
+    /// Checks a voter entry's signature and proofs on the verification pool: at most one check
+    /// per core at a time, and a bounded number waiting (the rest are told to come back).
+    async fn verify_voter_entry(
+        &self,
+        checker: VoterEntryChecker,
+        entry: SignedEntry,
+    ) -> Result<CheckedVoterEntry, ApiError> {
+        let _waiting = self.limits.verify_queue.clone().try_acquire_owned().map_err(|_| {
+            ApiError::new(
+                ErrorCode::Busy,
+                "the board is checking as many ballots as it can; retry after the Retry-After delay",
+            )
+        })?;
+        let _running = self
+            .limits
+            .verifiers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the board is shutting down"))?;
+        tokio::task::spawn_blocking(move || checker.check(entry, &mut OsRng))
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the board is shutting down"))?
+            .map_err(|(step, e)| ApiError::from_protocol(step, &e))
     }
 
     /// Posts an administrator, trustee or credential-authority entry.
@@ -736,11 +851,24 @@ impl Board {
         Ok(self.sign_receipt(election, receipt))
     }
 
+    /// Rebuilds the state from the store. The caller holds `election.writer`.
     async fn reload(&self, election: &Election) -> Result<(), StoreError> {
         let (state, _) = self.read_all(&election.id).await?;
         let checker = state.verifier.voter_entry_checker();
         *election.state.lock().expect("not poisoned") = state;
         *election.checker.write().expect("not poisoned") = checker;
+        self.metrics.reloads.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(election = election.id, "state reloaded from the store");
+        Ok(())
+    }
+
+    /// Reloads if a failed append left the state ahead of the store. The caller holds
+    /// `election.writer`.
+    async fn recover_if_stale(&self, election: &Election) -> Result<(), StoreError> {
+        let stale = election.state.lock().expect("not poisoned").stale;
+        if stale {
+            self.reload(election).await?;
+        }
         Ok(())
     }
 
@@ -764,11 +892,25 @@ impl Board {
     /// Signs a checkpoint for the committed log if it grew, after taking in what other board
     /// processes committed.
     pub async fn checkpoint(&self, election: &Election) -> Result<(), StoreError> {
+        let result = self.try_checkpoint(election).await;
+        election.set_behind(result.is_err());
+        result
+    }
+
+    async fn try_checkpoint(&self, election: &Election) -> Result<(), StoreError> {
+        {
+            // A failed append's leaves must leave the state now, not when the next entry
+            // arrives: until then no checkpoint can cover what was committed before them.
+            let _writer = election.writer.lock().await;
+            self.recover_if_stale(election).await?;
+        }
         self.sync(election).await?;
         let (size, root, counts) = {
             let state = election.state.lock().expect("not poisoned");
             if state.stale {
-                return Ok(());
+                return Err(StoreError::Unavailable(
+                    "an append failed meanwhile; the state is reloaded at the next tick".into(),
+                ));
             }
             (
                 state.committed,
@@ -809,9 +951,9 @@ async fn sequencer(board: Arc<Board>, election: Arc<Election>, mut rx: mpsc::Rec
                 Err(_) => break,
             }
         }
-        let stale = election.state.lock().expect("not poisoned").stale;
-        if stale {
-            if let Err(e) = board.reload(&election).await {
+        let _writer = election.writer.lock().await;
+        {
+            if let Err(e) = board.recover_if_stale(&election).await {
                 tracing::error!(election = election.id, error = %e, "reload failed");
                 for j in jobs {
                     let _ = j.reply.send(Err(e.clone_for_reply()));
@@ -863,6 +1005,11 @@ async fn sequencer(board: Arc<Board>, election: Arc<Election>, mut rx: mpsc::Rec
                 let err = ApiError::from(e);
                 for reply in replies {
                     let _ = reply.send(Err(err.clone()));
+                }
+                // Drop the failed batch from the state at once (the checkpointer retries if the
+                // store is still away), so nothing is judged against leaves that are not there.
+                if let Err(e) = board.recover_if_stale(&election).await {
+                    tracing::warn!(election = election.id, error = %e, "reload after a failed append failed; retrying at the next checkpoint tick");
                 }
             }
         }

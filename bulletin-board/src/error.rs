@@ -44,6 +44,13 @@ pub enum ErrorCode {
     BadRequest,
     /// The board cannot reach its storage; retry later.
     Unavailable,
+    /// The board is checking as many ballots as it can take at once; retry after `Retry-After`.
+    Busy,
+    /// This client sent more requests than the board's per-client rate allows; retry after
+    /// `Retry-After`.
+    RateLimited,
+    /// The request body did not arrive within the board's deadline.
+    RequestTimeout,
 }
 
 impl ErrorCode {
@@ -65,6 +72,18 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Busy => "busy",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::RequestTimeout => "request_timeout",
+        }
+    }
+
+    /// Seconds a client should wait before retrying, for the codes that ask it to.
+    pub fn retry_after(self) -> Option<u32> {
+        match self {
+            ErrorCode::Busy | ErrorCode::RateLimited => Some(1),
+            ErrorCode::Unavailable => Some(2),
+            _ => None,
         }
     }
 
@@ -81,7 +100,9 @@ impl ErrorCode {
             ErrorCode::Duplicate | ErrorCode::WrongPhase => StatusCode::CONFLICT,
             ErrorCode::InvalidEntry => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::UnknownElection | ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable | ErrorCode::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         }
     }
 }
@@ -141,7 +162,7 @@ impl ApiError {
                 Step::V10Ballots | Step::V11Audits => ErrorCode::BadSignature,
                 _ => ErrorCode::Unauthorized,
             },
-            E::InvalidProof { .. } => ErrorCode::InvalidProof,
+            E::InvalidProof { .. } | E::TrusteeProof { .. } => ErrorCode::InvalidProof,
             E::UnknownCredential => ErrorCode::UnknownCredential,
             E::Duplicate(_) => ErrorCode::Duplicate,
             E::OutOfPhase(_) => ErrorCode::WrongPhase,
@@ -169,7 +190,15 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(seconds) = self.code.retry_after() {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        if self.code == ErrorCode::RequestTimeout {
+            // The rest of the body may still be on its way: this connection is done.
+            response.force_close();
+        }
+        response.json(ErrorBody {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message.clone(),

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod board;
 pub mod error;
+pub mod limits;
 pub mod metrics;
 pub mod sim;
 pub mod store;

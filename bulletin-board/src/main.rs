@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use actix_web::{web, App, HttpServer};
 use bulletin_board::api::{self, ApiDoc};
+use bulletin_board::limits::Limits;
 use bulletin_board::store::postgres::PgStore;
 use bulletin_board::store::sqlite::SqliteStore;
 use bulletin_board::store::AnyStore;
@@ -86,6 +87,36 @@ struct Serve {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "BOARD_WORKERS")]
     workers: Option<usize>,
+    /// Ballot checks (signature and proofs) running at once (default: one per core).
+    #[arg(long, env = "BOARD_VERIFIERS")]
+    verifiers: Option<usize>,
+    /// Ballots waiting for a check before more are answered `503 busy` with Retry-After.
+    #[arg(long, env = "BOARD_VERIFY_QUEUE", default_value_t = 256)]
+    verify_queue: usize,
+    /// MiB of request bodies held at once before their writers are authenticated; beyond it,
+    /// `503 busy` with Retry-After.
+    #[arg(long, env = "BOARD_BODY_MIB", default_value_t = 32)]
+    body_mib: usize,
+    /// Seconds a client has to send a request body (one more per MiB beyond the first).
+    #[arg(long, env = "BOARD_BODY_SECONDS", default_value_t = 10)]
+    body_seconds: u64,
+    /// Seconds a post may take in all before the client is told to look it up and retry.
+    #[arg(long, env = "BOARD_REQUEST_SECONDS", default_value_t = 30)]
+    request_seconds: u64,
+    /// Posts per second allowed per client address (a burst of as many); unlimited if absent.
+    #[arg(long, env = "BOARD_RATE_LIMIT")]
+    rate_limit: Option<u32>,
+    /// A reverse proxy whose X-Forwarded-For names the client (repeat the flag, or separate
+    /// with commas); requests from other peers are limited by their own address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "BOARD_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// Open connections per worker.
+    #[arg(long, env = "BOARD_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
 }
 
 fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
@@ -221,6 +252,15 @@ fn serve(args: Serve) -> ExitCode {
         key,
         administrators,
         checkpoint_interval: Duration::from_millis(args.checkpoint_ms.max(10)),
+        limits: Limits {
+            verifiers: args.verifiers.unwrap_or(Limits::default().verifiers),
+            verify_queue: args.verify_queue,
+            body_bytes: args.body_mib.max(1) << 20,
+            body_deadline: Duration::from_secs(args.body_seconds.max(1)),
+            request_deadline: Duration::from_secs(args.request_seconds.max(1)),
+            rate_per_client: args.rate_limit,
+            trusted_proxies: args.trusted_proxies.clone(),
+        },
     };
     let static_dir = args.static_dir.clone().or_else(|| {
         let default = PathBuf::from("voter-client/dist");
@@ -263,6 +303,11 @@ fn serve(args: Serve) -> ExitCode {
         if let Some(w) = args.workers {
             server = server.workers(w);
         }
+        // Headers within 5 s, and a closing client gets 1 s; bodies have their own deadline.
+        server = server
+            .max_connections(args.max_connections)
+            .client_request_timeout(Duration::from_secs(5))
+            .client_disconnect_timeout(Duration::from_secs(1));
         server
             .bind(&args.bind)
             .map_err(|e| format!("cannot listen on {}: {e}", args.bind))?

@@ -23,6 +23,8 @@ pub struct Metrics {
     pub store_errors: AtomicU64,
     /// Checkpoints signed.
     pub checkpoints: AtomicU64,
+    /// States rebuilt from the store after a failed append.
+    pub reloads: AtomicU64,
 }
 
 impl Metrics {
@@ -76,6 +78,11 @@ impl Metrics {
             "thistle_board_store_errors_total",
             "Storage failures while sequencing.",
             self.store_errors.load(Ordering::Relaxed),
+        );
+        counter(
+            "thistle_board_reloads_total",
+            "States rebuilt from the store after a failed append.",
+            self.reloads.load(Ordering::Relaxed),
         );
         counter(
             "thistle_board_checkpoints_total",

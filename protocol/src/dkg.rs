@@ -152,7 +152,10 @@ impl Round1Package {
                 &[&self.commitments[0], &self.encryption_key],
                 "round 1 proof of knowledge",
             )
-            .map_err(|_| bad("round 1 proof of knowledge does not verify"))
+            .map_err(|_| Error::TrusteeProof {
+                trustee: self.dealer,
+                what: "round 1 proof of knowledge",
+            })
     }
 
     /// `Fᵢ(j) = Σₖ jᵏ·Cᵢₖ`, the point `sᵢⱼ·G` must equal.

@@ -111,6 +111,15 @@ pub enum Error {
         /// What it did wrong.
         reason: &'static str,
     },
+    /// A trustee's zero-knowledge proof (round 1 proof of knowledge, partial decryption proof)
+    /// does not verify; names the trustee (1-based index).
+    #[error("trustee {trustee}: {what} does not verify")]
+    TrusteeProof {
+        /// The culprit's index (1-based, the manifest's order).
+        trustee: u32,
+        /// Which proof.
+        what: &'static str,
+    },
     /// The key ceremony or decryption cannot proceed (too few trustees, missing messages...).
     #[error("ceremony: {0}")]
     Ceremony(&'static str),

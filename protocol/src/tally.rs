@@ -269,10 +269,6 @@ impl PartialDecryption {
         tally: &EncryptedTally,
         rng: &mut R,
     ) -> Result<()> {
-        let bad = Error::TrusteeMisbehaved {
-            trustee: self.trustee,
-            reason: "partial decryption proof does not verify",
-        };
         if self.shares.len() != tally.contests.len()
             || self
                 .shares
@@ -299,7 +295,10 @@ impl PartialDecryption {
                 rng,
                 "partial decryption",
             )
-            .map_err(|_| bad)
+            .map_err(|_| Error::TrusteeProof {
+                trustee: self.trustee,
+                what: "partial decryption proof",
+            })
     }
 }
 

@@ -110,9 +110,9 @@ fn round1_errors_name_the_trustee() {
     bad[1].commitments[0] = pk[0].commitments[0]; // trustee 2 copies trustee 1's key part
     assert_eq!(
         Round1Set::verify(&p, bad).unwrap_err(),
-        Error::TrusteeMisbehaved {
+        Error::TrusteeProof {
             trustee: 2,
-            reason: "round 1 proof of knowledge does not verify"
+            what: "round 1 proof of knowledge"
         }
     );
     let mut twice = pk.clone();
@@ -267,9 +267,9 @@ fn a_forged_partial_decryption_is_named_and_the_tally_completes_without_it() {
             Ok(()) => valid.push(p),
             Err(err) => assert_eq!(
                 err,
-                Error::TrusteeMisbehaved {
+                Error::TrusteeProof {
                     trustee: 2,
-                    reason: "partial decryption proof does not verify"
+                    what: "partial decryption proof"
                 }
             ),
         }

@@ -8,6 +8,7 @@
 //! same transaction. Rows are never updated or deleted.
 use std::future::Future;
 
+pub mod faults;
 pub mod postgres;
 pub mod sqlite;
 
@@ -168,6 +169,8 @@ pub enum AnyStore {
     Sqlite(sqlite::SqliteStore),
     /// PostgreSQL.
     Postgres(postgres::PgStore),
+    /// Either of them behind a switch that breaks writes (the fault tests).
+    Faulty(faults::FaultyStore),
 }
 
 macro_rules! delegate {
@@ -175,6 +178,7 @@ macro_rules! delegate {
         match $self {
             AnyStore::Sqlite($s) => $e,
             AnyStore::Postgres($s) => $e,
+            AnyStore::Faulty($s) => $e,
         }
     };
 }

@@ -36,6 +36,7 @@ pub fn config() -> BoardConfig {
         key: board_key(),
         administrators: vec![],
         checkpoint_interval: Duration::from_millis(50),
+        limits: Default::default(),
     }
 }
 
@@ -831,6 +832,310 @@ pub async fn concurrent_posts_make_one_log(store: AnyStore) {
     }
 }
 
+/// §13.7's code table, for the entry kinds whose proofs are a trustee's: a round 1 whose proof
+/// of knowledge fails and a partial decryption whose proof fails are `400 invalid_proof` (they
+/// were `422 invalid_entry`); a wrong tally or wrong results, which break a rule with no proof
+/// of their own, stay `422 invalid_entry`. Nothing refused changes the log.
+pub async fn trustee_proofs_are_invalid_proof(store: AnyStore) {
+    let board = Board::open(store, config()).await.unwrap();
+    let app = app!(board);
+    let e = sim("codes", 3, open_window());
+    let id = e.id();
+    let (status, body) = post(&app, "/v1/elections", post_body(&e.manifest_entry())).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let setup = e.setup_entries();
+    let (kind, phase) = &setup[0];
+    let (status, body) = post(
+        &app,
+        &format!("/v1/elections/{id}/{kind}"),
+        post_body(phase),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Round 1 with a proof over other commitments, signed by its (real) dealer.
+    let mut forged = e.round1[0].clone();
+    forged.commitments[0] = forged.encryption_key;
+    let forged = SignedEntry::sign(&e.manifest_hash, Entry::DkgRound1(forged), &e.trustees[0]);
+    let size = board.store().size(&id).await.unwrap();
+    let (status, err) = post(
+        &app,
+        &format!("/v1/elections/{id}/dkg-round1"),
+        post_body(&forged),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "invalid_proof"),
+        "{err}"
+    );
+    assert_eq!(board.store().size(&id).await.unwrap(), size);
+    for (kind, entry) in &setup[1..] {
+        let (status, body) = post(
+            &app,
+            &format!("/v1/elections/{id}/{kind}"),
+            post_body(entry),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+    }
+    let opened = board.store().size(&id).await.unwrap();
+    let ballots: Vec<_> = (0..3).map(|v| e.ballot(v, v, opened, &mut OsRng)).collect();
+    for b in &ballots {
+        let (status, body) = post(
+            &app,
+            &format!("/v1/elections/{id}/ballots"),
+            post_body(&ballot_entry(b.clone())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let counted: Vec<_> = ballots.iter().map(|b| (b, 1)).collect();
+    let closing = e.closing(&counted, &[1, 2], &mut OsRng);
+    // [closed, tally, tally phase, partial 1, partial 2, results]
+    let url = |kind: &str| format!("/v1/elections/{id}/{kind}");
+    let (status, body) = post(&app, &url("phase"), post_body(&closing[0])).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let Entry::EncryptedTally(tally) = closing[1].entry.clone() else {
+        panic!("the second closing entry is the tally")
+    };
+    let mut wrong_tally = tally.clone();
+    wrong_tally.contests[0].swap(0, 1);
+    let wrong_tally = SignedEntry::sign(
+        &e.manifest_hash,
+        Entry::EncryptedTally(wrong_tally),
+        &e.admin,
+    );
+    let (status, err) = post(&app, &url("tally"), post_body(&wrong_tally)).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_entry"),
+        "{err}"
+    );
+    for (kind, entry) in [("tally", &closing[1]), ("phase", &closing[2])] {
+        let (status, body) = post(&app, &url(kind), post_body(entry)).await;
+        assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+    }
+    let Entry::PartialDecryption(partial) = closing[3].entry.clone() else {
+        panic!("the fourth closing entry is a partial decryption")
+    };
+    let mut forged = partial.clone();
+    forged.shares[0].swap(0, 1);
+    let forged = SignedEntry::sign(
+        &e.manifest_hash,
+        Entry::PartialDecryption(forged),
+        &e.trustees[partial.trustee as usize - 1],
+    );
+    let size = board.store().size(&id).await.unwrap();
+    let (status, err) = post(&app, &url("partial-decryptions"), post_body(&forged)).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "invalid_proof"),
+        "{err}"
+    );
+    assert_eq!(board.store().size(&id).await.unwrap(), size);
+    for entry in &closing[3..5] {
+        let (status, body) = post(&app, &url("partial-decryptions"), post_body(entry)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let Entry::Results(results) = closing[5].entry.clone() else {
+        panic!("the last closing entry is the results")
+    };
+    let mut wrong = results.clone();
+    wrong.totals[0][0] += 1;
+    let wrong = SignedEntry::sign(&e.manifest_hash, Entry::Results(wrong), &e.admin);
+    let (status, err) = post(&app, &url("results"), post_body(&wrong)).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_entry"),
+        "{err}"
+    );
+    let (status, body) = post(&app, &url("results"), post_body(&closing[5])).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// A board over `store` whose writes can be broken.
+async fn faulty_board(
+    store: AnyStore,
+    checkpoint_interval: Duration,
+) -> (Arc<Board>, Arc<bulletin_board::store::faults::FaultPlan>) {
+    let (faulty, plan) = bulletin_board::store::faults::FaultyStore::new(store);
+    let mut config = config();
+    config.checkpoint_interval = checkpoint_interval;
+    let board = Board::open(AnyStore::Faulty(faulty), config).await.unwrap();
+    (board, plan)
+}
+
+/// Fault 1 of issue 17: an append that fails after the board decided its batch (a full disk, a
+/// connection lost mid-commit) left the ballots in the board's state, and a byte-identical retry
+/// was told `409 duplicate` although nothing was on the log. Fault 2: in that state no checkpoint
+/// was signed, so a ballot receipted just before stayed unprovable, while health said 200.
+pub async fn a_failed_append_never_answers_duplicate(store: AnyStore) {
+    // A long interval: the test signs checkpoints itself, so it knows what each one covers.
+    let (board, plan) = faulty_board(store, Duration::from_secs(3600)).await;
+    let app = app!(board);
+    let e = sim("failed-append", 4, open_window());
+    let id = e.id();
+    set_up(&app, &e).await;
+    let ballots = format!("/v1/elections/{id}/ballots");
+    let opened = board.store().size(&id).await.unwrap();
+    let election = board.election(&id).unwrap();
+    board.checkpoint(&election).await.unwrap();
+
+    // Ballot 0 is committed and receipted, but not yet under a checkpoint.
+    let b0 = post_body(&ballot_entry(e.ballot(0, 0, opened, &mut OsRng)));
+    let (status, r0) = post(&app, &ballots, b0).await;
+    assert_eq!(status, StatusCode::CREATED, "{r0}");
+    let r0 = verify_receipt(&e, &r0);
+
+    // Ballot 1's append fails after the decision.
+    plan.fail_next_appends(1);
+    let b1 = post_body(&ballot_entry(e.ballot(1, 1, opened, &mut OsRng)));
+    let (status, err) = post(&app, &ballots, b1.clone()).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        "{err}"
+    );
+    // Nothing new arrives, yet the next checkpoint covers ballot 0.
+    board.checkpoint(&election).await.unwrap();
+    let published = election.published().unwrap();
+    assert!(
+        published.size > r0.index,
+        "the ballot receipted before the failure is under a checkpoint (size {})",
+        published.size
+    );
+    let (status, proof) = get(
+        &app,
+        &format!("/v1/elections/{id}/proofs/inclusion?index={}", r0.index),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{proof}");
+
+    // The retry of ballot 1, byte for byte, is appended: it was never on the log.
+    let (status, r1) = post(&app, &ballots, b1.clone()).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a retry of a ballot that is not on the log: {r1}"
+    );
+    let r1 = verify_receipt(&e, &r1);
+    assert_eq!(r1.index, r0.index + 1);
+    let (status, again) = post(&app, &ballots, b1).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "once committed, a retry gets its receipt: {again}"
+    );
+
+    // A failure of two ballots in one batch: both retries go in.
+    plan.fail_next_appends(1);
+    let b2 = post_body(&ballot_entry(e.ballot(2, 2, opened, &mut OsRng)));
+    let b3 = post_body(&ballot_entry(e.ballot(3, 3, opened, &mut OsRng)));
+    let ((s2, _), (s3, _)) = tokio::join!(
+        post(&app, &ballots, b2.clone()),
+        post(&app, &ballots, b3.clone())
+    );
+    for (status, body) in [
+        post(&app, &ballots, b2).await,
+        post(&app, &ballots, b3).await,
+    ] {
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "never 409 for a ballot that is not on the log: {status} {body}"
+        );
+    }
+    assert!(
+        s2 == StatusCode::SERVICE_UNAVAILABLE || s3 == StatusCode::SERVICE_UNAVAILABLE,
+        "one of the two posts met the failure"
+    );
+
+    // The record verifies and holds each ballot once.
+    board.checkpoint(&election).await.unwrap();
+    let size = election.published().unwrap().size;
+    let leaves = board.store().leaves(&id, 0, size).await.unwrap();
+    let mut verifier = RecordVerifier::new();
+    for l in &leaves {
+        verifier.push(&l.bytes, &mut OsRng).unwrap();
+    }
+    assert_eq!(verifier.voter_entry_counts(), (4, 0));
+}
+
+/// Fault 2's other half: while committed entries cannot get under a checkpoint (writes failing),
+/// health says so within two intervals and a second, and says 200 again once they can.
+pub async fn health_tells_when_checkpoints_cannot_be_signed(store: AnyStore) {
+    let (board, plan) = faulty_board(store, Duration::from_millis(100)).await;
+    let app = app!(board);
+    let e = sim("health", 2, open_window());
+    let id = e.id();
+    set_up(&app, &e).await;
+    let opened = board.store().size(&id).await.unwrap();
+    wait_for_checkpoint(&board, &id, opened).await;
+    let (status, _) = get(&app, "/v1/health").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, r) = post(
+        &app,
+        &format!("/v1/elections/{id}/ballots"),
+        post_body(&ballot_entry(e.ballot(0, 0, opened, &mut OsRng))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{r}");
+    plan.set_writes_fail(true);
+    let mut unhealthy = None;
+    for _ in 0..60 {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        let (status, body) = get(&app, "/v1/health").await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            unhealthy = Some(body);
+            break;
+        }
+    }
+    let body = unhealthy.expect("health turns 503 while a receipted ballot cannot be covered");
+    assert_eq!(error_code(&body), "unavailable");
+    plan.set_writes_fail(false);
+    wait_for_checkpoint(&board, &id, opened + 1).await;
+    let (status, body) = get(&app, "/v1/health").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// Fault 3 of issue 17: a retry racing its original (the same bytes posted several times at
+/// once) gets the original's receipt (200), never `409`: every copy answers with one index.
+pub async fn racing_retries_get_the_original_receipt(store: AnyStore) {
+    let board = Board::open(store, config()).await.unwrap();
+    let app = app!(board);
+    let e = sim("racing-retries", 12, open_window());
+    let id = e.id();
+    set_up(&app, &e).await;
+    let ballots = format!("/v1/elections/{id}/ballots");
+    let opened = board.store().size(&id).await.unwrap();
+    let bodies: Vec<String> = (0..12)
+        .map(|v| post_body(&ballot_entry(e.ballot(v, v, opened, &mut OsRng))))
+        .collect();
+    let posts = bodies
+        .iter()
+        .flat_map(|b| (0..3).map(move |_| b.clone()))
+        .map(|b| post(&app, &ballots, b));
+    let answers = futures_util::future::join_all(posts).await;
+    for (v, copies) in answers.chunks(3).enumerate() {
+        let mut indexes = Vec::new();
+        for (status, body) in copies {
+            assert!(
+                *status == StatusCode::CREATED || *status == StatusCode::OK,
+                "voter {v}: a copy of a ballot on the log got {status} {body}"
+            );
+            indexes.push(verify_receipt(&e, body).index);
+        }
+        indexes.dedup();
+        assert_eq!(indexes.len(), 1, "voter {v}: one ballot, one index");
+        let created = copies
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::CREATED)
+            .count();
+        assert_eq!(created, 1, "voter {v}: appended once");
+    }
+    assert_eq!(board.store().size(&id).await.unwrap(), opened + 12);
+}
+
 macro_rules! store_suite {
     ($make:expr) => {
         #[actix_web::test]
@@ -861,6 +1166,29 @@ macro_rules! store_suite {
         async fn concurrent_posts_make_one_log() {
             let (store, _guard) = $make;
             suite::concurrent_posts_make_one_log(store).await;
+        }
+        #[actix_web::test]
+        async fn trustee_proofs_are_invalid_proof() {
+            let (store, _guard) = $make;
+            suite::trustee_proofs_are_invalid_proof(store).await;
+        }
+
+        #[actix_web::test]
+        async fn a_failed_append_never_answers_duplicate() {
+            let (store, _guard) = $make;
+            suite::a_failed_append_never_answers_duplicate(store).await;
+        }
+
+        #[actix_web::test]
+        async fn health_tells_when_checkpoints_cannot_be_signed() {
+            let (store, _guard) = $make;
+            suite::health_tells_when_checkpoints_cannot_be_signed(store).await;
+        }
+
+        #[actix_web::test]
+        async fn racing_retries_get_the_original_receipt() {
+            let (store, _guard) = $make;
+            suite::racing_retries_get_the_original_receipt(store).await;
         }
     };
 }

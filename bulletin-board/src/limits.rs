@@ -1,0 +1,200 @@
+//! Back-pressure (spec §13.8): what the board takes on at once, and what it tells a client that
+//! must come back later. Nothing here queues without bound: work beyond a limit is refused at once
+//! with `503 busy` or `429 rate_limited` and a `Retry-After`, which the tools and the voting page
+//! honour with backoff.
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::error::{ApiError, ErrorCode};
+
+/// The board's limits. The defaults suit a 2-core machine; every one is a `serve` flag.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Ballot checks (signature and proofs) running at once.
+    pub verifiers: usize,
+    /// Ballots waiting for a check before further ones are told to retry (`503 busy`).
+    pub verify_queue: usize,
+    /// Bytes of request bodies held at once, in all, before their writer is authenticated.
+    pub body_bytes: usize,
+    /// Time a client has to send a request body of up to 1 MiB.
+    pub body_deadline: Duration,
+    /// Time a post takes at most, body, checks and commit included; past it the client is told
+    /// to look the entry up and retry (an entry already queued may still be committed).
+    pub request_deadline: Duration,
+    /// Posts per second allowed per client address, with a burst of as many; none if `None`.
+    pub rate_per_client: Option<u32>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (only these are believed).
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            verifiers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            verify_queue: 256,
+            body_bytes: 32 << 20,
+            body_deadline: Duration::from_secs(10),
+            request_deadline: Duration::from_secs(30),
+            rate_per_client: None,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl Limits {
+    /// The deadline for a body of `len` bytes: the base deadline, plus a second per MiB beyond
+    /// the first (so a large authenticated upload on a slow line still fits).
+    pub fn body_deadline_for(&self, len: usize) -> Duration {
+        self.body_deadline + Duration::from_secs((len >> 20) as u64)
+    }
+}
+
+/// The limits as semaphores and counters, shared by every request.
+pub struct Guards {
+    /// The limits.
+    pub limits: Limits,
+    /// One permit per running ballot check.
+    pub verifiers: Arc<Semaphore>,
+    /// One permit per ballot waiting for or running a check.
+    pub verify_queue: Arc<Semaphore>,
+    /// One permit per body byte held.
+    body_bytes: Arc<Semaphore>,
+    rates: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Clients tracked by the rate limiter before idle ones are forgotten.
+const TRACKED_CLIENTS: usize = 100_000;
+
+impl Guards {
+    /// Guards for `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Guards {
+            verifiers: Arc::new(Semaphore::new(limits.verifiers.max(1))),
+            verify_queue: Arc::new(Semaphore::new(limits.verify_queue.max(1))),
+            body_bytes: Arc::new(Semaphore::new(limits.body_bytes)),
+            rates: Mutex::new(HashMap::new()),
+            limits,
+        }
+    }
+
+    /// Room for `n` more body bytes, held until the permit is dropped; `503 busy` if the board
+    /// already holds its limit.
+    pub fn body_bytes(&self, n: usize) -> Result<OwnedSemaphorePermit, ApiError> {
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        self.body_bytes
+            .clone()
+            .try_acquire_many_owned(n)
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::Busy,
+                    "the board is receiving as much as it can hold; retry after the Retry-After delay",
+                )
+            })
+    }
+
+    /// The client a request comes from: the peer, or the last address a trusted proxy added.
+    pub fn client(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> Option<IpAddr> {
+        let peer = peer?;
+        if !self.limits.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        forwarded_for
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|a| a.trim().parse().ok())
+            .or(Some(peer))
+    }
+
+    /// Takes one post from `client`'s allowance (a token bucket of `rate_per_client` tokens a
+    /// second, as many deep); `429 rate_limited` once it is spent.
+    pub fn admit(&self, client: Option<IpAddr>) -> Result<(), ApiError> {
+        let (Some(rate), Some(client)) = (self.limits.rate_per_client, client) else {
+            return Ok(());
+        };
+        let rate = f64::from(rate.max(1));
+        let now = Instant::now();
+        let mut rates = self.rates.lock().expect("not poisoned");
+        if rates.len() >= TRACKED_CLIENTS {
+            rates.retain(|_, b| now.duration_since(b.at).as_secs_f64() * rate < rate);
+        }
+        let bucket = rates.entry(client).or_insert(Bucket {
+            tokens: rate,
+            at: now,
+        });
+        bucket.tokens =
+            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(rate);
+        bucket.at = now;
+        if bucket.tokens < 1.0 {
+            return Err(ApiError::new(
+                ErrorCode::RateLimited,
+                "too many posts from this address; retry after the Retry-After delay",
+            ));
+        }
+        bucket.tokens -= 1.0;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_gets_its_burst_then_waits() {
+        let guards = Guards::new(Limits {
+            rate_per_client: Some(3),
+            ..Limits::default()
+        });
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        for _ in 0..3 {
+            guards.admit(Some(a)).unwrap();
+        }
+        assert_eq!(
+            guards.admit(Some(a)).unwrap_err().code,
+            ErrorCode::RateLimited
+        );
+        guards
+            .admit(Some(b))
+            .expect("another client has its own allowance");
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let guards = Guards::new(Limits {
+            trusted_proxies: vec![proxy],
+            ..Limits::default()
+        });
+        let other: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(
+            guards.client(Some(proxy), Some("203.0.113.9, 198.51.100.1")),
+            Some("198.51.100.1".parse().unwrap())
+        );
+        assert_eq!(
+            guards.client(Some(other), Some("203.0.113.9")),
+            Some(other),
+            "an untrusted peer cannot pick its own address"
+        );
+    }
+
+    #[test]
+    fn body_bytes_are_refused_beyond_the_limit_and_returned_on_drop() {
+        let guards = Guards::new(Limits {
+            body_bytes: 100,
+            ..Limits::default()
+        });
+        let held = guards.body_bytes(80).unwrap();
+        assert_eq!(guards.body_bytes(30).unwrap_err().code, ErrorCode::Busy);
+        drop(held);
+        let _all = guards.body_bytes(100).unwrap();
+    }
+}
