@@ -28,27 +28,6 @@ fn database_url() -> String {
     )
 }
 
-async fn set_up(client: &awc::Client, base: &str, e: &SimElection) {
-    let (status, body) = process::post(
-        client,
-        &format!("{base}/v1/elections"),
-        post_body(&e.manifest_entry()),
-    )
-    .await
-    .unwrap();
-    assert_eq!(status, 201, "{body}");
-    for (kind, entry) in e.setup_entries() {
-        let (status, body) = process::post(
-            client,
-            &format!("{base}/v1/elections/{}/{kind}", e.id()),
-            post_body(&entry),
-        )
-        .await
-        .unwrap();
-        assert_eq!(status, 201, "{kind}: {body}");
-    }
-}
-
 struct Load {
     receipts: Vec<Receipt>,
     /// Checkpoints seen while the server ran, in order.
@@ -70,7 +49,7 @@ async fn crash_and_recover(database_url: Option<String>) {
         (now() - 60, now() + 3600),
         &mut OsRng,
     ));
-    set_up(&client, &base, &e).await;
+    process::set_up(&client, &base, &e, None).await;
     let id = e.id();
     let opened = 10;
     let bodies: Vec<String> = (0..VOTERS)
@@ -237,7 +216,7 @@ async fn two_processes_on_one_postgres_make_one_log() {
         (now() - 60, now() + 3600),
         &mut OsRng,
     ));
-    set_up(&client, &a.url, &e).await;
+    process::set_up(&client, &a.url, &e, None).await;
     let id = e.id();
     let mut tasks = Vec::new();
     for v in 0..60 {

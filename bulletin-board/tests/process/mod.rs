@@ -60,14 +60,36 @@ pub struct Server {
     dir: PathBuf,
     port: u16,
     database_url: Option<String>,
+    extra: Vec<String>,
 }
 
 impl Server {
     pub async fn start(dir: &Path, database_url: Option<&str>) -> Server {
-        Self::start_on(dir, database_url, free_port()).await
+        Self::start_on(dir, database_url, free_port(), &[]).await
     }
 
-    async fn start_on(dir: &Path, database_url: Option<&str>, port: u16) -> Server {
+    /// Starts with more `serve` flags.
+    pub async fn start_with(dir: &Path, database_url: Option<&str>, extra: &[&str]) -> Server {
+        let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+        Self::start_on(dir, database_url, free_port(), &extra).await
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    async fn start_on(
+        dir: &Path,
+        database_url: Option<&str>,
+        port: u16,
+        extra: &[String],
+    ) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_bulletin-board"));
         cmd.arg("serve")
             .arg("--bind")
@@ -87,6 +109,7 @@ impl Server {
         if let Some(url) = database_url {
             cmd.arg("--database-url").arg(url);
         }
+        cmd.args(extra);
         let child = cmd.spawn().expect("the bulletin-board binary starts");
         let server = Server {
             child,
@@ -94,6 +117,7 @@ impl Server {
             dir: dir.to_owned(),
             port,
             database_url: database_url.map(str::to_owned),
+            extra: extra.to_vec(),
         };
         server.wait_healthy().await;
         server
@@ -120,7 +144,13 @@ impl Server {
 
     /// Starts again on the same data, port and database.
     pub async fn restart(&mut self) {
-        let fresh = Server::start_on(&self.dir, self.database_url.as_deref(), self.port).await;
+        let fresh = Server::start_on(
+            &self.dir,
+            self.database_url.as_deref(),
+            self.port,
+            &self.extra,
+        )
+        .await;
         let old = std::mem::replace(self, fresh);
         std::mem::forget(old);
     }
@@ -226,6 +256,37 @@ pub async fn all_leaves(client: &awc::Client, base: &str, id: &str, size: u64) -
         }
     }
     out
+}
+
+/// Creates `e` on the board and posts its set-up entries, the first `upto` of them (all if
+/// `None`).
+pub async fn set_up(
+    client: &awc::Client,
+    base: &str,
+    e: &bulletin_board::sim::SimElection,
+    upto: Option<usize>,
+) {
+    use bulletin_board::sim::post_body;
+    let (status, body) = post(
+        client,
+        &format!("{base}/v1/elections"),
+        post_body(&e.manifest_entry()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let entries = e.setup_entries();
+    let upto = upto.unwrap_or(entries.len());
+    for (kind, entry) in &entries[..upto] {
+        let (status, body) = post(
+            client,
+            &format!("{base}/v1/elections/{}/{kind}", e.id()),
+            post_body(entry),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 201, "{kind}: {body}");
+    }
 }
 
 pub fn hex32(v: &Value) -> [u8; 32] {
