@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: the README's test command, and what .ci/run calls.
-# Ends with one summary line, "all tests: N passed, M failed", and fails if nothing ran.
+# Runs every test of the workspace: the README's test command, and what .ci/run calls. On a fresh
+# machine it first installs what the tests need (scripts/prerequisites.sh: the wasm32 target, the
+# pinned wasm-bindgen-cli, Debian's chromium and chromedriver, PostgreSQL started), failing with
+# one sentence where it cannot. Ends with one summary line, "all tests: N passed, M failed", and
+# fails if nothing ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/prerequisites.sh
 # The board's tests run against a real PostgreSQL; the local server unless DATABASE_URL says otherwise.
 # They fail (never skip) if it cannot be reached.
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"

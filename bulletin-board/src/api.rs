@@ -542,13 +542,18 @@ pub async fn create_election(
 }
 
 /// Posts an entry of one type (`kind`: phase, dkg-round1, dkg-round2, dkg-complaints,
-/// credentials, ballots, audited-ballots, tally, partial-decryptions, results).
+/// credentials, ballots, audited-ballots, tally, partial-decryptions, results). A credential
+/// list may instead be sent as `application/octet-stream` (the entry body) with the authority's
+/// signature in the `Thistle-Signature` header (spec §13.7).
 #[utoipa::path(post, path = "/v1/elections/{election}/{kind}", request_body = PostEntry,
     params(("election" = String, Path, description = "The election: hex of its ManifestHash"),
            ("kind" = String, Path, description = "Entry type: phase, dkg-round1, dkg-round2, dkg-complaints, credentials, ballots, audited-ballots, tally, partial-decryptions or results")),
     responses((status = 201, description = "Appended", body = ReceiptJson),
               (status = 200, description = "This exact ballot was already on the log: its receipt", body = ReceiptJson),
-              (status = "4XX", body = ErrorBody), (status = 503, body = ErrorBody)))]
+              (status = 408, description = "The body did not arrive within the deadline", body = ErrorBody),
+              (status = 429, description = "Over this client's rate; see Retry-After", body = ErrorBody),
+              (status = "4XX", body = ErrorBody),
+              (status = 503, description = "unavailable or busy; see Retry-After", body = ErrorBody)))]
 pub async fn post_entry(
     board: Board_,
     path: web::Path<(String, String)>,

@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 pub use crate::record::Record;
 use crate::record::{read_record, Progress};
 
+/// The credential list's entry tag (spec §13.1).
+const CREDENTIAL_LIST_TAG: u8 = 5;
+
 /// A board's HTTP API.
 pub struct BoardClient {
     base: String,
@@ -77,22 +80,52 @@ impl BoardClient {
         })
     }
 
+    /// Posts an entry (spec §13.7): JSON, except a credential list, which goes as
+    /// `application/octet-stream` with its signature in `Thistle-Signature` (the board checks it
+    /// as the bytes arrive). A refusal that asks to come back (`503`, `429`) is retried with
+    /// backoff, honouring `Retry-After`, for up to about a minute.
     fn post_json(&self, path: &str, entry: &SignedEntry) -> Result<Value> {
         let url = format!("{}{path}", self.base);
         let content = entry.entry.content_bytes();
-        let mut body = serde_json::json!({ "body": B64.encode(&content[1..]) });
+        let stream = content[0] == CREDENTIAL_LIST_TAG;
+        let mut json = serde_json::json!({ "body": B64.encode(&content[1..]) });
         if let Some(sig) = &entry.signature {
-            body["signature"] = B64.encode(sig).into();
+            json["signature"] = B64.encode(sig).into();
         }
-        let resp = self
-            .agent
-            .post(&url)
-            .send_json(body)
-            .map_err(|e| board_error(&url, e))?;
-        resp.into_json().map_err(|e| Error::Board {
-            url,
-            reason: format!("unreadable answer: {e}"),
-        })
+        let mut delay = Duration::from_millis(250);
+        let started = Instant::now();
+        loop {
+            let request = self.agent.post(&url);
+            let sent = if stream {
+                let signature = entry.signature.map(|s| B64.encode(s)).unwrap_or_default();
+                request
+                    .set("content-type", "application/octet-stream")
+                    .set("thistle-signature", &signature)
+                    .send_bytes(&content[1..])
+            } else {
+                request.send_json(&json)
+            };
+            match sent {
+                Ok(resp) => {
+                    return resp.into_json().map_err(|e| Error::Board {
+                        url,
+                        reason: format!("unreadable answer: {e}"),
+                    })
+                }
+                Err(ureq::Error::Status(status, resp))
+                    if (status == 429 || status == 503)
+                        && started.elapsed() < Duration::from_secs(60) =>
+                {
+                    let asked = resp
+                        .header("retry-after")
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    std::thread::sleep(asked.unwrap_or(delay).max(delay));
+                    delay = (delay * 2).min(Duration::from_secs(8));
+                }
+                Err(e) => return Err(board_error(&url, e)),
+            }
+        }
     }
 
     /// Creates the election from its signed manifest; returns the election id, computed here.

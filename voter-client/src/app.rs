@@ -79,34 +79,77 @@ fn fragment() -> Vec<(String, String)> {
         .collect()
 }
 
-async fn fetch(method: &str, url: &str, body: Option<String>) -> Result<String, String> {
-    let init = RequestInit::new();
-    init.set_method(method);
-    if let Some(b) = &body {
-        init.set_body(&JsValue::from_str(b));
-    }
-    let request = Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
-    if body.is_some() {
-        request
-            .headers()
-            .set("content-type", "application/json")
+/// What came back from one request: the board's answer (status, `Retry-After` seconds, text),
+/// or no answer at all.
+enum Sent {
+    Answer(u16, Option<u32>, String),
+    Lost(String),
+}
+
+async fn send(method: &str, url: &str, body: Option<&str>) -> Sent {
+    let attempt = async {
+        let init = RequestInit::new();
+        init.set_method(method);
+        if let Some(b) = body {
+            init.set_body(&JsValue::from_str(b));
+        }
+        let request = Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
+        if body.is_some() {
+            request
+                .headers()
+                .set("content-type", "application/json")
+                .map_err(|e| format!("{e:?}"))?;
+        }
+        let window = web_sys::window().ok_or("no window")?;
+        let response: Response = JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .dyn_into()
             .map_err(|e| format!("{e:?}"))?;
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .ok()
+            .flatten()
+            .and_then(|v| v.trim().parse().ok());
+        let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .as_string()
+            .unwrap_or_default();
+        Ok::<_, String>((response.status(), retry_after, text))
+    };
+    match attempt.await {
+        Ok((status, retry_after, text)) => Sent::Answer(status, retry_after, text),
+        Err(e) => Sent::Lost(e),
     }
-    let window = web_sys::window().ok_or("no window")?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|e| format!("{e:?}"))?
-        .dyn_into()
-        .map_err(|e| format!("{e:?}"))?;
-    let text = JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?)
-        .await
-        .map_err(|e| format!("{e:?}"))?
-        .as_string()
-        .unwrap_or_default();
-    if response.ok() {
-        Ok(text)
-    } else {
-        Err(board::error_message(&text))
+}
+
+async fn fetch(method: &str, url: &str, body: Option<String>) -> Result<String, String> {
+    match send(method, url, body.as_deref()).await {
+        Sent::Answer(status, _, text) if (200..300).contains(&status) => Ok(text),
+        Sent::Answer(_, _, text) => Err(board::error_message(&text)),
+        Sent::Lost(e) => Err(e),
+    }
+}
+
+/// Posts a ballot or audited ballot, posting the same bytes again while the board asks the page
+/// to come back or does not answer ([`board::retry_delay_ms`]).
+async fn post_voter_entry(url: &str, body: String) -> Result<String, String> {
+    let mut attempt = 0;
+    loop {
+        let (status, retry_after, error) = match send("POST", url, Some(&body)).await {
+            Sent::Answer(status, _, text) if (200..300).contains(&status) => return Ok(text),
+            Sent::Answer(status, retry_after, text) => {
+                (Some(status), retry_after, board::error_message(&text))
+            }
+            Sent::Lost(e) => (None, None, e),
+        };
+        match board::retry_delay_ms(attempt, status, retry_after) {
+            Some(ms) => sleep_ms(ms.min(i32::MAX as u32) as i32).await,
+            None => return Err(error),
+        }
+        attempt += 1;
     }
 }
 
@@ -269,7 +312,7 @@ impl App {
                 let link = ctx.link().clone();
                 ctx.link().send_future(async move {
                     let url = format!("/v1/elections/{id}/ballots");
-                    let json = match fetch("POST", &url, Some(entry.post_body())).await {
+                    let json = match post_voter_entry(&url, entry.post_body()).await {
                         Ok(json) => json,
                         Err(e) => return Msg::Flow(Step::Failed(e)),
                     };
@@ -301,7 +344,7 @@ impl App {
                 let entry = board::voter_entry(Entry::AuditedBallot(audited));
                 ctx.link().send_future(async move {
                     let url = format!("/v1/elections/{id}/audited-ballots");
-                    let posted = fetch("POST", &url, Some(entry.post_body())).await;
+                    let posted = post_voter_entry(&url, entry.post_body()).await;
                     match (posted, opened) {
                         (Ok(receipt), Ok(values)) => {
                             match board::check_receipt(&receipt, &election, &entry) {

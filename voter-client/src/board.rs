@@ -116,6 +116,25 @@ pub fn error_message(body: &str) -> String {
         .unwrap_or_else(|| body.to_owned())
 }
 
+/// How long the page waits before posting a voter entry again, or `None` to give up and show
+/// the error: after a refusal that asks to come back (`429`, `503`, honouring `Retry-After`)
+/// or a connection lost before any answer (`status` is `None`). Posting the same ballot again
+/// is always safe: the board answers a ballot it already holds with its receipt (§13.6). Other
+/// refusals are final. Waits double from half a second to eight, for up to eight attempts.
+pub fn retry_delay_ms(
+    attempt: u32,
+    status: Option<u16>,
+    retry_after_s: Option<u32>,
+) -> Option<u32> {
+    const ATTEMPTS: u32 = 8;
+    if attempt + 1 >= ATTEMPTS || !matches!(status, None | Some(429) | Some(503)) {
+        return None;
+    }
+    let backoff = 500u32.saturating_mul(1 << attempt.min(4)).min(8_000);
+    let asked = retry_after_s.map_or(0, |s| s.min(60).saturating_mul(1000));
+    Some(backoff.max(asked))
+}
+
 /// §13.5 steps 2–3 on the device: the checkpoint (`GET .../checkpoint`) is a note signed by the
 /// manifest's board key that covers the receipt's entry, and the inclusion proof
 /// (`GET .../proofs/inclusion?index=&size=`) leads from the receipt's leaf hash to its root.

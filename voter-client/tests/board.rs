@@ -191,3 +191,22 @@ fn the_observer_view_shows_the_results_the_administrator_signed() {
             .is_err()
     );
 }
+
+#[test]
+fn posts_are_retried_only_when_the_board_asks_or_never_answered() {
+    use voter_client::board::retry_delay_ms;
+    // Busy, rate-limited, unavailable, or no answer at all: wait and post the same bytes again.
+    assert_eq!(retry_delay_ms(0, Some(503), None), Some(500));
+    assert_eq!(retry_delay_ms(1, Some(429), None), Some(1000));
+    assert_eq!(retry_delay_ms(2, None, None), Some(2000));
+    // Retry-After is honoured when longer than the backoff, capped at a minute.
+    assert_eq!(retry_delay_ms(0, Some(503), Some(3)), Some(3000));
+    assert_eq!(retry_delay_ms(0, Some(429), Some(3600)), Some(60_000));
+    // The backoff stops doubling at eight seconds, and the page gives up after eight attempts.
+    assert_eq!(retry_delay_ms(6, Some(503), None), Some(8000));
+    assert_eq!(retry_delay_ms(7, Some(503), None), None);
+    // Every other refusal is final: the same bytes would be refused again.
+    for status in [400, 403, 404, 408, 409, 413, 422] {
+        assert_eq!(retry_delay_ms(0, Some(status), None), None, "{status}");
+    }
+}
