@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # Measures the bulletin board under load: starts a release-built board on a fresh PostgreSQL schema
 # (or on a fresh embedded store with --sqlite), runs board-load against it, prints its figures, and
-# stops the board. Needs psql, curl and python3 (for a free port); PostgreSQL at DATABASE_URL
-# (default: the local server's database test).
-#   bash scripts/load-test.sh [--sqlite] [--voters N] [--clients C]
+# stops the board. With --flood it runs board-flood instead: honest voters with and without a flood
+# of bad requests, side by side, and the board's peak memory (further arguments after -- go to it).
+# Needs psql, curl and python3 (for a free port); PostgreSQL at DATABASE_URL (default: the local
+# server's database test).
+#   bash scripts/load-test.sh [--sqlite] [--pin] [--voters N] [--clients C] [--flood [-- board-flood args]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 store=postgres
-voters=20000
-clients=32
+voters=""
+clients=""
+flood=no
+pin=no
+extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sqlite) store=sqlite ;;
     --voters) voters="$2"; shift ;;
     --clients) clients="$2"; shift ;;
-    *) echo "usage: $0 [--sqlite] [--voters N] [--clients C]" >&2; exit 2 ;;
+    --flood) flood=yes ;;
+    --pin) pin=yes ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "usage: $0 [--sqlite] [--pin] [--voters N] [--clients C] [--flood [-- board-flood args]]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -30,7 +38,13 @@ if [ "$store" = postgres ]; then
   case "$base_url" in *\?*) sep='&' ;; *) sep='?' ;; esac
   args+=(--database-url "${base_url}${sep}options=-csearch_path%3D$schema")
 fi
-RUST_LOG=warn target/release/bulletin-board "${args[@]}" &
+# --pin: the board on core 0 and the load generator on the others, so that the generator's own work
+# (attackers included) never takes the board's CPU; calm and flood then compare one core's worth.
+board_cpu=() tool_cpu=()
+if [ "$pin" = yes ]; then
+  board_cpu=(taskset -c 0) tool_cpu=(taskset -c "1-$(( $(nproc) - 1 ))")
+fi
+RUST_LOG=warn "${board_cpu[@]}" target/release/bulletin-board "${args[@]}" &
 board=$!
 cleanup() {
   kill "$board" 2>/dev/null || true
@@ -46,4 +60,9 @@ for _ in $(seq 100); do
 done
 [ "$healthy" = yes ] || { echo "the board did not become healthy" >&2; exit 1; }
 echo "store: $store; machine: $(nproc) cores"
-target/release/board-load --url "http://127.0.0.1:$port" --voters "$voters" --clients "$clients"
+if [ "$flood" = yes ]; then
+  "${tool_cpu[@]}" target/release/board-flood --url "http://127.0.0.1:$port" --board-pid "$board" \
+    --voters "${voters:-3000}" --clients "${clients:-16}" "${extra[@]}"
+else
+  "${tool_cpu[@]}" target/release/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}"
+fi

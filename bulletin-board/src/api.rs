@@ -531,7 +531,10 @@ pub async fn create_election(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_body(&board, &req, payload, BODY_LIMIT).await?;
+    let body = match read_body(&board, &req, payload, BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(e) => return Ok(refusal(&req, &e, false)),
+    };
     let (entry, signature) = parse_post(&body.bytes)?;
     let signed = decode_entry(0, &entry, signature, 1)?;
     let (id, accepted) = board
@@ -568,6 +571,7 @@ pub async fn post_entry(
             .and_then(|v| v.to_str().ok()),
     );
     let deadline = board.limits.limits.request_deadline;
+    let consumed = std::cell::Cell::new(false);
     let result = tokio::time::timeout(deadline, async {
         board.limits.admit(client)?;
         let tag = tag_of_path(&kind)
@@ -587,6 +591,7 @@ pub async fn post_entry(
         let signed = if tag == 5 && binary {
             let (entry, signature) =
                 receive_signed_upload(&board, &election, &req, payload, tag).await?;
+            consumed.set(true);
             // Authenticated; decoding a point per voter runs off the HTTP worker.
             web::block(move || decode_entry(tag, &entry, Some(signature), threshold))
                 .await
@@ -602,7 +607,15 @@ pub async fn post_entry(
                     e
                 }
             })?;
+            consumed.set(true);
             let (entry, signature) = parse_post(&body.bytes)?;
+            if matches!(tag, 6 | 7) {
+                // A ballot starts with the fingerprint, then the credential key (§11.3): a
+                // credential waiting out a proof failure is refused before any point is decoded.
+                if let Some(credential) = entry.get(32..64).and_then(|c| c.try_into().ok()) {
+                    board.limits.check_credential(credential)?;
+                }
+            }
             decode_entry(tag, &entry, signature, threshold)?
         };
         let accepted = if signed.entry.writer() == Writer::Voter {
@@ -628,9 +641,41 @@ pub async fn post_entry(
                 tracing::debug!(election = id, kind, code = e.code.as_str(), "refused");
             }
             board.metrics.refused(e.code);
-            Err(e)
+            Ok(refusal(&req, &e, consumed.get()))
         }
     }
+}
+
+/// A second handle on a request's TCP connection (`serve` attaches one to every connection), so
+/// that a refusal can stop the connection's reading side.
+#[derive(Clone)]
+pub struct ConnectionHandle(pub Arc<std::net::TcpStream>);
+
+impl ConnectionHandle {
+    /// A handle on the connection `conn` (as `HttpServer::on_connect` passes it), if it is TCP.
+    pub fn of(conn: &dyn std::any::Any) -> Option<Self> {
+        use std::os::fd::AsFd;
+        let tcp = conn.downcast_ref::<actix_web::rt::net::TcpStream>()?;
+        let fd = tcp.as_fd().try_clone_to_owned().ok()?;
+        Some(ConnectionHandle(Arc::new(std::net::TcpStream::from(fd))))
+    }
+}
+
+/// The error response; if the request's body was not read to its end, the connection is closed
+/// with it and its reading side shut, rather than kept open while the server drains what the
+/// client is still sending (64 MiB, or one byte at a time: actix drains a dropped chunked body,
+/// and lingers reading before it closes).
+fn refusal(req: &HttpRequest, e: &ApiError, body_consumed: bool) -> HttpResponse {
+    let mut response = actix_web::ResponseError::error_response(e);
+    if !body_consumed {
+        response
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+        if let Some(conn) = req.conn_data::<ConnectionHandle>() {
+            let _ = conn.0.shutdown(std::net::Shutdown::Read);
+        }
+    }
+    response
 }
 
 /// The board's origin, key and elections.
@@ -1067,6 +1112,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<std::path::Pat
         .route("/metrics", web::get().to(metrics))
         .service(
             web::scope("/v1")
+                // Posts first: each route tried costs a pattern match, and posts are the load.
+                .route("/elections/{election}/{kind}", web::post().to(post_entry))
                 .route("/health", web::get().to(health))
                 .route("/board", web::get().to(board_info))
                 .route("/elections", web::post().to(create_election))
@@ -1098,12 +1145,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<std::path::Pat
                     web::get().to(consistency),
                 )
                 .route("/elections/{election}/record", web::get().to(record))
-                .route("/elections/{election}/{kind}", web::post().to(post_entry))
-                .default_service(web::to(|| async {
-                    Err::<HttpResponse, _>(ApiError::new(
-                        ErrorCode::NotFound,
-                        "no such endpoint; see openapi.json",
-                    ))
+                .default_service(web::to(|req: HttpRequest| async move {
+                    refusal(
+                        &req,
+                        &ApiError::new(ErrorCode::NotFound, "no such endpoint; see openapi.json"),
+                        false,
+                    )
                 })),
         );
     if let Some(dir) = static_dir {

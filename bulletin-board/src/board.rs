@@ -752,7 +752,22 @@ impl Board {
                 return accepted;
             }
         }
-        let checked = self.verify_voter_entry(checker, entry.clone()).await?;
+        let credential = *match &entry.entry {
+            Entry::Ballot(b) => &b.encrypted.credential,
+            Entry::AuditedBallot(a) => &a.encrypted.credential,
+            _ => unreachable!("only voter entries come here"),
+        }
+        .as_bytes();
+        self.limits.check_credential(&credential)?;
+        let checked = self
+            .verify_voter_entry(checker, entry.clone())
+            .await
+            .inspect_err(|e| {
+                // The signature is checked before the proofs: this failure is the holder's.
+                if e.code == ErrorCode::InvalidProof {
+                    self.limits.penalize(credential);
+                }
+            })?;
         match self.sequence(election, Pending::Voter(checked)).await {
             // Refused as a duplicate against the log as committed (or a batch committed with
             // it): if this very ballot is what is there, the answer is its receipt (§13.6).

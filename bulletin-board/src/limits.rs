@@ -64,7 +64,15 @@ pub struct Guards {
     /// One permit per body byte held.
     body_bytes: Arc<Semaphore>,
     rates: Mutex<HashMap<IpAddr, Bucket>>,
+    /// Credentials whose own signed ballot failed its proofs, and since when.
+    penalties: Mutex<HashMap<[u8; 32], Instant>>,
 }
+
+/// How long a credential whose signed ballot failed its proofs waits before the board checks
+/// another of its ballots. Only the credential's holder can sign for it, and an honest device
+/// never makes a failing proof, so this costs honest voters nothing and bounds what a holder of
+/// credentials can make the board verify to one ballot per credential per period.
+pub const PROOF_FAILURE_PENALTY: Duration = Duration::from_secs(10);
 
 struct Bucket {
     tokens: f64,
@@ -82,6 +90,7 @@ impl Guards {
             verify_queue: Arc::new(Semaphore::new(limits.verify_queue.max(1))),
             body_bytes: Arc::new(Semaphore::new(limits.body_bytes)),
             rates: Mutex::new(HashMap::new()),
+            penalties: Mutex::new(HashMap::new()),
             limits,
         }
     }
@@ -99,6 +108,31 @@ impl Guards {
                     "the board is receiving as much as it can hold; retry after the Retry-After delay",
                 )
             })
+    }
+
+    /// `429 rate_limited` if this credential's signed ballot failed its proofs less than
+    /// [`PROOF_FAILURE_PENALTY`] ago.
+    pub fn check_credential(&self, credential: &[u8; 32]) -> Result<(), ApiError> {
+        let penalties = self.penalties.lock().expect("not poisoned");
+        match penalties.get(credential) {
+            Some(at) if at.elapsed() < PROOF_FAILURE_PENALTY => Err(ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "a ballot signed by this credential failed its proofs; the board checks another from it after {} s (the device encrypting it is faulty)",
+                    PROOF_FAILURE_PENALTY.as_secs()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Notes that a ballot signed by this credential failed its proofs.
+    pub fn penalize(&self, credential: [u8; 32]) {
+        let mut penalties = self.penalties.lock().expect("not poisoned");
+        if penalties.len() >= TRACKED_CLIENTS {
+            penalties.retain(|_, at| at.elapsed() < PROOF_FAILURE_PENALTY);
+        }
+        penalties.insert(credential, Instant::now());
     }
 
     /// The client a request comes from: the peer, or the last address a trusted proxy added.
@@ -165,6 +199,20 @@ mod tests {
         guards
             .admit(Some(b))
             .expect("another client has its own allowance");
+    }
+
+    #[test]
+    fn a_credential_whose_proofs_failed_waits() {
+        let guards = Guards::new(Limits::default());
+        guards.check_credential(&[1; 32]).unwrap();
+        guards.penalize([1; 32]);
+        assert_eq!(
+            guards.check_credential(&[1; 32]).unwrap_err().code,
+            ErrorCode::RateLimited
+        );
+        guards
+            .check_credential(&[2; 32])
+            .expect("other credentials are not affected");
     }
 
     #[test]

@@ -299,6 +299,11 @@ fn serve(args: Serve) -> ExitCode {
             App::new()
                 .app_data(data.clone())
                 .configure(|cfg| api::configure(cfg, dir))
+        })
+        .on_connect(|conn, ext| {
+            if let Some(handle) = api::ConnectionHandle::of(conn) {
+                ext.insert(handle);
+            }
         });
         if let Some(w) = args.workers {
             server = server.workers(w);

@@ -366,3 +366,70 @@ async fn unauthenticated_uploads_hold_little_memory() {
         String::from_utf8_lossy(&body)
     );
 }
+
+/// Sends up to 64 MiB after the headers; how many MiB went through before the board cut the
+/// connection, and its status line.
+fn push_huge(port: u16, path: &str, chunked: bool) -> (usize, Option<String>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {}", 64 << 20)
+    };
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: board\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
+    )
+    .unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    let mut sent = 0;
+    for _ in 0..64 {
+        let written = if chunked {
+            stream
+                .write_all(b"100000\r\n")
+                .and_then(|()| stream.write_all(&chunk))
+                .and_then(|()| stream.write_all(b"\r\n"))
+        } else {
+            stream.write_all(&chunk)
+        };
+        if written.is_err() {
+            break;
+        }
+        sent += 1;
+    }
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    (sent, status_line(&mut stream))
+}
+
+/// A body the board refuses unread (too large, or for no endpoint) ends the connection: the
+/// client gets the answer and the board reads no further, instead of draining 64 MiB (a
+/// chunked body) or lingering to read whatever arrives.
+#[actix_web::test]
+async fn refused_bodies_are_not_drained() {
+    let server = Server::start(&process::data_dir("no-drain"), None).await;
+    let port = server.port();
+    let cases = actix_web::rt::task::spawn_blocking(move || {
+        [
+            ("/v1/elections", false),
+            ("/v1/elections", true),
+            ("/v1/no-such-endpoint", true),
+        ]
+        .map(|(path, chunked)| (path, chunked, push_huge(port, path, chunked)))
+    })
+    .await
+    .unwrap();
+    for (path, chunked, (sent, status)) in cases {
+        assert!(
+            status
+                .as_deref()
+                .is_some_and(|l| l.contains(" 413 ") || l.contains(" 404 ")),
+            "{path} (chunked {chunked}): answered {status:?}"
+        );
+        assert!(
+            sent < 32,
+            "{path} (chunked {chunked}): the board took {sent} MiB of a body it refused"
+        );
+    }
+}

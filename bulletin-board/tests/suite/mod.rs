@@ -615,6 +615,14 @@ pub async fn bad_input_is_refused_and_changes_nothing(store: AnyStore) {
         (StatusCode::BAD_REQUEST, "invalid_proof"),
         "{err}"
     );
+    // That credential's holder signed a failing proof: its next ballot waits (§13.8), unchecked.
+    let next = e.ballot(1, 1, size, &mut OsRng);
+    let (status, err) = post(&app, &ballots, post_body(&ballot_entry(next))).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+        "{err}"
+    );
     let stranger = sim("stranger", 1, open_window());
     let mut foreign = stranger.ballot(0, 0, size, &mut OsRng).encrypted;
     foreign.fingerprint = e.context.fingerprint;
@@ -653,8 +661,8 @@ pub async fn bad_input_is_refused_and_changes_nothing(store: AnyStore) {
     assert_eq!(again, first);
     assert_eq!(board.store().size(&id).await.unwrap(), size + 1);
     // An audited ballot and its cast twin share a tracking code: the second is refused.
-    let audit = e.audited(1, size, &mut OsRng);
-    let twin = audit.encrypted.clone().cast(&e.credentials[1]).unwrap();
+    let audit = e.audited(2, size, &mut OsRng);
+    let twin = audit.encrypted.clone().cast(&e.credentials[2]).unwrap();
     let audit = SignedEntry {
         entry: Entry::AuditedBallot(audit),
         signature: None,
