@@ -532,3 +532,65 @@ pub fn export(leaves: &[Vec<u8>], origin: &str, board: &SecretKey) -> Vec<u8> {
     }
     out
 }
+
+/// A running board's origin and key (`GET /v1/board`), for the load generators.
+pub async fn board_identity(client: &awc::Client, url: &str) -> Result<BoardInfo, String> {
+    let mut resp = client
+        .get(format!("{url}/v1/board"))
+        .send()
+        .await
+        .map_err(|e| format!("cannot reach {url}: {e}"))?;
+    let info: serde_json::Value = resp.json().await.unwrap_or(serde_json::Value::Null);
+    let key: Option<[u8; 32]> = info["key"]
+        .as_str()
+        .and_then(|k| hex::decode(k).ok())
+        .and_then(|k| k.try_into().ok());
+    let (Some(origin), Some(key)) = (info["origin"].as_str(), key) else {
+        return Err(format!("{url}/v1/board did not give an origin and key"));
+    };
+    Ok(BoardInfo {
+        origin: origin.to_owned(),
+        key: PublicKey::from_bytes(key, "board key").map_err(|e| e.to_string())?,
+    })
+}
+
+/// Creates `e` on the board at `url` and posts its set-up, up to the opening of the vote.
+pub async fn post_setup(client: &awc::Client, url: &str, e: &SimElection) -> Result<(), String> {
+    let id = e.id();
+    let mut setup = vec![("elections".to_string(), e.manifest_entry())];
+    setup.extend(
+        e.setup_entries()
+            .into_iter()
+            .map(|(k, s)| (format!("elections/{id}/{k}"), s)),
+    );
+    for (path, entry) in setup {
+        let request = client.post(format!("{url}/v1/{path}"));
+        let sent = if let Entry::CredentialList(_) = entry.entry {
+            // Over 4 MiB as JSON for a large roll: the signed stream of §13.7.
+            use base64::Engine;
+            let signature = entry
+                .signature
+                .map(|s| base64::engine::general_purpose::STANDARD.encode(s));
+            request
+                .insert_header(("content-type", "application/octet-stream"))
+                .insert_header((crate::api::SIGNATURE_HEADER, signature.unwrap_or_default()))
+                .send_body(entry.entry.content_bytes()[1..].to_vec())
+                .await
+        } else {
+            request
+                .insert_header(("content-type", "application/json"))
+                .send_body(post_body(&entry))
+                .await
+        };
+        let mut resp = sent.map_err(|e| format!("setting up ({path}): {e}"))?;
+        if resp.status().as_u16() != 201 {
+            let body = resp.body().await.unwrap_or_default();
+            return Err(format!(
+                "setting up ({path}) refused: {} {}",
+                resp.status(),
+                String::from_utf8_lossy(&body)
+            ));
+        }
+    }
+    Ok(())
+}

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 use bulletin_board::board::now;
 use bulletin_board::sim::{ballot_entry, post_body, SimElection};
 use clap::Parser;
-use protocol::manifest::BoardInfo;
 use protocol::signature::PublicKey;
 use rand_core::{OsRng, RngCore};
 use serde_json::Value;
@@ -323,31 +322,20 @@ async fn run(args: Args) -> ExitCode {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
         .finish();
-    let info: Value = match client.get(format!("{}/v1/board", args.url)).send().await {
-        Ok(mut r) => r.json().await.unwrap_or(Value::Null),
+    let board = match bulletin_board::sim::board_identity(&client, &args.url).await {
+        Ok(b) => b,
         Err(e) => {
-            eprintln!("board-flood: cannot reach {}: {e}", args.url);
+            eprintln!("board-flood: {e}");
             return ExitCode::from(2);
         }
     };
-    let key: Option<[u8; 32]> = info["key"]
-        .as_str()
-        .and_then(|k| hex::decode(k).ok())
-        .and_then(|k| k.try_into().ok());
-    let (Some(origin), Some(key)) = (info["origin"].as_str(), key) else {
-        eprintln!("board-flood: {}/v1/board gave no origin and key", args.url);
-        return ExitCode::from(2);
-    };
-    let board_key = PublicKey::from_bytes(key, "board key").expect("the board's own key");
+    let board_key = board.key;
     // Honest voters 0..2N; attackers with credentials of their own after them.
     const INVALID: usize = 64;
     let voters = 2 * args.voters;
     let e = SimElection::new(
         &format!("flood-{}-{}", now(), std::process::id()),
-        BoardInfo {
-            origin: origin.to_owned(),
-            key: board_key,
-        },
+        board,
         voters + INVALID,
         (now() - 60, now() + 24 * 3600),
         &mut OsRng,
@@ -394,29 +382,9 @@ async fn run(args: Args) -> ExitCode {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
         .finish();
-    let mut setup = vec![("elections".to_string(), e.manifest_entry())];
-    setup.extend(
-        e.setup_entries()
-            .into_iter()
-            .map(|(k, s)| (format!("elections/{id}/{k}"), s)),
-    );
-    for (path, entry) in setup {
-        let sent = client
-            .post(format!("{}/v1/{path}", args.url))
-            .insert_header(("content-type", "application/json"))
-            .send_body(post_body(&entry))
-            .await;
-        match sent {
-            Ok(r) if r.status().as_u16() == 201 => {}
-            Ok(r) => {
-                eprintln!("board-flood: setting up ({path}) refused: {}", r.status());
-                return ExitCode::from(2);
-            }
-            Err(err) => {
-                eprintln!("board-flood: setting up ({path}): {err}");
-                return ExitCode::from(2);
-            }
-        }
+    if let Err(err) = bulletin_board::sim::post_setup(&client, &args.url, &e).await {
+        eprintln!("board-flood: {err}");
+        return ExitCode::from(2);
     }
     let ballots_url = format!("{}/v1/elections/{id}/ballots", args.url);
     let path = format!("/v1/elections/{id}/ballots");

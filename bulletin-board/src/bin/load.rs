@@ -13,8 +13,6 @@ use std::time::{Duration, Instant};
 use bulletin_board::board::now;
 use bulletin_board::sim::{ballot_entry, post_body, SimElection};
 use clap::Parser;
-use protocol::manifest::BoardInfo;
-use protocol::signature::PublicKey;
 use rand_core::OsRng;
 use serde_json::Value;
 
@@ -71,34 +69,19 @@ async fn run(args: Args) -> ExitCode {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
         .finish();
-    let mut resp = match client.get(format!("{}/v1/board", args.url)).send().await {
-        Ok(r) => r,
+    let board = match bulletin_board::sim::board_identity(&client, &args.url).await {
+        Ok(b) => b,
         Err(e) => {
-            eprintln!("board-load: cannot reach {}: {e}", args.url);
+            eprintln!("board-load: {e}");
             return ExitCode::from(2);
         }
     };
-    let info: Value = resp.json().await.unwrap_or(Value::Null);
-    let key: Option<[u8; 32]> = info["key"]
-        .as_str()
-        .and_then(|k| hex::decode(k).ok())
-        .and_then(|k| k.try_into().ok());
-    let (Some(origin), Some(key)) = (info["origin"].as_str(), key) else {
-        eprintln!(
-            "board-load: {}/v1/board did not give an origin and key",
-            args.url
-        );
-        return ExitCode::from(2);
-    };
-    let board_key = PublicKey::from_bytes(key, "board key").expect("the board's own key");
+    let board_key = board.key;
 
     let started = Instant::now();
     let e = SimElection::new(
         &format!("load-{}-{}", now(), std::process::id()),
-        BoardInfo {
-            origin: origin.to_owned(),
-            key: board_key,
-        },
+        board,
         args.voters,
         (now() - 60, now() + 24 * 3600),
         &mut OsRng,
@@ -140,30 +123,9 @@ async fn run(args: Args) -> ExitCode {
         .timeout(Duration::from_secs(60))
         .finish();
 
-    let mut setup = vec![("elections".to_string(), e.manifest_entry())];
-    setup.extend(
-        e.setup_entries()
-            .into_iter()
-            .map(|(k, s)| (format!("elections/{id}/{k}"), s)),
-    );
-    for (path, entry) in setup {
-        match send(
-            &client,
-            &format!("{}/v1/{path}", args.url),
-            post_body(&entry),
-        )
-        .await
-        {
-            Ok((201, _)) => {}
-            Ok((status, body)) => {
-                eprintln!("board-load: setting up ({path}) refused: {status} {body}");
-                return ExitCode::from(2);
-            }
-            Err(err) => {
-                eprintln!("board-load: setting up ({path}): {err}");
-                return ExitCode::from(2);
-            }
-        }
+    if let Err(err) = bulletin_board::sim::post_setup(&client, &args.url, &e).await {
+        eprintln!("board-load: {err}");
+        return ExitCode::from(2);
     }
     eprintln!(
         "election {id} set up; casting from {} clients...",
