@@ -34,7 +34,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the board (embedded SQLite store unless --database-url is given).
-    Serve(Serve),
+    Serve(Box<Serve>),
     /// Print the board's public key (for the manifest's board key).
     Key {
         /// Directory whose board.key to read (as `serve --data-dir`).
@@ -214,7 +214,7 @@ fn main() -> ExitCode {
             }
             key_command(&key_file)
         }
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
     }
 }
 
