@@ -175,8 +175,11 @@ impl State {
         Ok(())
     }
 
-    /// For each leaf, the voter entry checked against the opened election, if it is one and
-    /// passed (anything else is checked in full by `push`).
+    /// For each committed leaf, the voter entry admitted against the opened election, if it is
+    /// one (anything else is checked in full by `push`). Committed voter entries had their
+    /// signatures and proofs verified before the commit, by this process or another sharing the
+    /// store, so they are not verified again (`admit_committed`): the log-dependent checks
+    /// (window, duplicates, revote order) still run in full.
     fn precheck(&self, leaves: &[StoredLeaf]) -> Vec<Option<CheckedVoterEntry>> {
         const PARALLEL_FROM: usize = 16;
         let checker = match self.verifier.voter_entry_checker() {
@@ -191,7 +194,7 @@ impl State {
             {
                 return None;
             }
-            checker.check(decoded.signed, &mut OsRng).ok()
+            checker.admit_committed(decoded.signed).ok()
         };
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let chunk = leaves.len().div_ceil(threads);
@@ -337,6 +340,12 @@ impl Election {
     /// The ballot checker, once voting has opened.
     pub fn checker(&self) -> Option<VoterEntryChecker> {
         self.checker.read().expect("not poisoned").clone()
+    }
+
+    /// What the sequencer's verifier has recorded (for the test that a state rebuilt from the
+    /// store equals a full re-verification).
+    pub fn state_summary(&self) -> protocol::verify::StateSummary {
+        self.state.lock().expect("not poisoned").verifier.summary()
     }
 
     /// Runs `f` on the tree (for proofs).

@@ -399,6 +399,40 @@ impl RecordVerifier {
         self.credentials.as_ref()?.weight_of_bytes(key)
     }
 
+    /// What this verifier has recorded, comparable between two verifiers of one log: a board
+    /// that rebuilds its state from its own store checks it against a full re-verification. The
+    /// salted ciphertext digests are counted, not listed (each verifier draws its own salt).
+    pub fn summary(&self) -> StateSummary {
+        StateSummary {
+            leaves: self.index,
+            last_time: self.last_time,
+            phase: self.phase,
+            fingerprint: self.fingerprint().copied(),
+            ballots: self.ballots,
+            audited: self.audited.clone(),
+            counted: self
+                .counted
+                .iter()
+                .enumerate()
+                .filter(|(_, slot)| slot.index != CountedSlot::NONE)
+                .map(|(position, slot)| (position, slot.board_size, slot.index))
+                .collect(),
+            short_codes: self.short_codes.iter().copied().collect(),
+            ciphertext_digests: self.ciphertexts.len(),
+            counted_ciphertexts: self
+                .counted_ciphertexts
+                .iter()
+                .map(|(position, (weight, rows))| {
+                    let bytes = rows.iter().flatten().flat_map(|c| c.to_bytes()).collect();
+                    (*position, *weight, bytes)
+                })
+                .collect(),
+            tally: self.tally.is_some(),
+            partials: self.partials.iter().map(|p| p.trustee).collect(),
+            results: self.results.as_ref().map(|r| r.totals.clone()),
+        }
+    }
+
     /// Cast ballots (revotes included) and audited ballots so far.
     pub fn voter_entry_counts(&self) -> (u64, u64) {
         (self.ballots, self.audited.len() as u64)
@@ -931,6 +965,37 @@ pub struct VoterEntryChecker {
     credentials: Arc<CredentialList>,
 }
 
+/// What a [`RecordVerifier`] has recorded ([`RecordVerifier::summary`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateSummary {
+    /// Leaves taken in.
+    pub leaves: u64,
+    /// The latest leaf time.
+    pub last_time: u64,
+    /// The phase.
+    pub phase: Phase,
+    /// The fingerprint, once voting opened.
+    pub fingerprint: Option<Digest32>,
+    /// Cast ballots, revotes included.
+    pub ballots: u64,
+    /// Audited ballots: tracking code and revealed values.
+    pub audited: Vec<(TrackingCode, Vec<Vec<u64>>)>,
+    /// Credentials with a counted ballot: list position, its `board_size` and leaf index.
+    pub counted: Vec<(usize, u64, u64)>,
+    /// Short tracking codes held for the uniqueness check.
+    pub short_codes: Vec<[u8; 15]>,
+    /// How many ciphertext digests are held for the uniqueness check.
+    pub ciphertext_digests: usize,
+    /// Counted ballots' ciphertexts (not streaming): position, weight, encodings.
+    pub counted_ciphertexts: Vec<(usize, u64, Vec<u8>)>,
+    /// Whether the encrypted tally is on the log.
+    pub tally: bool,
+    /// Trustees whose partial decryptions are on the log.
+    pub partials: Vec<u32>,
+    /// The published totals.
+    pub results: Option<Vec<Vec<u64>>>,
+}
+
 /// A voter entry whose signature and proofs verified against the election with `fingerprint`.
 #[derive(Debug)]
 pub struct CheckedVoterEntry {
@@ -1016,6 +1081,55 @@ impl VoterEntryChecker {
             .into_iter()
             .map(|r| r.expect("every entry has a result"))
             .collect()
+    }
+
+    /// For a voter entry that a board checked with [`Self::check`] before committing it, read
+    /// back from that board's own store when it starts or catches up: the entry is for this
+    /// election and its credential is listed, but the signature and proofs are not verified
+    /// again. Only a board reading its own committed log may use this; the record verifier that
+    /// observers run checks every entry in full (V10, V11), so a store altered behind the board's
+    /// back is caught there.
+    pub fn admit_committed(&self, entry: SignedEntry) -> Result<CheckedVoterEntry, (Step, Error)> {
+        let (step, encrypted) = match &entry.entry {
+            Entry::Ballot(b) => (Step::V10Ballots, &b.encrypted),
+            Entry::AuditedBallot(a) => (Step::V11Audits, &a.encrypted),
+            _ => {
+                return Err((
+                    Step::V4WritersAndPhases,
+                    rule("only ballots and audited ballots are voter entries"),
+                ))
+            }
+        };
+        if entry.signature.is_some() {
+            return Err((step, rule("ballots carry their own signature")));
+        }
+        let fingerprint = self.voting.election.fingerprint;
+        if encrypted.fingerprint != fingerprint {
+            return Err((
+                step,
+                Error::WrongElection {
+                    what: "ballot",
+                    reason: "its fingerprint is another election's",
+                },
+            ));
+        }
+        self.credentials
+            .weight_of(&encrypted.credential)
+            .ok_or((step, Error::UnknownCredential))?;
+        let revealed = match &entry.entry {
+            Entry::AuditedBallot(a) => Some(
+                a.openings
+                    .iter()
+                    .map(|contest| contest.iter().map(|(m, _)| *m).collect())
+                    .collect(),
+            ),
+            _ => None,
+        };
+        Ok(CheckedVoterEntry {
+            entry,
+            fingerprint,
+            revealed,
+        })
     }
 
     /// The V10 (ballot) or V11 (audited ballot) checks that do not depend on the log: the

@@ -1144,6 +1144,99 @@ pub async fn racing_retries_get_the_original_receipt(store: AnyStore) {
     assert_eq!(board.store().size(&id).await.unwrap(), opened + 12);
 }
 
+/// Issue 17, restart: the state a board rebuilds from its own store at start (committed voter
+/// entries' proofs not verified again) equals what a full re-verification of the same leaves
+/// records, through ballots, a revote, duplicates refused, an audit, the tally and the results.
+pub async fn a_restart_rebuilds_the_state_of_a_full_verification(store: AnyStore) {
+    let e = sim("rebuild", 8, open_window());
+    let id = e.id();
+    let voting_summary = {
+        let board = Board::open(store.clone(), config()).await.unwrap();
+        let app = app!(board);
+        set_up(&app, &e).await;
+        let ballots = format!("/v1/elections/{id}/ballots");
+        let opened = board.store().size(&id).await.unwrap();
+        let mut counted = Vec::new();
+        for v in 0..8 {
+            let b = e.ballot(v, v, opened, &mut OsRng);
+            let (status, body) = post(&app, &ballots, post_body(&ballot_entry(b.clone()))).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            counted.push(b);
+        }
+        let p = wait_for_checkpoint(&board, &id, opened + 8).await;
+        // Voter 0 votes again after a newer checkpoint; voter 7 audits a ballot.
+        let revote = e.ballot(0, 3, p.size, &mut OsRng);
+        let (status, body) = post(&app, &ballots, post_body(&ballot_entry(revote.clone()))).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        counted[0] = revote;
+        let audit = SignedEntry {
+            entry: Entry::AuditedBallot(e.audited(7, p.size, &mut OsRng)),
+            signature: None,
+        };
+        let (status, body) = post(
+            &app,
+            &format!("/v1/elections/{id}/audited-ballots"),
+            post_body(&audit),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let size = board.store().size(&id).await.unwrap();
+        wait_for_checkpoint(&board, &id, size).await;
+        let summary = board.election(&id).unwrap().state_summary();
+        // Then the close, tally and results, each posted by its writer.
+        let weighted: Vec<_> = counted.iter().map(|b| (b, 1)).collect();
+        let closing = e.closing(&weighted, &[1, 3], &mut OsRng);
+        for (kind, entry) in [
+            "phase",
+            "tally",
+            "phase",
+            "partial-decryptions",
+            "partial-decryptions",
+            "results",
+        ]
+        .into_iter()
+        .zip(&closing)
+        {
+            let (status, body) = post(
+                &app,
+                &format!("/v1/elections/{id}/{kind}"),
+                post_body(entry),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+        }
+        let size = board.store().size(&id).await.unwrap();
+        wait_for_checkpoint(&board, &id, size).await;
+        summary
+    };
+    let full = |leaves: &[bulletin_board::store::StoredLeaf]| {
+        let mut verifier = RecordVerifier::new();
+        for l in leaves {
+            verifier.push(&l.bytes, &mut OsRng).unwrap();
+        }
+        verifier.summary()
+    };
+    let leaves = store
+        .leaves(&id, 0, store.size(&id).await.unwrap())
+        .await
+        .unwrap();
+    let rebuilt = Board::open(store.clone(), config()).await.unwrap();
+    let summary = rebuilt.election(&id).unwrap().state_summary();
+    assert_eq!(
+        summary,
+        full(&leaves),
+        "the rebuilt state is a full verification's"
+    );
+    assert_eq!(summary.ballots, 9);
+    assert_eq!(summary.audited.len(), 1);
+    assert_eq!(summary.counted.len(), 8);
+    assert!(summary.results.is_some());
+    // And at the voting stage (the sets for duplicates are emptied at the close): a full
+    // verification of the leaves up to the audit records what the board held then.
+    let upto = voting_summary.leaves as usize;
+    assert_eq!(voting_summary, full(&leaves[..upto]));
+}
+
 macro_rules! store_suite {
     ($make:expr) => {
         #[actix_web::test]
@@ -1191,6 +1284,12 @@ macro_rules! store_suite {
         async fn health_tells_when_checkpoints_cannot_be_signed() {
             let (store, _guard) = $make;
             suite::health_tells_when_checkpoints_cannot_be_signed(store).await;
+        }
+
+        #[actix_web::test]
+        async fn a_restart_rebuilds_the_state_of_a_full_verification() {
+            let (store, _guard) = $make;
+            suite::a_restart_rebuilds_the_state_of_a_full_verification(store).await;
         }
 
         #[actix_web::test]
