@@ -570,7 +570,14 @@ pub async fn post_entry(
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok()),
     );
-    let deadline = board.limits.limits.request_deadline;
+    // Long enough for the largest body the request says it brings (a signed list upload).
+    let deadline = board.limits.limits.request_deadline.max(
+        board
+            .limits
+            .limits
+            .body_deadline_for(content_length(&req).unwrap_or(0))
+            + board.limits.limits.request_deadline,
+    );
     let consumed = std::cell::Cell::new(false);
     let result = tokio::time::timeout(deadline, async {
         board.limits.admit(client)?;
@@ -588,7 +595,11 @@ pub async fn post_entry(
             .headers()
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
+        // Held until the entry is answered: a ballot's body and decoded form count against the
+        // budget until its checks are done.
+        let mut _held = None;
         let signed = if tag == 5 && binary {
+            let _uploading = board.limits.upload()?;
             let (entry, signature) =
                 receive_signed_upload(&board, &election, &req, payload, tag).await?;
             consumed.set(true);
@@ -609,6 +620,28 @@ pub async fn post_entry(
             })?;
             consumed.set(true);
             let (entry, signature) = parse_post(&body.bytes)?;
+            _held = body._held;
+            if tag == 5 {
+                // The writer's signature over the raw bytes first, then a point per voter
+                // decoded off the HTTP worker.
+                let mut signed_data = election.manifest_hash().to_vec();
+                signed_data.push(tag);
+                signed_data.extend_from_slice(&entry);
+                let authorised = signature.is_some_and(|sig| {
+                    election
+                        .manifest()
+                        .credential_authority
+                        .verify(protocol::signature::tags::ENTRY, &signed_data, &sig, "credential list")
+                        .is_ok()
+                });
+                if !authorised {
+                    return Err(bad(
+                        ErrorCode::Unauthorized,
+                        "the credential list must be signed by the manifest's credential authority",
+                    ));
+                }
+                return decode_and_post(&board, &election, tag, entry, signature, threshold, &id).await;
+            }
             if matches!(tag, 6 | 7) {
                 // A ballot starts with the fingerprint, then the credential key (§11.3): a
                 // credential waiting out a proof failure is refused before any point is decoded.
@@ -676,6 +709,23 @@ fn refusal(req: &HttpRequest, e: &ApiError, body_consumed: bool) -> HttpResponse
         }
     }
     response
+}
+
+/// Decodes an authenticated credential list off the HTTP worker and posts it.
+async fn decode_and_post(
+    board: &Board,
+    election: &Arc<Election>,
+    tag: u8,
+    entry: Vec<u8>,
+    signature: Option<[u8; 64]>,
+    threshold: u32,
+    id: &str,
+) -> Result<(bool, ReceiptJson), ApiError> {
+    let signed = web::block(move || decode_entry(tag, &entry, signature, threshold))
+        .await
+        .map_err(|_| bad(ErrorCode::Unavailable, "the board is shutting down"))??;
+    let accepted = board.post_signed_entry(election, signed).await?;
+    Ok((accepted.replayed, receipt_json(board, id, &accepted)))
 }
 
 /// The board's origin, key and elections.

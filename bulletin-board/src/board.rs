@@ -228,8 +228,8 @@ pub struct Election {
     /// Held by whoever changes the state from the store (the sequencer's append, a reload), so a
     /// reload never replaces a state an append is about to mark committed.
     writer: tokio::sync::Mutex<()>,
-    /// Since when committed leaves have waited for a checkpoint that could not be signed (a
-    /// failed append not yet reloaded, or the store refusing the checkpoint).
+    /// Since when committed leaves have waited for a checkpoint (set by the commit that first
+    /// went past the latest checkpoint, cleared by the checkpoint that covers everything).
     behind_since: Mutex<Option<std::time::Instant>>,
 }
 
@@ -319,8 +319,7 @@ impl Election {
         state.verifier.credential_weight(key)
     }
 
-    /// How long committed entries have waited for a checkpoint the board could not sign, if
-    /// they are waiting for that reason.
+    /// How long the oldest committed entry not under a checkpoint has waited, if there is one.
     pub fn checkpoint_lag(&self) -> Option<Duration> {
         self.behind_since
             .lock()
@@ -328,12 +327,20 @@ impl Election {
             .map(|since| since.elapsed())
     }
 
-    fn set_behind(&self, behind: bool) {
+    /// Notes that committed leaves wait for a checkpoint (from now, unless some already did).
+    fn note_uncovered(&self) {
         let mut since = self.behind_since.lock().expect("not poisoned");
-        match (behind, since.is_some()) {
-            (true, false) => *since = Some(std::time::Instant::now()),
-            (false, true) => *since = None,
-            _ => {}
+        if since.is_none() {
+            *since = Some(std::time::Instant::now());
+        }
+    }
+
+    /// Notes that a checkpoint of `size` leaves is published; the wait ends if it covers every
+    /// committed leaf.
+    fn note_covered(&self, size: u64) {
+        let committed = self.state.lock().expect("not poisoned").committed;
+        if size >= committed {
+            *self.behind_since.lock().expect("not poisoned") = None;
         }
     }
 
@@ -904,7 +911,12 @@ impl Board {
         if size > known {
             let leaves = self.store.leaves(&election.id, known, size).await?;
             let mut state = election.state.lock().expect("not poisoned");
-            if !state.stale && state.committed == state.verifier.len() {
+            // A reload may have replaced the state since `known` was read: then these leaves
+            // do not follow it, and the next sync starts from where it is.
+            if !state.stale
+                && state.committed == state.verifier.len()
+                && state.verifier.len() == known
+            {
                 state.catch_up(&leaves).map_err(StoreError::Corrupt)?;
                 let checker = state.verifier.voter_entry_checker();
                 *election.checker.write().expect("not poisoned") = checker;
@@ -916,33 +928,27 @@ impl Board {
     /// Signs a checkpoint for the committed log if it grew, after taking in what other board
     /// processes committed.
     pub async fn checkpoint(&self, election: &Election) -> Result<(), StoreError> {
-        let result = self.try_checkpoint(election).await;
-        election.set_behind(result.is_err());
-        result
-    }
-
-    async fn try_checkpoint(&self, election: &Election) -> Result<(), StoreError> {
-        {
-            // A failed append's leaves must leave the state now, not when the next entry
-            // arrives: until then no checkpoint can cover what was committed before them.
-            let _writer = election.writer.lock().await;
-            self.recover_if_stale(election).await?;
+        // A failed append's leaves leave the state now, not when the next entry arrives; unless
+        // an append or a reload holds the state, which the checkpoint does not wait for.
+        if let Ok(_writer) = election.writer.try_lock() {
+            if let Err(e) = self.recover_if_stale(election).await {
+                tracing::warn!(election = election.id, error = %e, "reload failed; signing the committed prefix");
+            }
         }
         self.sync(election).await?;
+        // The first `committed` leaves are the committed log, whatever the state holds after
+        // them (a failed batch not reloaded yet): their root is what is signed.
         let (size, root, counts) = {
             let state = election.state.lock().expect("not poisoned");
-            if state.stale {
-                return Err(StoreError::Unavailable(
-                    "an append failed meanwhile; the state is reloaded at the next tick".into(),
-                ));
-            }
             (
                 state.committed,
                 state.tree.root(state.committed),
-                state.verifier.voter_entry_counts(),
+                (!state.stale && state.committed == state.verifier.len())
+                    .then(|| state.verifier.voter_entry_counts()),
             )
         };
         if election.published().is_some_and(|p| p.size >= size) {
+            election.note_covered(size);
             return Ok(());
         }
         let note = self.signer.checkpoint(size, &root);
@@ -959,8 +965,9 @@ impl Board {
             size,
             root,
             note,
-            counts: Some(counts),
+            counts,
         });
+        election.note_covered(size);
         self.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -1007,6 +1014,9 @@ async fn sequencer(board: Arc<Board>, election: Arc<Election>, mut rx: mpsc::Rec
             Ok(outcomes) => {
                 {
                     let mut state = election.state.lock().expect("not poisoned");
+                    if state.verifier.len() > state.committed {
+                        election.note_uncovered();
+                    }
                     state.committed = state.verifier.len();
                     if election.checker.read().expect("not poisoned").is_none() {
                         let checker = state.verifier.voter_entry_checker();

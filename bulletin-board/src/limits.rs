@@ -66,7 +66,12 @@ pub struct Guards {
     rates: Mutex<HashMap<IpAddr, Bucket>>,
     /// Credentials whose own signed ballot failed its proofs, and since when.
     penalties: Mutex<HashMap<[u8; 32], Instant>>,
+    /// One permit per signed upload being received (spooled to disk before it is authenticated).
+    uploads: Arc<Semaphore>,
 }
+
+/// Signed uploads (credential lists) received at once; more wait for `503 busy`.
+pub const UPLOADS: usize = 2;
 
 /// How long a credential whose signed ballot failed its proofs waits before the board checks
 /// another of its ballots. Only the credential's holder can sign for it, and an honest device
@@ -91,6 +96,7 @@ impl Guards {
             body_bytes: Arc::new(Semaphore::new(limits.body_bytes)),
             rates: Mutex::new(HashMap::new()),
             penalties: Mutex::new(HashMap::new()),
+            uploads: Arc::new(Semaphore::new(UPLOADS)),
             limits,
         }
     }
@@ -108,6 +114,17 @@ impl Guards {
                     "the board is receiving as much as it can hold; retry after the Retry-After delay",
                 )
             })
+    }
+
+    /// Room for one more signed upload, held until the permit is dropped; `503 busy` if
+    /// [`UPLOADS`] are being received.
+    pub fn upload(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.uploads.clone().try_acquire_owned().map_err(|_| {
+            ApiError::new(
+                ErrorCode::Busy,
+                "the board is receiving other uploads; retry after the Retry-After delay",
+            )
+        })
     }
 
     /// `429 rate_limited` if this credential's signed ballot failed its proofs less than
