@@ -349,13 +349,22 @@ async fn receive_signed_upload(
             "the credential list must be signed by the manifest's credential authority (base64 signature in the Thistle-Signature header)",
         )
     };
-    let signature: [u8; 64] = req
+    let header = req
         .headers()
         .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
+        .ok_or_else(unauthorised)?;
+    // Present but not a signature: the client's encoding is at fault (§13.7 `bad_encoding`).
+    let signature: [u8; 64] = header
+        .to_str()
+        .ok()
         .and_then(|v| B64.decode(v.trim()).ok())
         .and_then(|v| v.try_into().ok())
-        .ok_or_else(unauthorised)?;
+        .ok_or_else(|| {
+            bad(
+                ErrorCode::BadEncoding,
+                "the Thistle-Signature header must be a 64-byte signature in standard base64",
+            )
+        })?;
     let declared = content_length(req);
     if declared.is_some_and(|len| len > CREDENTIALS_BODY_LIMIT) {
         return Err(too_large(CREDENTIALS_BODY_LIMIT));

@@ -352,6 +352,25 @@ async fn unauthenticated_uploads_hold_little_memory() {
         peak < 64 * 1024,
         "peak memory {peak} KiB (before the uploads {before} KiB)"
     );
+    // A header that is not a signature is the client's encoding at fault; no header at all is
+    // an unsigned upload.
+    for (headers, expected) in [
+        (
+            "Content-Type: application/octet-stream\r\nThistle-Signature: not-base64!\r\n",
+            " 400 ",
+        ),
+        ("Content-Type: application/octet-stream\r\n", " 403 "),
+    ] {
+        let path = format!("/v1/elections/{}/credentials", e.id());
+        let answer =
+            actix_web::rt::task::spawn_blocking(move || upload(port, &path, headers, 1 << 20))
+                .await
+                .unwrap();
+        assert!(
+            answer.as_deref().is_some_and(|l| l.contains(expected)),
+            "{headers:?}: {answer:?}"
+        );
+    }
     // The authority's list, streamed and signed, is then accepted.
     let content = list.entry.content_bytes();
     let mut resp = client
