@@ -870,7 +870,8 @@ impl App {
             <section class="board">
                 <h1>{ &view.title }</h1>
                 <dl class="election">
-                    <dt>{ t(Text::Phase) }</dt><dd id="phase">{ &view.phase }</dd>
+                    <dt>{ t(Text::Phase) }</dt>
+                    <dd id="phase">{ board::phase_named(&view.phase).map_or_else(|| view.phase.clone(), |p| t(Text::Stage(p))) }</dd>
                     if let Some((size, root)) = &view.checkpoint {
                         <dt>{ t(Text::Checkpoint) }</dt>
                         <dd><span id="checkpoint-size">{ size }</span>{ " · " }<code>{ root }</code></dd>
@@ -881,6 +882,7 @@ impl App {
                 }
                 { for results }
                 <p class="help">{ t(Text::VerifyHelp) }</p>
+                <pre><code id="verify-command">{ board::verify_command(&page_origin(), &self.id_hex) }</code></pre>
             </section>
         }
     }
@@ -911,6 +913,13 @@ impl App {
             </form>
         }
     }
+}
+
+/// The page's own origin (scheme, host and port): the board that serves it.
+fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
 }
 
 fn date(unix: u64) -> String {

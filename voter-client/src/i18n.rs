@@ -117,7 +117,9 @@ pub enum Text {
         /// Audited ballots.
         audited: u64,
     },
-    /// How to check the whole record.
+    /// A phase in words.
+    Stage(protocol::record::Phase),
+    /// How to check the whole record (the exact command follows it).
     VerifyHelp,
     /// The tracking code field's help.
     TrackHelp,
@@ -203,8 +205,24 @@ pub fn text(lang: Lang, t: Text) -> String {
         (Phase, Gd) => "Ìre",
         (Checkpoint, En) => "Latest signed checkpoint",
         (Checkpoint, Gd) => "A' phuing-sgrùdaidh shoidhnichte as ùire",
-        (VerifyHelp, En) => "To check every step yourself: thistle-verify verify --board <this board> --election <id>.",
-        (VerifyHelp, Gd) => "Airson gach ceum a sgrùdadh thu fhèin: thistle-verify verify --board <am bòrd seo> --election <id>.",
+        (VerifyHelp, En) => "To check every step yourself, run the independent verifier on any computer:",
+        (VerifyHelp, Gd) => "Airson gach ceum a sgrùdadh thu fhèin, ruith an dearbhadair neo-eisimeileach air coimpiutair sam bith:",
+        (Stage(phase), En) => match phase {
+            protocol::record::Phase::Setup => "Being set up",
+            protocol::record::Phase::KeyCeremony => "The trustees are making the election key",
+            protocol::record::Phase::VotingOpen => "Voting is open",
+            protocol::record::Phase::VotingClosed => "Voting has closed; the count is being prepared",
+            protocol::record::Phase::Tally => "The trustees are decrypting the results",
+            protocol::record::Phase::ResultsPublished => "Results published",
+        },
+        (Stage(phase), Gd) => match phase {
+            protocol::record::Phase::Setup => "Ga chur air dòigh",
+            protocol::record::Phase::KeyCeremony => "Tha na h-urrasairean a' dèanamh iuchair an taghaidh",
+            protocol::record::Phase::VotingOpen => "Tha am bhòtadh fosgailte",
+            protocol::record::Phase::VotingClosed => "Tha am bhòtadh dùinte; thathar ag ullachadh a' chunntais",
+            protocol::record::Phase::Tally => "Tha na h-urrasairean a' fuasgladh nan toraidhean",
+            protocol::record::Phase::ResultsPublished => "Chaidh na toraidhean fhoillseachadh",
+        },
         (TrackHelp, En) => "The tracking code as the page showed it (six groups of four), or the 64 characters in your receipt.",
         (TrackHelp, Gd) => "An còd-lorg mar a sheall an duilleag e (sia buidhnean de cheithir), no na 64 caractairean sa chuidhteas agad.",
         (Counts { cast, audited }, En) => {

@@ -193,6 +193,22 @@ fn the_observer_view_shows_the_results_the_administrator_signed() {
 }
 
 #[test]
+fn the_observer_view_names_phases_and_gives_the_exact_command() {
+    use protocol::record::Phase;
+    use voter_client::board::{phase_named, verify_command};
+    assert_eq!(
+        phase_named("ResultsPublished"),
+        Some(Phase::ResultsPublished)
+    );
+    assert_eq!(phase_named("VotingOpen"), Some(Phase::VotingOpen));
+    assert_eq!(phase_named("Counting"), None);
+    assert_eq!(
+        verify_command("https://board.example.gov.uk", "ab12"),
+        "thistle-verify verify --board https://board.example.gov.uk --election ab12"
+    );
+}
+
+#[test]
 fn posts_are_retried_only_when_the_board_asks_or_never_answered() {
     use voter_client::board::retry_delay_ms;
     // Busy, rate-limited, unavailable, or no answer at all: wait and post the same bytes again.

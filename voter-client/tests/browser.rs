@@ -264,7 +264,12 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     // 1 carries weight 2 and chose Catriona).
     browser.goto(&format!("{url}/#e={id}&view=board"));
     browser.wait_for("#results");
-    assert_eq!(browser.text("#phase").unwrap(), "ResultsPublished");
+    assert_eq!(browser.text("#phase").unwrap(), "Results published");
+    assert_eq!(
+        browser.text("#verify-command").unwrap(),
+        format!("thistle-verify verify --board {url} --election {id}"),
+        "the exact command for this board and election, ready to copy"
+    );
     let counts = browser.text("#counts").unwrap();
     assert!(
         counts.contains("1 ballots cast") && counts.contains("1 audited"),
@@ -273,6 +278,14 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     let results = browser.text("#results").unwrap();
     assert!(results.contains("Candidate catriona 2"), "{results}");
     assert_contrast(&browser, "the observer view");
+    browser.click("button[lang=gd]");
+    assert_eq!(
+        browser.text("#phase").unwrap(),
+        "Chaidh na toraidhean fhoillseachadh",
+        "the phase in words in Gaelic too"
+    );
+    assert_contrast(&browser, "the observer view in Gaelic");
+    browser.click("button[lang=en]");
     // The tracking-code page finds the cast ballot by the short code the page showed, typed back
     // in lower case with spaces.
     browser.goto(&format!("{url}/#e={id}&view=track"));

@@ -39,6 +39,12 @@ fn every_message_is_translated() {
         Board,
         Results,
         BoardError,
+        Stage(protocol::record::Phase::Setup),
+        Stage(protocol::record::Phase::KeyCeremony),
+        Stage(protocol::record::Phase::VotingOpen),
+        Stage(protocol::record::Phase::VotingClosed),
+        Stage(protocol::record::Phase::Tally),
+        Stage(protocol::record::Phase::ResultsPublished),
     ];
     for t in all {
         let (en, gd) = (text(Lang::En, t), text(Lang::Gd, t));
