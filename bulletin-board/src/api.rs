@@ -312,12 +312,12 @@ fn body_timeout(deadline: std::time::Duration) -> ApiError {
     )
 }
 
-/// A private scratch file: created 0600 under the temporary directory and unlinked at once, so
-/// it lives exactly as long as its handle (a crash leaves nothing behind).
-fn spool_file() -> std::io::Result<std::fs::File> {
+/// A private scratch file: created 0600 in `dir` and unlinked at once, so it lives exactly as
+/// long as its handle (a crash leaves nothing behind).
+fn spool_file(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
     use rand_core::RngCore;
     use std::os::unix::fs::OpenOptionsExt;
-    let path = std::env::temp_dir().join(format!(
+    let path = dir.join(format!(
         "thistle-upload-{:016x}",
         rand_core::OsRng.next_u64()
     ));
@@ -380,8 +380,8 @@ async fn receive_signed_upload(
         .map_err(|_| unauthorised())?;
     check.update(election.manifest_hash());
     check.update(&[tag]);
-    let mut spool =
-        spool_file().map_err(|e| bad(ErrorCode::Unavailable, format!("no spool file: {e}")))?;
+    let mut spool = spool_file(&board.limits.limits.spool_dir)
+        .map_err(|e| bad(ErrorCode::Unavailable, format!("no spool file: {e}")))?;
     let deadline = board.limits.limits.body_deadline_for(declared.unwrap_or(0));
     let receive = async {
         let mut len = 0usize;

@@ -29,6 +29,9 @@ pub struct Limits {
     pub rate_per_client: Option<u32>,
     /// Reverse proxies whose `X-Forwarded-For` names the client (only these are believed).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where uploads are spooled while their signature is checked: on disk, not in memory (a
+    /// temporary directory may be a RAM-backed tmpfs). `serve` uses its data directory.
+    pub spool_dir: std::path::PathBuf,
 }
 
 impl Default for Limits {
@@ -41,6 +44,7 @@ impl Default for Limits {
             request_deadline: Duration::from_secs(30),
             rate_per_client: None,
             trusted_proxies: Vec::new(),
+            spool_dir: std::env::temp_dir(),
         }
     }
 }

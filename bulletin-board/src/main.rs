@@ -260,8 +260,13 @@ fn serve(args: Serve) -> ExitCode {
             request_deadline: Duration::from_secs(args.request_seconds.max(1)),
             rate_per_client: args.rate_limit,
             trusted_proxies: args.trusted_proxies.clone(),
+            spool_dir: args.data_dir.clone(),
         },
     };
+    // The data directory also holds upload spool files, whichever store is used.
+    if let Err(e) = fs::create_dir_all(&args.data_dir) {
+        return fail(1, format!("{}: {e}", args.data_dir.display()));
+    }
     let static_dir = args.static_dir.clone().or_else(|| {
         let default = PathBuf::from("voter-client/dist");
         default.is_dir().then_some(default)
