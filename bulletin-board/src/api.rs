@@ -23,6 +23,8 @@ pub const VOTER_BODY_LIMIT: usize = 256 * 1024;
 /// of a million voters is about 40 MB). Its bytes are authenticated as they arrive and spooled to
 /// disk, never held in memory before the signature verifies.
 pub const CREDENTIALS_BODY_LIMIT: usize = 128 * 1024 * 1024;
+/// The credential list's entry tag (spec §13.1).
+const CREDENTIAL_LIST_TAG: u8 = 5;
 /// The header carrying the writer's signature of an `application/octet-stream` upload.
 pub const SIGNATURE_HEADER: &str = "thistle-signature";
 /// Largest post of any other entry.
@@ -262,7 +264,7 @@ fn too_large(limit: usize) -> ApiError {
 /// A request body in memory, with the share of the board's body budget it holds.
 struct Body {
     bytes: Vec<u8>,
-    _held: Option<tokio::sync::OwnedSemaphorePermit>,
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// Reads a body of at most `limit` bytes within the body deadline, counting every byte against
@@ -281,7 +283,7 @@ async fn read_body(
     let read = async {
         let mut body = Body {
             bytes: Vec::new(),
-            _held: None,
+            held: None,
         };
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|e| bad(ErrorCode::MalformedJson, format!("body: {e}")))?;
@@ -289,9 +291,9 @@ async fn read_body(
                 return Err(too_large(limit));
             }
             let more = board.limits.body_bytes(chunk.len())?;
-            match &mut body._held {
+            match &mut body.held {
                 Some(held) => held.merge(more),
-                None => body._held = Some(more),
+                None => body.held = Some(more),
             }
             body.bytes.extend_from_slice(&chunk);
         }
@@ -331,6 +333,46 @@ fn spool_file(dir: &std::path::Path) -> std::io::Result<std::fs::File> {
     Ok(file)
 }
 
+fn unauthorised_list() -> ApiError {
+    bad(
+        ErrorCode::Unauthorized,
+        "the credential list must be signed by the manifest's credential authority (in the JSON \"signature\", or in the Thistle-Signature header of a stream)",
+    )
+}
+
+/// Starts checking the credential authority's `signature` over a credential list entry
+/// (`ManifestHash ‖ 0x05 ‖ body`); the caller feeds the body, as it arrives or at once.
+fn credential_list_check(
+    election: &Election,
+    signature: &[u8; 64],
+) -> Result<protocol::signature::StreamingVerification, ApiError> {
+    let mut check = election
+        .manifest()
+        .credential_authority
+        .verify_streaming(
+            protocol::signature::tags::ENTRY,
+            signature,
+            "credential list",
+        )
+        .map_err(|_| unauthorised_list())?;
+    check.update(election.manifest_hash());
+    check.update(&[CREDENTIAL_LIST_TAG]);
+    Ok(check)
+}
+
+/// Decodes an authenticated entry off the HTTP worker (a credential list decodes a point per
+/// voter).
+async fn decode_off_worker(
+    tag: u8,
+    entry: Vec<u8>,
+    signature: Option<[u8; 64]>,
+    threshold: u32,
+) -> Result<SignedEntry, ApiError> {
+    web::block(move || decode_entry(tag, &entry, signature, threshold))
+        .await
+        .map_err(|_| bad(ErrorCode::Unavailable, "the board is shutting down"))?
+}
+
 /// Receives a credential list sent as `application/octet-stream` (the entry body without its
 /// tag) with the credential authority's signature in `Thistle-Signature`: the signature is
 /// checked as the bytes arrive and the bytes go to a private spool file, so an unauthenticated
@@ -340,19 +382,12 @@ async fn receive_signed_upload(
     election: &Election,
     req: &HttpRequest,
     mut payload: web::Payload,
-    tag: u8,
 ) -> Result<(Vec<u8>, [u8; 64]), ApiError> {
     use std::io::{Read, Seek, Write};
-    let unauthorised = || {
-        bad(
-            ErrorCode::Unauthorized,
-            "the credential list must be signed by the manifest's credential authority (base64 signature in the Thistle-Signature header)",
-        )
-    };
     let header = req
         .headers()
         .get(SIGNATURE_HEADER)
-        .ok_or_else(unauthorised)?;
+        .ok_or_else(unauthorised_list)?;
     // Present but not a signature: the client's encoding is at fault (§13.7 `bad_encoding`).
     let signature: [u8; 64] = header
         .to_str()
@@ -369,17 +404,7 @@ async fn receive_signed_upload(
     if declared.is_some_and(|len| len > CREDENTIALS_BODY_LIMIT) {
         return Err(too_large(CREDENTIALS_BODY_LIMIT));
     }
-    let mut check = election
-        .manifest()
-        .credential_authority
-        .verify_streaming(
-            protocol::signature::tags::ENTRY,
-            &signature,
-            "credential list",
-        )
-        .map_err(|_| unauthorised())?;
-    check.update(election.manifest_hash());
-    check.update(&[tag]);
+    let mut check = credential_list_check(election, &signature)?;
     let mut spool = spool_file(&board.limits.limits.spool_dir)
         .map_err(|e| bad(ErrorCode::Unavailable, format!("no spool file: {e}")))?;
     let deadline = board.limits.limits.body_deadline_for(declared.unwrap_or(0));
@@ -401,7 +426,7 @@ async fn receive_signed_upload(
     let len = tokio::time::timeout(deadline, receive)
         .await
         .map_err(|_| body_timeout(deadline))??;
-    check.finish().map_err(|_| unauthorised())?;
+    check.finish().map_err(|_| unauthorised_list())?;
     let mut body = Vec::with_capacity(len);
     spool
         .rewind()
@@ -607,15 +632,12 @@ pub async fn post_entry(
         // Held until the entry is answered: a ballot's body and decoded form count against the
         // budget until its checks are done.
         let mut _held = None;
-        let signed = if tag == 5 && binary {
+        let signed = if tag == CREDENTIAL_LIST_TAG && binary {
             let _uploading = board.limits.upload()?;
             let (entry, signature) =
-                receive_signed_upload(&board, &election, &req, payload, tag).await?;
+                receive_signed_upload(&board, &election, &req, payload).await?;
             consumed.set(true);
-            // Authenticated; decoding a point per voter runs off the HTTP worker.
-            web::block(move || decode_entry(tag, &entry, Some(signature), threshold))
-                .await
-                .map_err(|_| bad(ErrorCode::Unavailable, "the board is shutting down"))??
+            decode_off_worker(tag, entry, Some(signature), threshold).await?
         } else {
             let body = read_body(&board, &req, payload, limit).await.map_err(|e| {
                 if tag == 5 && e.code == ErrorCode::BodyTooLarge {
@@ -629,36 +651,25 @@ pub async fn post_entry(
             })?;
             consumed.set(true);
             let (entry, signature) = parse_post(&body.bytes)?;
-            _held = body._held;
-            if tag == 5 {
-                // The writer's signature over the raw bytes first, then a point per voter
-                // decoded off the HTTP worker.
-                let mut signed_data = election.manifest_hash().to_vec();
-                signed_data.push(tag);
-                signed_data.extend_from_slice(&entry);
-                let authorised = signature.is_some_and(|sig| {
-                    election
-                        .manifest()
-                        .credential_authority
-                        .verify(protocol::signature::tags::ENTRY, &signed_data, &sig, "credential list")
-                        .is_ok()
-                });
-                if !authorised {
-                    return Err(bad(
-                        ErrorCode::Unauthorized,
-                        "the credential list must be signed by the manifest's credential authority",
-                    ));
+            _held = body.held;
+            if tag == CREDENTIAL_LIST_TAG {
+                // The writer's signature over the raw bytes before any point is decoded.
+                let mut check =
+                    credential_list_check(&election, &signature.ok_or_else(unauthorised_list)?)?;
+                check.update(&entry);
+                check.finish().map_err(|_| unauthorised_list())?;
+                decode_off_worker(tag, entry, signature, threshold).await?
+            } else {
+                if matches!(tag, 6 | 7) {
+                    // A ballot starts with the fingerprint, then the credential key (§11.3): a
+                    // credential waiting out a proof failure is refused before any point is
+                    // decoded.
+                    if let Some(credential) = entry.get(32..64).and_then(|c| c.try_into().ok()) {
+                        board.limits.check_credential(credential)?;
+                    }
                 }
-                return decode_and_post(&board, &election, tag, entry, signature, threshold, &id).await;
+                decode_entry(tag, &entry, signature, threshold)?
             }
-            if matches!(tag, 6 | 7) {
-                // A ballot starts with the fingerprint, then the credential key (§11.3): a
-                // credential waiting out a proof failure is refused before any point is decoded.
-                if let Some(credential) = entry.get(32..64).and_then(|c| c.try_into().ok()) {
-                    board.limits.check_credential(credential)?;
-                }
-            }
-            decode_entry(tag, &entry, signature, threshold)?
         };
         let accepted = if signed.entry.writer() == Writer::Voter {
             board.post_voter_entry(&election, signed).await?
@@ -720,23 +731,6 @@ fn refusal(req: &HttpRequest, e: &ApiError, body_consumed: bool) -> HttpResponse
     response
 }
 
-/// Decodes an authenticated credential list off the HTTP worker and posts it.
-async fn decode_and_post(
-    board: &Board,
-    election: &Arc<Election>,
-    tag: u8,
-    entry: Vec<u8>,
-    signature: Option<[u8; 64]>,
-    threshold: u32,
-    id: &str,
-) -> Result<(bool, ReceiptJson), ApiError> {
-    let signed = web::block(move || decode_entry(tag, &entry, signature, threshold))
-        .await
-        .map_err(|_| bad(ErrorCode::Unavailable, "the board is shutting down"))??;
-    let accepted = board.post_signed_entry(election, signed).await?;
-    Ok((accepted.replayed, receipt_json(board, id, &accepted)))
-}
-
 /// The board's origin, key and elections.
 #[utoipa::path(get, path = "/v1/board", responses((status = 200, body = BoardInfo)))]
 pub async fn board_info(board: Board_) -> HttpResponse {
@@ -766,7 +760,7 @@ pub async fn election_status(
         title: m.title.clone(),
         opens_at: m.opens_at,
         closes_at: m.closes_at,
-        phase: format!("{phase:?}"),
+        phase: phase.name().to_owned(),
         accepting_ballots: phase == protocol::record::Phase::VotingOpen
             && t >= m.opens_at
             && t < m.closes_at,

@@ -746,11 +746,12 @@ impl Board {
                 "outside the manifest's voting window",
             ));
         }
-        let code = match &entry.entry {
-            Entry::Ballot(b) => b.encrypted.tracking_code(),
-            Entry::AuditedBallot(a) => a.encrypted.tracking_code(),
+        let encrypted = match &entry.entry {
+            Entry::Ballot(b) => &b.encrypted,
+            Entry::AuditedBallot(a) => &a.encrypted,
             _ => unreachable!("only voter entries come here"),
         };
+        let (code, credential) = (encrypted.tracking_code(), *encrypted.credential.as_bytes());
         let known = election
             .state
             .lock()
@@ -768,13 +769,7 @@ impl Board {
                 return accepted;
             }
         }
-        let credential = *match &entry.entry {
-            Entry::Ballot(b) => &b.encrypted.credential,
-            Entry::AuditedBallot(a) => &a.encrypted.credential,
-            _ => unreachable!("only voter entries come here"),
-        }
-        .as_bytes();
-        self.limits.check_credential(&credential)?;
+        // A credential on hold is refused by the API before the body is decoded.
         let checked = self
             .verify_voter_entry(checker, entry.clone())
             .await

@@ -168,7 +168,7 @@ impl BoardClient {
     pub fn phase_hint(&self, election: &str) -> Option<Phase> {
         self.get_json(&format!("/v1/elections/{election}"))
             .ok()
-            .and_then(|v| v["phase"].as_str().and_then(phase_named))
+            .and_then(|v| v["phase"].as_str().and_then(Phase::named))
     }
 
     /// Copies the record export (`GET /v1/elections/{id}/record`, unverified) to `out`; returns
@@ -292,20 +292,6 @@ fn checked_receipt(r: &Value, manifest: &Manifest, entry: &SignedEntry) -> Resul
         index,
         election: hex::encode(manifest_hash),
     })
-}
-
-/// A phase by the name the board's status gives it.
-fn phase_named(name: &str) -> Option<Phase> {
-    [
-        Phase::Setup,
-        Phase::KeyCeremony,
-        Phase::VotingOpen,
-        Phase::VotingClosed,
-        Phase::Tally,
-        Phase::ResultsPublished,
-    ]
-    .into_iter()
-    .find(|p| format!("{p:?}") == name)
 }
 
 /// Errors worth retrying while waiting: the board restarting or briefly unreachable.

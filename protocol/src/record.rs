@@ -31,6 +31,33 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase, in order.
+    pub const ALL: [Phase; 6] = [
+        Phase::Setup,
+        Phase::KeyCeremony,
+        Phase::VotingOpen,
+        Phase::VotingClosed,
+        Phase::Tally,
+        Phase::ResultsPublished,
+    ];
+
+    /// The name the board's status gives the phase (spec §13.7).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Setup => "Setup",
+            Phase::KeyCeremony => "KeyCeremony",
+            Phase::VotingOpen => "VotingOpen",
+            Phase::VotingClosed => "VotingClosed",
+            Phase::Tally => "Tally",
+            Phase::ResultsPublished => "ResultsPublished",
+        }
+    }
+
+    /// The phase with this [`Phase::name`], if any.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
     fn from_u8(b: u8) -> Result<Self> {
         Ok(match b {
             0 => Phase::Setup,

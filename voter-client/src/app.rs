@@ -871,7 +871,7 @@ impl App {
                 <h1>{ &view.title }</h1>
                 <dl class="election">
                     <dt>{ t(Text::Phase) }</dt>
-                    <dd id="phase">{ board::phase_named(&view.phase).map_or_else(|| view.phase.clone(), |p| t(Text::Stage(p))) }</dd>
+                    <dd id="phase">{ protocol::record::Phase::named(&view.phase).map_or_else(|| view.phase.clone(), |p| t(Text::Stage(p))) }</dd>
                     if let Some((size, root)) = &view.checkpoint {
                         <dt>{ t(Text::Checkpoint) }</dt>
                         <dd><span id="checkpoint-size">{ size }</span>{ " · " }<code>{ root }</code></dd>

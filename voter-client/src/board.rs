@@ -179,21 +179,6 @@ pub fn check_inclusion(
 /// One contest's published results: its title and `(option title, total)` rows.
 pub type ContestTotals = (String, Vec<(String, u64)>);
 
-/// A phase by the name the board's status gives it (`None` for a name this page does not know).
-pub fn phase_named(name: &str) -> Option<protocol::record::Phase> {
-    use protocol::record::Phase;
-    [
-        Phase::Setup,
-        Phase::KeyCeremony,
-        Phase::VotingOpen,
-        Phase::VotingClosed,
-        Phase::Tally,
-        Phase::ResultsPublished,
-    ]
-    .into_iter()
-    .find(|p| format!("{p:?}") == name)
-}
-
 /// The exact command that verifies this election from this board, ready to copy.
 pub fn verify_command(board_origin: &str, election_hex: &str) -> String {
     format!("thistle-verify verify --board {board_origin} --election {election_hex}")

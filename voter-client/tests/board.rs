@@ -195,13 +195,16 @@ fn the_observer_view_shows_the_results_the_administrator_signed() {
 #[test]
 fn the_observer_view_names_phases_and_gives_the_exact_command() {
     use protocol::record::Phase;
-    use voter_client::board::{phase_named, verify_command};
+    use voter_client::board::verify_command;
     assert_eq!(
-        phase_named("ResultsPublished"),
+        Phase::named("ResultsPublished"),
         Some(Phase::ResultsPublished)
     );
-    assert_eq!(phase_named("VotingOpen"), Some(Phase::VotingOpen));
-    assert_eq!(phase_named("Counting"), None);
+    assert_eq!(Phase::named("VotingOpen"), Some(Phase::VotingOpen));
+    assert_eq!(Phase::named("Counting"), None);
+    for p in Phase::ALL {
+        assert_eq!(Phase::named(p.name()), Some(p), "names round-trip");
+    }
     assert_eq!(
         verify_command("https://board.example.gov.uk", "ab12"),
         "thistle-verify verify --board https://board.example.gov.uk --election ab12"
