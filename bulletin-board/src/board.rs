@@ -17,8 +17,10 @@ use protocol::manifest::Manifest;
 use protocol::merkle::Checkpoint;
 use protocol::record::{Entry, Leaf, Phase, Receipt, SignedEntry};
 use protocol::signature::{PublicKey, SecretKey};
-use protocol::verify::{CheckedVoterEntry, RecordVerifier, Step, VoterEntryChecker};
+use protocol::tally::{RecomputedTally, TallyAccumulator};
+use protocol::verify::{Admission, CheckedVoterEntry, RecordVerifier, Step, VoterEntryChecker};
 use rand_core::OsRng;
+use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{ApiError, ErrorCode};
@@ -105,9 +107,12 @@ struct State {
 }
 
 impl State {
-    fn new() -> Self {
+    /// An empty state. The verifier streams (it keeps no ballot ciphertexts: the board checks
+    /// the encrypted tally against [`Board::counted_sum`]) and uses the board's salt for the V10
+    /// digests, so that resume notes stay valid across restarts and processes.
+    fn new(salt: [u8; 16]) -> Self {
         State {
-            verifier: RecordVerifier::new(),
+            verifier: RecordVerifier::streaming().with_digest_salt(salt),
             tree: Tree::default(),
             committed: 0,
             last_time: 0,
@@ -163,7 +168,10 @@ impl State {
             let time = leaf_time(&leaf.bytes)
                 .ok_or_else(|| format!("stored leaf {} is truncated", leaf.index))?;
             let result = match pre {
-                Some(checked) => self.verifier.push_checked(time, checked, &mut OsRng),
+                Some(checked) => self
+                    .verifier
+                    .push_checked(time, checked, &mut OsRng)
+                    .map(drop),
                 None => self.verifier.push(&leaf.bytes, &mut OsRng),
             };
             result.map_err(|f| format!("stored leaf refused: {f}"))?;
@@ -172,6 +180,50 @@ impl State {
             self.last_time = self.last_time.max(time);
             self.committed = self.verifier.len();
         }
+        Ok(())
+    }
+
+    /// Takes in the committed leaf `index` from its resume note (a voter entry: no decoding, no
+    /// signature or proof check) or else from its bytes (checked as [`RecordVerifier::push`]
+    /// does, a credential list without parsing its keys again).
+    fn resume(
+        &mut self,
+        index: u64,
+        note: Option<&[u8]>,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), String> {
+        if index != self.verifier.len() {
+            return Err(format!(
+                "leaf {index} follows a log of {} leaves",
+                self.verifier.len()
+            ));
+        }
+        match (note, bytes) {
+            (Some(note), _) => {
+                let (hash, admission) = note
+                    .split_first_chunk::<32>()
+                    .ok_or_else(|| format!("the resume note of leaf {index} is truncated"))?;
+                let admission = Admission::from_bytes(admission)
+                    .map_err(|e| format!("the resume note of leaf {index}: {e}"))?;
+                self.verifier
+                    .readmit(&admission)
+                    .map_err(|f| format!("stored leaf refused: {f}"))?;
+                self.tree.push_hash(hash);
+                self.last_time = self.last_time.max(admission.time());
+            }
+            (None, Some(bytes)) => {
+                let time =
+                    leaf_time(bytes).ok_or_else(|| format!("stored leaf {index} is truncated"))?;
+                self.verifier
+                    .readmit_leaf(bytes, &mut OsRng)
+                    .map_err(|f| format!("stored leaf refused: {f}"))?;
+                self.note_phase();
+                self.tree.push(bytes);
+                self.last_time = self.last_time.max(time);
+            }
+            (None, None) => return Err(format!("leaf {index} is missing")),
+        }
+        self.committed = self.verifier.len();
         Ok(())
     }
 
@@ -231,6 +283,10 @@ pub struct Election {
     /// Since when committed leaves have waited for a checkpoint (set by the commit that first
     /// went past the latest checkpoint, cleared by the checkpoint that covers everything).
     behind_since: Mutex<Option<std::time::Instant>>,
+    /// The sum of the counted ballots once voting has closed (V13 is checked against it).
+    counted_sum: RwLock<Option<Arc<RecomputedTally>>>,
+    /// Held while the counted ballots are summed.
+    summing: tokio::sync::Mutex<()>,
 }
 
 impl Election {
@@ -379,33 +435,78 @@ impl Election {
                         signed: checked.entry().clone(),
                     };
                     let r = state.verifier.push_checked(time, checked, &mut OsRng);
-                    (leaf, r)
+                    (leaf, r.map(Some).map_err(|f| ApiError::from_failure(&f)))
                 }
                 Pending::Signed(signed) => {
                     let leaf = Leaf { time, signed };
-                    let r = state.verifier.push(&leaf.to_bytes(), &mut OsRng);
-                    (leaf, r)
+                    let r = self.push_signed(&mut state.verifier, &leaf);
+                    (leaf, r.map(|()| None))
                 }
             };
             match result {
-                Ok(()) => {
+                Ok(admission) => {
                     state.note_phase();
                     let bytes = leaf.to_bytes();
-                    state.tree.push(&bytes);
-                    state.last_time = time;
                     let receipt = Receipt::for_leaf(index, &leaf);
+                    state.tree.push_hash(&receipt.leaf_hash);
+                    state.last_time = time;
+                    let note = admission.map_or_else(Vec::new, |a| {
+                        [receipt.leaf_hash.as_slice(), &a.to_bytes()].concat()
+                    });
                     appended.push(StoredLeaf {
                         index,
                         bytes,
                         tracking_code: receipt.tracking_code.map(|c| c.0),
+                        note,
                     });
                     outcomes.push(Ok(receipt));
                 }
-                Err(f) => outcomes.push(Err(ApiError::from_failure(&f))),
+                Err(e) => outcomes.push(Err(e)),
             }
         }
         // The caller commits; until then these leaves are the verifier's but not `committed`.
         Ok((appended, outcomes))
+    }
+
+    /// Checks and takes in a signed entry. The verifier streams, so an encrypted tally is
+    /// checked here against the sum of the counted ballots (V13) before it is taken in.
+    fn push_signed(&self, verifier: &mut RecordVerifier, leaf: &Leaf) -> Result<(), ApiError> {
+        let Entry::EncryptedTally(posted) = &leaf.signed.entry else {
+            return verifier
+                .push(&leaf.to_bytes(), &mut OsRng)
+                .map_err(|f| ApiError::from_failure(&f));
+        };
+        let sum = self.counted_sum.read().expect("not poisoned").clone();
+        let Some(sum) = sum else {
+            return Err(ApiError::new(
+                ErrorCode::Busy,
+                "the board is still summing the counted ballots; retry after the Retry-After delay",
+            ));
+        };
+        if verifier.phase() == Phase::VotingClosed && !sum.matches(posted) {
+            return Err(ApiError::from_protocol(
+                Step::V13Tally,
+                &protocol::Error::Malformed {
+                    what: "record",
+                    reason: "the encrypted tally is not the sum of the counted ballots",
+                },
+            ));
+        }
+        verifier
+            .push(&leaf.to_bytes(), &mut OsRng)
+            .map_err(|f| ApiError::from_failure(&f))?;
+        verifier
+            .confirm_tally(&sum)
+            .map_err(|f| ApiError::from_failure(&f))
+    }
+
+    /// Whether voting has closed on the committed log and the counted ballots are not summed yet.
+    fn wants_sum(&self) -> bool {
+        let closed = {
+            let s = self.state.lock().expect("not poisoned");
+            s.phase_at(s.committed).0 == Phase::VotingClosed
+        };
+        closed && self.counted_sum.read().expect("not poisoned").is_none()
     }
 }
 
@@ -539,29 +640,148 @@ impl Board {
         })
     }
 
-    async fn read_all(&self, id: &str) -> Result<(State, Vec<StoredLeaf>), StoreError> {
+    /// The V10 digest salt of an election's state: secret (derived from the board's key, which
+    /// no writer of the record knows) and the same in every process and after every restart.
+    fn digest_salt(&self, id: &str) -> [u8; 16] {
+        let digest = Sha256::new()
+            .chain_update(b"thistle-board/v10-digest-salt")
+            .chain_update(self.config.key.to_seed().as_slice())
+            .chain_update(id.as_bytes())
+            .finalize();
+        digest[..16].try_into().expect("16 bytes")
+    }
+
+    /// Rebuilds an election's state from the store: voter entries from their resume notes
+    /// (what their admission recorded, so every log-dependent check runs again but no entry is
+    /// decoded or verified again), every other leaf from its bytes. The time this takes grows
+    /// with the number of voter entries only by reading and indexing their notes.
+    async fn read_all(&self, id: &str) -> Result<State, StoreError> {
         let size = self.store.size(id).await?;
-        let mut state = State::new();
-        let mut first = Vec::new();
+        let mut state = State::new(self.digest_salt(id));
+        let mut notes = std::collections::VecDeque::new();
         let mut from = 0;
         while from < size {
-            let page = self.store.leaves(id, from, (from + PAGE).min(size)).await?;
-            if from == 0 {
-                first = page.iter().take(1).cloned().collect();
+            let to = (from + PAGE).min(size);
+            let mut page = self.store.notes(id, from, to).await?;
+            notes.extend(page.drain(..));
+            while notes.front().is_some_and(|(i, _)| *i < from) {
+                notes.pop_front();
             }
-            from += page.len() as u64;
-            if page.is_empty() {
-                return Err(StoreError::Corrupt(format!("leaves missing from {from}")));
+            let noted: Vec<u64> = notes
+                .iter()
+                .map(|(i, _)| *i)
+                .take_while(|i| *i < to)
+                .collect();
+            let missing = (to - from) as usize - noted.len();
+            let leaves = if missing == 0 {
+                Vec::new()
+            } else if missing * 4 > (to - from) as usize {
+                self.store.leaves(id, from, to).await?
+            } else {
+                let mut wanted = Vec::with_capacity(missing);
+                let mut next = noted.iter().peekable();
+                for i in from..to {
+                    if next.peek() == Some(&&i) {
+                        next.next();
+                    } else {
+                        wanted.push(i);
+                    }
+                }
+                self.store.leaves_at(id, wanted).await?
+            };
+            let mut leaves = leaves.into_iter().peekable();
+            for i in from..to {
+                while leaves.peek().is_some_and(|l| l.index < i) {
+                    leaves.next();
+                }
+                let note = match notes.front() {
+                    Some((at, _)) if *at == i => notes.pop_front().map(|(_, n)| n),
+                    _ => None,
+                };
+                let leaf = match note {
+                    Some(_) => None,
+                    None => leaves.next_if(|l| l.index == i),
+                };
+                let readmitted = note.is_some();
+                state
+                    .resume(
+                        i,
+                        note.as_deref(),
+                        leaf.as_ref().map(|l| l.bytes.as_slice()),
+                    )
+                    .map_err(StoreError::Corrupt)?;
+                if readmitted {
+                    self.metrics.readmitted.fetch_add(1, Ordering::Relaxed);
+                }
             }
-            state.catch_up(&page).map_err(StoreError::Corrupt)?;
+            from = to;
         }
-        Ok((state, first))
+        Ok(state)
+    }
+
+    /// The sum of the counted ballots, weights applied, once voting has closed on the committed
+    /// log (the counted ballots are fixed from then): read back from the store and summed on
+    /// every core, once per election. The board checks the posted encrypted tally against it.
+    pub async fn counted_sum(&self, election: &Election) -> Result<Arc<RecomputedTally>, ApiError> {
+        if let Some(sum) = election.counted_sum.read().expect("not poisoned").clone() {
+            return Ok(sum);
+        }
+        let _summing = election.summing.lock().await;
+        if let Some(sum) = election.counted_sum.read().expect("not poisoned").clone() {
+            return Ok(sum);
+        }
+        let counted: Vec<(u64, u64)> = {
+            let state = election.state.lock().expect("not poisoned");
+            if state.phase_at(state.committed).0 < Phase::VotingClosed {
+                return Err(ApiError::new(
+                    ErrorCode::WrongPhase,
+                    "the counted ballots are summed once voting has closed",
+                ));
+            }
+            let mut counted: Vec<(u64, u64)> = state
+                .verifier
+                .counted()
+                .map(|(key, _, index)| {
+                    let weight = state.verifier.credential_weight(&key).unwrap_or(1);
+                    (index, weight)
+                })
+                .collect();
+            counted.sort_unstable();
+            counted
+        };
+        let manifest = election.manifest.clone();
+        let mut sum = TallyAccumulator::new(&manifest);
+        for page in counted.chunks(PAGE as usize) {
+            let indexes = page.iter().map(|(i, _)| *i).collect();
+            let leaves = self.store.leaves_at(&election.id, indexes).await?;
+            if leaves.len() != page.len() {
+                return Err(StoreError::Corrupt("a counted ballot is missing".into()).into());
+            }
+            let weights: Vec<u64> = page.iter().map(|(_, w)| *w).collect();
+            let manifest = manifest.clone();
+            let part =
+                tokio::task::spawn_blocking(move || sum_ballots(&manifest, &leaves, &weights))
+                    .await
+                    .map_err(|_| {
+                        ApiError::new(ErrorCode::Unavailable, "the board is shutting down")
+                    })?
+                    .map_err(|e| ApiError::from(StoreError::Corrupt(e)))?;
+            sum.merge(part);
+        }
+        let sum = Arc::new(sum.finish());
+        *election.counted_sum.write().expect("not poisoned") = Some(sum.clone());
+        tracing::info!(
+            election = election.id,
+            ballots = counted.len(),
+            "counted ballots summed"
+        );
+        Ok(sum)
     }
 
     async fn load(self: &Arc<Self>, id: &str) -> Result<Arc<Election>, StoreError> {
         // The checkpoint first: other processes may sign larger ones while the leaves load.
         let stored_checkpoint = self.store.latest_checkpoint(id).await?;
-        let (state, _) = self.read_all(id).await?;
+        let state = self.read_all(id).await?;
         let (manifest, manifest_hash) = state
             .verifier
             .manifest()
@@ -597,6 +817,8 @@ impl Board {
             queue: tx,
             writer: tokio::sync::Mutex::new(()),
             behind_since: Mutex::new(None),
+            counted_sum: RwLock::new(None),
+            summing: tokio::sync::Mutex::new(()),
         });
         self.elections
             .write()
@@ -680,6 +902,7 @@ impl Board {
                     index: 0,
                     bytes,
                     tracking_code: None,
+                    note: Vec::new(),
                 },
             )
             .await?;
@@ -857,6 +1080,9 @@ impl Board {
                 &protocol::Error::Duplicate("only one manifest"),
             ));
         }
+        if matches!(entry.entry, Entry::EncryptedTally(_)) {
+            self.counted_sum(election).await?;
+        }
         self.sequence(election, Pending::Signed(entry)).await
     }
 
@@ -879,7 +1105,7 @@ impl Board {
 
     /// Rebuilds the state from the store. The caller holds `election.writer`.
     async fn reload(&self, election: &Election) -> Result<(), StoreError> {
-        let (state, _) = self.read_all(&election.id).await?;
+        let state = self.read_all(&election.id).await?;
         let checker = state.verifier.voter_entry_checker();
         *election.state.lock().expect("not poisoned") = state;
         *election.checker.write().expect("not poisoned") = checker;
@@ -1053,6 +1279,12 @@ async fn checkpointer(board: Arc<Board>, election: Arc<Election>) {
         if let Err(e) = board.checkpoint(&election).await {
             tracing::warn!(election = election.id, error = %e, "checkpoint failed");
         }
+        // Summed ahead of the encrypted tally's post, which then needs not wait.
+        if election.wants_sum() {
+            if let Err(e) = board.counted_sum(&election).await {
+                tracing::warn!(election = election.id, error = %e.message, "summing the counted ballots failed");
+            }
+        }
     }
 }
 
@@ -1064,4 +1296,43 @@ impl StoreError {
             "the board is reloading its log; retry in a moment",
         )
     }
+}
+
+/// The sum of these stored ballots with their weights, on every core.
+fn sum_ballots(
+    manifest: &Manifest,
+    leaves: &[StoredLeaf],
+    weights: &[u64],
+) -> Result<TallyAccumulator, String> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = leaves.len().div_ceil(threads).max(1);
+    let part = |(leaves, weights): (&[StoredLeaf], &[u64])| {
+        let mut acc = TallyAccumulator::new(manifest);
+        for (leaf, weight) in leaves.iter().zip(weights) {
+            let decoded = Leaf::from_bytes(&leaf.bytes, manifest.threshold)
+                .map_err(|e| format!("counted leaf {}: {e}", leaf.index))?;
+            let Entry::Ballot(ballot) = &decoded.signed.entry else {
+                return Err(format!("counted leaf {} is not a ballot", leaf.index));
+            };
+            acc.add(ballot, *weight)
+                .map_err(|e| format!("counted leaf {}: {e}", leaf.index))?;
+        }
+        Ok(acc)
+    };
+    let parts: Vec<Result<TallyAccumulator, String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = leaves
+            .chunks(chunk)
+            .zip(weights.chunks(chunk))
+            .map(|p| s.spawn(move || part(p)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("summing thread"))
+            .collect()
+    });
+    let mut sum = TallyAccumulator::new(manifest);
+    for p in parts {
+        sum.merge(p?);
+    }
+    Ok(sum)
 }

@@ -25,6 +25,8 @@ pub struct Metrics {
     pub checkpoints: AtomicU64,
     /// States rebuilt from the store after a failed append.
     pub reloads: AtomicU64,
+    /// Voter entries taken in from their resume notes (at start and in reloads).
+    pub readmitted: AtomicU64,
 }
 
 impl Metrics {

@@ -42,6 +42,14 @@ impl Tree {
         self.size += 1;
     }
 
+    /// Appends a leaf by its RFC 9162 leaf hash, `SHA-256(0x00 ‖ leaf)`.
+    pub fn push_hash(&mut self, leaf_hash: &Digest32) {
+        let new = tlog::stored_hashes_for_record_hash(self.size, Hash(*leaf_hash), self)
+            .expect("every hash of a complete subtree is stored");
+        self.hashes.extend(new);
+        self.size += 1;
+    }
+
     /// The root of the first `n` leaves.
     pub fn root(&self, n: u64) -> Digest32 {
         assert!(n <= self.size, "root of leaves not in the tree");

@@ -152,6 +152,22 @@ impl Encode for CredentialList {
     }
 }
 
+impl CredentialList {
+    /// Decodes a list that its reader checked before (a board reading back its own committed
+    /// log): the order, count and weights are checked, but the keys are not parsed as points
+    /// again. Anything that verifies with a key still parses it then.
+    pub fn decode_committed(r: &mut Reader<'_>) -> Result<Self> {
+        let entries = r.vec(MAX_CREDENTIALS, 40, "credential list", |r| {
+            Ok(Listed {
+                key: r.array("credential")?,
+                weight: r.u64("weight")?,
+            })
+        })?;
+        Self::check(&entries)?;
+        Ok(CredentialList { entries })
+    }
+}
+
 impl Decode for CredentialList {
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
         let entries = r.vec(MAX_CREDENTIALS, 40, "credential list", |r| {

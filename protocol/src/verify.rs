@@ -209,6 +209,9 @@ pub struct RecordVerifier {
     /// [`RecordVerifier::confirm_tally`]; holds the tally leaf's index until then.
     streaming: bool,
     unconfirmed_tally: Option<u64>,
+    /// The V10 digest salt to use at the opening instead of a random one (a board that persists
+    /// [`Admission`]s needs the same salt after a restart).
+    fixed_salt: Option<[u8; 16]>,
 }
 
 impl Default for RecordVerifier {
@@ -268,6 +271,17 @@ impl RecordVerifier {
             results: None,
             streaming: false,
             unconfirmed_tally: None,
+            fixed_salt: None,
+        }
+    }
+
+    /// Uses `salt` for the V10 ciphertext digests instead of drawing one at the opening. It must
+    /// stay secret from everyone who writes the record (a board derives it from its own key), or
+    /// they could search for colliding digests.
+    pub fn with_digest_salt(self, salt: [u8; 16]) -> Self {
+        RecordVerifier {
+            fixed_salt: Some(salt),
+            ..self
         }
     }
 
@@ -366,7 +380,7 @@ impl RecordVerifier {
         time: u64,
         checked: CheckedVoterEntry,
         rng: &mut R,
-    ) -> Result<(), Failure> {
+    ) -> Result<Admission, Failure> {
         let leaf = Leaf {
             time,
             signed: checked.entry,
@@ -374,9 +388,116 @@ impl RecordVerifier {
         let same_election = self.fingerprint() == Some(&checked.fingerprint);
         let pre = same_election.then_some(checked.revealed);
         let change = self.check(&leaf, pre, rng)?;
+        let encrypted = match &leaf.signed.entry {
+            Entry::Ballot(b) => &b.encrypted,
+            Entry::AuditedBallot(a) => &a.encrypted,
+            _ => unreachable!("a checked voter entry is a ballot or an audited ballot"),
+        };
+        let admission = match &change.0 {
+            Change::Ballot { code, cts, .. } | Change::Audit { code, cts, .. } => Admission {
+                time,
+                board_size: encrypted.board_size,
+                credential: *encrypted.credential.as_bytes(),
+                code: *code,
+                digests: cts.clone(),
+                revealed: match &change.0 {
+                    Change::Audit { values, .. } => Some(values.clone()),
+                    _ => None,
+                },
+            },
+            _ => unreachable!("voter entries change voter state"),
+        };
         self.apply(change);
         self.index += 1;
+        Ok(admission)
+    }
+
+    /// Takes in a voter entry this verifier's owner admitted before (with
+    /// [`Self::push_checked`], under the same digest salt) from its [`Admission`] alone: a board
+    /// rebuilding its state from its own store at start. Every check that depends on the log runs
+    /// again (V2 time order, V4 phase and window, V10 board size, credential and uniqueness, V12);
+    /// the entry's decoding, signature and proofs are not checked again. Only a streaming verifier
+    /// can do this (it keeps no ballot ciphertexts).
+    pub fn readmit(&mut self, a: &Admission) -> Result<(), Failure> {
+        let step = if a.revealed.is_some() {
+            Step::V11Audits
+        } else {
+            Step::V10Ballots
+        };
+        if !self.streaming {
+            return Err(self.fail(step, rule("only a streaming verifier readmits entries")));
+        }
+        if a.time < self.last_time {
+            return Err(self.fail(Step::V2Leaves, rule("leaf times must not decrease")));
+        }
+        let Some((manifest, _, _)) = &self.manifest else {
+            return Err(self.fail(
+                Step::V3Manifest,
+                rule("the first entry must be the manifest"),
+            ));
+        };
+        if self.phase != Phase::VotingOpen || self.voting.is_none() {
+            return Err(self.fail(
+                Step::V4WritersAndPhases,
+                Error::OutOfPhase("this entry is not accepted in the current phase"),
+            ));
+        }
+        self.check_window(manifest, a.time, step)?;
+        if a.board_size > self.index {
+            return Err(self.fail(
+                step,
+                rule("the ballot claims a board size larger than its position"),
+            ));
+        }
+        let (position, _) = self.listed_bytes(&a.credential, step)?;
+        let mut cts = a.digests.clone();
+        cts.sort_unstable();
+        self.check_new(&a.code, &cts, a.digests.len(), step)?;
+        let change = match &a.revealed {
+            Some(values) => Change::Audit {
+                code: a.code,
+                values: values.clone(),
+                cts,
+            },
+            None => Change::Ballot {
+                counted: self.counted_change(position, a.board_size, None),
+                code: a.code,
+                cts,
+            },
+        };
+        self.apply((change, a.time));
+        self.index += 1;
         Ok(())
+    }
+
+    /// [`Self::push`] for a leaf this verifier's owner checked before committing it: a credential
+    /// list is decoded without parsing every key as a point again (a million keys cost seconds);
+    /// everything else, and every check, is as [`Self::push`].
+    pub fn readmit_leaf<R: RngCore + CryptoRng>(
+        &mut self,
+        leaf_bytes: &[u8],
+        rng: &mut R,
+    ) -> Result<(), Failure> {
+        if leaf_bytes.get(8) != Some(&5) {
+            return self.push(leaf_bytes, rng);
+        }
+        let decode = || -> Result<Leaf> {
+            let mut r = crate::encoding::Reader::new(leaf_bytes);
+            let time = r.u64("leaf time")?;
+            r.u8("entry tag")?;
+            let list = CredentialList::decode_committed(&mut r)?;
+            let signature = r.array("entry signature")?;
+            r.finish("leaf")?;
+            Ok(Leaf {
+                time,
+                signed: SignedEntry {
+                    entry: Entry::CredentialList(list),
+                    signature: Some(signature),
+                },
+            })
+        };
+        let leaf = decode().map_err(|e| self.fail(Step::V2Leaves, e))?;
+        self.push_leaf(&leaf, rng)
     }
 
     /// What a voter's device needs once voting has opened (§11.8): the voting-open entry's leaf
@@ -724,8 +845,11 @@ impl RecordVerifier {
                     ));
                 }
                 let ballots = BallotContext::from_election(&election);
-                let mut digest_salt = [0u8; 16];
-                rng.fill_bytes(&mut digest_salt);
+                let digest_salt = self.fixed_salt.unwrap_or_else(|| {
+                    let mut salt = [0u8; 16];
+                    rng.fill_bytes(&mut salt);
+                    salt
+                });
                 Ok(Change::Phase(
                     next,
                     Some((
@@ -759,9 +883,13 @@ impl RecordVerifier {
 
     /// The ballot's credential's position in the list and its weight.
     fn listed(&self, b: &EncryptedBallot, step: Step) -> Result<(usize, u64), Failure> {
+        self.listed_bytes(b.credential.as_bytes(), step)
+    }
+
+    fn listed_bytes(&self, key: &[u8; 32], step: Step) -> Result<(usize, u64), Failure> {
         let list = self.credentials.as_ref();
         list.and_then(|l| {
-            let position = l.position(b.credential.as_bytes())?;
+            let position = l.position(key)?;
             Some((position, l.weight_at(position)?))
         })
         .ok_or_else(|| self.fail(step, Error::UnknownCredential))
@@ -774,12 +902,6 @@ impl RecordVerifier {
         step: Step,
     ) -> Result<(TrackingCode, Vec<[u8; 16]>), Failure> {
         let code = b.tracking_code();
-        if self.knows_tracking_code(&code) {
-            return Err(self.fail(
-                step,
-                Error::Duplicate("a ballot with this tracking code is already on the board"),
-            ));
-        }
         let salt = &self.voting.as_ref().expect("voting opened").digest_salt;
         let mut cts: Vec<[u8; 16]> = b
             .ciphertexts()
@@ -793,14 +915,32 @@ impl RecordVerifier {
             .collect();
         let n = cts.len();
         cts.sort_unstable();
-        cts.dedup();
-        if cts.len() != n || cts.iter().any(|c| self.ciphertexts.contains(c)) {
+        self.check_new(&code, &cts, n, step)?;
+        Ok((code, cts))
+    }
+
+    /// V10 uniqueness of sorted digests `cts` (of `n` ciphertexts) and of the code, against the log.
+    fn check_new(
+        &self,
+        code: &TrackingCode,
+        cts: &[[u8; 16]],
+        n: usize,
+        step: Step,
+    ) -> Result<(), Failure> {
+        if self.knows_tracking_code(code) {
+            return Err(self.fail(
+                step,
+                Error::Duplicate("a ballot with this tracking code is already on the board"),
+            ));
+        }
+        let distinct = cts.windows(2).all(|w| w[0] != w[1]);
+        if !distinct || cts.len() != n || cts.iter().any(|c| self.ciphertexts.contains(c)) {
             return Err(self.fail(
                 step,
                 Error::Duplicate("a ciphertext of this ballot is already on the board"),
             ));
         }
-        Ok((code, cts))
+        Ok(())
     }
 
     fn check_ballot<R: RngCore + CryptoRng>(
@@ -828,22 +968,34 @@ impl RecordVerifier {
             ballot::verify(&voting.ballots, b.clone(), weight, rng)
                 .map_err(|e| self.fail(Step::V10Ballots, e))?;
         }
-        let candidate = (b.encrypted.board_size, self.index);
+        let kept = (!self.streaming).then(|| {
+            let rows = b.encrypted.contests.iter();
+            (weight, rows.map(|c| c.ciphertexts.clone()).collect())
+        });
+        let counted = self.counted_change(position, b.encrypted.board_size, kept);
+        Ok(Change::Ballot { counted, code, cts })
+    }
+
+    /// V12: the ballot at the next index becomes its credential's counted one if its
+    /// `(board_size, index)` is the largest so far.
+    fn counted_change(
+        &self,
+        position: usize,
+        board_size: u64,
+        ciphertexts: Option<(u64, Vec<Vec<Ciphertext>>)>,
+    ) -> Option<Counted> {
+        let candidate = (board_size, self.index);
         let so_far = self.counted[position];
         let replaces =
             so_far.index == CountedSlot::NONE || (so_far.board_size, so_far.index) < candidate;
-        let counted = replaces.then(|| Counted {
+        replaces.then_some(Counted {
             position,
             slot: CountedSlot {
-                board_size: b.encrypted.board_size,
+                board_size,
                 index: self.index,
             },
-            ciphertexts: (!self.streaming).then(|| {
-                let rows = b.encrypted.contests.iter();
-                (weight, rows.map(|c| c.ciphertexts.clone()).collect())
-            }),
-        });
-        Ok(Change::Ballot { counted, code, cts })
+            ciphertexts,
+        })
     }
 
     fn apply(&mut self, (change, time): (Change, u64)) {
@@ -952,6 +1104,100 @@ impl RecordVerifier {
             tally: self.tally,
             decrypting_trustees: self.partials.iter().map(|p| p.trustee).collect(),
             results: self.results,
+        })
+    }
+}
+
+/// What admitting one voter entry recorded ([`RecordVerifier::push_checked`]), enough to take it in
+/// again with [`RecordVerifier::readmit`] without decoding or verifying the entry: a board persists
+/// it beside the leaf, in the same commit, so that its restart does not grow with the log's
+/// size. It is the board's own note, not part of the record: observers verify the record itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admission {
+    time: u64,
+    board_size: u64,
+    credential: [u8; 32],
+    code: TrackingCode,
+    /// Salted V10 digests of the entry's ciphertexts, sorted.
+    digests: Vec<[u8; 16]>,
+    /// For an audited ballot, the revealed values.
+    revealed: Option<Vec<Vec<u64>>>,
+}
+
+impl Admission {
+    const VERSION: u8 = 1;
+
+    /// The leaf's board time.
+    pub fn time(&self) -> u64 {
+        self.time
+    }
+
+    /// The entry's tracking code.
+    pub fn tracking_code(&self) -> &TrackingCode {
+        &self.code
+    }
+
+    /// `u8 version ‖ u64 time ‖ u64 board_size ‖ credential ‖ code ‖ digests ‖ revealed`, with
+    /// counts as `u32` and `revealed` behind a presence byte.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        use crate::encoding::{put_len, put_u64};
+        let mut out = Vec::with_capacity(90 + 16 * self.digests.len());
+        out.push(Self::VERSION);
+        put_u64(&mut out, self.time);
+        put_u64(&mut out, self.board_size);
+        out.extend_from_slice(&self.credential);
+        out.extend_from_slice(&self.code.0);
+        put_len(&mut out, self.digests.len());
+        for d in &self.digests {
+            out.extend_from_slice(d);
+        }
+        match &self.revealed {
+            None => out.push(0),
+            Some(contests) => {
+                out.push(1);
+                put_len(&mut out, contests.len());
+                for values in contests {
+                    put_len(&mut out, values.len());
+                    for v in values {
+                        put_u64(&mut out, *v);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Decodes [`Self::to_bytes`] exactly.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        use crate::encoding::Reader;
+        const MANY: usize = 1 << 16;
+        let mut r = Reader::new(bytes);
+        if r.u8("admission version")? != Self::VERSION {
+            return Err(Error::Malformed {
+                what: "admission",
+                reason: "unknown version",
+            });
+        }
+        let time = r.u64("time")?;
+        let board_size = r.u64("board size")?;
+        let credential = r.array("credential")?;
+        let code = TrackingCode(r.array("tracking code")?);
+        let digests = r.vec(MANY, 16, "digests", |r| r.array("digest"))?;
+        let revealed = if r.bool("revealed present")? {
+            Some(r.vec(MANY, 4, "contests", |r| {
+                r.vec(MANY, 8, "values", |r| r.u64("value"))
+            })?)
+        } else {
+            None
+        };
+        r.finish("admission")?;
+        Ok(Admission {
+            time,
+            board_size,
+            credential,
+            code,
+            digests,
+            revealed,
         })
     }
 }

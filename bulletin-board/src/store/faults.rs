@@ -101,6 +101,27 @@ impl Store for FaultyStore {
         Self::boxed(async move { inner.leaves(&election, from, to).await })
     }
 
+    fn notes(
+        &self,
+        election: &str,
+        from: u64,
+        to: u64,
+    ) -> impl Future<Output = Result<Vec<(u64, Vec<u8>)>, StoreError>> + Send {
+        let inner = self.inner.clone();
+        let election = election.to_owned();
+        Self::boxed(async move { inner.notes(&election, from, to).await })
+    }
+
+    fn leaves_at(
+        &self,
+        election: &str,
+        indexes: Vec<u64>,
+    ) -> impl Future<Output = Result<Vec<StoredLeaf>, StoreError>> + Send {
+        let inner = self.inner.clone();
+        let election = election.to_owned();
+        Self::boxed(async move { inner.leaves_at(&election, indexes).await })
+    }
+
     fn leaf_by_code(
         &self,
         election: &str,

@@ -21,6 +21,10 @@ pub struct StoredLeaf {
     pub bytes: Vec<u8>,
     /// For ballots and audited ballots, the tracking code.
     pub tracking_code: Option<[u8; 32]>,
+    /// What the board needs to take the leaf in again at start without reading it (its resume
+    /// note), stored beside it in the same commit; empty when it has none. Only appends write
+    /// notes, and only [`Store::notes`] reads them ([`Store::leaves`] leaves this empty).
+    pub note: Vec<u8>,
 }
 
 /// A signed checkpoint as stored.
@@ -117,6 +121,23 @@ pub trait Store: Send + Sync + 'static {
         F: FnOnce(Vec<StoredLeaf>) -> Decision<T> + Send + 'static,
         T: Send + 'static;
 
+    /// The resume notes of the appends whose first leaf is at `from <= index < to`, as
+    /// `(index, note)` for every leaf of those appends that has one, in order (an append may end
+    /// after `to`).
+    fn notes(
+        &self,
+        election: &str,
+        from: u64,
+        to: u64,
+    ) -> impl Future<Output = Result<Vec<(u64, Vec<u8>)>, StoreError>> + Send;
+
+    /// The committed leaves at these indexes (ascending), in order.
+    fn leaves_at(
+        &self,
+        election: &str,
+        indexes: Vec<u64>,
+    ) -> impl Future<Output = Result<Vec<StoredLeaf>, StoreError>> + Send;
+
     /// Records a signed checkpoint (idempotent per size).
     fn put_checkpoint(
         &self,
@@ -158,6 +179,41 @@ pub(crate) fn check_sequence(
                 leaf.index
             )));
         }
+    }
+    Ok(())
+}
+
+/// One append's resume notes as stored (one row per append): `u32 length ‖ note` per leaf, in
+/// order; `None` when no leaf has a note.
+pub(crate) fn pack_notes(leaves: &[StoredLeaf]) -> Option<Vec<u8>> {
+    if leaves.iter().all(|l| l.note.is_empty()) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(leaves.iter().map(|l| 4 + l.note.len()).sum());
+    for l in leaves {
+        out.extend_from_slice(&(l.note.len() as u32).to_le_bytes());
+        out.extend_from_slice(&l.note);
+    }
+    Some(out)
+}
+
+/// The `(index, note)` pairs of a row written by [`pack_notes`] for an append starting at `first`.
+pub(crate) fn unpack_notes(
+    first: u64,
+    mut packed: &[u8],
+    out: &mut Vec<(u64, Vec<u8>)>,
+) -> Result<(), StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("the resume notes of leaf {first} are truncated"));
+    let mut index = first;
+    while !packed.is_empty() {
+        let (len, rest) = packed.split_first_chunk::<4>().ok_or_else(corrupt)?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let note = rest.get(..len).ok_or_else(corrupt)?;
+        if !note.is_empty() {
+            out.push((index, note.to_vec()));
+        }
+        packed = &rest[len..];
+        index += 1;
     }
     Ok(())
 }
@@ -228,6 +284,23 @@ impl Store for AnyStore {
         T: Send + 'static,
     {
         delegate!(self, s => s.append(election, known, decide).await)
+    }
+
+    async fn notes(
+        &self,
+        election: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        delegate!(self, s => s.notes(election, from, to).await)
+    }
+
+    async fn leaves_at(
+        &self,
+        election: &str,
+        indexes: Vec<u64>,
+    ) -> Result<Vec<StoredLeaf>, StoreError> {
+        delegate!(self, s => s.leaves_at(election, indexes).await)
     }
 
     async fn put_checkpoint(

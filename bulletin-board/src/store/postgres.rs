@@ -35,6 +35,13 @@ const MIGRATIONS: &[&str] = &[
         note TEXT NOT NULL,
         PRIMARY KEY (election, size)
      );",
+    // 2: the board's resume notes, one row per append.
+    "CREATE TABLE resume_notes (
+        election TEXT NOT NULL REFERENCES elections(id),
+        first_idx BIGINT NOT NULL,
+        notes BYTEA NOT NULL,
+        PRIMARY KEY (election, first_idx)
+     );",
 ];
 
 /// The PostgreSQL store.
@@ -53,6 +60,7 @@ fn row_to_leaf(r: &Row) -> StoredLeaf {
         index: r.get::<_, i64>(0) as u64,
         bytes: r.get(1),
         tracking_code: code.and_then(|c| c.try_into().ok()),
+        note: Vec::new(),
     }
 }
 
@@ -150,6 +158,15 @@ async fn insert_leaves(
         )
         .await
         .map_err(unavailable)?;
+    if let (Some(notes), Some(first)) = (super::pack_notes(leaves), leaves.first()) {
+        client
+            .execute(
+                "INSERT INTO resume_notes (election, first_idx, notes) VALUES ($1, $2, $3)",
+                &[&election, &(first.index as i64), &notes],
+            )
+            .await
+            .map_err(unavailable)?;
+    }
     Ok(())
 }
 
@@ -275,6 +292,46 @@ impl Store for PgStore {
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(out)
+    }
+
+    async fn notes(
+        &self,
+        election: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT first_idx, notes FROM resume_notes
+                 WHERE election = $1 AND first_idx >= $2 AND first_idx < $3 ORDER BY first_idx",
+                &[&election, &(from as i64), &(to as i64)],
+            )
+            .await
+            .map_err(unavailable)?;
+        let mut out = Vec::new();
+        for r in &rows {
+            super::unpack_notes(r.get::<_, i64>(0) as u64, r.get(1), &mut out)?;
+        }
+        Ok(out)
+    }
+
+    async fn leaves_at(
+        &self,
+        election: &str,
+        indexes: Vec<u64>,
+    ) -> Result<Vec<StoredLeaf>, StoreError> {
+        let client = self.client().await?;
+        let idx: Vec<i64> = indexes.iter().map(|&i| i as i64).collect();
+        let rows = client
+            .query(
+                "SELECT idx, leaf, tracking_code FROM leaves
+                 WHERE election = $1 AND idx = ANY($2) ORDER BY idx",
+                &[&election, &idx],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(rows.iter().map(row_to_leaf).collect())
     }
 
     async fn put_checkpoint(

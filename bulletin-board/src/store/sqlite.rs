@@ -37,6 +37,13 @@ const MIGRATIONS: &[&str] = &[
         note TEXT NOT NULL,
         PRIMARY KEY (election, size)
      );",
+    // 2: the board's resume notes, one row per append.
+    "CREATE TABLE resume_notes (
+        election TEXT NOT NULL REFERENCES elections(id),
+        first_idx INTEGER NOT NULL,
+        notes BLOB NOT NULL,
+        PRIMARY KEY (election, first_idx)
+     ) WITHOUT ROWID;",
 ];
 
 /// The SQLite store.
@@ -93,6 +100,7 @@ fn row_to_leaf(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredLeaf> {
         index: r.get::<_, i64>(0)? as u64,
         bytes: r.get(1)?,
         tracking_code: code.and_then(|c| c.try_into().ok()),
+        note: Vec::new(),
     })
 }
 
@@ -131,6 +139,14 @@ fn insert_leaves(
             l.bytes,
             l.tracking_code.map(|c| c.to_vec())
         ])
+        .map_err(unavailable)?;
+    }
+    if let (Some(notes), Some(first)) = (super::pack_notes(leaves), leaves.first()) {
+        tx.prepare_cached(
+            "INSERT INTO resume_notes (election, first_idx, notes) VALUES (?1, ?2, ?3)",
+        )
+        .map_err(unavailable)?
+        .execute(params![election, first.index as i64, notes])
         .map_err(unavailable)?;
     }
     Ok(())
@@ -334,6 +350,62 @@ impl Store for SqliteStore {
                 .map_err(unavailable)?;
             }
             tx.commit().map_err(unavailable)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn notes(
+        &self,
+        election: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let election = election.to_owned();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT first_idx, notes FROM resume_notes
+                     WHERE election = ?1 AND first_idx >= ?2 AND first_idx < ?3
+                     ORDER BY first_idx",
+                )
+                .map_err(unavailable)?;
+            let mut rows = stmt
+                .query(params![election, from as i64, to as i64])
+                .map_err(unavailable)?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next().map_err(unavailable)? {
+                let first: i64 = r.get(0).map_err(unavailable)?;
+                let notes: Vec<u8> = r.get(1).map_err(unavailable)?;
+                super::unpack_notes(first as u64, &notes, &mut out)?;
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn leaves_at(
+        &self,
+        election: &str,
+        indexes: Vec<u64>,
+    ) -> Result<Vec<StoredLeaf>, StoreError> {
+        let election = election.to_owned();
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT idx, leaf, tracking_code FROM leaves WHERE election = ?1 AND idx = ?2",
+                )
+                .map_err(unavailable)?;
+            let mut out = Vec::with_capacity(indexes.len());
+            for i in indexes {
+                if let Some(leaf) = stmt
+                    .query_row(params![election, i as i64], row_to_leaf)
+                    .optional()
+                    .map_err(unavailable)?
+                {
+                    out.push(leaf);
+                }
+            }
             Ok(out)
         })
         .await

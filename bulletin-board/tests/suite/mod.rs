@@ -2,6 +2,7 @@
 //! a real PostgreSQL (tests/postgres.rs), through the HTTP handlers in-process.
 #![allow(dead_code, unused_macros, unused_imports)]
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -1183,6 +1184,16 @@ pub async fn a_restart_rebuilds_the_state_of_a_full_verification(store: AnyStore
         let size = board.store().size(&id).await.unwrap();
         wait_for_checkpoint(&board, &id, size).await;
         let summary = board.election(&id).unwrap().state_summary();
+        // A board started on the store now takes the voter entries in from their resume notes
+        // (none decoded or verified again) and holds the same state.
+        let restarted = Board::open(store.clone(), config()).await.unwrap();
+        assert_eq!(restarted.election(&id).unwrap().state_summary(), summary);
+        assert_eq!(
+            restarted.metrics.readmitted.load(Ordering::Relaxed),
+            10,
+            "nine ballots and the audit were readmitted from their notes"
+        );
+        drop(restarted);
         // Then the close, tally and results, each posted by its writer.
         let weighted: Vec<_> = counted.iter().map(|b| (b, 1)).collect();
         let closing = e.closing(&weighted, &[1, 3], &mut OsRng);
@@ -1210,7 +1221,7 @@ pub async fn a_restart_rebuilds_the_state_of_a_full_verification(store: AnyStore
         summary
     };
     let full = |leaves: &[bulletin_board::store::StoredLeaf]| {
-        let mut verifier = RecordVerifier::new();
+        let mut verifier = RecordVerifier::streaming();
         for l in leaves {
             verifier.push(&l.bytes, &mut OsRng).unwrap();
         }
