@@ -3,9 +3,13 @@
 # (or on a fresh embedded store with --sqlite), runs board-load against it, prints its figures, and
 # stops the board. With --flood it runs board-flood instead: honest voters with and without a flood
 # of bad requests, side by side, and the board's peak memory (further arguments after -- go to it).
+# With --restart, the board is then killed with -9 and started again on the same store: the script
+# prints the time until /v1/health answers 200 and the restarted board's peak memory. With
+# --verify, it downloads the record and prints its size and thistle-verify's time and peak memory.
 # Needs psql, curl and python3 (for a free port); PostgreSQL at DATABASE_URL (default: the local
-# server's database test).
-#   bash scripts/load-test.sh [--sqlite] [--pin] [--voters N] [--clients C] [--flood [-- board-flood args]]
+# server's database test); /usr/bin/time for --verify.
+#   bash scripts/load-test.sh [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify]
+#                             [--flood [-- board-flood args]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 store=postgres
@@ -13,6 +17,8 @@ voters=""
 clients=""
 flood=no
 pin=no
+restart=no
+verify=no
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -21,12 +27,15 @@ while [ $# -gt 0 ]; do
     --clients) clients="$2"; shift ;;
     --flood) flood=yes ;;
     --pin) pin=yes ;;
+    --restart) restart=yes ;;
+    --verify) verify=yes ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: $0 [--sqlite] [--pin] [--voters N] [--clients C] [--flood [-- board-flood args]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify] [--flood [-- board-flood args]]" >&2; exit 2 ;;
   esac
   shift
 done
 cargo build --release -q -p bulletin-board
+[ "$verify" = yes ] && cargo build --release -q -p verifier-cli
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 args=(serve --bind "127.0.0.1:$port" --data-dir "$dir")
@@ -64,5 +73,31 @@ if [ "$flood" = yes ]; then
   "${tool_cpu[@]}" target/release/board-flood --url "http://127.0.0.1:$port" --board-pid "$board" \
     --voters "${voters:-3000}" --clients "${clients:-16}" "${extra[@]}"
 else
-  "${tool_cpu[@]}" target/release/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}"
+  "${tool_cpu[@]}" target/release/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}" \
+    | tee "$dir/load.out"
+fi
+election=$(awk '/^election:/ { print $2 }' "$dir/load.out" 2>/dev/null || true)
+if [ "$store" = postgres ] && [ -n "$election" ]; then
+  psql "$base_url" -qAtc "SELECT 'store:           ' || pg_size_pretty(SUM(pg_total_relation_size(c.oid))::bigint) || ', ' || (SUM(pg_total_relation_size(c.oid)) / (SELECT COUNT(*) FROM $schema.leaves))::bigint || ' bytes per leaf (leaves, resume notes, indexes)' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$schema' AND c.relkind IN ('r', 't', 'i')"
+fi
+if [ "$restart" = yes ]; then
+  sleep 2 # the last checkpoint
+  kill -9 "$board"; wait "$board" 2>/dev/null || true
+  start=$(date +%s.%N)
+  RUST_LOG=warn "${board_cpu[@]}" target/release/bulletin-board "${args[@]}" &
+  board=$!
+  until curl -fs "http://127.0.0.1:$port/v1/health" >/dev/null; do
+    kill -0 "$board" 2>/dev/null || { echo "the restarted board exited" >&2; exit 1; }
+    sleep 0.05
+  done
+  end=$(date +%s.%N)
+  hwm=$(awk '/^VmHWM/ { printf "%.0f MiB", $2 / 1024 }' "/proc/$board/status")
+  printf 'restart:         healthy %.2f s after kill -9 and start; peak memory %s\n' "$(echo "$end - $start" | bc)" "$hwm"
+fi
+if [ "$verify" = yes ] && [ -n "$election" ]; then
+  start=$(date +%s.%N)
+  curl -fsS "http://127.0.0.1:$port/v1/elections/$election/record" -o "$dir/record"
+  end=$(date +%s.%N)
+  printf 'export:          %s bytes in %.1f s\n' "$(stat -c %s "$dir/record")" "$(echo "$end - $start" | bc)"
+  /usr/bin/time -f 'verify:          %e s, peak memory %M KiB' target/release/thistle-verify verify --file "$dir/record" | tail -3
 fi

@@ -1426,3 +1426,49 @@ impl VoterEntryChecker {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admission(revealed: Option<Vec<Vec<u64>>>) -> Admission {
+        Admission {
+            time: 1_700_000_000,
+            board_size: 41,
+            credential: [7; 32],
+            code: TrackingCode([9; 32]),
+            digests: alloc::vec![[1; 16], [2; 16], [3; 16]],
+            revealed,
+        }
+    }
+
+    #[test]
+    fn admissions_round_trip_exactly() {
+        for a in [
+            admission(None),
+            admission(Some(alloc::vec![alloc::vec![0, 1, 0], alloc::vec![5]])),
+        ] {
+            let bytes = a.to_bytes();
+            assert_eq!(Admission::from_bytes(&bytes).unwrap(), a);
+            assert!(Admission::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert!(Admission::from_bytes(&longer).is_err(), "trailing bytes");
+            let mut other_version = bytes;
+            other_version[0] = 2;
+            assert!(Admission::from_bytes(&other_version).is_err());
+        }
+    }
+
+    #[test]
+    fn only_a_streaming_verifier_readmits() {
+        let mut v = RecordVerifier::new();
+        let failure = v.readmit(&admission(None)).unwrap_err();
+        assert_eq!(failure.step, Step::V10Ballots);
+        assert_eq!(v.len(), 0, "nothing taken in");
+        let mut v = RecordVerifier::streaming();
+        let failure = v.readmit(&admission(None)).unwrap_err();
+        assert_eq!(failure.step, Step::V3Manifest, "no manifest yet");
+        assert_eq!(v.len(), 0);
+    }
+}
