@@ -19,7 +19,7 @@ use protocol::signature::PublicKey;
 use protocol::tally::{self, EncryptedTally, PartialDecryption};
 use serde_json::Value;
 use sha2::{Digest, Sha512};
-use support::vectors::{ops_to_values, replay};
+use support::vectors::{ops_to_values, replay, replay_on};
 
 fn load(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -165,6 +165,90 @@ fn signature_vectors() {
     }
 }
 
+/// Spec §1.2: party `j`'s Bulletproofs generators, `RFC9496-map` of successive 64-byte blocks of
+/// `SHAKE256("GeneratorsChain" ‖ label ‖ u32le(j))`.
+fn bulletproof_generators(label: u8, j: u32, n: usize) -> Vec<RistrettoPoint> {
+    use sha3::digest::{ExtendableOutput, Update, XofReader};
+    let mut shake = sha3::Shake256::default();
+    shake.update(b"GeneratorsChain");
+    shake.update(&[label]);
+    shake.update(&j.to_le_bytes());
+    let mut xof = shake.finalize_xof();
+    (0..n)
+        .map(|_| {
+            let mut wide = [0u8; 64];
+            xof.read(&mut wide);
+            RistrettoPoint::from_uniform_bytes(&wide)
+        })
+        .collect()
+}
+
+/// Spec §5.5's verification equation, term by term, with the challenges `y, z, x, w, u_0…u_{k−1}`.
+fn check_range_proof_by_hand(n: usize, vs: &[Point], proof: &[u8], ch: &[Scalar]) {
+    let m = vs.len();
+    let big_n = n * m;
+    let k = (proof.len() / 32 - 9) / 2;
+    assert_eq!(1 << k, big_n, "k = log2(n·m)");
+    let point = |i: usize| {
+        CompressedRistretto(proof[32 * i..32 * (i + 1)].try_into().unwrap())
+            .decompress()
+            .unwrap()
+    };
+    let scalar = |i: usize| {
+        Scalar::from_canonical_bytes(proof[32 * i..32 * (i + 1)].try_into().unwrap()).unwrap()
+    };
+    let (a_pt, s_pt, t1, t2) = (point(0), point(1), point(2), point(3));
+    let (t_x, t_x_blinding, e_blinding) = (scalar(4), scalar(5), scalar(6));
+    let (l, r): (Vec<_>, Vec<_>) = (0..k).map(|i| (point(7 + 2 * i), point(8 + 2 * i))).unzip();
+    let (a, b) = (scalar(7 + 2 * k), scalar(8 + 2 * k));
+    let (y, z, x, w) = (ch[0], ch[1], ch[2], ch[3]);
+    let u = &ch[4..];
+    let powers = |base: Scalar, count: usize| -> Vec<Scalar> {
+        std::iter::successors(Some(Scalar::ONE), |p| Some(p * base))
+            .take(count)
+            .collect()
+    };
+    let sum = |v: Vec<Scalar>| v.into_iter().sum::<Scalar>();
+    let delta = (z - z * z) * sum(powers(y, big_n))
+        - z * z * z * sum(powers(Scalar::from(2u64), n)) * sum(powers(z, m));
+    let mut s = vec![u.iter().map(|ui| ui.invert()).product::<Scalar>()];
+    for t in 1..big_n {
+        let bit = usize::BITS as usize - 1 - t.leading_zeros() as usize;
+        s.push(s[t - (1 << bit)] * u[k - 1 - bit] * u[k - 1 - bit]);
+    }
+    let g_vec: Vec<RistrettoPoint> = (0..m as u32)
+        .flat_map(|j| bulletproof_generators(b'G', j, n))
+        .collect();
+    let h_vec: Vec<RistrettoPoint> = (0..m as u32)
+        .flat_map(|j| bulletproof_generators(b'H', j, n))
+        .collect();
+    // §1.2 is the crate's chain.
+    let crate_gens = bulletproofs::BulletproofGens::new(n, m);
+    for j in 0..m {
+        let ours = &g_vec[j * n..(j + 1) * n];
+        assert!(crate_gens.share(j).G(n).zip(ours).all(|(c, o)| c == o));
+    }
+    let c = Scalar::from(0x5eed_u64);
+    let y_inv = powers(y.invert(), big_n);
+    let two = powers(Scalar::from(2u64), n);
+    let z_pow = powers(z, m);
+    let mut total = a_pt + s_pt * x + t1 * (c * x) + t2 * (c * x * x)
+        - group::pedersen_blinding() * (e_blinding + c * t_x_blinding)
+        + G * (w * (t_x - a * b) + c * (delta - t_x));
+    for i in 0..k {
+        total += l[i] * (u[i] * u[i]) + r[i] * (u[i] * u[i]).invert();
+    }
+    for t in 0..big_n {
+        total += g_vec[t] * (-z - a * s[t]);
+        total +=
+            h_vec[t] * (z + y_inv[t] * (z * z * z_pow[t / n] * two[t % n] - b * s[big_n - 1 - t]));
+    }
+    for (j, v) in vs.iter().enumerate() {
+        total += v.point() * (c * z * z * z_pow[j]);
+    }
+    assert_eq!(total, RistrettoPoint::identity(), "§5.5's equation holds");
+}
+
 /// Checks one ballot's every equation by hand; returns the decoded ballot.
 fn check_ballot(manifest: &Manifest, key: &RistrettoPoint, v: &Value) -> Ballot {
     let raw = bytes(&v["bytes"]);
@@ -238,7 +322,37 @@ fn check_ballot(manifest: &Manifest, key: &RistrettoPoint, v: &Value) -> Ballot 
             }
         }
     }
-    // Bulletproofs continue the same transcript after the challenge.
+    // Bulletproofs continue the same transcript after the challenge: the recorded operations are
+    // the spec's layout (§5.5) applied to this ballot, they give the recorded challenges, and the
+    // spec's verification equation holds with them.
+    let range_ops = v["range_transcript"].as_array().unwrap();
+    assert_eq!(
+        ops_to_values(&support::vectors::range_proof_ops(manifest, &b.encrypted)),
+        *range_ops
+    );
+    let (_, t) = replay(v["transcript"].as_array().unwrap());
+    let (challenges, _) = replay_on(Some(t), range_ops);
+    let recorded: Vec<Scalar> = v["range_challenges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| Scalar::from_canonical_bytes(arr32(c)).unwrap())
+        .collect();
+    assert_eq!(challenges, recorded);
+    let mut challenges = challenges.into_iter();
+    for (contest, cb) in manifest.contests.iter().zip(&b.encrypted.contests) {
+        if cb.range_commitments.is_empty() {
+            continue;
+        }
+        let k = (cb.range_proof.len() / 32 - 9) / 2;
+        let taken: Vec<Scalar> = challenges.by_ref().take(4 + k).collect();
+        check_range_proof_by_hand(
+            contest.range_bits() as usize,
+            &cb.range_commitments,
+            &cb.range_proof,
+            &taken,
+        );
+    }
     let (_, mut t) = replay(v["transcript"].as_array().unwrap());
     for (ci, (contest, cb)) in manifest
         .contests

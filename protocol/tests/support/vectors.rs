@@ -171,6 +171,45 @@ pub fn ballot_ops(manifest: &Manifest, b: &EncryptedBallot, weight: u64) -> Vec<
     ops
 }
 
+/// Spec §5.5: the range proofs' transcript, which continues the ballot's after its challenge: for
+/// each contest with range commitments, `range-contest` and then the Bulletproof's own operations
+/// (read from its encoding, `A ‖ S ‖ T₁ ‖ T₂ ‖ t_x ‖ t̃_x ‖ ẽ ‖ (L_i ‖ R_i)… ‖ a ‖ b`).
+pub fn range_proof_ops(manifest: &Manifest, b: &EncryptedBallot) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for (ci, (c, cb)) in manifest.contests.iter().zip(&b.contests).enumerate() {
+        if cb.range_commitments.is_empty() {
+            continue;
+        }
+        let (n, m) = (c.range_bits() as u64, cb.range_commitments.len() as u64);
+        let p = &cb.range_proof;
+        let word = |i: usize| p[32 * i..32 * (i + 1)].to_vec();
+        ops.push(Op::U64("range-contest", ci as u64));
+        ops.push(Op::Append("dom-sep", b"rangeproof v1".to_vec()));
+        ops.push(Op::U64("n", n));
+        ops.push(Op::U64("m", m));
+        ops.extend(cb.range_commitments.iter().map(|v| pt("V", v)));
+        ops.push(Op::Append("A", word(0)));
+        ops.push(Op::Append("S", word(1)));
+        ops.push(Op::Challenge("y"));
+        ops.push(Op::Challenge("z"));
+        ops.push(Op::Append("T_1", word(2)));
+        ops.push(Op::Append("T_2", word(3)));
+        ops.push(Op::Challenge("x"));
+        ops.push(Op::Append("t_x", word(4)));
+        ops.push(Op::Append("t_x_blinding", word(5)));
+        ops.push(Op::Append("e_blinding", word(6)));
+        ops.push(Op::Challenge("w"));
+        ops.push(Op::Append("dom-sep", b"ipp v1".to_vec()));
+        ops.push(Op::U64("n", n * m));
+        for i in 0..(p.len() / 32 - 9) / 2 {
+            ops.push(Op::Append("L", word(7 + 2 * i)));
+            ops.push(Op::Append("R", word(8 + 2 * i)));
+            ops.push(Op::Challenge("u"));
+        }
+    }
+    ops
+}
+
 /// Every transcript label spec §3.2 and §11.3 use; a vector with any other label fails to replay.
 const SPEC_LABELS: &[&str] = &[
     "thistle-v1",
@@ -218,6 +257,21 @@ const SPEC_LABELS: &[&str] = &[
     "A",
     "B",
     "D",
+    "dom-sep",
+    "n",
+    "m",
+    "S",
+    "y",
+    "z",
+    "T_1",
+    "T_2",
+    "x",
+    "t_x",
+    "t_x_blinding",
+    "e_blinding",
+    "w",
+    "L",
+    "u",
 ];
 
 fn spec_label(s: &str) -> &'static [u8] {
@@ -230,18 +284,18 @@ fn spec_label(s: &str) -> &'static [u8] {
 
 /// Replays ops with Merlin; returns the last challenge and the transcript (for Bulletproofs).
 pub fn replay(ops: &[Value]) -> (Scalar, merlin::Transcript) {
-    let mut t: Option<merlin::Transcript> = None;
-    let mut c = Scalar::ZERO;
-    let label = |o: &Value| -> &'static [u8] {
-        Box::leak(
-            o["label"]
-                .as_str()
-                .unwrap()
-                .as_bytes()
-                .to_vec()
-                .into_boxed_slice(),
-        )
-    };
+    let (challenges, t) = replay_on(None, ops);
+    (challenges.last().copied().unwrap_or(Scalar::ZERO), t)
+}
+
+/// Replays ops with Merlin on `t` (or a transcript the ops start); returns every challenge, in
+/// order, and the transcript.
+pub fn replay_on(
+    mut t: Option<merlin::Transcript>,
+    ops: &[Value],
+) -> (Vec<Scalar>, merlin::Transcript) {
+    let mut challenges = Vec::new();
+    let label = |o: &Value| spec_label(o["label"].as_str().unwrap());
     for o in ops {
         match o["op"].as_str().unwrap() {
             "init" => t = Some(merlin::Transcript::new(label(o))),
@@ -256,12 +310,12 @@ pub fn replay(ops: &[Value]) -> (Scalar, merlin::Transcript) {
             "challenge" => {
                 let mut wide = [0u8; 64];
                 t.as_mut().unwrap().challenge_bytes(label(o), &mut wide);
-                c = Scalar::from_bytes_mod_order_wide(&wide);
+                challenges.push(Scalar::from_bytes_mod_order_wide(&wide));
             }
             other => panic!("unknown op {other}"),
         }
     }
-    (c, t.unwrap())
+    (challenges, t.unwrap())
 }
 
 fn h(b: impl AsRef<[u8]>) -> String {
@@ -429,7 +483,9 @@ fn ballot_json(
     randomness: Option<&AuditedBallot>,
 ) -> Value {
     let ops = ballot_ops(manifest, &b.encrypted, weight);
-    let (c, _) = replay(&ops_to_values(&ops));
+    let (c, t) = replay(&ops_to_values(&ops));
+    let range_ops = range_proof_ops(manifest, &b.encrypted);
+    let (range_challenges, _) = replay_on(Some(t), &ops_to_values(&range_ops));
     let mut v = json!({
         "weight": weight,
         "selection": selection,
@@ -438,6 +494,8 @@ fn ballot_json(
         "short_code": b.tracking_code().short(),
         "transcript": ops_json(&ops),
         "challenge": h(c.as_bytes()),
+        "range_transcript": ops_json(&range_ops),
+        "range_challenges": range_challenges.iter().map(|c| h(c.as_bytes())).collect::<Vec<_>>(),
     });
     if let Some(a) = randomness {
         v["randomness"] = Value::Array(
