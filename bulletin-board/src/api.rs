@@ -105,6 +105,11 @@ pub struct ElectionStatus {
     pub ballots: Option<u64>,
     /// Audited ballots under the latest checkpoint, when known.
     pub audited: Option<u64>,
+    /// Credentials whose ballot counts (the last of each, V12) under the latest checkpoint, when
+    /// known: the turnout, with `credentials`.
+    pub counted: Option<u64>,
+    /// Listed credentials, once the credential list is under the latest checkpoint.
+    pub credentials: Option<u64>,
 }
 
 /// A signed checkpoint.
@@ -766,8 +771,14 @@ pub async fn election_status(
             && t < m.closes_at,
         fingerprint: fingerprint.map(hex::encode),
         checkpoint: published.as_ref().map(checkpoint_json),
-        ballots: published.as_ref().and_then(|p| p.counts).map(|c| c.0),
-        audited: published.as_ref().and_then(|p| p.counts).map(|c| c.1),
+        ballots: published.as_ref().and_then(|p| p.counts).map(|c| c.ballots),
+        audited: published.as_ref().and_then(|p| p.counts).map(|c| c.audited),
+        counted: published.as_ref().and_then(|p| p.counts).map(|c| c.counted),
+        credentials: published
+            .as_ref()
+            .and_then(|p| p.counts)
+            .map(|c| c.listed)
+            .filter(|&n| n > 0),
     }))
 }
 

@@ -65,9 +65,34 @@ pub struct Published {
     pub root: Digest32,
     /// The signed note.
     pub note: String,
-    /// Cast and audited ballots under it, when known (not for a checkpoint reloaded behind the
-    /// log's end).
-    pub counts: Option<(u64, u64)>,
+    /// The voter entries under it, when known (not for a checkpoint reloaded behind the log's
+    /// end).
+    pub counts: Option<VoterCounts>,
+}
+
+/// What a checkpoint covers of the vote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VoterCounts {
+    /// Cast ballots, revotes included.
+    pub ballots: u64,
+    /// Audited ballots.
+    pub audited: u64,
+    /// Credentials with a counted ballot (V12).
+    pub counted: u64,
+    /// Listed credentials (0 before the credential list).
+    pub listed: u64,
+}
+
+impl VoterCounts {
+    fn of(verifier: &RecordVerifier) -> Self {
+        let (ballots, audited) = verifier.voter_entry_counts();
+        VoterCounts {
+            ballots,
+            audited,
+            counted: verifier.counted_len(),
+            listed: verifier.credentials_listed(),
+        }
+    }
 }
 
 /// A posting accepted and committed.
@@ -225,6 +250,35 @@ impl State {
         }
         self.committed = self.verifier.len();
         Ok(())
+    }
+
+    /// Takes in the committed leaves `range` from their resume notes (in order) or else from their
+    /// bytes; returns how many were readmitted from notes.
+    fn resume_page(
+        &mut self,
+        range: std::ops::Range<u64>,
+        notes: Vec<(u64, Vec<u8>)>,
+        leaves: Vec<StoredLeaf>,
+    ) -> Result<u64, String> {
+        let mut notes = notes.into_iter().peekable();
+        let mut leaves = leaves.into_iter().peekable();
+        let mut readmitted = 0;
+        for i in range {
+            while leaves.peek().is_some_and(|l| l.index < i) {
+                leaves.next();
+            }
+            match notes.next_if(|(at, _)| *at == i) {
+                Some((_, note)) => {
+                    self.resume(i, Some(&note), None)?;
+                    readmitted += 1;
+                }
+                None => {
+                    let leaf = leaves.next_if(|l| l.index == i);
+                    self.resume(i, None, leaf.as_ref().map(|l| l.bytes.as_slice()))?;
+                }
+            }
+        }
+        Ok(readmitted)
     }
 
     /// For each committed leaf, the voter entry admitted against the opened election, if it is
@@ -656,66 +710,59 @@ impl Board {
     /// decoded or verified again), every other leaf from its bytes. The time this takes grows
     /// with the number of voter entries only by reading and indexing their notes.
     async fn read_all(&self, id: &str) -> Result<State, StoreError> {
+        let started = std::time::Instant::now();
+        let mut waiting = Duration::ZERO;
         let size = self.store.size(id).await?;
         let mut state = State::new(self.digest_salt(id));
+        let mut page = match size {
+            0 => Vec::new(),
+            _ => self.store.notes(id, 0, PAGE.min(size)).await?,
+        };
         let mut notes = std::collections::VecDeque::new();
         let mut from = 0;
         while from < size {
             let to = (from + PAGE).min(size);
-            let mut page = self.store.notes(id, from, to).await?;
-            notes.extend(page.drain(..));
+            let read_started = std::time::Instant::now();
+            notes.extend(std::mem::take(&mut page));
             while notes.front().is_some_and(|(i, _)| *i < from) {
                 notes.pop_front();
             }
-            let noted: Vec<u64> = notes
-                .iter()
-                .map(|(i, _)| *i)
-                .take_while(|i| *i < to)
-                .collect();
-            let missing = (to - from) as usize - noted.len();
+            let noted = notes.iter().take_while(|(i, _)| *i < to).count();
+            let missing = (to - from) as usize - noted;
             let leaves = if missing == 0 {
                 Vec::new()
             } else if missing * 4 > (to - from) as usize {
                 self.store.leaves(id, from, to).await?
             } else {
-                let mut wanted = Vec::with_capacity(missing);
-                let mut next = noted.iter().peekable();
-                for i in from..to {
-                    if next.peek() == Some(&&i) {
-                        next.next();
-                    } else {
-                        wanted.push(i);
-                    }
-                }
+                let wanted = unnoted(from..to, &notes, missing);
                 self.store.leaves_at(id, wanted).await?
             };
-            let mut leaves = leaves.into_iter().peekable();
-            for i in from..to {
-                while leaves.peek().is_some_and(|l| l.index < i) {
-                    leaves.next();
-                }
-                let note = match notes.front() {
-                    Some((at, _)) if *at == i => notes.pop_front().map(|(_, n)| n),
-                    _ => None,
-                };
-                let leaf = match note {
-                    Some(_) => None,
-                    None => leaves.next_if(|l| l.index == i),
-                };
-                let readmitted = note.is_some();
-                state
-                    .resume(
-                        i,
-                        note.as_deref(),
-                        leaf.as_ref().map(|l| l.bytes.as_slice()),
-                    )
-                    .map_err(StoreError::Corrupt)?;
-                if readmitted {
-                    self.metrics.readmitted.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            waiting += read_started.elapsed();
+            let page_notes: Vec<(u64, Vec<u8>)> = notes.drain(..noted).collect();
+            let taking_in = tokio::task::spawn_blocking(move || {
+                let readmitted = state.resume_page(from..to, page_notes, leaves)?;
+                Ok::<_, String>((state, readmitted))
+            });
+            // The next page's notes are read while this one is taken in.
+            let reading_next = self.store.notes(id, to, (to + PAGE).min(size));
+            let (next_page, taken) = tokio::join!(reading_next, taking_in);
+            page = next_page?;
+            let (taken_in, readmitted) = taken
+                .map_err(|e| StoreError::Unavailable(format!("rebuilding the state: {e}")))?
+                .map_err(StoreError::Corrupt)?;
+            state = taken_in;
+            self.metrics
+                .readmitted
+                .fetch_add(readmitted, Ordering::Relaxed);
             from = to;
         }
+        tracing::info!(
+            election = id,
+            leaves = size,
+            seconds = started.elapsed().as_secs_f64(),
+            waiting_for_the_store = waiting.as_secs_f64(),
+            "state rebuilt from the store"
+        );
         Ok(state)
     }
 
@@ -799,8 +846,7 @@ impl Board {
                     size: cp.size,
                     root: cp.root,
                     note: c.note,
-                    counts: (cp.size == state.committed)
-                        .then(|| state.verifier.voter_entry_counts()),
+                    counts: (cp.size == state.committed).then(|| VoterCounts::of(&state.verifier)),
                 })
             }
             None => None,
@@ -1165,7 +1211,7 @@ impl Board {
                 state.committed,
                 state.tree.root(state.committed),
                 (!state.stale && state.committed == state.verifier.len())
-                    .then(|| state.verifier.voter_entry_counts()),
+                    .then(|| VoterCounts::of(&state.verifier)),
             )
         };
         if election.published().is_some_and(|p| p.size >= size) {
@@ -1296,6 +1342,22 @@ impl StoreError {
             "the board is reloading its log; retry in a moment",
         )
     }
+}
+
+/// The indexes in `range` that have no note among `notes` (sorted by index).
+fn unnoted(
+    range: std::ops::Range<u64>,
+    notes: &std::collections::VecDeque<(u64, Vec<u8>)>,
+    missing: usize,
+) -> Vec<u64> {
+    let mut wanted = Vec::with_capacity(missing);
+    let mut noted = notes.iter().map(|(i, _)| *i).peekable();
+    for i in range {
+        if noted.next_if_eq(&i).is_none() {
+            wanted.push(i);
+        }
+    }
+    wanted
 }
 
 /// The sum of these stored ballots with their weights, on every core.

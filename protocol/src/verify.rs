@@ -2,7 +2,7 @@
 //! V-step it touches before any state changes, so a failed [`RecordVerifier::push`] leaves the
 //! verifier as it was. A board runs the same checks to refuse a post; an observer runs them over the
 //! whole record. V1 (checkpoints against the tree) is the caller's, with [`crate::merkle`].
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
@@ -176,6 +176,62 @@ pub struct VerifiedRecord {
     pub results: Option<Results>,
 }
 
+/// The V10 sets: hash sets, not ordered ones, because a million ballots put five million digests
+/// in them and a B-tree costs a cache miss per level on every lookup (a board's restart and the
+/// verifier both spend most of their set time there).
+type DigestSet<T> = hashbrown::HashSet<T, DigestHashing>;
+
+/// Hashes the sets' keys (SHA-256 outputs: tracking codes, salted ciphertext digests) with a cheap
+/// mix under a key derived from the verifier's secret digest salt, so that nobody who writes the
+/// record can aim entries at one bucket.
+#[derive(Clone, Copy, Default)]
+struct DigestHashing {
+    key: u64,
+}
+
+impl DigestHashing {
+    fn keyed(salt: &[u8; 16]) -> Self {
+        let digest = Sha256::new()
+            .chain_update(b"thistle-v1/verifier/set-key")
+            .chain_update(salt)
+            .finalize();
+        DigestHashing {
+            key: u64::from_le_bytes(digest[..8].try_into().expect("8 bytes")),
+        }
+    }
+}
+
+impl core::hash::BuildHasher for DigestHashing {
+    type Hasher = DigestHasher;
+    fn build_hasher(&self) -> DigestHasher {
+        DigestHasher {
+            key: self.key,
+            state: self.key,
+        }
+    }
+}
+
+struct DigestHasher {
+    key: u64,
+    state: u64,
+}
+
+impl core::hash::Hasher for DigestHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.state = (self.state ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        (self.state ^ self.key).wrapping_mul(0xff51_afd7_ed55_8ccd | self.key | 1)
+    }
+}
+
 /// Checks a record leaf by leaf (V2–V15).
 pub struct RecordVerifier {
     index: u64,
@@ -190,11 +246,11 @@ pub struct RecordVerifier {
     voting: Option<Arc<Voting>>,
     /// Short tracking codes of voter entries (distinct short codes imply distinct full codes).
     /// Emptied when voting closes, like `ciphertexts`.
-    short_codes: BTreeSet<[u8; 15]>,
+    short_codes: DigestSet<[u8; 15]>,
     /// The first 16 bytes of SHA-256(salt ‖ encoding) of every voter-entry ciphertext. Equal
     /// encodings always collide, so nothing repeated passes; a false alarm needs a collision of
     /// 128 bits under a salt the record's writers never see.
-    ciphertexts: BTreeSet<[u8; 16]>,
+    ciphertexts: DigestSet<[u8; 16]>,
     /// One slot per listed credential, in list order (V12), from the opening.
     counted: Vec<CountedSlot>,
     counted_len: u64,
@@ -259,8 +315,8 @@ impl RecordVerifier {
             credentials: None,
             ceremony: None,
             voting: None,
-            short_codes: BTreeSet::new(),
-            ciphertexts: BTreeSet::new(),
+            short_codes: DigestSet::default(),
+            ciphertexts: DigestSet::default(),
             counted: Vec::new(),
             counted_len: 0,
             counted_ciphertexts: BTreeMap::new(),
@@ -398,6 +454,12 @@ impl RecordVerifier {
                 time,
                 board_size: encrypted.board_size,
                 credential: *encrypted.credential.as_bytes(),
+                position: self
+                    .credentials
+                    .as_ref()
+                    .and_then(|l| l.position(encrypted.credential.as_bytes()))
+                    .expect("a checked entry's credential is listed")
+                    as u64,
                 code: *code,
                 digests: cts.clone(),
                 revealed: match &change.0 {
@@ -449,7 +511,11 @@ impl RecordVerifier {
                 rule("the ballot claims a board size larger than its position"),
             ));
         }
-        let (position, _) = self.listed_bytes(&a.credential, step)?;
+        let position = usize::try_from(a.position).unwrap_or(usize::MAX);
+        let listed = self.credentials.as_ref().and_then(|l| l.key_at(position));
+        if listed != Some(&a.credential) {
+            return Err(self.fail(step, Error::UnknownCredential));
+        }
         let mut cts = a.digests.clone();
         cts.sort_unstable();
         self.check_new(&a.code, &cts, a.digests.len(), step)?;
@@ -538,7 +604,11 @@ impl RecordVerifier {
                 .filter(|(_, slot)| slot.index != CountedSlot::NONE)
                 .map(|(position, slot)| (position, slot.board_size, slot.index))
                 .collect(),
-            short_codes: self.short_codes.iter().copied().collect(),
+            short_codes: {
+                let mut codes: Vec<[u8; 15]> = self.short_codes.iter().copied().collect();
+                codes.sort_unstable();
+                codes
+            },
             ciphertext_digests: self.ciphertexts.len(),
             counted_ciphertexts: self
                 .counted_ciphertexts
@@ -557,6 +627,11 @@ impl RecordVerifier {
     /// Cast ballots (revotes included) and audited ballots so far.
     pub fn voter_entry_counts(&self) -> (u64, u64) {
         (self.ballots, self.audited.len() as u64)
+    }
+
+    /// How many credentials are listed (0 before the credential list).
+    pub fn credentials_listed(&self) -> u64 {
+        self.credentials.as_ref().map_or(0, |l| l.len() as u64)
     }
 
     /// Whether the credential list is on the log.
@@ -1006,14 +1081,17 @@ impl RecordVerifier {
                 self.phase = p;
                 if let Some((outcome, voting)) = opened {
                     self.ceremony = Some(outcome);
+                    let key = DigestHashing::keyed(&voting.digest_salt);
+                    self.short_codes = DigestSet::with_hasher(key);
+                    self.ciphertexts = DigestSet::with_hasher(key);
                     self.voting = Some(voting);
                     let listed = self.credentials.as_ref().map_or(0, |l| l.len());
                     self.counted = alloc::vec![CountedSlot::EMPTY; listed];
                 }
                 if p == Phase::VotingClosed {
                     // No voter entry can follow: what only uniqueness needed goes.
-                    self.short_codes = BTreeSet::new();
-                    self.ciphertexts = BTreeSet::new();
+                    self.short_codes = DigestSet::default();
+                    self.ciphertexts = DigestSet::default();
                 }
             }
             Change::Round1(p) => self.round1.push(p),
@@ -1117,6 +1195,8 @@ pub struct Admission {
     time: u64,
     board_size: u64,
     credential: [u8; 32],
+    /// The credential's position in the list (checked against the key when readmitted).
+    position: u64,
     code: TrackingCode,
     /// Salted V10 digests of the entry's ciphertexts, sorted.
     digests: Vec<[u8; 16]>,
@@ -1137,7 +1217,8 @@ impl Admission {
         &self.code
     }
 
-    /// `u8 version ‖ u64 time ‖ u64 board_size ‖ credential ‖ code ‖ digests ‖ revealed`, with
+    /// `u8 version ‖ u64 time ‖ u64 board_size ‖ credential ‖ u64 position ‖ code ‖ digests ‖
+    /// revealed`, with
     /// counts as `u32` and `revealed` behind a presence byte.
     pub fn to_bytes(&self) -> Vec<u8> {
         use crate::encoding::{put_len, put_u64};
@@ -1146,6 +1227,7 @@ impl Admission {
         put_u64(&mut out, self.time);
         put_u64(&mut out, self.board_size);
         out.extend_from_slice(&self.credential);
+        put_u64(&mut out, self.position);
         out.extend_from_slice(&self.code.0);
         put_len(&mut out, self.digests.len());
         for d in &self.digests {
@@ -1181,6 +1263,7 @@ impl Admission {
         let time = r.u64("time")?;
         let board_size = r.u64("board size")?;
         let credential = r.array("credential")?;
+        let position = r.u64("position")?;
         let code = TrackingCode(r.array("tracking code")?);
         let digests = r.vec(MANY, 16, "digests", |r| r.array("digest"))?;
         let revealed = if r.bool("revealed present")? {
@@ -1195,6 +1278,7 @@ impl Admission {
             time,
             board_size,
             credential,
+            position,
             code,
             digests,
             revealed,
@@ -1436,6 +1520,7 @@ mod tests {
             time: 1_700_000_000,
             board_size: 41,
             credential: [7; 32],
+            position: 3,
             code: TrackingCode([9; 32]),
             digests: alloc::vec![[1; 16], [2; 16], [3; 16]],
             revealed,

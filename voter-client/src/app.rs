@@ -41,6 +41,8 @@ pub enum Msg {
     TrackSubmit,
     /// The entry index holding the tracking code, or why not.
     Tracked(Result<u64, String>),
+    /// Whether voting is over, from the board's status.
+    Closed(bool),
 }
 
 /// Which of the page's three views the link asks for (`view=` in the fragment).
@@ -64,6 +66,8 @@ pub struct App {
     board_view: Option<Result<board::BoardView, String>>,
     track_input: String,
     tracked: Option<Result<u64, String>>,
+    /// Voting is over: the page says so instead of asking for a voting code.
+    closed: bool,
 }
 
 /// `key=value` pairs of the link's fragment (`#e=<election id>&c=<voting code>`): a fragment
@@ -498,6 +502,14 @@ impl Component for App {
                 Msg::BoardLoaded(loaded.await)
             });
         }
+        if mode == Mode::Vote {
+            let id = id_hex.clone();
+            ctx.link().send_future(async move {
+                let now = (js_sys::Date::now() / 1000.0) as u64;
+                let status = fetch("GET", &format!("/v1/elections/{id}"), None).await;
+                Msg::Closed(status.is_ok_and(|s| board::voting_closed(&s, now)))
+            });
+        }
         let id = id_hex.clone();
         ctx.link().send_future(async move {
             let Some(election_id) = board::election_id(&id) else {
@@ -522,6 +534,7 @@ impl Component for App {
             board_view: None,
             track_input: String::new(),
             tracked: None,
+            closed: false,
         }
     }
 
@@ -604,6 +617,10 @@ impl Component for App {
                 self.tracked = Some(found);
                 Effect::None
             }
+            Msg::Closed(closed) => {
+                self.closed = closed;
+                Effect::None
+            }
         };
         self.run(ctx, effect);
         true
@@ -663,7 +680,8 @@ impl Component for App {
                     <h1>{ &e.manifest.title }</h1>
                     <dl class="election">
                         <dt>{ t(Text::Opens) }</dt><dd>{ date(e.manifest.opens_at) }</dd>
-                        <dt>{ t(Text::Closes) }</dt><dd>{ date(e.manifest.closes_at) }</dd>
+                        <dt>{ t(Text::Closes) }</dt>
+                        <dd>{ if self.closed { t(Text::Closed) } else { date(e.manifest.closes_at) } }</dd>
                         <dt>{ t(Text::Fingerprint) }</dt><dd><code class="fingerprint">{ hex::encode(e.fingerprint) }</code></dd>
                     </dl>
                     <p class="help">{ t(Text::FingerprintHelp) }</p>
@@ -677,6 +695,13 @@ impl Component for App {
         let body = match self.flow.screen() {
             Screen::Opening => html! { <p aria-busy="true">{ "…" }</p> },
             Screen::Failed => html! {},
+            Screen::Credential if self.closed => html! {
+                <section id="voting-closed" role="status">
+                    <h2>{ t(Text::VotingClosed) }</h2>
+                    <p>{ t(Text::VotingClosedNext) }</p>
+                    <p class="next">{ link("board", Text::Results) }{ " · " }{ link("track", Text::CheckCode) }</p>
+                </section>
+            },
             Screen::Credential => {
                 let oninput = ctx.link().callback(|e: InputEvent| {
                     let input: HtmlInputElement = e.target_unchecked_into();
@@ -847,12 +872,14 @@ impl App {
         let results = view.results.as_ref().map(|contests| {
             let charts = contests.iter().map(|(title, rows)| {
                 let most = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
+                let sum: u64 = rows.iter().map(|r| r.1).sum();
                 let bars = rows.iter().map(|(option, total)| {
                     let width = format!("width: {}%", total * 100 / most);
                     html! {
                         <tr>
                             <th scope="row">{ option }</th>
                             <td class="total">{ total }</td>
+                            <td class="share">{ board::percent(*total, sum) }</td>
                             <td class="bar-cell" aria-hidden="true"><div class="bar" style={width}></div></td>
                         </tr>
                     }
@@ -879,6 +906,9 @@ impl App {
                 </dl>
                 if let Some((cast, audited)) = view.counts {
                     <p id="counts">{ t(Text::Counts { cast, audited }) }</p>
+                }
+                if let Some((counted, listed)) = view.turnout {
+                    <p id="turnout">{ t(Text::Turnout { counted, listed }) }</p>
                 }
                 { for results }
                 <p class="help">{ t(Text::VerifyHelp) }</p>

@@ -197,6 +197,31 @@ pub struct BoardView {
     pub counts: Option<(u64, u64)>,
     /// Once published: per contest, its title and `(option title, total)`.
     pub results: Option<Vec<ContestTotals>>,
+    /// Credentials with a counted ballot and listed credentials, when the board knows them.
+    pub turnout: Option<(u64, u64)>,
+}
+
+/// `part` as a percentage of `whole` with one decimal (`"–"` for an empty whole).
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "–".into();
+    }
+    let tenths = (part as u128 * 1000 + whole as u128 / 2) / whole as u128;
+    format!("{}.{}%", tenths / 10, tenths % 10)
+}
+
+/// Whether voting is over, from the board's status (`GET /v1/elections/{id}`) and the device's
+/// clock (Unix seconds): the phase moved past voting (the administrator may close early), or the
+/// manifest's closing time has passed (the board refuses ballots from then on).
+pub fn voting_closed(status_json: &str, now: u64) -> bool {
+    let Ok(status) = serde_json::from_str::<Value>(status_json) else {
+        return false;
+    };
+    let past_voting = matches!(
+        status["phase"].as_str(),
+        Some("VotingClosed" | "Tally" | "ResultsPublished")
+    );
+    past_voting || status["closes_at"].as_u64().is_some_and(|at| now >= at)
 }
 
 fn leaf_of(entry_json: &str, threshold: u32) -> Result<protocol::record::Leaf, String> {
@@ -266,11 +291,15 @@ pub fn board_view(
         )
     });
     let counts = status["ballots"].as_u64().zip(status["audited"].as_u64());
+    let turnout = status["counted"]
+        .as_u64()
+        .zip(status["credentials"].as_u64());
     Ok(BoardView {
         title: manifest.title.clone(),
         phase: status["phase"].as_str().unwrap_or_default().to_owned(),
         checkpoint,
         counts,
         results,
+        turnout,
     })
 }

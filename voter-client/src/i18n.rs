@@ -128,6 +128,19 @@ pub enum Text {
         /// The entry holding it.
         index: u64,
     },
+    /// Voting is over (closed early or at the closing time).
+    VotingClosed,
+    /// Where to go once voting is over.
+    VotingClosedNext,
+    /// The closing time's value once voting is over.
+    Closed,
+    /// Credentials with a counted ballot of those listed.
+    Turnout {
+        /// Credentials with a counted ballot.
+        counted: u64,
+        /// Listed credentials.
+        listed: u64,
+    },
 }
 
 /// The message in `lang`.
@@ -225,6 +238,20 @@ pub fn text(lang: Lang, t: Text) -> String {
         },
         (TrackHelp, En) => "The tracking code as the page showed it (six groups of four), or the 64 characters in your receipt.",
         (TrackHelp, Gd) => "An còd-lorg mar a sheall an duilleag e (sia buidhnean de cheithir), no na 64 caractairean sa chuidhteas agad.",
+        (VotingClosed, En) => "Voting has closed: ballots are no longer accepted.",
+        (VotingClosed, Gd) => "Tha am bhòtadh seachad: chan eilear a' gabhail ri bileagan tuilleadh.",
+        (VotingClosedNext, En) => "The results appear on the board page once the trustees publish them; you can check your ballot there with its tracking code.",
+        (VotingClosedNext, Gd) => "Nochdaidh na toraidhean air duilleag a' bhùird nuair a dh'fhoillsicheas na h-urrasairean iad; faodaidh tu sùil a thoirt air a' bhileag agad an sin leis a' chòd-lorg aice.",
+        (Closed, En) => "Closed",
+        (Closed, Gd) => "Dùinte",
+        (Turnout { counted, listed }, En) => {
+            let pct = crate::board::percent(counted, listed);
+            return format!("Turnout: {counted} of {listed} listed voters ({pct}) have a counted ballot.")
+        }
+        (Turnout { counted, listed }, Gd) => {
+            let pct = crate::board::percent(counted, listed);
+            return format!("Com-pàirteachadh: tha bileag air a cunntadh aig {counted} de {listed} luchd-bhòtaidh clàraichte ({pct}).")
+        }
         (Counts { cast, audited }, En) => {
             return format!("{cast} ballots cast (revotes included), {audited} audited.")
         }

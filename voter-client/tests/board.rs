@@ -164,7 +164,7 @@ fn the_observer_view_shows_the_results_the_administrator_signed() {
     let status = json!({
         "phase": "ResultsPublished",
         "checkpoint": { "size": 22, "root": "ab" },
-        "ballots": 2, "audited": 0,
+        "ballots": 2, "audited": 0, "counted": 2, "credentials": 2,
     })
     .to_string();
     let id = election_id(&e.id()).unwrap();
@@ -173,6 +173,7 @@ fn the_observer_view_shows_the_results_the_administrator_signed() {
         voter_client::board::board_view(&id, &status, &entry(&e.manifest_entry()), Some(&results))
             .unwrap();
     assert_eq!(view.counts, Some((2, 0)));
+    assert_eq!(view.turnout, Some((2, 2)));
     assert_eq!(view.checkpoint, Some((22, "ab".into())));
     let totals: Vec<u64> = view.results.unwrap()[0].1.iter().map(|r| r.1).collect();
     assert_eq!(totals, vec![0, 0, 1, 0, 2]);
@@ -209,6 +210,29 @@ fn the_observer_view_names_phases_and_gives_the_exact_command() {
         verify_command("https://board.example.gov.uk", "ab12"),
         "thistle-verify verify --board https://board.example.gov.uk --election ab12"
     );
+}
+
+#[test]
+fn shares_and_the_closed_notice_come_from_the_status() {
+    use voter_client::board::{percent, voting_closed};
+    assert_eq!(percent(1, 3), "33.3%");
+    assert_eq!(percent(2, 3), "66.7%");
+    assert_eq!(percent(5, 5), "100.0%");
+    assert_eq!(percent(0, 0), "–", "no share of nothing");
+    let status = |phase: &str| json!({ "phase": phase, "closes_at": 2_000 }).to_string();
+    assert!(!voting_closed(&status("VotingOpen"), 1_999));
+    assert!(
+        voting_closed(&status("VotingOpen"), 2_000),
+        "the closing time passed"
+    );
+    for phase in ["VotingClosed", "Tally", "ResultsPublished"] {
+        assert!(
+            voting_closed(&status(phase), 1_000),
+            "closed early: {phase}"
+        );
+    }
+    assert!(!voting_closed(&status("KeyCeremony"), 1_000));
+    assert!(!voting_closed("not json", 5_000), "no answer is no notice");
 }
 
 #[test]

@@ -276,7 +276,15 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
         "{counts}"
     );
     let results = browser.text("#results").unwrap();
-    assert!(results.contains("Candidate catriona 2"), "{results}");
+    assert!(
+        results.contains("Candidate catriona 2 100.0%"),
+        "each option's total and share: {results}"
+    );
+    let turnout = browser.text("#turnout").unwrap();
+    assert!(
+        turnout.contains("1 of 2 listed voters (50.0%)"),
+        "{turnout}"
+    );
     assert_contrast(&browser, "the observer view");
     browser.click("button[lang=gd]");
     assert_eq!(
@@ -285,6 +293,28 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
         "the phase in words in Gaelic too"
     );
     assert_contrast(&browser, "the observer view in Gaelic");
+    assert!(
+        browser.text("#turnout").unwrap().contains("1 de 2"),
+        "the turnout in Gaelic"
+    );
+    browser.click("button[lang=en]");
+    // Voting closed early (the manifest's window runs another hour): the voting page says so
+    // and points to the results and the tracking page instead of asking for a voting code.
+    browser.goto(&format!("{url}/#e={id}"));
+    browser.wait_for("#voting-closed");
+    let notice = browser.text("#voting-closed").unwrap();
+    assert!(
+        notice.contains("Voting has closed") && notice.contains("Results"),
+        "{notice}"
+    );
+    assert!(
+        browser.find("#code").is_none(),
+        "no voting code is asked for"
+    );
+    assert_contrast(&browser, "the voting-closed notice");
+    browser.click("button[lang=gd]");
+    let notice = browser.text("#voting-closed").unwrap();
+    assert!(notice.contains("Tha am bhòtadh seachad"), "{notice}");
     browser.click("button[lang=en]");
     // The tracking-code page finds the cast ballot by the short code the page showed, typed back
     // in lower case with spaces.
