@@ -34,8 +34,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-cargo build --release -q -p bulletin-board
-[ "$verify" = yes ] && cargo build --release -q -p verifier-cli
+# Every binary at once, as scripts/demo.sh builds them: a per-package build would unify features
+# differently and rebuild shared crates.
+cargo build --release -q --bins
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 args=(serve --bind "127.0.0.1:$port" --data-dir "$dir")
