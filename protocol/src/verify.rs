@@ -958,13 +958,9 @@ impl RecordVerifier {
 
     /// The ballot's credential's position in the list and its weight.
     fn listed(&self, b: &EncryptedBallot, step: Step) -> Result<(usize, u64), Failure> {
-        self.listed_bytes(b.credential.as_bytes(), step)
-    }
-
-    fn listed_bytes(&self, key: &[u8; 32], step: Step) -> Result<(usize, u64), Failure> {
         let list = self.credentials.as_ref();
         list.and_then(|l| {
-            let position = l.position(key)?;
+            let position = l.position(b.credential.as_bytes())?;
             Some((position, l.weight_at(position)?))
         })
         .ok_or_else(|| self.fail(step, Error::UnknownCredential))
