@@ -16,6 +16,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::board::{Accepted, Board, Election, Published};
 use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::store::{Store, StoredLeaf};
+use crate::witnesses::Witnessed;
 
 /// Largest ballot or audited-ballot post.
 pub const VOTER_BODY_LIMIT: usize = 256 * 1024;
@@ -121,6 +122,23 @@ pub struct CheckpointJson {
     pub root: String,
     /// The C2SP signed note.
     pub note: String,
+    /// The latest checkpoint `k` of the manifest's witnesses cosigned (spec §13.9), if any: a
+    /// client proves inclusion under this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witnessed: Option<WitnessedJson>,
+}
+
+/// A checkpoint with its witnesses' cosignatures.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct WitnessedJson {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash, hex.
+    pub root: String,
+    /// The board's note followed by the witnesses' cosignature lines.
+    pub note: String,
+    /// How many of the manifest's witnesses cosigned it.
+    pub cosigners: usize,
 }
 
 /// One leaf of the log.
@@ -535,11 +553,17 @@ pub fn parse_receipt(r: &serde_json::Value) -> Option<(protocol::record::Receipt
     Some((receipt, signature))
 }
 
-fn checkpoint_json(p: &Published) -> CheckpointJson {
+fn checkpoint_json(p: &Published, witnessed: Option<Witnessed>) -> CheckpointJson {
     CheckpointJson {
         size: p.size,
         root: hex::encode(p.root),
         note: p.note.clone(),
+        witnessed: witnessed.map(|w| WitnessedJson {
+            size: w.size,
+            root: hex::encode(w.root),
+            note: w.note,
+            cosigners: w.cosigners,
+        }),
     }
 }
 
@@ -770,7 +794,7 @@ pub async fn election_status(
             && t >= m.opens_at
             && t < m.closes_at,
         fingerprint: fingerprint.map(hex::encode),
-        checkpoint: published.as_ref().map(checkpoint_json),
+        checkpoint: published.as_ref().map(|p| checkpoint_json(p, None)),
         ballots: published.as_ref().and_then(|p| p.counts).map(|c| c.ballots),
         audited: published.as_ref().and_then(|p| p.counts).map(|c| c.audited),
         counted: published.as_ref().and_then(|p| p.counts).map(|c| c.counted),
@@ -866,7 +890,7 @@ pub async fn credential(
     responses((status = 200, body = CheckpointJson), (status = 404, body = ErrorBody)))]
 pub async fn checkpoint(board: Board_, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let e = board.find(&id).await?;
-    Ok(HttpResponse::Ok().json(checkpoint_json(&checkpointed(&e)?)))
+    Ok(HttpResponse::Ok().json(checkpoint_json(&checkpointed(&e)?, e.witnessed())))
 }
 
 /// Leaves `start..end` (at most 1000, never past the latest checkpoint).
@@ -1147,6 +1171,7 @@ pub async fn metrics(board: Board_) -> HttpResponse {
         BoardInfo,
         ElectionStatus,
         CheckpointJson,
+        WitnessedJson,
         EntryJson,
         EntriesJson,
         InclusionJson,

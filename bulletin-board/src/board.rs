@@ -27,6 +27,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::metrics::Metrics;
 use crate::store::{AnyStore, Decision, Store, StoreError, StoredCheckpoint, StoredLeaf};
 use crate::tree::{NoteSigner, Tree};
+use crate::witnesses::Witnessed;
 
 /// How many queued entries one sequencer transaction takes at most.
 const MAX_BATCH: usize = 1024;
@@ -322,6 +323,9 @@ pub fn leaf_time(bytes: &[u8]) -> Option<u64> {
     Some(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?))
 }
 
+/// A checkpoint sent to the witnesses and the cosignature lines collected for it, by witness.
+type Cosigning = (Published, Vec<(usize, String)>);
+
 /// One election's log.
 pub struct Election {
     id: String,
@@ -341,6 +345,10 @@ pub struct Election {
     counted_sum: RwLock<Option<Arc<RecomputedTally>>>,
     /// Held while the counted ballots are summed.
     summing: tokio::sync::Mutex<()>,
+    /// Cosignatures collected for the checkpoint the witnesses were last sent: `(witness, line)`.
+    cosigning: Mutex<Option<Cosigning>>,
+    /// The latest checkpoint at least `k` of the manifest's witnesses cosigned.
+    witnessed: RwLock<Option<Witnessed>>,
 }
 
 impl Election {
@@ -362,6 +370,59 @@ impl Election {
     /// The latest signed checkpoint.
     pub fn published(&self) -> Option<Published> {
         self.published.read().expect("not poisoned").clone()
+    }
+
+    /// The latest checkpoint at least `k` witnesses cosigned (spec §13.9), with their lines.
+    pub fn witnessed(&self) -> Option<Witnessed> {
+        self.witnessed.read().expect("not poisoned").clone()
+    }
+
+    /// The consistency proof from size `old` to `new` (both at most the committed size).
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Option<Vec<Digest32>> {
+        let state = self.state.lock().expect("not poisoned");
+        if new > state.committed || old > new {
+            return None;
+        }
+        state.tree.consistency_proof(old, new)
+    }
+
+    /// Takes in cosignature lines (each verified by the pusher) for `target`; once `k` witnesses
+    /// cosigned it, it is the witnessed checkpoint (if newer).
+    pub(crate) fn add_cosignatures(&self, target: &Published, lines: Vec<(usize, String)>) {
+        let mut cosigning = self.cosigning.lock().expect("not poisoned");
+        let same = cosigning
+            .as_ref()
+            .is_some_and(|(p, _)| p.size == target.size);
+        if !same {
+            *cosigning = Some((target.clone(), Vec::new()));
+        }
+        let (_, collected) = cosigning.as_mut().expect("just set");
+        for (i, line) in lines {
+            if !collected.iter().any(|(j, _)| *j == i) {
+                collected.push((i, line));
+            }
+        }
+        collected.sort();
+        let k = self.manifest.witness_quorum as usize;
+        if k == 0 || collected.len() < k {
+            return;
+        }
+        let mut note = target.note.clone();
+        for (_, line) in collected.iter() {
+            note.push_str(line);
+        }
+        let witnessed = Witnessed {
+            size: target.size,
+            root: target.root,
+            note,
+            cosigners: collected.len(),
+        };
+        let mut current = self.witnessed.write().expect("not poisoned");
+        if current.as_ref().is_none_or(|w| {
+            w.size < witnessed.size || w.cosigners < witnessed.cosigners && w.size == witnessed.size
+        }) {
+            *current = Some(witnessed);
+        }
     }
 
     /// The phase and fingerprint as of the latest checkpoint (reads never go past it).
@@ -585,7 +646,7 @@ impl Board {
     /// Opens the board: loads and re-verifies every stored log, then starts sequencers and
     /// checkpoint timers. Must run inside a Tokio runtime.
     pub async fn open(store: AnyStore, config: BoardConfig) -> Result<Arc<Self>, StoreError> {
-        let signer = NoteSigner::new(&config.origin, SecretKey::from_seed(&config.key.to_seed()));
+        let signer = NoteSigner::new(SecretKey::from_seed(&config.key.to_seed()));
         let limits = crate::limits::Guards::new(config.limits.clone());
         let board = Arc::new(Board {
             store: Arc::new(store),
@@ -841,7 +902,8 @@ impl Board {
         }
         let published = match stored_checkpoint {
             Some(c) => {
-                let cp = self.check_stored_checkpoint(&state, &c)?;
+                let origin = protocol::merkle::log_origin(&self.config.origin, &manifest_hash);
+                let cp = self.check_stored_checkpoint(&origin, &state, &c)?;
                 Some(Published {
                     size: cp.size,
                     root: cp.root,
@@ -865,6 +927,8 @@ impl Board {
             behind_since: Mutex::new(None),
             counted_sum: RwLock::new(None),
             summing: tokio::sync::Mutex::new(()),
+            cosigning: Mutex::new(None),
+            witnessed: RwLock::new(None),
         });
         self.elections
             .write()
@@ -874,16 +938,30 @@ impl Board {
             .spawn(sequencer(self.clone(), election.clone(), rx));
         self.runtime
             .spawn(checkpointer(self.clone(), election.clone()));
+        if !election.manifest.witnesses.is_empty() {
+            // awc is not Send: the pusher runs on its own single-threaded runtime.
+            let (board, witnessed) = (self.clone(), election.clone());
+            std::thread::Builder::new()
+                .name(format!("witnesses-{}", &id[..8]))
+                .spawn(move || {
+                    actix_web::rt::System::new()
+                        .block_on(crate::witnesses::pusher(board, witnessed))
+                })
+                .map_err(|e| {
+                    StoreError::Corrupt(format!("cannot start the witness pusher: {e}"))
+                })?;
+        }
         tracing::info!(election = id, "log loaded");
         Ok(election)
     }
 
     fn check_stored_checkpoint(
         &self,
+        origin: &str,
         state: &State,
         c: &StoredCheckpoint,
     ) -> Result<Checkpoint, StoreError> {
-        let cp = Checkpoint::verify_note(&c.note, &self.config.origin, &self.public_key())
+        let cp = Checkpoint::verify_note(&c.note, origin, &self.public_key())
             .map_err(|e| StoreError::Corrupt(format!("stored checkpoint: {e}")))?;
         if cp.size > state.tree.size() || state.tree.root(cp.size) != cp.root {
             return Err(StoreError::Corrupt(format!(
@@ -1218,7 +1296,8 @@ impl Board {
             election.note_covered(size);
             return Ok(());
         }
-        let note = self.signer.checkpoint(size, &root);
+        let origin = protocol::merkle::log_origin(&self.config.origin, &election.manifest_hash);
+        let note = self.signer.checkpoint(&origin, size, &root);
         self.store
             .put_checkpoint(
                 &election.id,

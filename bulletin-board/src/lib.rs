@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod sim;
 pub mod store;
 pub mod tree;
+pub mod witnesses;
 
 pub use board::{Board, BoardConfig};
 pub use error::{ApiError, ErrorCode};

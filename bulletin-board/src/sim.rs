@@ -169,6 +169,18 @@ impl SimElection {
         spec: SimSpec,
         rng: &mut R,
     ) -> Self {
+        Self::witnessed(seed, board, window, spec, (Vec::new(), 0), rng)
+    }
+
+    /// [`Self::with_spec`] with witnesses and their quorum `k` in the manifest (spec §13.9).
+    pub fn witnessed<R: RngCore + CryptoRng>(
+        seed: &str,
+        board: BoardInfo,
+        window: (u64, u64),
+        spec: SimSpec,
+        (witnesses, witness_quorum): (Vec<protocol::manifest::WitnessInfo>, u32),
+        rng: &mut R,
+    ) -> Self {
         let admin = key_from(&format!("{seed}/administrator"));
         let authority = key_from(&format!("{seed}/credential-authority"));
         let trustees: Vec<SecretKey> = (1..=spec.trustees)
@@ -195,6 +207,8 @@ impl SimElection {
                 .collect(),
             threshold: spec.threshold,
             contests: spec.contests,
+            witnesses,
+            witness_quorum,
         };
         let params = CeremonyParams::from_manifest(&manifest);
         let (secrets, packages): (Vec<_>, Vec<_>) = (1..=params.n)
@@ -509,15 +523,26 @@ pub fn ballot_entry(b: Ballot) -> SignedEntry {
     }
 }
 
-/// A record export (spec §13.7) of `leaves` under a checkpoint with `origin`, signed by `board` —
-/// what a board serves, or what a lying board could.
-pub fn export(leaves: &[Vec<u8>], origin: &str, board: &SecretKey) -> Vec<u8> {
+/// A record export (spec §13.7) of `leaves` under a checkpoint signed by `board` —
+/// what a board serves, or what a lying board could. The checkpoint's origin is the log origin of
+/// leaf 0's manifest under `board_origin` (§13.4), or `board_origin` itself if leaf 0 is none.
+pub fn export(leaves: &[Vec<u8>], board_origin: &str, board: &SecretKey) -> Vec<u8> {
+    let manifest_hash = leaves
+        .first()
+        .and_then(|l| protocol::record::Leaf::from_bytes(l, 1).ok())
+        .and_then(|l| match l.signed.entry {
+            Entry::Manifest(m) => Some(m.hash()),
+            _ => None,
+        });
+    let origin = manifest_hash.map_or(board_origin.to_owned(), |h| {
+        protocol::merkle::log_origin(board_origin, &h)
+    });
     let hashes: Vec<_> = leaves
         .iter()
         .map(|l| protocol::merkle::leaf_hash(l))
         .collect();
     let note = protocol::merkle::Checkpoint {
-        origin: origin.into(),
+        origin,
         size: leaves.len() as u64,
         root: protocol::merkle::root(&hashes),
     }

@@ -80,43 +80,49 @@ impl Tree {
     }
 }
 
-/// Signs checkpoints as the board (C2SP signed-note, Ed25519).
+/// Signs checkpoints as the board (C2SP signed-note, Ed25519), under each election's log origin.
 pub struct NoteSigner {
-    name: String,
     key: SecretKey,
+}
+
+/// The board's key named by one log's origin, as signed-note signs.
+struct NamedKey<'a> {
+    name: &'a str,
+    key: &'a SecretKey,
     key_id: u32,
 }
 
 impl NoteSigner {
-    /// A signer named by the board's origin.
-    pub fn new(origin: &str, key: SecretKey) -> Self {
-        let public: PublicKey = key.public_key();
-        let key_id = u32::from_be_bytes(protocol::merkle::key_id(origin, &public));
-        NoteSigner {
-            name: origin.to_owned(),
-            key,
-            key_id,
-        }
+    /// A signer with the board's key.
+    pub fn new(key: SecretKey) -> Self {
+        NoteSigner { key }
     }
 
-    /// The signed checkpoint note for `size` leaves with root `root`.
-    pub fn checkpoint(&self, size: u64, root: &Digest32) -> String {
+    /// The signed checkpoint note of the log `origin` (spec §13.4) for `size` leaves with root
+    /// `root`.
+    pub fn checkpoint(&self, origin: &str, size: u64, root: &Digest32) -> String {
+        let public: PublicKey = self.key.public_key();
+        let named = NamedKey {
+            name: origin,
+            key: &self.key,
+            key_id: u32::from_be_bytes(protocol::merkle::key_id(origin, &public)),
+        };
         let body = protocol::merkle::Checkpoint {
-            origin: self.name.clone(),
+            origin: origin.to_owned(),
             size,
             root: *root,
         }
         .body();
         let mut note = Note::new(body.as_bytes(), &[]).expect("a checkpoint body is a valid note");
-        note.add_sigs(&[self])
+        note.add_sigs(&[&named])
             .expect("signing with an in-memory key cannot fail");
         String::from_utf8(note.to_bytes()).expect("notes are UTF-8")
     }
 }
 
-impl Signer for NoteSigner {
+impl Signer for NamedKey<'_> {
     fn name(&self) -> &str {
-        &self.name
+        self.name
     }
 
     fn key_id(&self) -> u32 {

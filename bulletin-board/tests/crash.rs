@@ -102,7 +102,7 @@ async fn crash_and_recover(database_url: Option<String>) {
                         if let Some(note) = cp["note"].as_str() {
                             let cp = Checkpoint::verify_note(
                                 note,
-                                process::ORIGIN,
+                                &format!("{}/{id}", process::ORIGIN),
                                 &process::board_key().public_key(),
                             )
                             .unwrap();

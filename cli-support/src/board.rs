@@ -145,17 +145,14 @@ impl BoardClient {
     /// The latest checkpoint, accepted only as a note signed by the manifest's board key: its
     /// size is the `board_size` a ballot binds (§11.2, §11.7).
     pub fn checkpoint(&self, manifest: &Manifest) -> Result<Checkpoint> {
-        let path = format!("/v1/elections/{}/checkpoint", hex::encode(manifest.hash()));
+        let hash = manifest.hash();
+        let path = format!("/v1/elections/{}/checkpoint", hex::encode(hash));
         let body = self.get_json(&path)?;
         let note = body["note"].as_str().ok_or_else(|| Error::Board {
             url: format!("{}{path}", self.base),
             reason: "the checkpoint has no note".into(),
         })?;
-        Ok(Checkpoint::verify_note(
-            note,
-            &manifest.board.origin,
-            &manifest.board.key,
-        )?)
+        Ok(Checkpoint::verify_for(note, manifest, &hash)?)
     }
 
     /// Whether the board answers its health check.

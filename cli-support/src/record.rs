@@ -539,7 +539,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         .map(|(m, h)| (m.clone(), *h))
         .ok_or_else(|| v3("the record is empty"))?;
     // Leaf 0 was checked against `election` as it was read.
-    let checkpoint = Checkpoint::verify_note(&note, &manifest.board.origin, &manifest.board.key)
+    let checkpoint = Checkpoint::verify_for(&note, &manifest, &manifest_hash)
         .map_err(|e| log_failure(count, e))?;
     if checkpoint.size != count || checkpoint.root != merkle::root(&hashes) {
         return Err(log_failure(

@@ -129,6 +129,13 @@ const YOU: &str = "you";
 /// The board's log origin in the demo.
 const ORIGIN: &str = "demo.thistle.localhost/board";
 
+/// Who runs the demo's witnesses (spec §13.9): organisations independent of the board.
+const WITNESS_ORGS: [&str; 3] = [
+    "the University of Glenbervie",
+    "the Glenbervie Civic Trust",
+    "the Electoral Observers' Association",
+];
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.voters == 0 {
@@ -225,6 +232,45 @@ fn run(cli: &Cli) -> Result<(), Error> {
         &board_key[..16]
     );
 
+    // Three organisations independent of the board run witnesses (spec §13.9): each makes its
+    // key, and each follows the elections on this board that name it.
+    let mut witnesses = Vec::new();
+    let mut named = Vec::new();
+    for (i, org) in WITNESS_ORGS.iter().enumerate() {
+        let name = format!("witness-{}.demo.thistle", i + 1);
+        let key_file = format!("witness-{}.key", i + 1);
+        let printed = tools.run(Tool::Witness, &["key", "--key", &key_file, "--name", &name])?;
+        let key = printed
+            .lines()
+            .find_map(|l| l.strip_prefix("key = \""))
+            .map(|k| k.trim_end_matches('"').to_owned())
+            .ok_or_else(|| Error::Input("thistle-witness key printed no key".into()))?;
+        let wbind = tools::free_address()?;
+        let data = format!("witness-{}", i + 1);
+        let args: Vec<String> = [
+            "--data-dir",
+            &data,
+            "--key",
+            &key_file,
+            "--name",
+            &name,
+            "--board",
+            &board.url,
+        ]
+        .map(String::from)
+        .to_vec();
+        let w = BoardProcess::start_as(
+            &tools,
+            Tool::Witness,
+            &wbind,
+            &args,
+            &tools.log(&format!("thistle-witness-{}-serve", i + 1)),
+        )?;
+        println!("  thistle-witness serve at {}, run by {org}, as {name} (verifying: it checks every entry before it cosigns)", w.url);
+        named.push((name, key, w.url.clone()));
+        witnesses.push(w);
+    }
+
     step(2, "Set-up: manifest, key ceremony, credentials");
     let phase_started = Instant::now();
     let authority = tools
@@ -247,7 +293,14 @@ fn run(cli: &Cli) -> Result<(), Error> {
     let manifest_path = work.join("manifest.toml");
     let template =
         std::fs::read_to_string(&manifest_path).map_err(|e| Error::io(&manifest_path, e))?;
-    let manifest_text = fill_manifest(&template, &admin, &authority, &board_key, &trustee_keys)?;
+    let manifest_text = fill_manifest(
+        &template,
+        &admin,
+        &authority,
+        &board_key,
+        &trustee_keys,
+        &named,
+    )?;
     std::fs::write(&manifest_path, manifest_text).map_err(|e| Error::io(&manifest_path, e))?;
     tools.run(Tool::Authority, &["admin", "check", "manifest.toml"])?;
     let election = tools
@@ -370,6 +423,13 @@ fn run(cli: &Cli) -> Result<(), Error> {
     let threads = cli
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    // A witness goes down during the vote: two of three still meet the quorum of two, and
+    // voting never waits for a witness.
+    witnesses[2].stop();
+    println!(
+        "  {} stops its witness (kill -9) as voting starts; the other two still make the quorum of 2",
+        WITNESS_ORGS[2]
+    );
     let bar = bar(voters.len() as u64, "voters");
     let voting_started = Instant::now();
     let turnout = voters::vote_all(
@@ -462,6 +522,35 @@ fn run(cli: &Cli) -> Result<(), Error> {
         bytes as f64 / 1e6,
         record_path.display()
     );
+
+    // Who witnessed what (spec §13.9): the board's latest checkpoint that a quorum cosigned, and
+    // each witness's own latest cosigned checkpoint.
+    let cp: serde_json::Value =
+        ureq::get(&format!("{}/v1/elections/{election}/checkpoint", board.url))
+            .call()
+            .ok()
+            .and_then(|r| r.into_json().ok())
+            .unwrap_or_default();
+    match cp["witnessed"]["size"].as_u64() {
+        Some(size) => println!(
+            "  the board's checkpoint of {size} entries is witnessed: {} of the 3 witnesses cosigned it (the quorum is 2)",
+            cp["witnessed"]["cosigners"]
+        ),
+        None => println!("  NOT WITNESSED: no checkpoint has the quorum's cosignatures"),
+    }
+    for ((name, _, _), (org, w)) in named.iter().zip(WITNESS_ORGS.iter().zip(&witnesses)) {
+        let seen = ureq::get(&format!("{}/v1/elections/{election}/checkpoint", w.url))
+            .call()
+            .ok()
+            .and_then(|r| r.into_json::<serde_json::Value>().ok())
+            .and_then(|v| v["size"].as_u64());
+        match seen {
+            Some(size) => println!(
+                "  {name} ({org}) cosigned up to {size} entries and keeps a copy of the record"
+            ),
+            None => println!("  {name} ({org}) is down: it cosigned only until it stopped"),
+        }
+    }
 
     step(6, "The verifier: anyone's check of the whole record");
     println!("  thistle-verify verify --file {}\n", record_path.display());
@@ -577,7 +666,10 @@ fn fill_manifest(
     authority: &str,
     board: &str,
     trustees: &[String],
+    witnesses: &[(String, String, String)],
 ) -> Result<String, Error> {
+    let mut witness_names = witnesses.iter().map(|w| &w.0);
+    let mut witness_urls = witnesses.iter().map(|w| &w.2);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_err(|_| Error::Input("the clock is before 1970".into()))?
@@ -592,6 +684,16 @@ fn fill_manifest(
             format!("closes_at = {}", now + 7 * 24 * 3600)
         } else if line.starts_with("origin = ") {
             format!("origin = \"{ORIGIN}\"")
+        } else if line.starts_with("name = \"witness.") {
+            match witness_names.next() {
+                Some(name) => format!("name = \"{name}\""),
+                None => line.to_owned(),
+            }
+        } else if line.starts_with("url = \"https://witness.") {
+            match witness_urls.next() {
+                Some(url) => format!("url = \"{url}\""),
+                None => line.to_owned(),
+            }
         } else {
             let mut l = line
                 .replace("REPLACE: administrator public key", admin)
@@ -599,6 +701,9 @@ fn fill_manifest(
                 .replace("REPLACE: board public key", board);
             for (i, t) in trustees.iter().enumerate() {
                 l = l.replace(&format!("REPLACE: trustee {} public key", i + 1), t);
+            }
+            for (i, (_, key, _)) in witnesses.iter().enumerate() {
+                l = l.replace(&format!("REPLACE: witness {} public key", i + 1), key);
             }
             l
         };
@@ -670,7 +775,9 @@ fn verify(tools: &Tools, record: &Path) -> Result<VerifiedResults, Error> {
         if line.starts_with("Results (verified):") {
             in_results = true;
         } else if in_results {
-            if let Some(option) = line.strip_prefix("    ") {
+            if line.starts_with("    Funded within the budget") {
+                // Read from the totals (§12.7); the comparison is on the totals themselves.
+            } else if let Some(option) = line.strip_prefix("    ") {
                 let total = option
                     .split_whitespace()
                     .last()
@@ -813,10 +920,10 @@ mod tests {
     fn the_manifest_is_filled_in_completely_or_refused() {
         let keys: Vec<String> = ["1", "2", "3"].map(|k| k.repeat(64)).to_vec();
         let template = "election_id = \"x\"\nopens_at = 1\nclose = 2\n[administrator]\nkey = \"REPLACE: administrator public key\"\n[[trustees]]\nkey = \"REPLACE: trustee 3 public key\"\n";
-        let filled = fill_manifest(template, "a", "c", "b", &keys).unwrap();
+        let filled = fill_manifest(template, "a", "c", "b", &keys, &[]).unwrap();
         assert!(filled.contains("key = \"a\"") && filled.contains(&keys[2]));
         assert!(filled.starts_with("election_id = \"demo-"));
         let unknown = format!("{template}key = \"REPLACE: somebody else\"\n");
-        assert!(fill_manifest(&unknown, "a", "c", "b", &keys).is_err());
+        assert!(fill_manifest(&unknown, "a", "c", "b", &keys, &[]).is_err());
     }
 }

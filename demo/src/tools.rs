@@ -21,6 +21,8 @@ pub enum Tool {
     Tally,
     /// `thistle-verify`
     Verify,
+    /// `thistle-witness`
+    Witness,
 }
 
 impl Tool {
@@ -31,6 +33,7 @@ impl Tool {
             Tool::Authority => "election-authority",
             Tool::Tally => "tally",
             Tool::Verify => "thistle-verify",
+            Tool::Witness => "thistle-witness",
         }
     }
 }
@@ -53,7 +56,13 @@ impl Tools {
             .parent()
             .expect("a binary lives in a directory")
             .to_owned();
-        for tool in [Tool::Board, Tool::Authority, Tool::Tally, Tool::Verify] {
+        for tool in [
+            Tool::Board,
+            Tool::Authority,
+            Tool::Tally,
+            Tool::Verify,
+            Tool::Witness,
+        ] {
             if !bin.join(tool.name()).is_file() {
                 return Err(Error::MissingTool {
                     name: tool.name(),
@@ -153,10 +162,21 @@ pub struct BoardProcess {
 impl BoardProcess {
     /// Starts `bulletin-board serve` with `args` and waits until it answers `/v1/health`.
     pub fn start(tools: &Tools, bind: &str, args: &[String], log: &Path) -> Result<Self, Error> {
+        Self::start_as(tools, Tool::Board, bind, args, log)
+    }
+
+    /// Starts `tool serve` (the board or a witness) and waits until it answers `/v1/health`.
+    pub fn start_as(
+        tools: &Tools,
+        tool: Tool,
+        bind: &str,
+        args: &[String],
+        log: &Path,
+    ) -> Result<Self, Error> {
         let log_file = std::fs::File::create(log).map_err(|e| Error::io(log, e))?;
         let err_file = log_file.try_clone().map_err(|e| Error::io(log, e))?;
         let child = tools
-            .command(Tool::Board)
+            .command(tool)
             .args(["serve", "--bind", bind])
             .args(args)
             .env("RUST_LOG", "warn")
@@ -164,7 +184,7 @@ impl BoardProcess {
             .stdout(log_file)
             .stderr(err_file)
             .spawn()
-            .map_err(|e| Error::io("bulletin-board", e))?;
+            .map_err(|e| Error::io(tool.name(), e))?;
         let mut board = BoardProcess {
             child,
             url: format!("http://{bind}"),
@@ -187,6 +207,12 @@ impl BoardProcess {
             board.url,
             log.display()
         )))
+    }
+
+    /// Stops it (as a crash would: kill -9).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Leaves the board serving until it stops (Ctrl-C stops both).

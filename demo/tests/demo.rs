@@ -104,6 +104,10 @@ fn the_demo_runs_a_whole_election_on_the_embedded_store_and_replaces_only_its_ow
             .join("\n")
     };
     assert!(results(&first).contains("Ailsa Grant"), "{first}");
+    assert!(
+        results(&first).contains("Funded within the budget (§12.7): "),
+        "the budget contest names its funded projects: {first}"
+    );
     assert_eq!(results(&first), results(&second));
 
     // A directory that is not an earlier demo's is left alone.

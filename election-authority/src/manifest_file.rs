@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use protocol::manifest::{
-    BoardInfo, Contest, ContestKind, ContestOption, Field, Manifest, TrusteeInfo,
+    BoardInfo, Contest, ContestKind, ContestOption, Field, Manifest, TrusteeInfo, WitnessInfo,
 };
 use protocol::signature::PublicKey;
 use serde::Deserialize;
@@ -29,6 +29,11 @@ closes_at = 2027-05-06T22:00:00Z
 # How many trustees must take part to decrypt the tally (1 <= threshold <= number of trustees).
 # Privacy holds while fewer than `threshold` trustees collude.
 threshold = 2
+
+# How many of the witnesses below must cosign a checkpoint before a voter's page confirms a ballot
+# under it. Leave the witnesses out (and witness_quorum = 0) only for a small private vote: the
+# record then says plainly that nobody witnessed it.
+witness_quorum = 2
 
 [administrator]
 # The administrator's key: `election-authority admin keygen` prints it.
@@ -56,6 +61,24 @@ key = "REPLACE: trustee 2 public key"
 [[trustees]]
 name = "Catriona Ross"
 key = "REPLACE: trustee 3 public key"
+
+# One [[witnesses]] table per witness (spec §13.9): independent organisations that each keep a
+# copy of the record, check it as it grows and cosign the board's checkpoints. Each runs
+# `thistle-witness key` and sends you its name, key and address.
+[[witnesses]]
+name = "witness.uni.example.ac.uk"
+key = "REPLACE: witness 1 public key"
+url = "https://witness.uni.example.ac.uk"
+
+[[witnesses]]
+name = "witness.civic.example.org"
+key = "REPLACE: witness 2 public key"
+url = "https://witness.civic.example.org"
+
+[[witnesses]]
+name = "witness.commission.example.gov.uk"
+key = "REPLACE: witness 3 public key"
+url = "https://witness.commission.example.gov.uk"
 
 # Contests. kind is one of:
 #   choose      select between min and max options (min = max = 1: one of n; a referendum)
@@ -129,6 +152,8 @@ struct ManifestToml {
     board: BoardToml,
     trustees: Spanned<Vec<Spanned<TrusteeToml>>>,
     contests: Spanned<Vec<Spanned<ContestToml>>>,
+    witnesses: Option<Spanned<Vec<Spanned<WitnessToml>>>>,
+    witness_quorum: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +174,14 @@ struct KeyToml {
 struct BoardToml {
     origin: Spanned<String>,
     key: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WitnessToml {
+    name: Spanned<String>,
+    key: Spanned<String>,
+    url: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +339,24 @@ pub fn parse(text: &str) -> Result<Manifest> {
             })
         })
         .collect();
+    let witnesses: Vec<Option<WitnessInfo>> = doc
+        .witnesses
+        .iter()
+        .flat_map(|w| w.get_ref())
+        .enumerate()
+        .map(|(i, w)| {
+            let w = w.get_ref();
+            Some(WitnessInfo {
+                name: w.name.get_ref().clone(),
+                key: l.key(&format!("witness {}", i + 1), &w.key)?,
+                url: w.url.get_ref().clone(),
+            })
+        })
+        .collect();
+    let witness_quorum = match &doc.witness_quorum {
+        Some(k) => l.count("witness_quorum", k, u32::MAX as u64),
+        None => Some(0),
+    };
     let contests: Vec<Option<Contest>> = doc
         .contests
         .get_ref()
@@ -329,6 +380,8 @@ pub fn parse(text: &str) -> Result<Manifest> {
         trustees: trustees.into_iter().map(got).collect(),
         threshold: got(threshold) as u32,
         contests: contests.into_iter().map(got).collect(),
+        witnesses: witnesses.into_iter().map(got).collect(),
+        witness_quorum: got(witness_quorum) as u32,
     };
     for (field, message) in manifest.located_problems() {
         let span = span_of(&doc, field);
@@ -437,6 +490,17 @@ fn span_of(doc: &ManifestToml, field: Field) -> Range<usize> {
             .get(i)
             .map_or(doc.trustees.span(), |t| t.get_ref().name.span()),
         Field::Roles => doc.trustees.span(),
+        Field::Witnesses => doc
+            .witness_quorum
+            .as_ref()
+            .map(|k| k.span())
+            .or(doc.witnesses.as_ref().map(|w| w.span()))
+            .unwrap_or(0..0),
+        Field::Witness(i) => doc.witnesses.as_ref().map_or(0..0, |ws| {
+            ws.get_ref()
+                .get(i)
+                .map_or(ws.span(), |w| w.get_ref().name.span())
+        }),
         Field::Contests => doc.contests.span(),
         Field::Contest(i) => contest(i).map_or(doc.contests.span(), |c| c.get_ref().id.span()),
         Field::ContestKind(i) => contest(i).map_or(doc.contests.span(), |c| {
@@ -467,6 +531,9 @@ mod tests {
             "trustee 1 public key",
             "trustee 2 public key",
             "trustee 3 public key",
+            "witness 1 public key",
+            "witness 2 public key",
+            "witness 3 public key",
         ];
         let mut text = template.to_owned();
         for (i, k) in keys.iter().enumerate() {
@@ -487,6 +554,7 @@ mod tests {
     fn the_example_is_valid_once_its_keys_are_filled_in() {
         let m = parse(&filled(EXAMPLE)).unwrap();
         assert_eq!(m.trustees.len(), 3);
+        assert_eq!((m.witnesses.len(), m.witness_quorum), (3, 2));
         assert_eq!(m.opens_at, 1_809_586_800); // python: datetime(2027, 5, 6, 7, tzinfo=utc).timestamp()
         assert_eq!(m.closes_at - m.opens_at, 15 * 3600);
         assert!(matches!(
@@ -498,7 +566,7 @@ mod tests {
         ));
         // The unfilled template names every placeholder with its line.
         let p = problems(EXAMPLE);
-        assert_eq!(p.len(), 6, "{p:?}");
+        assert_eq!(p.len(), 9, "{p:?}");
         assert!(p.iter().all(|p| p.message.contains("64 hex digits")));
     }
 
@@ -516,6 +584,8 @@ mod tests {
             (good.replace("id = \"playpark\"\ntitle = \"Community", "id = \"convener\"\ntitle = \"Community"), "id = \"convener\"\ntitle = \"Community", "duplicate contest id"),
             (good.replace("threshold = 2", "threshold = 4"), "threshold = 4", "1 ≤ t ≤ n = 3"),
             (good.replace("threshold = 2", "threshold = 0"), "threshold = 0", "1 ≤ t ≤ n = 3"),
+            (good.replace("witness_quorum = 2", "witness_quorum = 4"), "witness_quorum = 4", "1 ≤ k ≤ 3 witnesses"),
+            (good.replace("url = \"https://witness.civic", "url = \"ftp://witness.civic"), "name = \"witness.civic", "must be an http:// or https:// address"),
             (good.replace("kind = \"choose\"", "kind = \"ranked\""), "kind = \"ranked\"", "unknown kind"),
             (good.replace("  [[contests.options]]\n  id = \"ailsa\"\n  title = \"Ailsa Grant\"\n\n  [[contests.options]]\n  id = \"duncan\"\n  title = \"Duncan Reid\"\n", ""), "id = \"convener\"", "must have 1 to 256 options"),
             (good.replace("opens_at = 2027-05-06T07:00:00Z", "opens_at = \"soon\""), "opens_at = ", "such as 2027-05-06T07:00:00Z"),

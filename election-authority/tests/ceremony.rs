@@ -52,6 +52,8 @@ fn manifest(admin: &SecretKey, authority: &SecretKey, trustees: &[SecretKey], t:
             })
             .collect(),
         threshold: t,
+        witnesses: Vec::new(),
+        witness_quorum: 0,
         contests: vec![Contest {
             id: "chair".into(),
             title: "Chair".into(),

@@ -57,6 +57,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             })
             .collect(),
         threshold: 2,
+        witnesses: Vec::new(),
+        witness_quorum: 0,
         contests: vec![
             Contest {
                 id: "convener".into(),

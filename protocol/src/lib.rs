@@ -30,6 +30,7 @@ pub mod signature;
 pub mod tally;
 pub mod transcript;
 pub mod verify;
+pub mod witness;
 
 pub use error::{Error, Result};
 

@@ -25,6 +25,10 @@ pub mod limits {
     pub const POINTS: u64 = 1_000_000;
     /// Largest budget (and option cost).
     pub const BUDGET: u64 = 1 << 40;
+    /// Most witnesses.
+    pub const WITNESSES: usize = 16;
+    /// Longest witness URL.
+    pub const URL_LEN: usize = 256;
 }
 
 /// Widest value range proved by a disjunctive proof; wider ranges use Bulletproofs (spec §7.2).
@@ -50,6 +54,10 @@ pub enum Field {
     Trustee(usize),
     /// Keys shared between roles.
     Roles,
+    /// The witness list or its quorum.
+    Witnesses,
+    /// Witness at this 0-based position.
+    Witness(usize),
     /// The contest list.
     Contests,
     /// Contest at this 0-based position (its id or title).
@@ -149,6 +157,17 @@ pub struct BoardInfo {
     pub key: PublicKey,
 }
 
+/// An independent organisation that cosigns the board's checkpoints (spec §13.9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessInfo {
+    /// Its signed-note key name (C2SP: no spaces, no '+'), shown to voters as who witnessed.
+    pub name: String,
+    /// Its Ed25519 cosigning key.
+    pub key: PublicKey,
+    /// Where it serves `add-checkpoint` and its copy of the record (`https://...`).
+    pub url: String,
+}
+
 /// The election manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
@@ -172,6 +191,11 @@ pub struct Manifest {
     pub threshold: u32,
     /// The contests, in ballot order.
     pub contests: Vec<Contest>,
+    /// The witnesses; none for a small private vote (the record then says it is unwitnessed).
+    pub witnesses: Vec<WitnessInfo>,
+    /// `k`: cosignatures a checkpoint needs to count as witnessed (0 exactly when there are no
+    /// witnesses).
+    pub witness_quorum: u32,
 }
 
 /// A linear statement every ballot proves about one contest: `lo ≤ Σᵢ coefficients[i]·xᵢ ≤ hi`.
@@ -360,6 +384,12 @@ impl Manifest {
                 .enumerate()
                 .map(|(i, t)| (format!("trustee {} ({})", i + 1, t.name), &t.key)),
         );
+        roles.extend(
+            self.witnesses
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (format!("witness {} ({})", i + 1, w.name), &w.key)),
+        );
         for (i, (a, ka)) in roles.iter().enumerate() {
             for (b, kb) in &roles[i + 1..] {
                 if ka == kb {
@@ -367,6 +397,35 @@ impl Manifest {
                         "{a} and {b} share a key; every role needs its own key"
                     ));
                 }
+            }
+        }
+        let w = self.witnesses.len();
+        if w > limits::WITNESSES {
+            p.at(Field::Witnesses).push(format!(
+                "there may be at most {} witnesses, found {w}",
+                limits::WITNESSES
+            ));
+        }
+        let k = self.witness_quorum as usize;
+        if (w == 0 && k != 0) || (w > 0 && (k < 1 || k > w)) {
+            p.at(Field::Witnesses).push(format!(
+                "witness_quorum {k} must satisfy 1 ≤ k ≤ {w} witnesses (0 only with no witnesses)"
+            ));
+        }
+        for (i, wi) in self.witnesses.iter().enumerate() {
+            p.at(Field::Witness(i));
+            if !is_origin(&wi.name) {
+                p.push(format!("witness {}: name {:?} must be 1–{} printable ASCII characters without spaces or '+' (it names the witness's cosigning key)", i + 1, wi.name, limits::TITLE_LEN));
+            }
+            if self.witnesses[..i].iter().any(|o| o.name == wi.name) {
+                p.push(format!(
+                    "witness {}: the name {:?} is used twice; every witness needs its own",
+                    i + 1,
+                    wi.name
+                ));
+            }
+            if !is_web_url(&wi.url) {
+                p.push(format!("witness {}: url {:?} must be an http:// or https:// address of at most {} characters, without spaces", i + 1, wi.url, limits::URL_LEN));
             }
         }
         if self.contests.is_empty() || self.contests.len() > limits::CONTESTS {
@@ -474,6 +533,14 @@ fn is_origin(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= limits::TITLE_LEN
         && s.bytes().all(|b| b.is_ascii_graphic() && b != b'+')
+}
+
+fn is_web_url(s: &str) -> bool {
+    s.len() <= limits::URL_LEN
+        && s.bytes().all(|b| b.is_ascii_graphic())
+        && ["https://", "http://"]
+            .iter()
+            .any(|scheme| s.strip_prefix(scheme).is_some_and(|rest| !rest.is_empty()))
 }
 
 fn check_title(p: &mut Located, at: &str, title: &str) {
@@ -585,6 +652,13 @@ impl Encode for Manifest {
         }
         put_u32(out, self.threshold);
         put_vec(out, &self.contests);
+        put_len(out, self.witnesses.len());
+        for w in &self.witnesses {
+            w.name.encode(out);
+            w.key.encode(out);
+            w.url.encode(out);
+        }
+        put_u32(out, self.witness_quorum);
     }
 }
 
@@ -609,6 +683,14 @@ impl Decode for Manifest {
             })?,
             threshold: r.u32("threshold")?,
             contests: r.vec(limits::CONTESTS, 13, "contests", Contest::decode)?,
+            witnesses: r.vec(limits::WITNESSES, 40, "witnesses", |r| {
+                Ok(WitnessInfo {
+                    name: r.string(limits::TITLE_LEN, "witness name")?,
+                    key: PublicKey::decode(r, "witness key")?,
+                    url: r.string(limits::URL_LEN, "witness url")?,
+                })
+            })?,
+            witness_quorum: r.u32("witness_quorum")?,
         })
     }
 }

@@ -207,6 +207,13 @@ pub struct Checkpoint {
     pub root: Digest32,
 }
 
+/// The origin of one election's log (§13.4): `<board_origin>/<hex ManifestHash>`. A board keeps one
+/// log per election, and a witness or client tells logs apart by origin alone, so the origin names
+/// the election as well as the board.
+pub fn log_origin(board_origin: &str, manifest_hash: &Digest32) -> String {
+    format!("{board_origin}/{}", hex::encode(manifest_hash))
+}
+
 /// The C2SP signed-note key id of an Ed25519 key: `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[..4]`.
 pub fn key_id(name: &str, key: &PublicKey) -> [u8; 4] {
     let mut h = Sha256::new();
@@ -235,6 +242,17 @@ impl Checkpoint {
         let mut blob = key_id(&self.origin, &key.public_key()).to_vec();
         blob.extend_from_slice(&sig);
         format!("{body}\n\u{2014} {} {}\n", self.origin, B64.encode(blob))
+    }
+
+    /// V1: parses a checkpoint of this election's log and verifies the board's signature: the
+    /// origin is the election's log origin ([`log_origin`]) and the key the manifest's board key.
+    pub fn verify_for(
+        note: &str,
+        manifest: &crate::manifest::Manifest,
+        manifest_hash: &Digest32,
+    ) -> Result<Checkpoint> {
+        let origin = log_origin(&manifest.board.origin, manifest_hash);
+        Self::verify_note(note, &origin, &manifest.board.key)
     }
 
     /// Parses a signed note and verifies the signature line of `key` named `origin` (strictly).

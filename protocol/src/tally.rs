@@ -15,7 +15,7 @@ use crate::encoding::{put_len, put_u32, put_u64, put_vec, Decode, Encode, Reader
 use crate::error::{Error, Result};
 use crate::group::Point;
 use crate::hash::{tagged_hash, tags, Digest32};
-use crate::manifest::{limits, Manifest};
+use crate::manifest::{limits, ContestKind, Manifest};
 use crate::proofs::dleq::{DleqProof, DleqStatement};
 use crate::transcript::ProofTranscript;
 
@@ -440,6 +440,30 @@ impl Decode for Results {
     }
 }
 
+/// Which projects a budget contest's totals fund (§12.7), in option order; `None` for other kinds.
+///
+/// Greedy, as participatory budgets usually count: most votes first (ties in manifest order), each
+/// project with at least one vote funded if its cost fits what is left of the budget, else passed
+/// over for the next. `totals` must have one entry per option (fewer are read as zero votes).
+pub fn funded_projects(kind: &ContestKind, totals: &[u64]) -> Option<Vec<bool>> {
+    let ContestKind::Budget { budget, costs } = kind else {
+        return None;
+    };
+    let votes = |i: usize| totals.get(i).copied().unwrap_or(0);
+    let mut order: Vec<usize> = (0..costs.len()).collect();
+    // A stable sort keeps manifest order among equal totals.
+    order.sort_by_key(|&i| core::cmp::Reverse(votes(i)));
+    let mut left = *budget;
+    let mut funded = alloc::vec![false; costs.len()];
+    for i in order {
+        if votes(i) > 0 && costs[i] <= left {
+            left -= costs[i];
+            funded[i] = true;
+        }
+    }
+    Some(funded)
+}
+
 /// V15: combines verified partial decryptions from at least `threshold` distinct trustees and
 /// recovers every total, each bounded by `total_weight × option maximum`.
 pub fn combine(
@@ -514,4 +538,37 @@ pub fn combine(
         totals.push(row);
     }
     Ok(Results { totals })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(budget: u64, costs: &[u64]) -> ContestKind {
+        ContestKind::Budget {
+            budget,
+            costs: costs.to_vec(),
+        }
+    }
+
+    #[test]
+    fn funded_projects_follow_votes_and_pass_over_what_no_longer_fits() {
+        // §12.7: 60 (9 votes) funded, 50 (7) does not fit the 40 left, 30 (5) does, 25 (5) no
+        // longer does; the unvoted 5 is never funded.
+        let kind = budget(100, &[50, 60, 30, 25, 5]);
+        assert_eq!(
+            funded_projects(&kind, &[7, 9, 5, 5, 0]),
+            Some(alloc::vec![false, true, true, false, false])
+        );
+        // Equal totals: manifest order decides.
+        assert_eq!(
+            funded_projects(&budget(60, &[40, 40, 20]), &[3, 3, 3]),
+            Some(alloc::vec![true, false, true])
+        );
+        assert_eq!(
+            funded_projects(&ContestKind::Approval, &[1, 2]),
+            None,
+            "only budget contests fund projects"
+        );
+    }
 }

@@ -37,6 +37,37 @@ fn each_kind_of_error_is_reported() {
             Box::new(|m| m.closes_at = m.opens_at),
         ),
         ("threshold 4 must satisfy", Box::new(|m| m.threshold = 4)),
+        (
+            "witness_quorum 4 must satisfy 1 ≤ k ≤ 3",
+            Box::new(|m| m.witness_quorum = 4),
+        ),
+        (
+            "witness_quorum 0 must satisfy",
+            Box::new(|m| m.witness_quorum = 0),
+        ),
+        (
+            "witness_quorum 1 must satisfy 1 ≤ k ≤ 0",
+            Box::new(|m| {
+                m.witnesses.clear();
+                m.witness_quorum = 1
+            }),
+        ),
+        (
+            "witness 2: the name \"witness-1.example\" is used twice",
+            Box::new(|m| m.witnesses[1].name = m.witnesses[0].name.clone()),
+        ),
+        (
+            "witness 1: name \"a witness\" must be 1–256 printable ASCII",
+            Box::new(|m| m.witnesses[0].name = "a witness".into()),
+        ),
+        (
+            "witness 3: url \"ftp://w.example\" must be an http:// or https:// address",
+            Box::new(|m| m.witnesses[2].url = "ftp://w.example".into()),
+        ),
+        (
+            "the board and witness 1 (witness-1.example) share a key",
+            Box::new(|m| m.witnesses[0].key = m.board.key),
+        ),
         ("threshold 0 must satisfy", Box::new(|m| m.threshold = 0)),
         (
             "must have 1 to 256 options",

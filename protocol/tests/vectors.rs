@@ -3,6 +3,8 @@
 //! are a small second verifier written from the specification, not a call back into the prover.
 mod support;
 
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
@@ -726,16 +728,69 @@ fn election_vectors_whole_record() {
     assert_eq!(verifier.finish().unwrap().results.unwrap(), results);
     let board = PublicKey::from_bytes(arr32(&log["board_key"]), "board").unwrap();
     assert_eq!(board, manifest.board.key);
-    let cp = Checkpoint::verify_note(
-        log["checkpoint"].as_str().unwrap(),
-        &manifest.board.origin,
-        &board,
-    )
-    .unwrap();
+    // §13.4: the log origin names the board and the election.
+    let origin = format!("{}/{}", manifest.board.origin, hex::encode(manifest.hash()));
+    assert_eq!(log["origin"], origin.as_str());
+    let cp = Checkpoint::verify_note(log["checkpoint"].as_str().unwrap(), &origin, &board).unwrap();
     assert_eq!(
         (cp.size, cp.root),
         (hashes.len() as u64, merkle::root(&hashes))
     );
+    // §13.9 by hand: each cosignature's key id, signed message and Ed25519 signature (strict).
+    let body = format!("{origin}\n{}\n{}\n", cp.size, B64.encode(cp.root));
+    for c in log["cosignatures"].as_array().unwrap() {
+        let w = &manifest.witnesses[c["witness"].as_u64().unwrap() as usize];
+        assert_eq!(c["name"], w.name.as_str());
+        assert_eq!(bytes(&c["key"]), w.key.as_bytes());
+        let mut id = sha2::Sha256::new();
+        id.update(w.name.as_bytes());
+        id.update([0x0a, 0x04]);
+        id.update(w.key.as_bytes());
+        assert_eq!(bytes(&c["key_id"]), id.finalize()[..4]);
+        let time = c["time"].as_u64().unwrap();
+        let message = format!("cosignature/v1\ntime {time}\n{body}");
+        assert_eq!(c["signed_message"], message.as_str());
+        let (name, b64) = c["line"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("\u{2014} ")
+            .unwrap()
+            .trim_end()
+            .split_once(' ')
+            .unwrap();
+        assert_eq!(name, w.name);
+        let blob = B64.decode(b64).unwrap();
+        assert_eq!(blob.len(), 76);
+        assert_eq!(blob[..4], bytes(&c["key_id"])[..]);
+        assert_eq!(u64::from_be_bytes(blob[4..12].try_into().unwrap()), time);
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(w.key.as_bytes()).unwrap();
+        let sig = ed25519_dalek::Signature::from_bytes(&blob[12..].try_into().unwrap());
+        vk.verify_strict(message.as_bytes(), &sig).unwrap();
+        let mut typed = vec![0x04u8];
+        typed.extend_from_slice(w.key.as_bytes());
+        assert_eq!(
+            c["vkey"],
+            format!(
+                "{}+{}+{}",
+                w.name,
+                hex::encode(&blob[..4]),
+                B64.encode(typed)
+            )
+            .as_str()
+        );
+    }
+    // The crate agrees: two of the three witnesses cosigned, which meets k = 2; the witnessed
+    // time is the later of the two.
+    let witnessed = protocol::witness::WitnessedCheckpoint::verify(
+        log["cosigned_checkpoint"].as_str().unwrap(),
+        &manifest,
+        &manifest.hash(),
+    )
+    .unwrap();
+    assert_eq!(log["witness_quorum"], manifest.witness_quorum);
+    assert!(witnessed.meets_quorum());
+    assert_eq!(witnessed.cosigned().len(), 2);
+    assert_eq!(witnessed.quorum_time(), Some(1_800_086_461));
 }
 
 #[test]

@@ -51,6 +51,8 @@ fn manifest() -> Manifest {
             key: key(u64::MAX - 3).public_key(),
         }],
         threshold: 1,
+        witnesses: Vec::new(),
+        witness_quorum: 0,
         contests: vec![Contest {
             id: "chair".into(),
             title: "Chair".into(),

@@ -46,6 +46,8 @@ fn manifest() -> Manifest {
             key: key("t").public_key(),
         }],
         threshold: 1,
+        witnesses: Vec::new(),
+        witness_quorum: 0,
         contests: kinds
             .into_iter()
             .enumerate()

@@ -69,6 +69,9 @@ pub struct ContestResult {
     pub title: String,
     /// `(option title, total)`.
     pub totals: Vec<(String, u64)>,
+    /// For a budget contest, the titles of the projects its totals fund (spec §12.7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub funded: Option<Vec<String>>,
 }
 
 /// The verifier's verdict on a record.
@@ -153,6 +156,14 @@ impl Report {
                 out.push_str(&format!("  {}\n", c.title));
                 for (option, total) in &c.totals {
                     out.push_str(&format!("    {option:<40} {total:>10}\n"));
+                }
+                if let Some(funded) = &c.funded {
+                    let list = if funded.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        funded.join(", ")
+                    };
+                    out.push_str(&format!("    Funded within the budget (§12.7): {list}\n"));
                 }
             }
         }
@@ -300,6 +311,14 @@ pub fn report_valid(record: &Record, since: Option<&Checkpoint>) -> Report {
                     .zip(totals)
                     .map(|(o, t)| (o.title.clone(), *t))
                     .collect(),
+                funded: protocol::tally::funded_projects(&c.kind, totals).map(|funded| {
+                    c.options
+                        .iter()
+                        .zip(funded)
+                        .filter(|(_, f)| *f)
+                        .map(|(o, _)| o.title.clone())
+                        .collect()
+                }),
             })
             .collect()
     });
@@ -361,11 +380,7 @@ pub fn report_error(error: &Error, election: Option<String>) -> Report {
 /// V1 against a checkpoint the observer kept: it verifies under the manifest's board key, and the
 /// record's first `size` leaves have its root, so the board only appended since.
 pub fn check_since(record: &Record, note: &str) -> Result<Checkpoint, Error> {
-    let old = Checkpoint::verify_note(
-        note,
-        &record.manifest.board.origin,
-        &record.manifest.board.key,
-    )
+    let old = Checkpoint::verify_for(note, &record.manifest, &record.manifest_hash)
     .map_err(|e| {
         Error::Input(format!(
             "the kept checkpoint is not one of this election's board ({e}): it must be a note this board ({}) signed",

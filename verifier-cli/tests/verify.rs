@@ -616,7 +616,8 @@ fn note(origin: &str, leaves: &[Vec<u8>], key: &SecretKey) -> String {
 fn a_broken_export_or_checkpoint_fails_the_log_step() {
     let (e, leaves) = valid("framing");
     let n = leaves.len() as u64;
-    let honest = note(ORIGIN, &leaves, &board_key());
+    let origin = protocol::merkle::log_origin(ORIGIN, &e.manifest_hash);
+    let honest = note(&origin, &leaves, &board_key());
     let read = |bytes: Vec<u8>| read_record(&bytes[..], &e.id(), &mut |_, _, _| {});
     let expect = |bytes: Vec<u8>, what: &str, steps: &[Step], at: Option<u64>| match read(bytes) {
         Ok(_) => panic!("{what}: accepted"),
@@ -650,20 +651,24 @@ fn a_broken_export_or_checkpoint_fails_the_log_step() {
     let cases = [
         (
             "a checkpoint of one leaf fewer",
-            note(ORIGIN, &leaves[..leaves.len() - 1], &board_key()),
+            note(&origin, &leaves[..leaves.len() - 1], &board_key()),
         ),
         ("a checkpoint of other leaves", {
             let mut other = leaves.clone();
             other.swap(1, 2);
-            note(ORIGIN, &other, &board_key())
+            note(&origin, &other, &board_key())
         }),
         (
             "another origin",
             note("board.test/other", &leaves, &board_key()),
         ),
         (
+            "the board's origin without the election's id (§13.4)",
+            note(ORIGIN, &leaves, &board_key()),
+        ),
+        (
             "another key",
-            note(ORIGIN, &leaves, &SecretKey::from_seed(&[8; 32])),
+            note(&origin, &leaves, &SecretKey::from_seed(&[8; 32])),
         ),
     ];
     for (what, bad) in cases {

@@ -185,33 +185,29 @@ async fn sleep_ms(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
-/// §13.5 steps 2–3: waits (up to a minute) for a checkpoint that covers the receipt, then checks
-/// the inclusion proof under it.
+/// §13.5 steps 2–3: waits (up to a minute) for a checkpoint that covers the receipt (with
+/// witnesses in the manifest, one `k` of them cosigned: §13.9), then checks the inclusion proof
+/// under it. `Ok(None)`: none covered it in time.
 async fn prove_inclusion(
     id: &str,
     election: &VoterElection,
     receipt: &protocol::record::Receipt,
-) -> Result<(u64, String), String> {
+) -> Result<Option<board::Provable>, String> {
     for _ in 0..120 {
         let cp = fetch("GET", &format!("/v1/elections/{id}/checkpoint"), None).await?;
-        let size = serde_json::from_str::<serde_json::Value>(&cp)
-            .ok()
-            .and_then(|v| v["size"].as_u64())
-            .unwrap_or(0);
-        if size > receipt.index {
-            let url = format!(
-                "/v1/elections/{id}/proofs/inclusion?index={}&size={size}",
-                receipt.index
-            );
-            let proof = fetch("GET", &url, None).await?;
-            return board::check_inclusion(election, receipt, &cp, &proof);
+        if let Some(provable) = board::provable_checkpoint(election, &cp)? {
+            if provable.size > receipt.index {
+                let url = format!(
+                    "/v1/elections/{id}/proofs/inclusion?index={}&size={}",
+                    receipt.index, provable.size
+                );
+                let proof = fetch("GET", &url, None).await?;
+                return board::check_inclusion(election, receipt, &cp, &proof).map(Some);
+            }
         }
         sleep_ms(500).await;
     }
-    Err(
-        "no checkpoint covered the ballot within a minute; check it later with its tracking code"
-            .into(),
-    )
+    Ok(None)
 }
 
 /// SHA-256 of the WebAssembly the loader instantiated (it leaves the bytes in
@@ -328,7 +324,8 @@ impl App {
                     let file = board::receipt_file(&election, &receipt, &signature);
                     link.send_message(Msg::Flow(Step::Receipted(file)));
                     match prove_inclusion(&id, &election, &receipt).await {
-                        Ok((size, root)) => Msg::Flow(Step::Included(size, root)),
+                        Ok(Some(provable)) => Msg::Flow(Step::Included(provable)),
+                        Ok(None) => Msg::Flow(Step::Unwitnessed),
                         Err(e) => Msg::Flow(Step::Failed(e)),
                     }
                 })
@@ -796,9 +793,15 @@ impl Component for App {
                     <section class="cast" role="status">
                         <h2>{ t(Text::OnTheBoard) }</h2>
                         <p>{ t(Text::TrackingCode) }{ ": " }<code id="cast-code" class="tracking">{ index }</code></p>
-                        if let Some((size, root)) = self.flow.included() {
-                            <p id="included">{ t(Text::Included { size: *size }) }</p>
-                            <p class="help">{ t(Text::Checkpoint) }{ ": " }<code id="included-root">{ root }</code></p>
+                        if let Some(p) = self.flow.included() {
+                            <p id="included">{ match &p.witnesses {
+                                None => t(Text::Included { size: p.size }),
+                                Some(names) => format!("{} {}", t(Text::Witnessed { size: p.size }), names.join(", ")),
+                            } }</p>
+                            <p class="help">{ t(Text::Checkpoint) }{ ": " }<code id="included-root">{ &p.root }</code></p>
+                        }
+                        if self.flow.unwitnessed() {
+                            <p id="not-witnessed" class="problem" role="alert">{ t(Text::NotWitnessed) }</p>
                         }
                         if let Some(url) = &self.receipt_url {
                             <a id="receipt" href={url.clone()} download="thistle-receipt.json">{ t(Text::DownloadReceipt) }</a>
@@ -870,25 +873,37 @@ impl App {
             Some(Ok(v)) => v,
         };
         let results = view.results.as_ref().map(|contests| {
-            let charts = contests.iter().map(|(title, rows)| {
+            let charts = contests.iter().map(|contest| {
+                let rows = &contest.rows;
                 let most = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
                 let sum: u64 = rows.iter().map(|r| r.1).sum();
-                let bars = rows.iter().map(|(option, total)| {
+                let bars = rows.iter().enumerate().map(|(i, (option, total))| {
                     let width = format!("width: {}%", total * 100 / most);
+                    let funded = contest.funded.as_ref().and_then(|f| f.get(i).copied());
                     html! {
                         <tr>
                             <th scope="row">{ option }</th>
                             <td class="total">{ total }</td>
                             <td class="share">{ board::percent(*total, sum) }</td>
+                            if let Some(funded) = funded {
+                                <td class={if funded { "funded" } else { "not-funded" }}>
+                                    { t(if funded { Text::Funded } else { Text::NotFunded }) }
+                                </td>
+                            }
                             <td class="bar-cell" aria-hidden="true"><div class="bar" style={width}></div></td>
                         </tr>
                     }
                 });
                 html! {
-                    <table class="results">
-                        <caption>{ title }</caption>
-                        <tbody>{ for bars }</tbody>
-                    </table>
+                    <>
+                        <table class="results">
+                            <caption>{ &contest.title }</caption>
+                            <tbody>{ for bars }</tbody>
+                        </table>
+                        if contest.funded.is_some() {
+                            <p class="help funded-help">{ t(Text::FundedHelp) }</p>
+                        }
+                    </>
                 }
             });
             html! { <section id="results"><h2>{ t(Text::Results) }</h2>{ for charts }</section> }

@@ -66,6 +66,8 @@ pub fn election<R: RngCore + CryptoRng>(shape: &str, rng: &mut R) -> Option<Ball
         }],
         threshold: 1,
         contests: vec![contest(shape)?],
+        witnesses: Vec::new(),
+        witness_quorum: 0,
     };
     let mut scalar = [0u8; 64];
     rng.fill_bytes(&mut scalar);

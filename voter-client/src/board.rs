@@ -80,8 +80,7 @@ pub fn signed_checkpoint_size(
 ) -> Result<u64, String> {
     let cp: Value = serde_json::from_str(checkpoint_json).map_err(|e| e.to_string())?;
     let note = cp["note"].as_str().ok_or("the checkpoint has no note")?;
-    let board = &election.manifest.board;
-    protocol::merkle::Checkpoint::verify_note(note, &board.origin, &board.key)
+    protocol::merkle::Checkpoint::verify_for(note, &election.manifest, &election.manifest_hash)
         .map(|c| c.size)
         .map_err(|e| format!("the checkpoint is not the board's: {e}"))
 }
@@ -135,22 +134,70 @@ pub fn retry_delay_ms(
     Some(backoff.max(asked))
 }
 
-/// §13.5 steps 2–3 on the device: the checkpoint (`GET .../checkpoint`) is a note signed by the
-/// manifest's board key that covers the receipt's entry, and the inclusion proof
-/// (`GET .../proofs/inclusion?index=&size=`) leads from the receipt's leaf hash to its root.
-/// Returns the checkpoint's size and root (hex), to show and to compare with other observers.
+/// A checkpoint the device may prove a ballot's inclusion under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provable {
+    /// Its size.
+    pub size: u64,
+    /// Its root, hex.
+    pub root: String,
+    /// The witnesses who cosigned it, by name; `None` when the manifest names no witnesses.
+    pub witnesses: Option<Vec<String>>,
+}
+
+/// The checkpoint to prove inclusion under (§13.5, §13.9), from `GET .../checkpoint`: with witnesses
+/// in the manifest, only the latest one `k` of them cosigned (`witnessed`; every cosignature line of
+/// a manifest witness verified); without witnesses, the board's own. `Ok(None)`: no checkpoint is
+/// witnessed yet.
+pub fn provable_checkpoint(
+    election: &VoterElection,
+    checkpoint_json: &str,
+) -> Result<Option<Provable>, String> {
+    let cp: Value = serde_json::from_str(checkpoint_json).map_err(|e| e.to_string())?;
+    let (manifest, hash) = (&election.manifest, &election.manifest_hash);
+    if manifest.witnesses.is_empty() {
+        let note = cp["note"].as_str().ok_or("the checkpoint has no note")?;
+        let checkpoint = protocol::merkle::Checkpoint::verify_for(note, manifest, hash)
+            .map_err(|e| format!("the checkpoint is not the board's: {e}"))?;
+        return Ok(Some(Provable {
+            size: checkpoint.size,
+            root: hex::encode(checkpoint.root),
+            witnesses: None,
+        }));
+    }
+    let Some(note) = cp["witnessed"]["note"].as_str() else {
+        return Ok(None);
+    };
+    let witnessed = protocol::witness::WitnessedCheckpoint::verify(note, manifest, hash)
+        .map_err(|e| format!("the witnessed checkpoint does not verify: {e}"))?;
+    if !witnessed.meets_quorum() {
+        return Ok(None);
+    }
+    let names = witnessed
+        .cosigned()
+        .iter()
+        .map(|c| manifest.witnesses[c.witness].name.clone())
+        .collect();
+    Ok(Some(Provable {
+        size: witnessed.checkpoint().size,
+        root: hex::encode(witnessed.checkpoint().root),
+        witnesses: Some(names),
+    }))
+}
+
+/// §13.5 steps 2–3 on the device: the checkpoint [`provable_checkpoint`] picks covers the
+/// receipt's entry, and the inclusion proof (`GET .../proofs/inclusion?index=&size=` at its size)
+/// leads from the receipt's leaf hash to its root. Returns that checkpoint, to show and to compare
+/// with other observers.
 pub fn check_inclusion(
     election: &VoterElection,
     receipt: &Receipt,
     checkpoint_json: &str,
     proof_json: &str,
-) -> Result<(u64, String), String> {
-    let cp: Value = serde_json::from_str(checkpoint_json).map_err(|e| e.to_string())?;
-    let note = cp["note"].as_str().ok_or("the checkpoint has no note")?;
-    let board = &election.manifest.board;
-    let checkpoint = protocol::merkle::Checkpoint::verify_note(note, &board.origin, &board.key)
-        .map_err(|e| format!("the checkpoint is not the board's: {e}"))?;
-    if checkpoint.size <= receipt.index {
+) -> Result<Provable, String> {
+    let provable =
+        provable_checkpoint(election, checkpoint_json)?.ok_or("no checkpoint is witnessed yet")?;
+    if provable.size <= receipt.index {
         return Err("the checkpoint does not cover the ballot yet".into());
     }
     let p: Value = serde_json::from_str(proof_json).map_err(|e| e.to_string())?;
@@ -165,19 +212,29 @@ pub fn check_inclusion(
         })
         .collect::<Option<_>>()
         .ok_or("the inclusion proof is not hex")?;
+    let mut root = [0u8; 32];
+    hex::decode_to_slice(&provable.root, &mut root).map_err(|e| e.to_string())?;
     protocol::merkle::verify_inclusion(
         receipt.index,
-        checkpoint.size,
+        provable.size,
         &receipt.leaf_hash,
         &path,
-        &checkpoint.root,
+        &root,
     )
-    .map_err(|e| format!("the ballot is not under the board's checkpoint: {e}"))?;
-    Ok((checkpoint.size, hex::encode(checkpoint.root)))
+    .map_err(|e| format!("the ballot is not under the checkpoint: {e}"))?;
+    Ok(provable)
 }
 
-/// One contest's published results: its title and `(option title, total)` rows.
-pub type ContestTotals = (String, Vec<(String, u64)>);
+/// One contest's published results: its title, `(option title, total)` rows and, for a budget, what they fund.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContestTotals {
+    /// The contest's title.
+    pub title: String,
+    /// `(option title, total)` in manifest order.
+    pub rows: Vec<(String, u64)>,
+    /// For a budget contest, whether each option is funded (spec §12.7).
+    pub funded: Option<Vec<bool>>,
+}
 
 /// The exact command that verifies this election from this board, ready to copy.
 pub fn verify_command(board_origin: &str, election_hex: &str) -> String {
@@ -269,13 +326,15 @@ pub fn board_view(
                     .contests
                     .iter()
                     .zip(&r.totals)
-                    .map(|(c, totals)| {
-                        let rows = c
+                    .map(|(c, totals)| ContestTotals {
+                        title: c.title.clone(),
+                        rows: c
                             .options
                             .iter()
                             .map(|o| o.title.clone())
-                            .zip(totals.iter().copied());
-                        (c.title.clone(), rows.collect())
+                            .zip(totals.iter().copied())
+                            .collect(),
+                        funded: protocol::tally::funded_projects(&c.kind, totals),
                     })
                     .collect(),
             )

@@ -67,9 +67,12 @@ pub enum Step {
     Audit,
     /// The board accepted the cast ballot: its receipt (JSON as the board sent it).
     Receipted(String),
-    /// The ballot's inclusion under the board's signed checkpoint of this size and root (hex) was
-    /// checked on the device.
-    Included(u64, String),
+    /// The ballot's inclusion under this checkpoint (signed by the board and, when the manifest
+    /// names witnesses, cosigned by `k` of them) was checked on the device.
+    Included(crate::board::Provable),
+    /// The ballot is on the board (its receipt verified) but no witnessed checkpoint covered it
+    /// within the wait.
+    Unwitnessed,
     /// The board accepted the audited ballot; the values it opens to.
     AuditPosted(Vec<Vec<u64>>),
     /// After an audit: start a fresh ballot with the same choices and new randomness.
@@ -86,7 +89,8 @@ pub struct Flow {
     encrypted: Option<(EncryptedBallot, BallotSecrets)>,
     encryption_progress: Option<(usize, usize)>,
     receipt: Option<String>,
-    included: Option<(u64, String)>,
+    included: Option<crate::board::Provable>,
+    unwitnessed: bool,
     opened_values: Option<Vec<Vec<u64>>>,
     audited_code: Option<String>,
     problem: Option<String>,
@@ -121,6 +125,7 @@ impl Default for Flow {
             encryption_progress: None,
             receipt: None,
             included: None,
+            unwitnessed: false,
             opened_values: None,
             audited_code: None,
             problem: None,
@@ -191,9 +196,14 @@ impl Flow {
         self.receipt.as_deref()
     }
 
-    /// The signed checkpoint (size, root hex) the cast ballot was proved to be under.
-    pub fn included(&self) -> Option<&(u64, String)> {
+    /// The checkpoint the cast ballot was proved to be under.
+    pub fn included(&self) -> Option<&crate::board::Provable> {
         self.included.as_ref()
+    }
+
+    /// Whether the cast ballot is on the board but no witnessed checkpoint covered it in time.
+    pub fn unwitnessed(&self) -> bool {
+        self.unwitnessed
     }
 
     /// What the audited ballot opened to.
@@ -303,7 +313,8 @@ impl Flow {
                 self.credential = None;
                 self.screen = Screen::Cast;
             }
-            (Screen::Cast, Step::Included(size, root)) => self.included = Some((size, root)),
+            (Screen::Cast, Step::Included(provable)) => self.included = Some(provable),
+            (Screen::Cast, Step::Unwitnessed) => self.unwitnessed = true,
             (Screen::Posting, Step::AuditPosted(values)) => {
                 self.opened_values = Some(values);
                 self.screen = Screen::Audited;

@@ -81,11 +81,18 @@ pub enum Text {
     OnTheBoard,
     /// The receipt download.
     DownloadReceipt,
-    /// The inclusion check passed.
+    /// The inclusion check passed (an election without witnesses).
     Included {
         /// The checkpoint's size.
         size: u64,
     },
+    /// The inclusion check passed under a checkpoint witnesses cosigned (their names follow).
+    Witnessed {
+        /// The checkpoint's size.
+        size: u64,
+    },
+    /// The ballot is on the board but not yet under a witnessed checkpoint.
+    NotWitnessed,
     /// The audited ballot decrypted to the voter's choices.
     AuditDone,
     /// How to check an audit elsewhere.
@@ -134,6 +141,12 @@ pub enum Text {
     VotingClosedNext,
     /// The closing time's value once voting is over.
     Closed,
+    /// A budget contest's project its results fund (§12.7).
+    Funded,
+    /// A budget contest's project its results do not fund.
+    NotFunded,
+    /// How a budget contest's results fund projects.
+    FundedHelp,
     /// Credentials with a counted ballot of those listed.
     Turnout {
         /// Credentials with a counted ballot.
@@ -242,6 +255,12 @@ pub fn text(lang: Lang, t: Text) -> String {
         (VotingClosed, Gd) => "Tha am bhòtadh seachad: chan eilear a' gabhail ri bileagan tuilleadh.",
         (VotingClosedNext, En) => "The results appear on the board page once the trustees publish them; you can check your ballot there with its tracking code.",
         (VotingClosedNext, Gd) => "Nochdaidh na toraidhean air duilleag a' bhùird nuair a dh'fhoillsicheas na h-urrasairean iad; faodaidh tu sùil a thoirt air a' bhileag agad an sin leis a' chòd-lorg aice.",
+        (Funded, En) => "Funded",
+        (Funded, Gd) => "Maoinichte",
+        (NotFunded, En) => "Not funded",
+        (NotFunded, Gd) => "Gun mhaoineachadh",
+        (FundedHelp, En) => "Funded within the budget: most votes first; a project that no longer fits what is left is passed over for the next.",
+        (FundedHelp, Gd) => "Maoinichte taobh a-staigh a' bhuidseit: na bhòtaichean as motha an toiseach; thèid pròiseact nach freagair air na tha air fhàgail a leigeil seachad airson an ath fhear.",
         (Closed, En) => "Closed",
         (Closed, Gd) => "Dùinte",
         (Turnout { counted, listed }, En) => {
@@ -265,10 +284,18 @@ pub fn text(lang: Lang, t: Text) -> String {
             return format!("Tha a' bhileag seo air a' bhòrd, aig inntrigeadh {index}.")
         }
         (Included { size }, En) => {
-            return format!("Included under the board's signed checkpoint of {size} entries (inclusion proof checked on this device).")
+            return format!("Included under the board's signed checkpoint of {size} entries (inclusion proof checked on this device). This election has no independent witnesses: the board's word alone says others see the same record.")
         }
+        (Witnessed { size }, En) => {
+            return format!("Included under a checkpoint of {size} entries that the board signed and these independent witnesses cosigned (inclusion proof and every signature checked on this device):")
+        }
+        (Witnessed { size }, Gd) => {
+            return format!("Air a ghabhail a-steach fo phuing-sgrùdaidh de {size} inntrigidhean a shoidhnich am bòrd agus a cho-shoidhnich na fianaisean neo-eisimeileach seo (dearbhadh in-ghabhail agus gach soidhneadh air an sgrùdadh air an uidheam seo):")
+        }
+        (NotWitnessed, En) => "Your ballot is on the board (its receipt is signed and checked), but no checkpoint covering it has been cosigned by enough independent witnesses yet. Keep your receipt and check your tracking code again later on the board's tracking page.",
+        (NotWitnessed, Gd) => "Tha a' bhileag agad air a' bhòrd (tha an cuidhteas aice soidhnichte is sgrùdaichte), ach cha do cho-shoidhnich fianaisean neo-eisimeileach gu leòr puing-sgrùdaidh a tha ga gabhail a-steach fhathast. Cùm an cuidhteas agad agus thoir sùil air a' chòd-lorg agad a-rithist nas fhaide air adhart air duilleag lorg a' bhùird.",
         (Included { size }, Gd) => {
-            return format!("Air a ghabhail a-steach fo phuing-sgrùdaidh shoidhnichte a' bhùird le {size} inntrigidhean (dearbhadh in-ghabhail air a sgrùdadh air an uidheam seo).")
+            return format!("Air a ghabhail a-steach fo phuing-sgrùdaidh shoidhnichte a' bhùird le {size} inntrigidhean (dearbhadh in-ghabhail air a sgrùdadh air an uidheam seo). Chan eil fianaisean neo-eisimeileach aig an taghadh seo: chan eil ach facal a' bhùird ag ràdh gu bheil càch a' faicinn an aon chlàr.")
         }
     };
     s.to_owned()

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use bulletin_board::sim::{ballot_entry, one_of_five, SimElection, SimSpec};
-use protocol::manifest::BoardInfo;
+use protocol::manifest::{BoardInfo, WitnessInfo};
 use protocol::merkle::{self, Checkpoint};
 use protocol::record::{Leaf, Receipt};
 use protocol::signature::SecretKey;
@@ -19,7 +19,15 @@ fn board_key() -> SecretKey {
 
 /// A 1-of-5 election whose manifest names this board, with voters of these weights.
 fn election(seed: &str, weights: Vec<u64>) -> SimElection {
-    SimElection::with_spec(
+    witnessed_election(seed, weights, (Vec::new(), 0))
+}
+
+fn witnessed_election(
+    seed: &str,
+    weights: Vec<u64>,
+    witnesses: (Vec<WitnessInfo>, u32),
+) -> SimElection {
+    SimElection::witnessed(
         seed,
         BoardInfo {
             origin: ORIGIN.into(),
@@ -33,15 +41,20 @@ fn election(seed: &str, weights: Vec<u64>) -> SimElection {
             weights,
             tampered_share: None,
         },
+        witnesses,
         &mut OsRng,
     )
 }
 
-#[test]
-fn the_page_trusts_the_board_for_nothing_it_can_check() {
-    let board = board_key();
-    let e = election("page", vec![1, 1]);
-    // The record up to the opening, then one ballot.
+/// The record up to the opening, then one ballot of voter 0; with `GET .../voting`'s answer.
+struct OneBallot {
+    leaves: Vec<Leaf>,
+    bytes: Vec<Vec<u8>>,
+    ballot: protocol::record::SignedEntry,
+    voting: String,
+}
+
+fn one_ballot(e: &SimElection) -> OneBallot {
     let mut leaves: Vec<Leaf> = vec![Leaf {
         time: 1_000,
         signed: e.manifest_entry(),
@@ -57,7 +70,6 @@ fn the_page_trusts_the_board_for_nothing_it_can_check() {
         signed: ballot.clone(),
     });
     let bytes: Vec<Vec<u8>> = leaves.iter().map(Leaf::to_bytes).collect();
-
     let data = protocol::context::fingerprint_data(
         &e.context.manifest_hash,
         &e.context.ceremony,
@@ -70,6 +82,29 @@ fn the_page_trusts_the_board_for_nothing_it_can_check() {
         "fingerprint_data": B64.encode(&data),
     })
     .to_string();
+    OneBallot {
+        leaves,
+        bytes,
+        ballot,
+        voting,
+    }
+}
+
+#[test]
+fn the_page_trusts_the_board_for_nothing_it_can_check() {
+    let board = board_key();
+    let e = election("page", vec![1, 1]);
+    let OneBallot {
+        leaves,
+        bytes,
+        ballot,
+        voting,
+    } = one_ballot(&e);
+    let data = protocol::context::fingerprint_data(
+        &e.context.manifest_hash,
+        &e.context.ceremony,
+        &e.context.credential_list_commitment,
+    );
     let id = election_id(&e.id()).unwrap();
     let election = open_election(&id, &voting).unwrap();
     assert_eq!(election.fingerprint, e.context.fingerprint);
@@ -120,7 +155,7 @@ fn the_page_trusts_the_board_for_nothing_it_can_check() {
     let note = |key: &SecretKey, hashes: &[[u8; 32]]| {
         json!({
             "note": Checkpoint {
-                origin: ORIGIN.into(),
+                origin: merkle::log_origin(ORIGIN, &e.manifest_hash),
                 size: hashes.len() as u64,
                 root: merkle::root(hashes),
             }
@@ -138,7 +173,11 @@ fn the_page_trusts_the_board_for_nothing_it_can_check() {
     let cp = note(&board, &hashes);
     assert_eq!(
         check_inclusion(&election, &checked, &cp, &proof).unwrap(),
-        (hashes.len() as u64, hex::encode(merkle::root(&hashes)))
+        voter_client::board::Provable {
+            size: hashes.len() as u64,
+            root: hex::encode(merkle::root(&hashes)),
+            witnesses: None,
+        }
     );
     let mut forked = hashes.clone();
     forked[0][0] ^= 1;
@@ -175,7 +214,7 @@ fn the_observer_view_shows_the_results_the_administrator_signed() {
     assert_eq!(view.counts, Some((2, 0)));
     assert_eq!(view.turnout, Some((2, 2)));
     assert_eq!(view.checkpoint, Some((22, "ab".into())));
-    let totals: Vec<u64> = view.results.unwrap()[0].1.iter().map(|r| r.1).collect();
+    let totals: Vec<u64> = view.results.unwrap()[0].rows.iter().map(|r| r.1).collect();
     assert_eq!(totals, vec![0, 0, 1, 0, 2]);
     // Results that are not the administrator's, or another election's manifest, are refused.
     let mut forged = closing.last().unwrap().clone();
@@ -252,4 +291,107 @@ fn posts_are_retried_only_when_the_board_asks_or_never_answered() {
     for status in [400, 403, 404, 408, 409, 413, 422] {
         assert_eq!(retry_delay_ms(0, Some(status), None), None, "{status}");
     }
+}
+
+/// §13.9 on the device: with witnesses in the manifest, inclusion is proved only under a
+/// checkpoint `k` of them cosigned, and the page names them; the board's own note, a checkpoint
+/// below quorum, or a forged cosignature is not enough.
+#[test]
+fn with_witnesses_the_page_proves_inclusion_only_under_a_witnessed_checkpoint() {
+    let board = board_key();
+    let keys: Vec<SecretKey> = (0..3)
+        .map(|i| SecretKey::from_seed(&[30 + i; 32]))
+        .collect();
+    let witnesses: Vec<WitnessInfo> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| WitnessInfo {
+            name: format!("w{i}.test"),
+            key: k.public_key(),
+            url: format!("https://w{i}.test"),
+        })
+        .collect();
+    let e = witnessed_election("page-witnessed", vec![1, 1], (witnesses.clone(), 2));
+    let OneBallot {
+        leaves,
+        bytes,
+        voting,
+        ..
+    } = one_ballot(&e);
+    let election = open_election(&election_id(&e.id()).unwrap(), &voting).unwrap();
+    let index = bytes.len() as u64 - 1;
+    let receipt = Receipt::for_leaf(index, &leaves[index as usize]);
+
+    let hashes: Vec<_> = bytes.iter().map(|l| merkle::leaf_hash(l)).collect();
+    let cp = Checkpoint {
+        origin: merkle::log_origin(ORIGIN, &e.manifest_hash),
+        size: hashes.len() as u64,
+        root: merkle::root(&hashes),
+    };
+    let board_note = cp.sign(&board);
+    let cosign = |i: usize, time: u64| {
+        protocol::witness::cosign(&witnesses[i].name, &keys[i], &cp.body(), time)
+    };
+    let json_with = |witnessed: Option<String>| {
+        let mut v = json!({"size": cp.size, "note": board_note});
+        if let Some(note) = witnessed {
+            v["witnessed"] = json!({"size": cp.size, "note": note});
+        }
+        v.to_string()
+    };
+    let proof = json!({
+        "proof": merkle::inclusion_proof(&hashes, index as usize).iter().map(hex::encode).collect::<Vec<_>>()
+    })
+    .to_string();
+
+    // The board's note alone: not witnessed.
+    let alone = json_with(None);
+    assert_eq!(
+        voter_client::board::provable_checkpoint(&election, &alone).unwrap(),
+        None
+    );
+    assert!(check_inclusion(&election, &receipt, &alone, &proof).is_err());
+    // One cosignature of the two needed: still not witnessed.
+    let one = json_with(Some(format!("{board_note}{}", cosign(0, 1_500))));
+    assert_eq!(
+        voter_client::board::provable_checkpoint(&election, &one).unwrap(),
+        None
+    );
+    // Two: proved, and the page names who witnessed it.
+    let two = json_with(Some(format!(
+        "{board_note}{}{}",
+        cosign(2, 1_500),
+        cosign(0, 1_501)
+    )));
+    let proved = check_inclusion(&election, &receipt, &two, &proof).unwrap();
+    assert_eq!(proved.size, cp.size);
+    assert_eq!(
+        proved.witnesses,
+        Some(vec!["w2.test".to_owned(), "w0.test".to_owned()])
+    );
+    // A cosignature line of a named witness that does not verify rejects the note.
+    let mut blob =
+        protocol::witness::cosignature_blob(&witnesses[0].name, &keys[0], &cp.body(), 1_500);
+    blob[11] ^= 1; // another time than the one signed
+    let forged = format!("\u{2014} w0.test {}\n", B64.encode(blob));
+    let bad = json_with(Some(format!(
+        "{board_note}{forged}{}{}",
+        cosign(2, 1_500),
+        cosign(1, 1_500)
+    )));
+    assert!(voter_client::board::provable_checkpoint(&election, &bad).is_err());
+    // Cosignatures over another checkpoint (a fork shown to the witnesses) do not count.
+    let mut forked = hashes.clone();
+    forked[1][0] ^= 1;
+    let other = Checkpoint {
+        root: merkle::root(&forked),
+        ..cp.clone()
+    };
+    let fork_lines = format!(
+        "{}{}",
+        protocol::witness::cosign(&witnesses[0].name, &keys[0], &other.body(), 1_500),
+        protocol::witness::cosign(&witnesses[1].name, &keys[1], &other.body(), 1_500)
+    );
+    let mixed = json_with(Some(format!("{board_note}{fork_lines}")));
+    assert!(voter_client::board::provable_checkpoint(&election, &mixed).is_err());
 }

@@ -471,4 +471,34 @@ fn every_contest_kind_with_the_keyboard_alone() {
         panic!("no results")
     };
     assert_eq!(results.totals, selection);
+
+    // Published, the observer view says which budget projects the totals fund (§12.7): voter 1
+    // chose options 1 and 2; option 0 has no votes and is not funded.
+    for entry in &closing {
+        let kind = match entry.entry {
+            Entry::Phase { .. } => "phase",
+            Entry::EncryptedTally(_) => "tally",
+            Entry::PartialDecryption(_) => "partial-decryptions",
+            _ => "results",
+        };
+        post(&url, &format!("/v1/elections/{id}/{kind}"), entry);
+    }
+    wait_for_size(&url, &id, setup + 1 + closing.len());
+    browser.goto(&format!("{url}/#e={id}&view=board&lang=gd"));
+    browser.wait_for("#results");
+    let funding = || {
+        browser.script(
+            "arguments[0]([...[...document.querySelectorAll('#results table')].pop()
+               .querySelectorAll('td.funded, td.not-funded')].map(c => c.textContent.trim()))",
+        )
+    };
+    assert_eq!(
+        funding(),
+        json!(["Gun mhaoineachadh", "Maoinichte", "Maoinichte"]),
+        "the budget's funded projects, in Gaelic"
+    );
+    assert!(browser.text(".funded-help").unwrap().contains("bhuidseit"));
+    browser.click("button[lang=en]");
+    assert_eq!(funding(), json!(["Not funded", "Funded", "Funded"]));
+    assert_contrast(&browser, "the results of every contest kind");
 }

@@ -156,8 +156,15 @@ fn a_voter_audits_once_then_casts() {
     assert_eq!(flow.screen(), Screen::Cast);
     assert_eq!(flow.receipt(), Some("{\"index\":12}"));
     assert_eq!(flow.included(), None);
-    flow.step(Step::Included(14, "ab".into()));
-    assert_eq!(flow.included(), Some(&(14, "ab".to_owned())));
+    flow.step(Step::Included(voter_client::board::Provable {
+        size: 14,
+        root: "ab".into(),
+        witnesses: None,
+    }));
+    assert_eq!(
+        flow.included().map(|p| (p.size, p.root.as_str())),
+        Some((14, "ab"))
+    );
     // Cast: the voting code is gone from the page's state.
     assert!(flow.credential().is_none());
 }

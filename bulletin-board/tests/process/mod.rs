@@ -213,7 +213,7 @@ pub async fn checkpoint(client: &awc::Client, base: &str, id: &str) -> Option<Ch
     (status == 200).then(|| {
         Checkpoint::verify_note(
             cp["note"].as_str().unwrap(),
-            ORIGIN,
+            &format!("{ORIGIN}/{id}"),
             &board_key().public_key(),
         )
         .expect("checkpoints are signed by the board")

@@ -277,7 +277,8 @@ pub async fn voting_and_proofs(store: AnyStore) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(cp["size"], size);
     let parsed =
-        Checkpoint::verify_note(cp["note"].as_str().unwrap(), ORIGIN, e.board_key()).unwrap();
+        Checkpoint::verify_for(cp["note"].as_str().unwrap(), &e.manifest, &e.manifest_hash)
+            .unwrap();
     assert_eq!((parsed.size, parsed.root), (latest.size, latest.root));
 
     // Every leaf, its inclusion proof under the checkpoint, and ct-merkle's root for the same leaves.
@@ -379,7 +380,7 @@ pub async fn voting_and_proofs(store: AnyStore) {
     assert_eq!(resp.status(), StatusCode::OK);
     let (note, exported) = parse_record(&test::read_body(resp).await);
     assert_eq!(exported, leaves);
-    let cp = Checkpoint::verify_note(&note, ORIGIN, e.board_key()).unwrap();
+    let cp = Checkpoint::verify_for(&note, &e.manifest, &e.manifest_hash).unwrap();
     let hashes: Vec<[u8; 32]> = exported.iter().map(|l| merkle::leaf_hash(l)).collect();
     assert_eq!(merkle::root(&hashes), cp.root);
     let mut verifier = RecordVerifier::new();

@@ -104,6 +104,14 @@ pub fn manifest(contests: Vec<Contest>, n: u32, t: u32) -> Manifest {
             .collect(),
         threshold: t,
         contests,
+        witnesses: (1..=3)
+            .map(|i| protocol::manifest::WitnessInfo {
+                name: format!("witness-{i}.example"),
+                key: key(&format!("witness-{i}")).public_key(),
+                url: format!("https://witness-{i}.example"),
+            })
+            .collect(),
+        witness_quorum: 2,
     }
 }
 

@@ -844,12 +844,38 @@ fn election_vectors() -> Value {
         .collect();
     let root = merkle::root(&leaf_hashes);
     let board = super::key("board");
-    let checkpoint = Checkpoint {
-        origin: e.manifest().board.origin.clone(),
+    let checkpoint_body = Checkpoint {
+        origin: merkle::log_origin(&e.manifest().board.origin, &e.ctx.manifest_hash),
         size: leaf_hashes.len() as u64,
         root,
-    }
-    .sign(&board);
+    };
+    let checkpoint = checkpoint_body.sign(&board);
+    // Witnesses 1 and 3 cosign at fixed times (spec §13.9); witness 2 is away.
+    let cosignatures: Vec<Value> = [(1usize, 1_800_086_460u64), (3, 1_800_086_461)]
+        .iter()
+        .map(|&(i, time)| {
+            let w = &e.manifest().witnesses[i - 1];
+            let secret = super::key(&format!("witness-{i}"));
+            let body = checkpoint_body.body();
+            json!({
+                "witness": i - 1,
+                "name": w.name,
+                "key": h(w.key.as_bytes()),
+                "key_id": h(protocol::witness::cosignature_key_id(&w.name, &w.key)),
+                "vkey": protocol::witness::verifier_key(&w.name, &w.key),
+                "time": time,
+                "signed_message": protocol::witness::signed_message(&body, time),
+                "line": protocol::witness::cosign(&w.name, &secret, &body, time),
+            })
+        })
+        .collect();
+    let cosigned = format!(
+        "{checkpoint}{}",
+        cosignatures
+            .iter()
+            .map(|c| c["line"].as_str().unwrap())
+            .collect::<String>()
+    );
     let leaves: Vec<Value> = tiny
         .leaves
         .iter()
@@ -885,7 +911,8 @@ fn election_vectors() -> Value {
         "partial_decryptions": partials,
         "lagrange": lagrange,
         "results": {"bytes": h(tiny.results.to_bytes()), "totals": tiny.results.totals},
-        "log": {"leaves": leaves, "root": h(root), "checkpoint": checkpoint, "board_key": h(board.public_key().as_bytes())},
+        "log": {"leaves": leaves, "root": h(root), "origin": checkpoint_body.origin, "checkpoint": checkpoint, "board_key": h(board.public_key().as_bytes()),
+                "cosignatures": cosignatures, "cosigned_checkpoint": cosigned, "witness_quorum": e.manifest().witness_quorum},
     })
 }
 

@@ -1,0 +1,519 @@
+//! What the witness does with an add-checkpoint request (spec §13.9), one log at a time.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use protocol::hash::Digest32;
+use protocol::manifest::Manifest;
+use protocol::merkle::{verify_consistency, Checkpoint};
+use protocol::record::{Entry, Leaf};
+use protocol::signature::SecretKey;
+use protocol::verify::{Admission, RecordVerifier};
+use rand_core::OsRng;
+use serde_json::Value;
+
+use crate::error::WitnessError;
+use crate::frontier::Frontier;
+use crate::store::{Store, StoredLeaf, StoredLog};
+
+/// Most consistency-proof lines a request may carry (C2SP tlog-witness).
+pub const MAX_PROOF_LINES: usize = 63;
+
+/// How the witness runs.
+pub struct WitnessConfig {
+    /// Its name (the signed-note key name the manifest gives it).
+    pub name: String,
+    /// Its cosigning key.
+    pub key: SecretKey,
+    /// Base URLs of the boards whose elections it follows when they name it.
+    pub boards: Vec<String>,
+    /// Whether it fetches and verifies the entries before cosigning (the default).
+    pub verifying: bool,
+}
+
+/// One followed log in memory.
+struct LogState {
+    stored: StoredLog,
+    manifest: Manifest,
+    manifest_hash: Digest32,
+    frontier: Frontier,
+    /// The record verifier over the witness's copy (verifying mode); `None` until rebuilt.
+    verifier: Option<RecordVerifier>,
+}
+
+/// The witness: its key, its store and the logs it follows.
+pub struct Witness {
+    config: WitnessConfig,
+    store: Store,
+    logs: RwLock<HashMap<String, Arc<Mutex<LogState>>>>,
+    http: ureq::Agent,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> WitnessError {
+    WitnessError::Unavailable(e.to_string())
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The parts of an add-checkpoint body.
+#[derive(Debug)]
+pub struct AddCheckpoint<'a> {
+    /// The size the sender believes this witness last cosigned.
+    pub old: u64,
+    /// The consistency proof from `old`.
+    pub proof: Vec<Digest32>,
+    /// The checkpoint note.
+    pub note: &'a str,
+}
+
+/// Parses `old <size>\n`, proof lines, an empty line and the note (C2SP tlog-witness).
+pub fn parse_request(body: &[u8]) -> Result<AddCheckpoint<'_>, WitnessError> {
+    let bad = |m: &str| WitnessError::Malformed(m.into());
+    let text = std::str::from_utf8(body).map_err(|_| bad("the body is not UTF-8"))?;
+    let (first, mut rest) = text
+        .split_once('\n')
+        .ok_or_else(|| bad("no old size line"))?;
+    let old = first
+        .strip_prefix("old ")
+        .filter(|n| !n.is_empty() && (n == &"0" || !n.starts_with('0')))
+        .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| bad("the first line must be `old <size>` in decimal, no leading zeros"))?;
+    let mut proof = Vec::new();
+    loop {
+        let (line, after) = rest
+            .split_once('\n')
+            .ok_or_else(|| bad("no empty line before the checkpoint"))?;
+        rest = after;
+        if line.is_empty() {
+            break;
+        }
+        if proof.len() == MAX_PROOF_LINES {
+            return Err(bad("more than 63 proof lines"));
+        }
+        let h: Digest32 = B64
+            .decode(line)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| bad("a proof line is not a base64 SHA-256 hash"))?;
+        proof.push(h);
+    }
+    Ok(AddCheckpoint {
+        old,
+        proof,
+        note: rest,
+    })
+}
+
+/// The verifier's V10 digest salt for one log: secret (from the witness key) and stable across
+/// restarts, since admissions hold salted digests.
+fn digest_salt(key: &SecretKey, origin: &str) -> [u8; 16] {
+    let mut data = key.to_seed().to_vec();
+    data.extend_from_slice(origin.as_bytes());
+    let d = protocol::hash::tagged_hash("thistle-witness/v10-digest-salt", &data);
+    data.fill(0);
+    d[..16].try_into().expect("16 bytes")
+}
+
+impl Witness {
+    /// Opens the store and takes in every log it follows (in verifying mode, from the witness's
+    /// copy of each record: voter entries from their admissions, without re-checking proofs).
+    pub fn open(config: WitnessConfig, store: Store) -> Result<Self, WitnessError> {
+        let http = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build();
+        let witness = Witness {
+            config,
+            store,
+            logs: RwLock::new(HashMap::new()),
+            http,
+        };
+        for stored in witness.store.logs()? {
+            let origin = stored.origin.clone();
+            let state = witness.state_of(stored)?;
+            witness
+                .logs
+                .write()
+                .expect("not poisoned")
+                .insert(origin, Arc::new(Mutex::new(state)));
+        }
+        Ok(witness)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WitnessConfig {
+        &self.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Origins followed, with their election id and latest cosigned size.
+    pub fn followed(&self) -> Vec<(String, String, u64)> {
+        let logs = self.logs.read().expect("not poisoned");
+        let mut out: Vec<_> = logs
+            .values()
+            .map(|l| {
+                let l = l.lock().unwrap_or_else(|p| p.into_inner());
+                (
+                    l.stored.origin.clone(),
+                    l.stored.election.clone(),
+                    l.stored.size,
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// The stored log of an election (by its hex id).
+    pub fn log_of_election(&self, election: &str) -> Option<StoredLog> {
+        let logs = self.logs.read().expect("not poisoned");
+        logs.values().find_map(|l| {
+            let l = l.lock().unwrap_or_else(|p| p.into_inner());
+            (l.stored.election == election).then(|| l.stored.clone())
+        })
+    }
+
+    fn state_of(&self, stored: StoredLog) -> Result<LogState, WitnessError> {
+        let leaf = Leaf::from_bytes(&stored.manifest_leaf, 1)
+            .map_err(|e| unavailable(format!("stored manifest: {e}")))?;
+        let Entry::Manifest(manifest) = leaf.signed.entry else {
+            return Err(unavailable("stored leaf 0 is not a manifest"));
+        };
+        let manifest_hash = manifest.hash();
+        let frontier = Frontier::from_bytes(&stored.frontier)
+            .ok_or_else(|| unavailable("stored frontier is malformed"))?;
+        let mut state = LogState {
+            stored,
+            manifest,
+            manifest_hash,
+            frontier,
+            verifier: None,
+        };
+        if self.config.verifying {
+            self.rebuild(&mut state)?;
+        }
+        Ok(state)
+    }
+
+    /// Takes the witness's copy of the record in again, page by page.
+    fn rebuild(&self, state: &mut LogState) -> Result<(), WitnessError> {
+        let salt = digest_salt(&self.config.key, &state.stored.origin);
+        let mut verifier = RecordVerifier::streaming().with_digest_salt(salt);
+        let mut from = 0;
+        while from < state.stored.size {
+            let to = (from + 1000).min(state.stored.size);
+            let page = self.store.leaves(&state.stored.origin, from, to)?;
+            if page.len() as u64 != to - from {
+                return Err(unavailable(format!(
+                    "the witness's copy of {} lacks leaves {from}..{to}",
+                    state.stored.origin
+                )));
+            }
+            for leaf in page {
+                let taken = match &leaf.admission {
+                    Some(a) => Admission::from_bytes(a)
+                        .map_err(|e| unavailable(format!("stored admission: {e}")))
+                        .and_then(|a| verifier.readmit(&a).map_err(unavailable)),
+                    None => verifier
+                        .readmit_leaf(&leaf.bytes, &mut OsRng)
+                        .map_err(unavailable),
+                };
+                taken?;
+            }
+            from = to;
+        }
+        state.verifier = Some(verifier);
+        Ok(())
+    }
+
+    /// The log for `origin`: followed already, or an election on one of the witness's boards whose
+    /// manifest names this witness (its name and key), which it starts following at size 0.
+    fn log(&self, origin: &str) -> Result<Arc<Mutex<LogState>>, WitnessError> {
+        if let Some(l) = self.logs.read().expect("not poisoned").get(origin) {
+            return Ok(l.clone());
+        }
+        let unknown = || WitnessError::UnknownOrigin(origin.into());
+        let (board_origin, election) = origin.rsplit_once('/').ok_or_else(unknown)?;
+        if election.len() != 64
+            || !election
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        {
+            return Err(unknown());
+        }
+        for url in &self.config.boards {
+            let Ok(info) = self.get_json(&format!("{url}/v1/board")) else {
+                continue;
+            };
+            if info["origin"].as_str() != Some(board_origin) {
+                continue;
+            }
+            let Ok(first) = self.get_json(&format!("{url}/v1/elections/{election}/entries/0"))
+            else {
+                continue;
+            };
+            let Some(manifest_leaf) = first["leaf"].as_str().and_then(|s| B64.decode(s).ok())
+            else {
+                continue;
+            };
+            let Ok(leaf) = Leaf::from_bytes(&manifest_leaf, 1) else {
+                continue;
+            };
+            let Entry::Manifest(m) = &leaf.signed.entry else {
+                continue;
+            };
+            let me = self.config.key.public_key();
+            let names_me = m
+                .witnesses
+                .iter()
+                .any(|w| w.name == self.config.name && w.key == me);
+            if hex::encode(m.hash()) != election || m.board.origin != board_origin || !names_me {
+                continue;
+            }
+            let stored = StoredLog {
+                origin: origin.into(),
+                election: election.into(),
+                board_url: url.clone(),
+                manifest_leaf,
+                size: 0,
+                root: protocol::merkle::root(&[]),
+                frontier: Frontier::default().to_bytes(),
+                note: None,
+            };
+            self.store.follow(&stored)?;
+            let stored = self
+                .store
+                .logs()?
+                .into_iter()
+                .find(|l| l.origin == origin)
+                .ok_or_else(unknown)?;
+            let state = Arc::new(Mutex::new(self.state_of(stored)?));
+            let mut logs = self.logs.write().expect("not poisoned");
+            let entry = logs.entry(origin.into()).or_insert(state);
+            tracing::info!(
+                origin,
+                board = url,
+                "following a new election that names this witness"
+            );
+            return Ok(entry.clone());
+        }
+        Err(unknown())
+    }
+
+    fn get_json(&self, url: &str) -> Result<Value, WitnessError> {
+        self.http
+            .get(url)
+            .call()
+            .map_err(|e| unavailable(format!("{url}: {e}")))?
+            .into_json()
+            .map_err(|e| unavailable(format!("{url}: {e}")))
+    }
+
+    /// Leaves `from..to` from the board, in pages.
+    fn fetch(
+        &self,
+        state: &LogState,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, WitnessError> {
+        let mut out = Vec::with_capacity((to - from) as usize);
+        let mut next = from;
+        while next < to {
+            let url = format!(
+                "{}/v1/elections/{}/entries?start={next}&end={to}",
+                state.stored.board_url, state.stored.election
+            );
+            let page = self.get_json(&url)?;
+            let entries = page["entries"].as_array().cloned().unwrap_or_default();
+            if entries.is_empty() {
+                return Err(unavailable(format!(
+                    "the board served no entries from {next} (below its checkpoint's {to})"
+                )));
+            }
+            for e in entries {
+                let bytes = e["leaf"]
+                    .as_str()
+                    .and_then(|s| B64.decode(s).ok())
+                    .ok_or_else(|| unavailable("the board served an entry without its leaf"))?;
+                if e["index"].as_u64() != Some(next) || next >= to {
+                    return Err(unavailable("the board served entries out of order"));
+                }
+                out.push((next, bytes));
+                next += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// C2SP tlog-witness add-checkpoint: the cosignature line, or why not. Blocking: it may read
+    /// the board and verify proofs.
+    pub fn add_checkpoint(&self, body: &[u8]) -> Result<String, WitnessError> {
+        let request = parse_request(body)?;
+        let origin = request
+            .note
+            .split_once('\n')
+            .map(|(o, _)| o)
+            .ok_or_else(|| WitnessError::Malformed("the checkpoint has no origin line".into()))?;
+        let log = self.log(origin)?;
+        let mut state = log.lock().unwrap_or_else(|p| p.into_inner());
+        let checkpoint = Checkpoint::verify_for(
+            request.note,
+            &state.manifest,
+            &state.manifest_hash,
+        )
+        .map_err(|e| match e {
+            protocol::Error::BadSignature { .. } => WitnessError::BadSignature(e.to_string()),
+            protocol::Error::Log(m) if m.contains("signature") => {
+                WitnessError::BadSignature(m.into())
+            }
+            other => WitnessError::Malformed(other.to_string()),
+        })?;
+        if request.old > checkpoint.size {
+            return Err(WitnessError::Malformed(format!(
+                "old size {} is above the checkpoint's size {}",
+                request.old, checkpoint.size
+            )));
+        }
+        let size = state.stored.size;
+        if request.old != size {
+            return Err(WitnessError::WrongOldSize {
+                old: request.old,
+                size,
+            });
+        }
+        let mut new_leaves = Vec::new();
+        let mut frontier = state.frontier.clone();
+        if checkpoint.size == size {
+            if checkpoint.root != state.stored.root {
+                tracing::warn!(origin, size, "refused a fork: same size, another root");
+                return Err(WitnessError::Fork(size));
+            }
+        } else {
+            verify_consistency(
+                size,
+                checkpoint.size,
+                &state.stored.root,
+                &checkpoint.root,
+                &request.proof,
+            )
+            .map_err(|e| WitnessError::Unprocessable(format!("the consistency proof: {e}")))?;
+            if self.config.verifying {
+                let fetched = self.fetch(&state, size, checkpoint.size)?;
+                for (_, bytes) in &fetched {
+                    frontier.push(bytes);
+                }
+                if frontier.root() != checkpoint.root {
+                    return Err(WitnessError::Unprocessable(
+                        "the board's entries do not hash to the checkpoint's root".into(),
+                    ));
+                }
+                match take_in(&mut state, fetched) {
+                    Ok(leaves) => new_leaves = leaves,
+                    Err(e) => {
+                        // The verifier took part of the page in: start again from the store.
+                        let refusal = WitnessError::Unprocessable(format!("the record: {e}"));
+                        tracing::warn!(origin, error = %e, "refused a checkpoint whose record fails");
+                        state.verifier = None;
+                        self.rebuild(&mut state)?;
+                        return Err(refusal);
+                    }
+                }
+            }
+        }
+        let time = now().max(1);
+        let line = protocol::witness::cosign(
+            &self.config.name,
+            &self.config.key,
+            &checkpoint.body(),
+            time,
+        );
+        let note = format!("{}{line}", request.note);
+        if let Err(e) = self.store.advance(
+            origin,
+            size,
+            checkpoint.size,
+            &checkpoint.root,
+            &frontier.to_bytes(),
+            &note,
+            time,
+            &new_leaves,
+        ) {
+            // Nothing was written: the verifier may hold leaves the store does not.
+            state.verifier = None;
+            self.rebuild(&mut state)?;
+            return Err(e);
+        }
+        state.stored.size = checkpoint.size;
+        state.stored.root = checkpoint.root;
+        state.stored.frontier = frontier.to_bytes();
+        state.stored.note = Some(note);
+        state.frontier = frontier;
+        Ok(line)
+    }
+}
+
+fn is_voter_entry(leaf: &[u8]) -> bool {
+    matches!(leaf.get(8), Some(6 | 7))
+}
+
+/// Runs the record verifier over new leaves: voter entries in batches (signatures and proofs
+/// checked together, then every log-dependent check one by one), every other leaf on its own.
+fn take_in(state: &mut LogState, fetched: Vec<(u64, Vec<u8>)>) -> Result<Vec<StoredLeaf>, String> {
+    let verifier = state.verifier.as_mut().ok_or("the verifier is not ready")?;
+    let mut out = Vec::with_capacity(fetched.len());
+    let mut rest = fetched.into_iter().peekable();
+    while let Some((index, bytes)) = rest.next() {
+        let checker = is_voter_entry(&bytes)
+            .then(|| verifier.voter_entry_checker())
+            .flatten();
+        let Some(checker) = checker else {
+            verifier
+                .push(&bytes, &mut OsRng)
+                .map_err(|e| e.to_string())?;
+            out.push(StoredLeaf {
+                index,
+                bytes,
+                admission: None,
+            });
+            continue;
+        };
+        let mut run = vec![(index, bytes)];
+        while let Some((i, b)) = rest.next_if(|(_, b)| is_voter_entry(b)) {
+            run.push((i, b));
+        }
+        let threshold = verifier.threshold();
+        let mut times = Vec::with_capacity(run.len());
+        let mut entries = Vec::with_capacity(run.len());
+        for (i, b) in &run {
+            let leaf = Leaf::from_bytes(b, threshold)
+                .map_err(|e| format!("V2 failed at entry {i}: {e}"))?;
+            times.push(leaf.time);
+            entries.push(leaf.signed);
+        }
+        let checked = checker.check_batch(entries, &mut OsRng);
+        for (((index, bytes), time), result) in run.into_iter().zip(times).zip(checked) {
+            let checked = result
+                .map_err(|(step, e)| format!("{} failed at entry {index}: {e}", step.name()))?;
+            let admission = verifier
+                .push_checked(time, checked, &mut OsRng)
+                .map_err(|e| e.to_string())?;
+            out.push(StoredLeaf {
+                index,
+                bytes,
+                admission: Some(admission.to_bytes()),
+            });
+        }
+    }
+    Ok(out)
+}
