@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -131,27 +132,41 @@ async fn record(witness: Shared, id: web::Path<String>) -> HttpResponse {
     let (Some(note), true) = (log.note, witness.config().verifying) else {
         return not_found("this witness keeps no record of that election yet");
     };
-    let mut out = RECORD_MAGIC.to_vec();
-    out.extend_from_slice(&(note.len() as u32).to_le_bytes());
-    out.extend_from_slice(note.as_bytes());
-    out.extend_from_slice(&log.size.to_le_bytes());
-    let mut from = 0;
-    while from < log.size {
-        let to = (from + 1000).min(log.size);
-        match witness.store().leaves(&log.origin, from, to) {
-            Ok(page) => {
-                for l in page {
-                    out.extend_from_slice(&(l.bytes.len() as u32).to_le_bytes());
-                    out.extend_from_slice(&l.bytes);
-                }
+    let mut head = RECORD_MAGIC.to_vec();
+    head.extend_from_slice(&(note.len() as u32).to_le_bytes());
+    head.extend_from_slice(note.as_bytes());
+    head.extend_from_slice(&log.size.to_le_bytes());
+    let (size, origin) = (log.size, log.origin);
+    let w = witness.get_ref().clone();
+    // A page at a time, so an export of any size holds one page in memory.
+    let pages = futures_util::stream::unfold(0u64, move |from| {
+        let (w, origin) = (w.clone(), origin.clone());
+        async move {
+            if from >= size {
+                return None;
             }
-            Err(e) => return refusal(&e),
+            let to = (from + 1000).min(size);
+            let page = web::block(move || w.store().leaves(&origin, from, to)).await;
+            let chunk = match page {
+                Ok(Ok(page)) if page.len() as u64 == to - from => {
+                    let mut out = Vec::new();
+                    for l in page {
+                        out.extend_from_slice(&(l.bytes.len() as u32).to_le_bytes());
+                        out.extend_from_slice(&l.bytes);
+                    }
+                    Ok(web::Bytes::from(out))
+                }
+                _ => Err(actix_web::error::ErrorServiceUnavailable(
+                    "the witness's store failed",
+                )),
+            };
+            Some((chunk, to))
         }
-        from = to;
-    }
+    });
+    let body = futures_util::stream::once(async move { Ok(web::Bytes::from(head)) }).chain(pages);
     HttpResponse::Ok()
         .content_type("application/octet-stream")
-        .body(out)
+        .streaming(body)
 }
 
 /// The routes.
