@@ -794,7 +794,9 @@ pub async fn election_status(
             && t >= m.opens_at
             && t < m.closes_at,
         fingerprint: fingerprint.map(hex::encode),
-        checkpoint: published.as_ref().map(|p| checkpoint_json(p, None)),
+        checkpoint: published
+            .as_ref()
+            .map(|p| checkpoint_json(p, e.witnessed())),
         ballots: published.as_ref().and_then(|p| p.counts).map(|c| c.ballots),
         audited: published.as_ref().and_then(|p| p.counts).map(|c| c.audited),
         counted: published.as_ref().and_then(|p| p.counts).map(|c| c.counted),

@@ -316,8 +316,15 @@ fn a_wrong_passphrase_or_a_bad_manifest_is_refused_with_its_reason() {
         .unwrap();
     assert_eq!(check.status.code(), Some(2));
     let err = String::from_utf8_lossy(&check.stderr);
+    let line = election_authority::manifest_file::EXAMPLE
+        .lines()
+        .position(|l| l.contains("REPLACE: administrator public key"))
+        .unwrap()
+        + 1;
     assert!(
-        err.contains("line 19: administrator key: expected a public key of 64 hex digits"),
+        err.contains(&format!(
+            "line {line}: administrator key: expected a public key of 64 hex digits"
+        )),
         "{err}"
     );
 

@@ -926,6 +926,28 @@ impl App {
                     <p id="turnout">{ t(Text::Turnout { counted, listed }) }</p>
                 }
                 { for results }
+                <section id="witnesses">
+                    <h2>{ t(Text::Witnesses) }</h2>
+                    if view.witnesses.is_empty() {
+                        <p id="no-witnesses">{ t(Text::NoWitnesses) }</p>
+                    } else {
+                        <p id="witnessed">{ match view.witnessed {
+                            Some(size) => t(Text::WitnessedUpTo { size }),
+                            None => t(Text::NothingWitnessed),
+                        } }</p>
+                        <ul>
+                            { for view.witnesses.iter().map(|w| html! {
+                                <li class="witness">
+                                    <a href={w.url.clone()}>{ &w.name }</a>{ " " }
+                                    { match w.cosigned_at {
+                                        Some(at) => format!("{} {}", t(Text::CosignedAt), date(at)),
+                                        None => t(Text::NotCosigned),
+                                    } }
+                                </li>
+                            }) }
+                        </ul>
+                    }
+                </section>
                 <p class="help">{ t(Text::VerifyHelp) }</p>
                 <pre><code id="verify-command">{ board::verify_command(&page_origin(), &self.id_hex) }</code></pre>
             </section>

@@ -256,6 +256,22 @@ pub struct BoardView {
     pub results: Option<Vec<ContestTotals>>,
     /// Credentials with a counted ballot and listed credentials, when the board knows them.
     pub turnout: Option<(u64, u64)>,
+    /// The manifest's witnesses (§13.9) and what each cosigned of the latest witnessed
+    /// checkpoint; empty when the manifest names none.
+    pub witnesses: Vec<WitnessLine>,
+    /// The latest checkpoint `k` witnesses cosigned: its size, once there is one.
+    pub witnessed: Option<u64>,
+}
+
+/// One witness in the observer view.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessLine {
+    /// Its name.
+    pub name: String,
+    /// Where it serves its copy of the record.
+    pub url: String,
+    /// When (Unix seconds, its clock) it cosigned the latest witnessed checkpoint, if it did.
+    pub cosigned_at: Option<u64>,
 }
 
 /// `part` as a percentage of `whole` with one decimal (`"–"` for an empty whole).
@@ -353,6 +369,28 @@ pub fn board_view(
     let turnout = status["counted"]
         .as_u64()
         .zip(status["credentials"].as_u64());
+    // Every cosignature on the witnessed checkpoint is verified before it is shown.
+    let witnessed = match status["checkpoint"]["witnessed"]["note"].as_str() {
+        Some(note) => Some(
+            protocol::witness::WitnessedCheckpoint::verify(note, manifest, &hash)
+                .map_err(|e| format!("the witnessed checkpoint does not verify: {e}"))?,
+        )
+        .filter(|w| w.meets_quorum()),
+        None => None,
+    };
+    let witnesses = manifest
+        .witnesses
+        .iter()
+        .enumerate()
+        .map(|(i, w)| WitnessLine {
+            name: w.name.clone(),
+            url: w.url.clone(),
+            cosigned_at: witnessed
+                .as_ref()
+                .and_then(|c| c.cosigned().iter().find(|c| c.witness == i))
+                .map(|c| c.time),
+        })
+        .collect();
     Ok(BoardView {
         title: manifest.title.clone(),
         phase: status["phase"].as_str().unwrap_or_default().to_owned(),
@@ -360,5 +398,7 @@ pub fn board_view(
         counts,
         results,
         turnout,
+        witnesses,
+        witnessed: witnessed.map(|w| w.checkpoint().size),
     })
 }

@@ -147,6 +147,21 @@ pub enum Text {
     NotFunded,
     /// How a budget contest's results fund projects.
     FundedHelp,
+    /// The observer view's witnesses heading.
+    Witnesses,
+    /// The election names no witnesses.
+    NoWitnesses,
+    /// The latest witnessed checkpoint's size.
+    WitnessedUpTo {
+        /// Its size.
+        size: u64,
+    },
+    /// Nothing is witnessed yet.
+    NothingWitnessed,
+    /// A witness's cosignature is on the latest witnessed checkpoint (the time follows).
+    CosignedAt,
+    /// A witness's cosignature is not on it.
+    NotCosigned,
     /// Credentials with a counted ballot of those listed.
     Turnout {
         /// Credentials with a counted ballot.
@@ -261,8 +276,24 @@ pub fn text(lang: Lang, t: Text) -> String {
         (NotFunded, Gd) => "Gun mhaoineachadh",
         (FundedHelp, En) => "Funded within the budget: most votes first; a project that no longer fits what is left is passed over for the next.",
         (FundedHelp, Gd) => "Maoinichte taobh a-staigh a' bhuidseit: na bhòtaichean as motha an toiseach; thèid pròiseact nach freagair air na tha air fhàgail a leigeil seachad airson an ath fhear.",
+        (Witnesses, En) => "Witnesses",
+        (Witnesses, Gd) => "Fianaisean",
+        (NoWitnesses, En) => "This election names no independent witnesses: only the board's word says that everyone sees the same record.",
+        (NoWitnesses, Gd) => "Chan eil fianaisean neo-eisimeileach aig an taghadh seo: chan eil ach facal a' bhùird ag ràdh gu bheil a h-uile duine a' faicinn an aon chlàr.",
+        (NothingWitnessed, En) => "No checkpoint has been cosigned by enough witnesses yet.",
+        (NothingWitnessed, Gd) => "Cha do cho-shoidhnich fianaisean gu leòr puing-sgrùdaidh fhathast.",
+        (CosignedAt, En) => "cosigned it at",
+        (CosignedAt, Gd) => "cho-shoidhnich e aig",
+        (NotCosigned, En) => "has not cosigned it",
+        (NotCosigned, Gd) => "cha do cho-shoidhnich e e",
         (Closed, En) => "Closed",
         (Closed, Gd) => "Dùinte",
+        (WitnessedUpTo { size }, En) => {
+            return format!("The latest checkpoint witnessed by the quorum covers {size} entries:")
+        }
+        (WitnessedUpTo { size }, Gd) => {
+            return format!("Tha a' phuing-sgrùdaidh as ùire a dhearbh an cuòram a' gabhail a-steach {size} inntrigidhean:")
+        }
         (Turnout { counted, listed }, En) => {
             let pct = crate::board::percent(counted, listed);
             return format!("Turnout: {counted} of {listed} listed voters ({pct}) have a counted ballot.")

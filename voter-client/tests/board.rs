@@ -216,6 +216,10 @@ fn the_observer_view_shows_the_results_the_administrator_signed() {
     assert_eq!(view.checkpoint, Some((22, "ab".into())));
     let totals: Vec<u64> = view.results.unwrap()[0].rows.iter().map(|r| r.1).collect();
     assert_eq!(totals, vec![0, 0, 1, 0, 2]);
+    assert!(
+        view.witnesses.is_empty(),
+        "this election names no witnesses"
+    );
     // Results that are not the administrator's, or another election's manifest, are refused.
     let mut forged = closing.last().unwrap().clone();
     forged.signature = Some([0; 64]);
@@ -394,4 +398,34 @@ fn with_witnesses_the_page_proves_inclusion_only_under_a_witnessed_checkpoint() 
     );
     let mixed = json_with(Some(format!("{board_note}{fork_lines}")));
     assert!(voter_client::board::provable_checkpoint(&election, &mixed).is_err());
+
+    // The observer view lists every witness and when it cosigned the witnessed checkpoint.
+    let status = json!({
+        "phase": "VotingOpen",
+        "checkpoint": {"size": cp.size, "root": "ab", "note": board_note,
+                       "witnessed": {"size": cp.size, "note": format!("{board_note}{}{}", cosign(2, 1_500), cosign(0, 1_501))}},
+    })
+    .to_string();
+    let manifest_entry = json!({ "leaf": B64.encode(&bytes[0]) }).to_string();
+    let view = voter_client::board::board_view(
+        &election_id(&e.id()).unwrap(),
+        &status,
+        &manifest_entry,
+        None,
+    )
+    .unwrap();
+    assert_eq!(view.witnessed, Some(cp.size));
+    let seen: Vec<(&str, Option<u64>)> = view
+        .witnesses
+        .iter()
+        .map(|w| (w.name.as_str(), w.cosigned_at))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("w0.test", Some(1_501)),
+            ("w1.test", None),
+            ("w2.test", Some(1_500))
+        ]
+    );
 }

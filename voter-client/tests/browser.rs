@@ -280,6 +280,13 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
         results.contains("Candidate catriona 2 100.0%"),
         "each option's total and share: {results}"
     );
+    assert!(
+        browser
+            .text("#no-witnesses")
+            .unwrap()
+            .contains("no independent witnesses"),
+        "an election without witnesses says so plainly"
+    );
     let turnout = browser.text("#turnout").unwrap();
     assert!(
         turnout.contains("1 of 2 listed voters (50.0%)"),
