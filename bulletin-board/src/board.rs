@@ -388,7 +388,11 @@ impl Election {
 
     /// Takes in cosignature lines (each verified by the pusher) for `target`; once `k` witnesses
     /// cosigned it, it is the witnessed checkpoint (if newer).
-    pub(crate) fn add_cosignatures(&self, target: &Published, lines: Vec<(usize, String)>) {
+    pub(crate) fn add_cosignatures(
+        &self,
+        target: &Published,
+        lines: Vec<(usize, String)>,
+    ) -> Option<Witnessed> {
         let mut cosigning = self.cosigning.lock().expect("not poisoned");
         let same = cosigning
             .as_ref()
@@ -405,7 +409,7 @@ impl Election {
         collected.sort();
         let k = self.manifest.witness_quorum as usize;
         if k == 0 || collected.len() < k {
-            return;
+            return None;
         }
         let mut note = target.note.clone();
         for (_, line) in collected.iter() {
@@ -418,11 +422,19 @@ impl Election {
             cosigners: collected.len(),
         };
         let mut current = self.witnessed.write().expect("not poisoned");
-        if current.as_ref().is_none_or(|w| {
-            w.size < witnessed.size || w.cosigners < witnessed.cosigners && w.size == witnessed.size
-        }) {
-            *current = Some(witnessed);
-        }
+        let newer = current.as_ref().is_none_or(|w| {
+            w.size < witnessed.size
+                || (w.size == witnessed.size && w.cosigners < witnessed.cosigners)
+        });
+        newer.then(|| {
+            *current = Some(witnessed.clone());
+            witnessed
+        })
+    }
+
+    /// Takes in the latest witnessed checkpoint stored before a restart.
+    pub(crate) fn restore_witnessed(&self, witnessed: Witnessed) {
+        *self.witnessed.write().expect("not poisoned") = Some(witnessed);
     }
 
     /// The phase and fingerprint as of the latest checkpoint (reads never go past it).
@@ -889,6 +901,7 @@ impl Board {
     async fn load(self: &Arc<Self>, id: &str) -> Result<Arc<Election>, StoreError> {
         // The checkpoint first: other processes may sign larger ones while the leaves load.
         let stored_checkpoint = self.store.latest_checkpoint(id).await?;
+        let stored_witnessed = self.store.witnessed(id).await?;
         let state = self.read_all(id).await?;
         let (manifest, manifest_hash) = state
             .verifier
@@ -930,6 +943,35 @@ impl Board {
             cosigning: Mutex::new(None),
             witnessed: RwLock::new(None),
         });
+        // The latest witnessed checkpoint stored before a restart, if it is still this log's.
+        if let Some(stored) = stored_witnessed.last() {
+            let verified = protocol::witness::WitnessedCheckpoint::verify(
+                &stored.note,
+                &election.manifest,
+                &election.manifest_hash,
+            );
+            let ours = verified.as_ref().is_ok_and(|w| {
+                let cp = w.checkpoint();
+                let state = election.state.lock().expect("not poisoned");
+                w.meets_quorum()
+                    && cp.size <= state.committed
+                    && state.tree.root(cp.size) == cp.root
+            });
+            match verified {
+                Ok(w) if ours => election.restore_witnessed(Witnessed {
+                    size: w.checkpoint().size,
+                    root: w.checkpoint().root,
+                    note: stored.note.clone(),
+                    cosigners: w.cosigned().len(),
+                }),
+                _ => {
+                    return Err(StoreError::Corrupt(format!(
+                        "the stored witnessed checkpoint of size {} is not one of this log's",
+                        stored.size
+                    )))
+                }
+            }
+        }
         self.elections
             .write()
             .expect("not poisoned")

@@ -11,6 +11,7 @@ use protocol::manifest::WitnessInfo;
 use protocol::witness::read_cosignature;
 
 use crate::board::{Board, Election, Published};
+use crate::store::{Store, StoredCheckpoint};
 
 /// A checkpoint with the witnesses' cosignatures the board collected for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,6 +159,14 @@ pub(crate) async fn pusher(board: Arc<Board>, election: Arc<Election>) {
                 }
             }
         }
-        election.add_cosignatures(&target, lines);
+        if let Some(w) = election.add_cosignatures(&target, lines) {
+            let stored = StoredCheckpoint {
+                size: w.size,
+                note: w.note,
+            };
+            if let Err(e) = board.store().put_witnessed(election.id(), stored).await {
+                tracing::warn!(election = election.id(), error = %e, "a witnessed checkpoint could not be stored; it is kept in memory and stored with the next");
+            }
+        }
     }
 }

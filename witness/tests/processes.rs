@@ -387,5 +387,32 @@ fn a_board_with_three_witnesses_through_faults() {
             .unwrap(),
         record[0]
     );
-    drop(board);
+    // The board's witnessed timeline: every checkpoint a quorum cosigned, in order, each a root of
+    // the one history; kept across a kill -9 of the board.
+    let timeline = json(&format!("{}/v1/elections/{id}/checkpoints", board.url));
+    let timeline = timeline.as_array().unwrap().clone();
+    assert!(timeline.len() >= 3, "{timeline:?}");
+    let mut last = 0;
+    for c in &timeline {
+        let w = protocol::witness::WitnessedCheckpoint::verify(
+            c["note"].as_str().unwrap(),
+            &e.manifest,
+            &manifest_hash,
+        )
+        .unwrap();
+        assert!(w.meets_quorum());
+        let size = w.checkpoint().size;
+        assert!(size > last, "increasing sizes");
+        assert_eq!(w.checkpoint().root, root(&hashes[..size as usize]));
+        last = size;
+    }
+    let mut board = board;
+    board.restart();
+    let cp = json(&format!("{}/v1/elections/{id}/checkpoint", board.url));
+    assert!(
+        cp["witnessed"]["size"].as_u64().is_some_and(|s| s >= last),
+        "the witnessed checkpoint is served again at once after a restart: {cp}"
+    );
+    let again = json(&format!("{}/v1/elections/{id}/checkpoints", board.url));
+    assert_eq!(again.as_array().unwrap()[..timeline.len()], timeline[..]);
 }

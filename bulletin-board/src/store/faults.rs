@@ -65,6 +65,22 @@ impl FaultyStore {
     fn boxed<T>(f: impl Future<Output = Result<T, StoreError>> + Send + 'static) -> Boxed<T> {
         Box::pin(f)
     }
+
+    /// A checkpoint write: refused as a full disk would while writes fail.
+    fn checkpoint_write(
+        &self,
+        write: impl Future<Output = Result<(), StoreError>> + Send + 'static,
+    ) -> Boxed<()> {
+        let fails = self.plan.writes_fail.load(Ordering::SeqCst);
+        Self::boxed(async move {
+            if fails {
+                return Err(StoreError::Unavailable(format!(
+                    "{INJECTED}: no space left on device"
+                )));
+            }
+            write.await
+        })
+    }
 }
 
 impl Store for FaultyStore {
@@ -182,17 +198,9 @@ impl Store for FaultyStore {
         election: &str,
         checkpoint: StoredCheckpoint,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let fails = self.plan.writes_fail.load(Ordering::SeqCst);
         let inner = self.inner.clone();
         let election = election.to_owned();
-        Self::boxed(async move {
-            if fails {
-                return Err(StoreError::Unavailable(format!(
-                    "{INJECTED}: no space left on device"
-                )));
-            }
-            inner.put_checkpoint(&election, checkpoint).await
-        })
+        self.checkpoint_write(async move { inner.put_checkpoint(&election, checkpoint).await })
     }
 
     fn latest_checkpoint(
@@ -202,5 +210,24 @@ impl Store for FaultyStore {
         let inner = self.inner.clone();
         let election = election.to_owned();
         Self::boxed(async move { inner.latest_checkpoint(&election).await })
+    }
+
+    fn put_witnessed(
+        &self,
+        election: &str,
+        witnessed: StoredCheckpoint,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let inner = self.inner.clone();
+        let election = election.to_owned();
+        self.checkpoint_write(async move { inner.put_witnessed(&election, witnessed).await })
+    }
+
+    fn witnessed(
+        &self,
+        election: &str,
+    ) -> impl Future<Output = Result<Vec<StoredCheckpoint>, StoreError>> + Send {
+        let inner = self.inner.clone();
+        let election = election.to_owned();
+        Self::boxed(async move { inner.witnessed(&election).await })
     }
 }

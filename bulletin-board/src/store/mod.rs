@@ -150,6 +150,20 @@ pub trait Store: Send + Sync + 'static {
         &self,
         election: &str,
     ) -> impl Future<Output = Result<Option<StoredCheckpoint>, StoreError>> + Send;
+
+    /// Records a checkpoint `k` witnesses cosigned (spec §13.9): the board's note with their
+    /// lines. A later round may collect more lines for the same size; the note with more wins.
+    fn put_witnessed(
+        &self,
+        election: &str,
+        witnessed: StoredCheckpoint,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every witnessed checkpoint of an election, by increasing size.
+    fn witnessed(
+        &self,
+        election: &str,
+    ) -> impl Future<Output = Result<Vec<StoredCheckpoint>, StoreError>> + Send;
 }
 
 /// Two checkpoints of one size must be the same note (Ed25519 signing is deterministic, so every
@@ -316,6 +330,18 @@ impl Store for AnyStore {
         election: &str,
     ) -> Result<Option<StoredCheckpoint>, StoreError> {
         delegate!(self, s => s.latest_checkpoint(election).await)
+    }
+
+    async fn put_witnessed(
+        &self,
+        election: &str,
+        witnessed: StoredCheckpoint,
+    ) -> Result<(), StoreError> {
+        delegate!(self, s => s.put_witnessed(election, witnessed).await)
+    }
+
+    async fn witnessed(&self, election: &str) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        delegate!(self, s => s.witnessed(election).await)
     }
 }
 

@@ -42,6 +42,14 @@ const MIGRATIONS: &[&str] = &[
         notes BYTEA NOT NULL,
         PRIMARY KEY (election, first_idx)
      );",
+    // 3: checkpoints k witnesses cosigned (the board's note with their lines).
+    "CREATE TABLE witnessed (
+        election TEXT NOT NULL REFERENCES elections(id),
+        size BIGINT NOT NULL,
+        cosigners BIGINT NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (election, size)
+     );",
 ];
 
 /// The PostgreSQL store.
@@ -376,5 +384,48 @@ impl Store for PgStore {
             size: r.get::<_, i64>(0) as u64,
             note: r.get(1),
         }))
+    }
+
+    async fn put_witnessed(
+        &self,
+        election: &str,
+        witnessed: StoredCheckpoint,
+    ) -> Result<(), StoreError> {
+        let cosigners = witnessed.note.matches("\n\u{2014} ").count() as i64;
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO witnessed (election, size, cosigners, note) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (election, size) DO UPDATE SET cosigners = excluded.cosigners,
+                 note = excluded.note WHERE excluded.cosigners > witnessed.cosigners",
+                &[
+                    &election,
+                    &(witnessed.size as i64),
+                    &cosigners,
+                    &witnessed.note,
+                ],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn witnessed(&self, election: &str) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT size, note FROM witnessed WHERE election = $1 ORDER BY size",
+                &[&election],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(rows
+            .iter()
+            .map(|r| StoredCheckpoint {
+                size: r.get::<_, i64>(0) as u64,
+                note: r.get(1),
+            })
+            .collect())
     }
 }

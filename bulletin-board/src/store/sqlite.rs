@@ -44,6 +44,14 @@ const MIGRATIONS: &[&str] = &[
         notes BLOB NOT NULL,
         PRIMARY KEY (election, first_idx)
      ) WITHOUT ROWID;",
+    // 3: checkpoints k witnesses cosigned (the board's note with their lines).
+    "CREATE TABLE witnessed (
+        election TEXT NOT NULL REFERENCES elections(id),
+        size INTEGER NOT NULL,
+        cosigners INTEGER NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (election, size)
+     );",
 ];
 
 /// The SQLite store.
@@ -455,6 +463,47 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn put_witnessed(
+        &self,
+        election: &str,
+        witnessed: StoredCheckpoint,
+    ) -> Result<(), StoreError> {
+        let election = election.to_owned();
+        let cosigners = witnessed.note.matches("\n\u{2014} ").count() as i64;
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO witnessed (election, size, cosigners, note) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (election, size) DO UPDATE SET cosigners = excluded.cosigners,
+                 note = excluded.note WHERE excluded.cosigners > witnessed.cosigners",
+                params![election, witnessed.size as i64, cosigners, witnessed.note],
+            )
+            .map_err(unavailable)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn witnessed(&self, election: &str) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let election = election.to_owned();
+        self.read(move |c| {
+            let mut q = c
+                .prepare_cached(
+                    "SELECT size, note FROM witnessed WHERE election = ?1 ORDER BY size",
+                )
+                .map_err(unavailable)?;
+            let rows = q
+                .query_map(params![election], |r| {
+                    Ok(StoredCheckpoint {
+                        size: r.get::<_, i64>(0)? as u64,
+                        note: r.get(1)?,
+                    })
+                })
+                .map_err(unavailable)?;
+            rows.collect::<Result<_, _>>().map_err(unavailable)
         })
         .await
     }
