@@ -35,8 +35,10 @@ while [ $# -gt 0 ]; do
   shift
 done
 # Every binary at once, as scripts/demo.sh builds them: a per-package build would unify features
-# differently and rebuild shared crates.
-cargo build --release -q --bins
+# differently and rebuild shared crates. THISTLE_PROFILE=dev: the test build's (CI's smoke run).
+profile="${THISTLE_PROFILE:-release}"
+case "$profile" in release) out=release ;; dev) out=debug ;; *) echo "THISTLE_PROFILE must be release or dev" >&2; exit 2 ;; esac
+cargo build --profile "$profile" -q --bins
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 args=(serve --bind "127.0.0.1:$port" --data-dir "$dir")
@@ -54,7 +56,7 @@ board_cpu=() tool_cpu=()
 if [ "$pin" = yes ]; then
   board_cpu=(taskset -c 0) tool_cpu=(taskset -c "1-$(( $(nproc) - 1 ))")
 fi
-RUST_LOG=warn "${board_cpu[@]}" target/release/bulletin-board "${args[@]}" &
+RUST_LOG=warn "${board_cpu[@]}" target/$out/bulletin-board "${args[@]}" &
 board=$!
 cleanup() {
   kill "$board" 2>/dev/null || true
@@ -71,10 +73,10 @@ done
 [ "$healthy" = yes ] || { echo "the board did not become healthy" >&2; exit 1; }
 echo "store: $store; machine: $(nproc) cores"
 if [ "$flood" = yes ]; then
-  "${tool_cpu[@]}" target/release/board-flood --url "http://127.0.0.1:$port" --board-pid "$board" \
+  "${tool_cpu[@]}" target/$out/board-flood --url "http://127.0.0.1:$port" --board-pid "$board" \
     --voters "${voters:-3000}" --clients "${clients:-16}" "${extra[@]}"
 else
-  "${tool_cpu[@]}" target/release/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}" \
+  "${tool_cpu[@]}" target/$out/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}" \
     | tee "$dir/load.out"
 fi
 election=$(awk '/^election:/ { print $2 }' "$dir/load.out" 2>/dev/null || true)
@@ -85,7 +87,7 @@ if [ "$restart" = yes ]; then
   sleep 2 # the last checkpoint
   kill -9 "$board"; wait "$board" 2>/dev/null || true
   start=$(date +%s.%N)
-  RUST_LOG=warn "${board_cpu[@]}" target/release/bulletin-board "${args[@]}" &
+  RUST_LOG=warn "${board_cpu[@]}" target/$out/bulletin-board "${args[@]}" &
   board=$!
   until curl -fs "http://127.0.0.1:$port/v1/health" >/dev/null; do
     kill -0 "$board" 2>/dev/null || { echo "the restarted board exited" >&2; exit 1; }
@@ -100,5 +102,5 @@ if [ "$verify" = yes ] && [ -n "$election" ]; then
   curl -fsS "http://127.0.0.1:$port/v1/elections/$election/record" -o "$dir/record"
   end=$(date +%s.%N)
   printf 'export:          %s bytes in %.1f s\n' "$(stat -c %s "$dir/record")" "$(echo "$end - $start" | bc)"
-  /usr/bin/time -f 'verify:          %e s, peak memory %M KiB' target/release/thistle-verify verify --file "$dir/record" | tail -3
+  /usr/bin/time -f 'verify:          %e s, peak memory %M KiB' target/$out/thistle-verify verify --file "$dir/record" | tail -3
 fi
