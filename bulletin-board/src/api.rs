@@ -1086,7 +1086,21 @@ pub async fn consistency(
               (status = 404, body = ErrorBody)))]
 pub async fn record(board: Board_, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let e = board.find(&id).await?;
-    let published = checkpointed(&e)?;
+    let mut published = checkpointed(&e)?;
+    // With witnesses, the record is exported under the latest checkpoint they witnessed (its
+    // note carries their cosignatures), followed by the witnessed timeline up to it (§13.7).
+    let mut timeline = Vec::new();
+    if let Some(w) = e.witnessed() {
+        published.size = w.size;
+        published.note = w.note;
+        timeline = board.store().witnessed(e.id()).await?;
+        timeline.retain(|c| c.size <= w.size);
+    }
+    let mut tail = (timeline.len() as u32).to_le_bytes().to_vec();
+    for c in &timeline {
+        tail.extend_from_slice(&(c.note.len() as u32).to_le_bytes());
+        tail.extend_from_slice(c.note.as_bytes());
+    }
     let mut head = RECORD_MAGIC.to_vec();
     head.extend_from_slice(&(published.note.len() as u32).to_le_bytes());
     head.extend_from_slice(published.note.as_bytes());
@@ -1122,7 +1136,11 @@ pub async fn record(board: Board_, id: web::Path<String>) -> Result<HttpResponse
             Some((chunk, to))
         }
     });
-    let body = futures_util::stream::once(async move { Ok(web::Bytes::from(head)) }).chain(pages);
+    let body = futures_util::stream::once(async move { Ok(web::Bytes::from(head)) })
+        .chain(pages)
+        .chain(futures_util::stream::once(async move {
+            Ok(web::Bytes::from(tail))
+        }));
     Ok(HttpResponse::Ok()
         .content_type("application/octet-stream")
         .insert_header((

@@ -525,7 +525,8 @@ pub fn ballot_entry(b: Ballot) -> SignedEntry {
 
 /// A record export (spec §13.7) of `leaves` under a checkpoint signed by `board` —
 /// what a board serves, or what a lying board could. The checkpoint's origin is the log origin of
-/// leaf 0's manifest under `board_origin` (§13.4), or `board_origin` itself if leaf 0 is none.
+/// leaf 0's manifest under `board_origin` (§13.4), or `board_origin` itself if leaf 0 is none; no
+/// witnessed timeline.
 pub fn export(leaves: &[Vec<u8>], board_origin: &str, board: &SecretKey) -> Vec<u8> {
     let manifest_hash = leaves
         .first()
@@ -555,6 +556,7 @@ pub fn export(leaves: &[Vec<u8>], board_origin: &str, board: &SecretKey) -> Vec<
         out.extend_from_slice(&(l.len() as u32).to_le_bytes());
         out.extend_from_slice(l);
     }
+    out.extend_from_slice(&0u32.to_le_bytes()); // no witnessed timeline (§13.7)
     out
 }
 

@@ -24,6 +24,7 @@ use protocol::merkle::{self, Checkpoint};
 use protocol::record::{Entry, Leaf, Phase};
 use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, Results};
 use protocol::verify::{Failure, RecordVerifier, Step, VoterEntryChecker};
+use protocol::witness::WitnessedCheckpoint;
 use rand_core::{OsRng, RngCore};
 use rayon::prelude::*;
 
@@ -131,6 +132,12 @@ pub struct Record {
     pub ballots_cast: u64,
     /// Audited ballots.
     pub ballots_audited: u64,
+    /// The witnesses (by name) whose cosignatures on the final checkpoint verified (§13.9); empty
+    /// when the manifest names none.
+    pub witnessed_by: Vec<String>,
+    /// The record's witnessed timeline (§13.7): every checkpoint `k` witnesses cosigned, as
+    /// `(size, witnessed time)`, each verified and a prefix of these leaves.
+    pub timeline: Vec<(u64, u64)>,
     recomputed: Option<RecomputedTally>,
     checker: Option<VoterEntryChecker>,
     spool: Spool,
@@ -325,6 +332,114 @@ fn read_header(r: &mut impl Read) -> Result<(String, u64)> {
     let mut count = [0u8; 8];
     read_exact(r, &mut count, 0)?;
     Ok((note, u64::from_le_bytes(count)))
+}
+
+/// The witnessed timeline after the leaves (§13.7): `u32 count`, then each note as `u32 len ‖ note`.
+/// Sizes strictly increase and none exceeds the leaves', so there are at most `leaves + 1`.
+fn read_timeline(r: &mut impl Read, leaves: u64) -> Result<Vec<String>> {
+    let mut n = [0u8; 4];
+    read_exact(r, &mut n, leaves)?;
+    let n = u32::from_le_bytes(n) as u64;
+    if n > leaves + 1 {
+        return Err(framing(
+            leaves,
+            "the witnessed timeline is longer than the log",
+        ));
+    }
+    (0..n)
+        .map(|_| {
+            let mut len = [0u8; 4];
+            read_exact(r, &mut len, leaves)?;
+            let len = u32::from_le_bytes(len) as usize;
+            if len > 64 * 1024 {
+                return Err(framing(leaves, "a witnessed checkpoint note is too long"));
+            }
+            let mut note = vec![0u8; len];
+            read_exact(r, &mut note, leaves)?;
+            String::from_utf8(note)
+                .map_err(|_| framing(leaves, "a witnessed checkpoint note is not UTF-8"))
+        })
+        .collect()
+}
+
+/// A witnessed timeline: `(size, witnessed time)` of each checkpoint.
+type Timeline = Vec<(u64, u64)>;
+
+/// V1 with witnesses (§13.9, §15): the final checkpoint carries `k` verified cosignatures of the
+/// manifest's witnesses, and every checkpoint of the timeline is witnessed, in increasing size,
+/// with the root of these leaves at its size (one history). Returns who cosigned the final
+/// checkpoint and the timeline's `(size, witnessed time)`.
+fn check_witnessed(
+    note: &str,
+    timeline: &[String],
+    manifest: &protocol::manifest::Manifest,
+    manifest_hash: &Digest32,
+    hashes: &[Digest32],
+) -> Result<(Vec<String>, Timeline)> {
+    let fail = |index: u64, why: &'static str| {
+        Error::Invalid(Failure {
+            step: Step::V1Log,
+            index,
+            error: protocol::Error::Log(why),
+        })
+    };
+    let size = hashes.len() as u64;
+    if manifest.witnesses.is_empty() {
+        if !timeline.is_empty() {
+            return Err(fail(
+                size,
+                "the manifest names no witnesses, yet the record carries a witnessed timeline",
+            ));
+        }
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let last = WitnessedCheckpoint::verify(note, manifest, manifest_hash).map_err(|e| {
+        Error::Invalid(Failure {
+            step: Step::V1Log,
+            index: size,
+            error: e,
+        })
+    })?;
+    if !last.meets_quorum() {
+        return Err(fail(size, "the final checkpoint lacks the cosignatures of the witness quorum the manifest requires: the record is not witnessed"));
+    }
+    let names = last
+        .cosigned()
+        .iter()
+        .map(|c| manifest.witnesses[c.witness].name.clone())
+        .collect();
+    let mut frontier = merkle::Frontier::default();
+    let mut out = Vec::with_capacity(timeline.len());
+    for n in timeline {
+        let w = WitnessedCheckpoint::verify(n, manifest, manifest_hash).map_err(|e| {
+            Error::Invalid(Failure {
+                step: Step::V1Log,
+                index: size,
+                error: e,
+            })
+        })?;
+        let at = w.checkpoint().size;
+        let time = w.quorum_time().ok_or_else(|| {
+            fail(
+                at,
+                "a checkpoint of the witnessed timeline lacks the witness quorum",
+            )
+        })?;
+        if out.last().is_some_and(|&(s, _)| s >= at) || at > size {
+            return Err(fail(
+                at,
+                "the witnessed timeline's sizes must increase, up to the record's",
+            ));
+        }
+        while frontier.size() < at {
+            frontier.push_hash(hashes[frontier.size() as usize]);
+        }
+        if frontier.root() != w.checkpoint().root {
+            return Err(fail(at, "a witnessed checkpoint's root is not these leaves' root at its size: the board showed the witnesses another history"));
+        }
+        out.push((at, time));
+    }
+    Ok((names, out))
 }
 
 /// Leaves are bounded by the board's body limits; this only stops a hostile length.
@@ -522,6 +637,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
             other => other?,
         }
     }
+    let timeline_notes = read_timeline(&mut reader, count)?;
     let mut rest = [0u8; 1];
     if reader
         .read(&mut rest)
@@ -530,7 +646,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     {
         return Err(framing(
             count,
-            "bytes follow the last leaf its header announces",
+            "bytes follow the witnessed timeline its header announces",
         ));
     }
     progress(Stage::Verify, count, count);
@@ -547,6 +663,8 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
             protocol::Error::Log("the leaves do not match the checkpoint they came with"),
         ));
     }
+    let (witnessed_by, timeline) =
+        check_witnessed(&note, &timeline_notes, &manifest, &manifest_hash, &hashes)?;
     let mut counted: Vec<u64> = verifier.counted().map(|(_, _, index)| index).collect();
     counted.sort_unstable();
     let checker = verifier.voter_entry_checker();
@@ -563,6 +681,8 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         counted,
         ballots_cast,
         ballots_audited,
+        witnessed_by,
+        timeline,
         recomputed: None,
         checker,
         spool,

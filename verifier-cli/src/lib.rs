@@ -223,6 +223,19 @@ fn detail_of(step: Step, r: &Record, since: Option<&Checkpoint>) -> String {
                     old.size
                 ));
             }
+            let m = &r.manifest;
+            if m.witnesses.is_empty() {
+                d.push_str("; the manifest names NO WITNESSES: only the board's own signature says that everyone sees this record");
+            } else {
+                d.push_str(&format!(
+                    "; witnessed: cosigned by {} ({} of {} witnesses, quorum {}); a witnessed timeline of {} checkpoint(s), each this log at its size",
+                    r.witnessed_by.join(", "),
+                    r.witnessed_by.len(),
+                    m.witnesses.len(),
+                    m.witness_quorum,
+                    r.timeline.len()
+                ));
+            }
             d
         }
         Step::V2Leaves => format!("{} entries canonical, times in order", r.len()),

@@ -596,6 +596,7 @@ fn export_with(leaves: &[Vec<u8>], note: &str, count: u64) -> Vec<u8> {
         out.extend_from_slice(&(l.len() as u32).to_le_bytes());
         out.extend_from_slice(l);
     }
+    out.extend_from_slice(&0u32.to_le_bytes()); // no witnessed timeline
     out
 }
 
@@ -676,10 +677,12 @@ fn a_broken_export_or_checkpoint_fails_the_log_step() {
     }
     // The framing: a count that promises a leaf more, or one fewer (bytes left over), a cut
     // download, trailing bytes.
+    // A count that promises a leaf more reads the (empty) witnessed timeline's count as that
+    // leaf: it fails as a leaf (V2) or, with nothing left, as the log (V1), at entry n.
     expect(
         export_with(&leaves, &honest, n + 1),
         "count + 1",
-        &[Step::V1Log],
+        &[Step::V1Log, Step::V2Leaves],
         Some(n),
     );
     expect(
@@ -700,7 +703,8 @@ fn a_broken_export_or_checkpoint_fails_the_log_step() {
     expect(longer, "a trailing byte", &[Step::V1Log], Some(n));
     // A leaf's length prefix one more: it swallows a byte of what follows, so that leaf no
     // longer decodes (V2) or, for the last, the export ends early (V1).
-    let mut offset = full.len() - leaves.iter().map(|l| 4 + l.len()).sum::<usize>();
+    // The leaves end 4 bytes before the export does (the empty witnessed timeline's count).
+    let mut offset = full.len() - 4 - leaves.iter().map(|l| 4 + l.len()).sum::<usize>();
     for (i, l) in leaves.iter().enumerate() {
         let mut bytes = full.clone();
         bytes[offset] = bytes[offset].wrapping_add(1);
@@ -824,4 +828,153 @@ fn a_receipt_that_is_not_one_is_bad_input() {
     assert_eq!(status, Some(2), "{text}");
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(json["verdict"], "bad_input");
+}
+
+/// An export with a cosigned final note and a witnessed timeline (§13.7, §13.9).
+fn witnessed_export(leaves: &[Vec<u8>], note: &str, timeline: &[String]) -> Vec<u8> {
+    let mut out = export_with(leaves, note, leaves.len() as u64);
+    out.truncate(out.len() - 4);
+    out.extend_from_slice(&(timeline.len() as u32).to_le_bytes());
+    for t in timeline {
+        out.extend_from_slice(&(t.len() as u32).to_le_bytes());
+        out.extend_from_slice(t.as_bytes());
+    }
+    out
+}
+
+/// V1 with witnesses (§13.9): the final checkpoint needs the quorum's cosignatures, and every
+/// checkpoint of the witnessed timeline must be this log at its size; an equivocating board,
+/// which showed the witnesses another history, fails V1.
+#[test]
+fn v1_requires_the_witness_quorum_and_one_history() {
+    let keys: Vec<SecretKey> = (0..3)
+        .map(|i| SecretKey::from_seed(&[40 + i; 32]))
+        .collect();
+    let witnesses: Vec<protocol::manifest::WitnessInfo> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| protocol::manifest::WitnessInfo {
+            name: format!("w{i}.test"),
+            key: k.public_key(),
+            url: format!("https://w{i}.test"),
+        })
+        .collect();
+    let e = SimElection::witnessed(
+        "witnessed-v1",
+        BoardInfo {
+            origin: ORIGIN.into(),
+            key: board_key().public_key(),
+        },
+        (1_000, 2_000),
+        SimSpec {
+            trustees: 3,
+            threshold: 2,
+            contests: every_contest_kind(),
+            weights: vec![1; 5],
+            tampered_share: None,
+        },
+        (witnesses.clone(), 2),
+        &mut OsRng,
+    );
+    let leaves = record_of(&e);
+    let origin = protocol::merkle::log_origin(ORIGIN, &e.manifest_hash);
+    // The board's note over `leaves` cosigned by witnesses `who` at time 1_500.
+    let cosigned = |leaves: &[Vec<u8>], who: &[usize]| {
+        let hashes: Vec<_> = leaves
+            .iter()
+            .map(|l| protocol::merkle::leaf_hash(l))
+            .collect();
+        let cp = protocol::merkle::Checkpoint {
+            origin: origin.clone(),
+            size: leaves.len() as u64,
+            root: protocol::merkle::root(&hashes),
+        };
+        let mut note = cp.sign(&board_key());
+        for &i in who {
+            note.push_str(&protocol::witness::cosign(
+                &witnesses[i].name,
+                &keys[i],
+                &cp.body(),
+                1_500,
+            ));
+        }
+        note
+    };
+    let n = leaves.len();
+    let timeline = vec![
+        cosigned(&leaves[..12], &[0, 1]),
+        cosigned(&leaves[..n - 3], &[1, 2]),
+    ];
+    let read = |bytes: Vec<u8>| read_record(&bytes[..], &e.id(), &mut |_, _, _| {});
+    let record = read(witnessed_export(
+        &leaves,
+        &cosigned(&leaves, &[2, 0]),
+        &timeline,
+    ))
+    .unwrap();
+    assert_eq!(
+        record.witnessed_by,
+        vec!["w2.test".to_owned(), "w0.test".to_owned()]
+    );
+    assert_eq!(record.timeline, vec![(12, 1_500), (n as u64 - 3, 1_500)]);
+
+    let v1 = |bytes: Vec<u8>, what: &str| match read(bytes) {
+        Err(Error::Invalid(f)) => {
+            assert_eq!(f.step, Step::V1Log, "{what}: {f}");
+            f.to_string()
+        }
+        Ok(_) => panic!("{what}: accepted"),
+        Err(other) => panic!("{what}: {other}"),
+    };
+    // The board's signature alone, or one cosignature of the two needed: not witnessed.
+    let alone = v1(
+        witnessed_export(&leaves, &cosigned(&leaves, &[]), &timeline),
+        "no cosignature",
+    );
+    assert!(alone.contains("not witnessed"), "{alone}");
+    v1(
+        witnessed_export(&leaves, &cosigned(&leaves, &[1]), &timeline),
+        "one of two",
+    );
+    // The board showed the witnesses another history at size 12 (it swapped two entries there),
+    // then this one to everyone else: the timeline's checkpoint is not this log at 12.
+    let mut fork = leaves.clone();
+    fork.swap(5, 6);
+    let forked = vec![cosigned(&fork[..12], &[0, 1]), timeline[1].clone()];
+    let f = v1(
+        witnessed_export(&leaves, &cosigned(&leaves, &[0, 1]), &forked),
+        "a fork",
+    );
+    assert!(f.contains("another history"), "{f}");
+    // Out of order.
+    let swapped = vec![timeline[1].clone(), timeline[0].clone()];
+    v1(
+        witnessed_export(&leaves, &cosigned(&leaves, &[0, 1]), &swapped),
+        "out of order",
+    );
+}
+
+/// Without witnesses in the manifest, a record that carries a witnessed timeline fails V1, and the
+/// report says plainly that nobody witnessed the record.
+#[test]
+fn without_witnesses_the_report_says_so() {
+    let (e, leaves) = valid("unwitnessed");
+    let record = check(&e, &leaves).unwrap();
+    assert!(record.witnessed_by.is_empty() && record.timeline.is_empty());
+    let note = note(
+        &protocol::merkle::log_origin(ORIGIN, &e.manifest_hash),
+        &leaves,
+        &board_key(),
+    );
+    let with_timeline = witnessed_export(&leaves, &note, std::slice::from_ref(&note));
+    match read_record(&with_timeline[..], &e.id(), &mut |_, _, _| {}) {
+        Err(Error::Invalid(f)) => assert_eq!(f.step, Step::V1Log, "{f}"),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    let dir = scratch("unwitnessed");
+    let file = dir.join("record");
+    std::fs::write(&file, export(&leaves)).unwrap();
+    let out = verifier(&["verify", "--file", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("the manifest names NO WITNESSES"), "{text}");
 }

@@ -163,7 +163,12 @@ async fn record(witness: Shared, id: web::Path<String>) -> HttpResponse {
             Some((chunk, to))
         }
     });
-    let body = futures_util::stream::once(async move { Ok(web::Bytes::from(head)) }).chain(pages);
+    // The timeline (§13.7) is the board's: this witness has only its own cosignatures.
+    let tail =
+        futures_util::stream::once(async { Ok(web::Bytes::from(0u32.to_le_bytes().to_vec())) });
+    let body = futures_util::stream::once(async move { Ok(web::Bytes::from(head)) })
+        .chain(pages)
+        .chain(tail);
     HttpResponse::Ok()
         .content_type("application/octet-stream")
         .streaming(body)

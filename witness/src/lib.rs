@@ -12,7 +12,6 @@
 
 pub mod api;
 pub mod error;
-pub mod frontier;
 pub mod log;
 pub mod store;
 

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use protocol::hash::Digest32;
 use protocol::manifest::Manifest;
-use protocol::merkle::{verify_consistency, Checkpoint};
+use protocol::merkle::{verify_consistency, Checkpoint, Frontier};
 use protocol::record::{Entry, Leaf};
 use protocol::signature::SecretKey;
 use protocol::verify::{Admission, RecordVerifier};
@@ -15,7 +15,6 @@ use rand_core::OsRng;
 use serde_json::Value;
 
 use crate::error::WitnessError;
-use crate::frontier::Frontier;
 use crate::store::{Store, StoredLeaf, StoredLog};
 
 /// Most consistency-proof lines a request may carry (C2SP tlog-witness).

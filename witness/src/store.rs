@@ -25,7 +25,7 @@ pub struct StoredLog {
     pub size: u64,
     /// Its root.
     pub root: [u8; 32],
-    /// The tree's right edge ([`crate::frontier::Frontier::to_bytes`]).
+    /// The tree's right edge ([`protocol::merkle::Frontier::to_bytes`]).
     pub frontier: Vec<u8>,
     /// The board's note with this witness's cosignature line, as last cosigned.
     pub note: Option<String>,

@@ -415,4 +415,14 @@ fn a_board_with_three_witnesses_through_faults() {
     );
     let again = json(&format!("{}/v1/elections/{id}/checkpoints", board.url));
     assert_eq!(again.as_array().unwrap()[..timeline.len()], timeline[..]);
+
+    // The board's record export carries the quorum's cosignatures and the witnessed timeline,
+    // and the observers' reader checks both (V1).
+    let export = ureq::get(&format!("{}/v1/elections/{id}/record", board.url))
+        .call()
+        .unwrap()
+        .into_reader();
+    let record = cli_support::record::read_record(export, &id, &mut |_, _, _| {}).unwrap();
+    assert!(record.witnessed_by.len() >= 2, "{:?}", record.witnessed_by);
+    assert!(record.timeline.len() >= timeline.len());
 }

@@ -178,6 +178,9 @@ pub fn parse_record(bytes: &[u8]) -> (String, Vec<Vec<u8>>) {
         leaves.push(rest[4..4 + len].to_vec());
         rest = &rest[4 + len..];
     }
+    let timeline = u32::from_le_bytes(rest[..4].try_into().unwrap());
+    assert_eq!(timeline, 0, "no witnesses, no witnessed timeline");
+    rest = &rest[4..];
     assert!(rest.is_empty(), "trailing bytes in the record");
     (note, leaves)
 }
