@@ -193,13 +193,21 @@ impl BoardClient {
     }
 
     /// The verified record, waiting up to 15 s for a first checkpoint if the election was just
-    /// created.
+    /// created, and up to 30 s for the witness quorum's first cosignatures (§13.9).
     pub fn current(&self, election: &str) -> Result<Record> {
         let start = Instant::now();
         loop {
             match self.record(election) {
                 Err(Error::Refused { code, .. })
                     if code == "not_found" && start.elapsed() < Duration::from_secs(15) =>
+                {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                // A new election is witnessed within a round of pushes; a quorum that stays
+                // away is reported (V1) after half a minute.
+                Err(Error::Invalid(f))
+                    if f.error == protocol::Error::Log(crate::record::NOT_WITNESSED)
+                        && start.elapsed() < Duration::from_secs(30) =>
                 {
                     std::thread::sleep(Duration::from_millis(200));
                 }
@@ -296,6 +304,8 @@ fn transient(e: &Error) -> bool {
     match e {
         Error::Board { .. } => true,
         Error::Refused { code, .. } => code == "unavailable" || code == "not_found",
+        // Not witnessed yet: a new election is witnessed within a round of pushes.
+        Error::Invalid(f) => f.error == protocol::Error::Log(crate::record::NOT_WITNESSED),
         _ => false,
     }
 }

@@ -138,6 +138,9 @@ pub struct Record {
     /// The record's witnessed timeline (§13.7): every checkpoint `k` witnesses cosigned, as
     /// `(size, witnessed time)`, each verified and a prefix of these leaves.
     pub timeline: Vec<(u64, u64)>,
+    /// Once voting has closed, with witnesses: when the quorum had cosigned a checkpoint covering
+    /// the last ballot (V16).
+    pub last_ballot_witnessed_at: Option<u64>,
     recomputed: Option<RecomputedTally>,
     checker: Option<VoterEntryChecker>,
     spool: Spool,
@@ -362,6 +365,10 @@ fn read_timeline(r: &mut impl Read, leaves: u64) -> Result<Vec<String>> {
         .collect()
 }
 
+/// V1's refusal of a record whose final checkpoint lacks the witness quorum (§13.9): a board
+/// serves one until the quorum first cosigns, and while fewer than `k` witnesses answer.
+pub const NOT_WITNESSED: &str = "the final checkpoint lacks the cosignatures of the witness quorum the manifest requires: the record is not witnessed";
+
 /// A witnessed timeline: `(size, witnessed time)` of each checkpoint.
 type Timeline = Vec<(u64, u64)>;
 
@@ -401,7 +408,7 @@ fn check_witnessed(
         })
     })?;
     if !last.meets_quorum() {
-        return Err(fail(size, "the final checkpoint lacks the cosignatures of the witness quorum the manifest requires: the record is not witnessed"));
+        return Err(fail(size, NOT_WITNESSED));
     }
     let names = last
         .cosigned()
@@ -440,6 +447,54 @@ fn check_witnessed(
         out.push((at, time));
     }
     Ok((names, out))
+}
+
+/// V16 (§15): the witnesses' clocks bound the ballots' times. No voter entry lies under a
+/// checkpoint the quorum witnessed before `opens_at`; once voting has closed, the last voter entry
+/// (so every one) lies under a checkpoint the quorum witnessed by `closes_at + CLOSING_SLACK`.
+/// Returns that time. Without witnesses there is nothing to check (the report says so).
+fn check_times(
+    manifest: &protocol::manifest::Manifest,
+    timeline: &[(u64, u64)],
+    voters: Option<(u64, u64)>,
+    closed: bool,
+) -> Result<Option<u64>> {
+    let fail = |index: u64, why: &'static str| {
+        Error::Invalid(Failure {
+            step: Step::V16WitnessedTime,
+            index,
+            error: protocol::Error::Log(why),
+        })
+    };
+    let Some((first, last)) = voters.filter(|_| !manifest.witnesses.is_empty()) else {
+        return Ok(None);
+    };
+    if timeline
+        .iter()
+        .any(|&(size, time)| time < manifest.opens_at && size > first)
+    {
+        return Err(fail(
+            first,
+            "a ballot lies under a checkpoint the witnesses cosigned before voting opened",
+        ));
+    }
+    if !closed {
+        return Ok(None);
+    }
+    let witnessed = timeline
+        .iter()
+        .filter(|&&(size, _)| size > last)
+        .map(|&(_, time)| time)
+        .min()
+        .ok_or_else(|| fail(last, "the last ballot lies under no witnessed checkpoint: its time rests on the board's word alone"))?;
+    if witnessed
+        > manifest
+            .closes_at
+            .saturating_add(protocol::witness::CLOSING_SLACK)
+    {
+        return Err(fail(last, "the last ballot was first witnessed after the closing time and the slack §15 allows: the board may have taken it late"));
+    }
+    Ok(Some(witnessed))
 }
 
 /// Leaves are bounded by the board's body limits; this only stops a hostile length.
@@ -525,6 +580,8 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     let mut ballots_cast = 0u64;
     let mut ballots_audited = 0u64;
     let mut last_time = 0u64;
+    // The first and last voter entries' indexes (V16).
+    let mut voters: Option<(u64, u64)> = None;
     let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH);
     let v3 = |reason| {
         invalid(Failure {
@@ -594,6 +651,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
                         ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
                         ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
                         last_time = time;
+                        voters = Some((voters.map_or(index, |v| v.0), index));
                     }
                     Some((_, Err((step, error)))) => {
                         return Err(invalid(Failure { step, index, error }))
@@ -620,6 +678,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
                         if VOTER_TAGS.contains(&raw[8]) {
                             ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
                             ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
+                            voters = Some((voters.map_or(index, |v| v.0), index));
                         } else {
                             entries.push((index, leaf));
                         }
@@ -665,6 +724,8 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     }
     let (witnessed_by, timeline) =
         check_witnessed(&note, &timeline_notes, &manifest, &manifest_hash, &hashes)?;
+    let closed = verifier.phase() >= Phase::VotingClosed;
+    let last_ballot_witnessed_at = check_times(&manifest, &timeline, voters, closed)?;
     let mut counted: Vec<u64> = verifier.counted().map(|(_, _, index)| index).collect();
     counted.sort_unstable();
     let checker = verifier.voter_entry_checker();
@@ -683,6 +744,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         ballots_audited,
         witnessed_by,
         timeline,
+        last_ballot_witnessed_at,
         recomputed: None,
         checker,
         spool,

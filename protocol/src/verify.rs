@@ -60,6 +60,8 @@ pub enum Step {
     V14PartialDecryptions,
     /// V15: results.
     V15Results,
+    /// V16: the ballots' times, bounded by the witnesses' clocks.
+    V16WitnessedTime,
 }
 
 impl Step {
@@ -81,6 +83,7 @@ impl Step {
             Step::V13Tally => "V13 encrypted tally",
             Step::V14PartialDecryptions => "V14 partial decryptions",
             Step::V15Results => "V15 results",
+            Step::V16WitnessedTime => "V16 witnessed time",
         }
     }
 }

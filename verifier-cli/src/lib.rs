@@ -14,7 +14,7 @@ use protocol::verify::Step;
 use serde::Serialize;
 
 /// Every step, in the order the spec lists them.
-pub const STEPS: [Step; 15] = [
+pub const STEPS: [Step; 16] = [
     Step::V1Log,
     Step::V2Leaves,
     Step::V3Manifest,
@@ -30,6 +30,7 @@ pub const STEPS: [Step; 15] = [
     Step::V13Tally,
     Step::V14PartialDecryptions,
     Step::V15Results,
+    Step::V16WitnessedTime,
 ];
 
 /// How a step came out.
@@ -207,6 +208,7 @@ fn reached_from(step: Step) -> Phase {
         Step::V13Tally => Phase::VotingClosed,
         Step::V14PartialDecryptions => Phase::Tally,
         Step::V15Results => Phase::ResultsPublished,
+        Step::V16WitnessedTime => Phase::VotingClosed,
     }
 }
 
@@ -285,6 +287,14 @@ fn detail_of(step: Step, r: &Record, since: Option<&Checkpoint>) -> String {
             format!("proofs verified for trustees {who:?}")
         }
         Step::V15Results => "results equal the Lagrange combination, every total in bound".into(),
+        Step::V16WitnessedTime => match r.last_ballot_witnessed_at {
+            Some(at) => format!(
+                "every ballot lies under a checkpoint the witness quorum cosigned by {at} (closing time {} plus {} s allowed); none under one witnessed before the opening",
+                r.manifest.closes_at,
+                protocol::witness::CLOSING_SLACK
+            ),
+            None => "no witnesses (or no ballots): the ballots' times rest on the board's word alone".into(),
+        },
     }
 }
 

@@ -127,7 +127,7 @@ fn a_valid_record_of_every_contest_kind_passes_every_step() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["verdict"], "valid");
     assert_eq!(json["election"], e.id());
-    assert_eq!(json["steps"].as_array().unwrap().len(), 15);
+    assert_eq!(json["steps"].as_array().unwrap().len(), 16);
     let record = check(&e, &leaves).unwrap();
     let totals: Vec<Vec<u64>> = json["results"]
         .as_array()
@@ -878,8 +878,8 @@ fn v1_requires_the_witness_quorum_and_one_history() {
     );
     let leaves = record_of(&e);
     let origin = protocol::merkle::log_origin(ORIGIN, &e.manifest_hash);
-    // The board's note over `leaves` cosigned by witnesses `who` at time 1_500.
-    let cosigned = |leaves: &[Vec<u8>], who: &[usize]| {
+    // The board's note over `leaves` cosigned by witnesses `who` at `time`.
+    let cosigned_at = |leaves: &[Vec<u8>], who: &[usize], time: u64| {
         let hashes: Vec<_> = leaves
             .iter()
             .map(|l| protocol::merkle::leaf_hash(l))
@@ -895,11 +895,12 @@ fn v1_requires_the_witness_quorum_and_one_history() {
                 &witnesses[i].name,
                 &keys[i],
                 &cp.body(),
-                1_500,
+                time,
             ));
         }
         note
     };
+    let cosigned = |leaves: &[Vec<u8>], who: &[usize]| cosigned_at(leaves, who, 1_500);
     let n = leaves.len();
     let timeline = vec![
         cosigned(&leaves[..12], &[0, 1]),
@@ -951,6 +952,56 @@ fn v1_requires_the_witness_quorum_and_one_history() {
     v1(
         witnessed_export(&leaves, &cosigned(&leaves, &[0, 1]), &swapped),
         "out of order",
+    );
+
+    // V16: the witnesses' clocks bound the ballots' times.
+    assert_eq!(record.last_ballot_witnessed_at, Some(1_500));
+    let v16 = |timeline: &[String], what: &str| match read(witnessed_export(
+        &leaves,
+        &cosigned(&leaves, &[0, 1]),
+        timeline,
+    )) {
+        Err(Error::Invalid(f)) => {
+            assert_eq!(f.step, Step::V16WitnessedTime, "{what}: {f}");
+            f.to_string()
+        }
+        Ok(_) => panic!("{what}: accepted"),
+        Err(other) => panic!("{what}: {other}"),
+    };
+    // A board that backdates a late ballot: it stamped the ballot inside the window, but the first
+    // checkpoint the quorum saw with it was cosigned after the close (2_000) and its slack.
+    let late = v16(
+        &[
+            timeline[0].clone(),
+            cosigned_at(&leaves[..n - 3], &[1, 2], 2_000 + 61),
+        ],
+        "a late ballot",
+    );
+    assert!(late.contains("after the closing time"), "{late}");
+    // On the edge of the slack it is on time.
+    assert!(read(witnessed_export(
+        &leaves,
+        &cosigned(&leaves, &[0, 1]),
+        &[
+            timeline[0].clone(),
+            cosigned_at(&leaves[..n - 3], &[1, 2], 2_000 + 60)
+        ]
+    ))
+    .is_ok());
+    // A ballot under a checkpoint the witnesses saw before voting opened (1_000).
+    let early = v16(
+        &[
+            cosigned_at(&leaves[..12], &[0, 1], 999),
+            timeline[1].clone(),
+        ],
+        "an early ballot",
+    );
+    assert!(early.contains("before voting opened"), "{early}");
+    // No witnessed checkpoint covers the last ballot.
+    let unwitnessed = v16(&timeline[..1], "the last ballot unwitnessed");
+    assert!(
+        unwitnessed.contains("rests on the board's word"),
+        "{unwitnessed}"
     );
 }
 
