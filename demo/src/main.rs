@@ -504,15 +504,18 @@ fn run(cli: &Cli) -> Result<(), Error> {
     );
 
     step(5, "The record");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while client.phase_hint(&election) != Some(Phase::ResultsPublished) {
-        if Instant::now() > deadline {
-            return Err(Error::Input(
-                "no checkpoint covered the results within 60 s".into(),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // The export comes under the latest checkpoint the witnesses cosigned: wait until that one
+    // covers the results.
+    client
+        .wait_for_phase(
+            &election,
+            Phase::ResultsPublished,
+            Duration::from_secs(60),
+            &mut |_, _, _| {},
+        )
+        .map_err(|_| {
+            Error::Input("no witnessed checkpoint covered the results within 60 s".into())
+        })?;
     let record_path = work.join("record.thistle");
     let mut file = std::fs::File::create(&record_path).map_err(|e| Error::io(&record_path, e))?;
     let bytes = client.export(&election, &mut file)?;

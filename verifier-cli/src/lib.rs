@@ -105,6 +105,9 @@ pub struct Report {
     /// For "could not check": why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the witnesses asked directly (`--witness`) showed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<String>,
 }
 
 impl Report {
@@ -167,6 +170,9 @@ impl Report {
                     out.push_str(&format!("    Funded within the budget (§12.7): {list}\n"));
                 }
             }
+        }
+        for w in &self.witnesses {
+            out.push_str(&format!("Witness asked directly: {w}\n"));
         }
         if let Some(e) = &self.error {
             out.push_str(&format!("Could not check: {e}\n"));
@@ -358,6 +364,7 @@ pub fn report_valid(record: &Record, since: Option<&Checkpoint>) -> Report {
         steps,
         results,
         error: None,
+        witnesses: Vec::new(),
     }
 }
 
@@ -397,6 +404,7 @@ pub fn report_error(error: &Error, election: Option<String>) -> Report {
         steps,
         results: None,
         error: message,
+        witnesses: Vec::new(),
     }
 }
 
@@ -648,5 +656,85 @@ pub fn find_ballot(record: &Record, query: &BallotQuery) -> Result<BallotStatus,
         superseded_by,
         checkpoint,
         explanation,
+    })
+}
+
+/// What a witness asked directly (`--witness URL`) showed: a checkpoint it cosigned, which must be
+/// this record's history (spec §13.9, V1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WitnessSeen {
+    /// The manifest witnesses whose cosignatures on it verified (the one asked, normally).
+    pub names: Vec<String>,
+    /// Its size.
+    pub size: u64,
+    /// Whether it was checked against the record: `false` only when the witness is ahead of the
+    /// record and no consistency proof was available.
+    pub checked: bool,
+}
+
+/// V1 against a checkpoint a witness served (`GET <witness>/v1/elections/ID/checkpoint`): the
+/// board's signature and at least one manifest witness's cosignature verify, and it is this
+/// record's history: at or below the record's size its root is the record's root at that size;
+/// above, `proof` (the board's consistency proof from the record's size to it) connects them.
+/// A witness that cosigned another history makes the record fail V1.
+pub fn check_witness_note(
+    record: &Record,
+    note: &str,
+    proof: Option<&[protocol::hash::Digest32]>,
+) -> Result<WitnessSeen, Error> {
+    let fork = |at: u64| {
+        Error::Invalid(protocol::verify::Failure {
+            step: Step::V1Log,
+            index: at,
+            error: protocol::Error::Log(
+                "a witness cosigned a checkpoint that is not this record's history: the board showed it another history",
+            ),
+        })
+    };
+    let w = protocol::witness::WitnessedCheckpoint::verify(
+        note,
+        &record.manifest,
+        &record.manifest_hash,
+    )
+    .map_err(|e| Error::Input(format!("the witness's checkpoint does not verify: {e}")))?;
+    if w.cosigned().is_empty() {
+        return Err(Error::Input(
+            "the witness's checkpoint carries no cosignature of a witness the manifest names"
+                .into(),
+        ));
+    }
+    let names = w
+        .cosigned()
+        .iter()
+        .map(|c| record.manifest.witnesses[c.witness].name.clone())
+        .collect();
+    let cp = w.checkpoint();
+    let size = record.len();
+    let checked = if cp.size <= size {
+        let mut f = protocol::merkle::Frontier::default();
+        for h in &record.leaf_hashes[..cp.size as usize] {
+            f.push_hash(*h);
+        }
+        if f.root() != cp.root {
+            return Err(fork(cp.size));
+        }
+        true
+    } else if let Some(proof) = proof {
+        protocol::merkle::verify_consistency(
+            size,
+            cp.size,
+            &record.checkpoint.root,
+            &cp.root,
+            proof,
+        )
+        .map_err(|_| fork(cp.size))?;
+        true
+    } else {
+        false
+    };
+    Ok(WitnessSeen {
+        names,
+        size: cp.size,
+        checked,
     })
 }

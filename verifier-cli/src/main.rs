@@ -53,6 +53,10 @@ enum Command {
         /// next time.
         #[arg(long)]
         save_checkpoint: Option<PathBuf>,
+        /// A witness to ask directly (repeatable): the checkpoint it cosigned must be this
+        /// record's history (spec §13.9); any inconsistency fails V1.
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -157,6 +161,55 @@ fn verify(
     (checked, Some(election))
 }
 
+/// `--witness URL`: the witness's latest cosigned checkpoint of the record's election, checked
+/// against the record (with the board's consistency proof when the witness is ahead of it).
+fn ask_witness(
+    record: &Record,
+    url: &str,
+    board: Option<&str>,
+) -> Result<verifier_cli::WitnessSeen, Error> {
+    let id = hex::encode(record.manifest_hash);
+    let base = url.trim_end_matches('/');
+    let answer: serde_json::Value = ureq::get(&format!("{base}/v1/elections/{id}/checkpoint"))
+        .call()
+        .map_err(|e| Error::Board {
+            url: base.to_owned(),
+            reason: e.to_string(),
+        })?
+        .into_json()
+        .map_err(|e| Error::Board {
+            url: base.to_owned(),
+            reason: e.to_string(),
+        })?;
+    let note = answer["note"].as_str().ok_or_else(|| Error::Board {
+        url: base.to_owned(),
+        reason: "the witness's answer has no note".into(),
+    })?;
+    let size = answer["size"].as_u64().unwrap_or(0);
+    let proof = match board {
+        Some(b) if size > record.len() => {
+            let path = format!(
+                "{}/v1/elections/{id}/proofs/consistency?from={}&to={size}",
+                b.trim_end_matches('/'),
+                record.len()
+            );
+            ureq::get(&path)
+                .call()
+                .ok()
+                .and_then(|r| r.into_json::<serde_json::Value>().ok())
+                .and_then(|v| {
+                    v["proof"]
+                        .as_array()?
+                        .iter()
+                        .map(|h| hex::decode(h.as_str()?).ok()?.try_into().ok())
+                        .collect::<Option<Vec<[u8; 32]>>>()
+                })
+        }
+        _ => None,
+    };
+    verifier_cli::check_witness_note(record, note, proof.as_deref())
+}
+
 fn verify_ballot(
     source: &Source,
     election: Option<&str>,
@@ -245,13 +298,38 @@ fn main() -> ExitCode {
             election,
             since,
             save_checkpoint,
+            witnesses,
             json,
         } => {
-            let (checked, election) = verify(&source, election.as_deref(), since.as_ref());
-            let report: Report = match &checked {
+            let (mut checked, election) = verify(&source, election.as_deref(), since.as_ref());
+            let mut seen = Vec::new();
+            if let Ok((record, _)) = &checked {
+                for url in &witnesses {
+                    match ask_witness(record, url, source.board.as_deref()) {
+                        Ok(s) => seen.push((url.clone(), s)),
+                        Err(e) => {
+                            checked = Err(e);
+                            break;
+                        }
+                    }
+                }
+            }
+            let mut report: Report = match &checked {
                 Ok((record, old)) => report_valid(record, old.as_ref()),
                 Err(e) => report_error(e, election),
             };
+            for (url, s) in &seen {
+                report.witnesses.push(format!(
+                    "{url}: cosigned by {} at size {}, {}",
+                    s.names.join(", "),
+                    s.size,
+                    if s.checked {
+                        "this record's history"
+                    } else {
+                        "ahead of this record (not checked: give --board for a consistency proof)"
+                    }
+                ));
+            }
             if let (Ok((record, _)), Some(path)) = (&checked, &save_checkpoint) {
                 let kept = format!(
                     "{KEPT_PREFIX}{}\n{}",

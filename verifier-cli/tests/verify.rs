@@ -954,6 +954,19 @@ fn v1_requires_the_witness_quorum_and_one_history() {
         "out of order",
     );
 
+    // Asked directly (`--witness`), a witness's checkpoint must be this history: one cosigned at
+    // the record's size or below passes; one of a fork fails V1.
+    let seen =
+        verifier_cli::check_witness_note(&record, &cosigned(&leaves[..15], &[1]), None).unwrap();
+    assert_eq!(
+        (seen.names.clone(), seen.size, seen.checked),
+        (vec!["w1.test".to_owned()], 15, true)
+    );
+    match verifier_cli::check_witness_note(&record, &cosigned(&fork[..15], &[1]), None) {
+        Err(Error::Invalid(f)) => assert_eq!(f.step, Step::V1Log, "{f}"),
+        other => panic!("a witness of a fork: {:?}", other.map(|_| ())),
+    }
+
     // V16: the witnesses' clocks bound the ballots' times.
     assert_eq!(record.last_ballot_witnessed_at, Some(1_500));
     let v16 = |timeline: &[String], what: &str| match read(witnessed_export(

@@ -46,21 +46,25 @@ fn private_file(path: &Path, text: &str) {
     std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
 }
 
-/// The board's binary, built if this test run has not built it yet.
-fn board_binary() -> PathBuf {
+/// Another package's binary, built if this test run has not built it yet.
+fn workspace_binary(package: &str, name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join("bulletin-board");
+    let bin = dir.join(name);
     if !bin.exists() {
         let release = dir.file_name().is_some_and(|d| d == "release");
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "bulletin-board", "--bin", "bulletin-board"])
+            .args(["build", "-p", package, "--bin", name])
             .args(release.then_some("--release"))
             .status()
             .unwrap();
-        assert!(status.success(), "building the board");
+        assert!(status.success(), "building {name}");
     }
     bin
+}
+
+fn board_binary() -> PathBuf {
+    workspace_binary("bulletin-board", "bulletin-board")
 }
 
 struct Proc {
@@ -425,4 +429,20 @@ fn a_board_with_three_witnesses_through_faults() {
     let record = cli_support::record::read_record(export, &id, &mut |_, _, _| {}).unwrap();
     assert!(record.witnessed_by.len() >= 2, "{:?}", record.witnessed_by);
     assert!(record.timeline.len() >= timeline.len());
+
+    // An observer also asks two witnesses directly: both show this history.
+    let out = Command::new(workspace_binary("verifier-cli", "thistle-verify"))
+        .args(["verify", "--board", &board.url, "--election", &id])
+        .args([
+            "--witness",
+            &witnesses[0].url,
+            "--witness",
+            &witnesses[1].url,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(text.matches("Witness asked directly").count(), 2, "{text}");
+    assert!(text.contains("V16"), "{text}");
 }
