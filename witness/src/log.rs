@@ -319,38 +319,35 @@ impl Witness {
             .map_err(|e| unavailable(format!("{url}: {e}")))
     }
 
-    /// Leaves `from..to` from the board, in pages.
-    fn fetch(
+    /// One page of leaves from `from` (below `to`) from the board.
+    fn fetch_page(
         &self,
         state: &LogState,
         from: u64,
         to: u64,
     ) -> Result<Vec<(u64, Vec<u8>)>, WitnessError> {
-        let mut out = Vec::with_capacity((to - from) as usize);
-        let mut next = from;
-        while next < to {
-            let url = format!(
-                "{}/v1/elections/{}/entries?start={next}&end={to}",
-                state.stored.board_url, state.stored.election
-            );
-            let page = self.get_json(&url)?;
-            let entries = page["entries"].as_array().cloned().unwrap_or_default();
-            if entries.is_empty() {
-                return Err(unavailable(format!(
-                    "the board served no entries from {next} (below its checkpoint's {to})"
-                )));
+        let url = format!(
+            "{}/v1/elections/{}/entries?start={from}&end={to}",
+            state.stored.board_url, state.stored.election
+        );
+        let page = self.get_json(&url)?;
+        let entries = page["entries"].as_array().cloned().unwrap_or_default();
+        if entries.is_empty() {
+            return Err(unavailable(format!(
+                "the board served no entries from {from} (below its checkpoint's {to})"
+            )));
+        }
+        let mut out = Vec::with_capacity(entries.len());
+        for (i, e) in entries.into_iter().enumerate() {
+            let index = from + i as u64;
+            let bytes = e["leaf"]
+                .as_str()
+                .and_then(|s| B64.decode(s).ok())
+                .ok_or_else(|| unavailable("the board served an entry without its leaf"))?;
+            if e["index"].as_u64() != Some(index) || index >= to {
+                return Err(unavailable("the board served entries out of order"));
             }
-            for e in entries {
-                let bytes = e["leaf"]
-                    .as_str()
-                    .and_then(|s| B64.decode(s).ok())
-                    .ok_or_else(|| unavailable("the board served an entry without its leaf"))?;
-                if e["index"].as_u64() != Some(next) || next >= to {
-                    return Err(unavailable("the board served entries out of order"));
-                }
-                out.push((next, bytes));
-                next += 1;
-            }
+            out.push((index, bytes));
         }
         Ok(out)
     }
@@ -391,7 +388,6 @@ impl Witness {
                 size,
             });
         }
-        let mut new_leaves = Vec::new();
         let mut frontier = state.frontier.clone();
         if checkpoint.size == size {
             if checkpoint.root != state.stored.root {
@@ -407,58 +403,66 @@ impl Witness {
                 &request.proof,
             )
             .map_err(|e| WitnessError::Unprocessable(format!("the consistency proof: {e}")))?;
-            if self.config.verifying {
-                let fetched = self.fetch(&state, size, checkpoint.size)?;
-                for (_, bytes) in &fetched {
-                    frontier.push(bytes);
+        }
+        let growing = self.config.verifying && checkpoint.size > size;
+        let target = checkpoint.size;
+        let advanced = self.store.advance(origin, size, |put| {
+            if growing {
+                // Page by page: hashed into the tree, checked by the verifier, written.
+                let mut next = size;
+                while next < target {
+                    let page = self.fetch_page(&state, next, target)?;
+                    next += page.len() as u64;
+                    for (_, bytes) in &page {
+                        frontier.push(bytes);
+                    }
+                    let leaves = take_in(&mut state, page)
+                        .map_err(|e| WitnessError::Unprocessable(format!("the record: {e}")))?;
+                    put(&leaves)?;
                 }
                 if frontier.root() != checkpoint.root {
                     return Err(WitnessError::Unprocessable(
                         "the board's entries do not hash to the checkpoint's root".into(),
                     ));
                 }
-                match take_in(&mut state, fetched) {
-                    Ok(leaves) => new_leaves = leaves,
-                    Err(e) => {
-                        // The verifier took part of the page in: start again from the store.
-                        let refusal = WitnessError::Unprocessable(format!("the record: {e}"));
-                        tracing::warn!(origin, error = %e, "refused a checkpoint whose record fails");
-                        state.verifier = None;
-                        self.rebuild(&mut state)?;
-                        return Err(refusal);
-                    }
-                }
             }
-        }
-        let time = now().max(1);
-        let line = protocol::witness::cosign(
-            &self.config.name,
-            &self.config.key,
-            &checkpoint.body(),
-            time,
-        );
-        let note = format!("{}{line}", request.note);
-        if let Err(e) = self.store.advance(
-            origin,
-            size,
-            checkpoint.size,
-            &checkpoint.root,
-            &frontier.to_bytes(),
-            &note,
-            time,
-            &new_leaves,
-        ) {
-            // Nothing was written: the verifier may hold leaves the store does not.
-            state.verifier = None;
-            self.rebuild(&mut state)?;
-            return Err(e);
-        }
-        state.stored.size = checkpoint.size;
-        state.stored.root = checkpoint.root;
-        state.stored.frontier = frontier.to_bytes();
-        state.stored.note = Some(note);
+            let time = now().max(1);
+            let line = protocol::witness::cosign(
+                &self.config.name,
+                &self.config.key,
+                &checkpoint.body(),
+                time,
+            );
+            Ok(crate::store::Advanced {
+                size: target,
+                root: checkpoint.root,
+                frontier: frontier.to_bytes(),
+                note: format!("{}{line}", request.note),
+                time,
+                line,
+            })
+        });
+        let advanced = match advanced {
+            Ok(a) => a,
+            Err(e) => {
+                if growing {
+                    // Nothing was written, but the verifier may have taken part of the gap in:
+                    // start it again from the store.
+                    if matches!(e, WitnessError::Unprocessable(_)) {
+                        tracing::warn!(origin, error = %e, "refused a checkpoint whose record fails");
+                    }
+                    state.verifier = None;
+                    self.rebuild(&mut state)?;
+                }
+                return Err(e);
+            }
+        };
+        state.stored.size = advanced.size;
+        state.stored.root = advanced.root;
+        state.stored.frontier = advanced.frontier;
+        state.stored.note = Some(advanced.note);
         state.frontier = frontier;
-        Ok(line)
+        Ok(advanced.line)
     }
 }
 

@@ -31,6 +31,23 @@ pub struct StoredLog {
     pub note: Option<String>,
 }
 
+/// A checkpoint the witness cosigned, as [`Store::advance`] records it.
+#[derive(Clone, Debug)]
+pub struct Advanced {
+    /// Its size.
+    pub size: u64,
+    /// Its root.
+    pub root: [u8; 32],
+    /// The tree's right edge at that size.
+    pub frontier: Vec<u8>,
+    /// The board's note with this witness's cosignature line.
+    pub note: String,
+    /// The cosignature's time.
+    pub time: u64,
+    /// The cosignature line.
+    pub line: String,
+}
+
 /// One leaf in the witness's copy of the record.
 #[derive(Clone, Debug)]
 pub struct StoredLeaf {
@@ -132,19 +149,15 @@ impl Store {
     }
 
     /// Records a cosigned checkpoint and, in verifying mode, its new leaves, in one transaction
-    /// that first checks the stored size is still `old` (else nothing is written).
-    #[allow(clippy::too_many_arguments)]
-    pub fn advance(
-        &self,
-        origin: &str,
-        old: u64,
-        size: u64,
-        root: &[u8; 32],
-        frontier: &[u8],
-        note: &str,
-        time: u64,
-        leaves: &[StoredLeaf],
-    ) -> Result<(), WitnessError> {
+    /// that first checks the stored size is still `old`. `fill` writes the leaves page by page
+    /// through the function it is given (a gap of any size is never held in memory) and returns
+    /// the checkpoint; any error rolls everything back.
+    pub fn advance<F>(&self, origin: &str, old: u64, fill: F) -> Result<Advanced, WitnessError>
+    where
+        F: FnOnce(
+            &mut dyn FnMut(&[StoredLeaf]) -> Result<(), WitnessError>,
+        ) -> Result<Advanced, WitnessError>,
+    {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let stored: u64 =
@@ -156,24 +169,39 @@ impl Store {
         if stored != old {
             return Err(WitnessError::WrongOldSize { old, size: stored });
         }
-        {
-            let mut put = tx.prepare_cached(
-                "INSERT INTO leaves (origin, idx, leaf, admission) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for l in leaves {
-                put.execute(params![origin, l.index as i64, l.bytes, l.admission])?;
-            }
-        }
+        let advanced = {
+            let mut put = |leaves: &[StoredLeaf]| -> Result<(), WitnessError> {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO leaves (origin, idx, leaf, admission) VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for l in leaves {
+                    insert.execute(params![origin, l.index as i64, l.bytes, l.admission])?;
+                }
+                Ok(())
+            };
+            fill(&mut put)?
+        };
         tx.execute(
             "UPDATE logs SET size = ?2, root = ?3, frontier = ?4, note = ?5 WHERE origin = ?1",
-            params![origin, size as i64, root, frontier, note],
+            params![
+                origin,
+                advanced.size as i64,
+                advanced.root,
+                advanced.frontier,
+                advanced.note
+            ],
         )?;
         tx.execute(
             "INSERT OR REPLACE INTO cosigned (origin, size, time, note) VALUES (?1, ?2, ?3, ?4)",
-            params![origin, size as i64, time as i64, note],
+            params![
+                origin,
+                advanced.size as i64,
+                advanced.time as i64,
+                advanced.note
+            ],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(advanced)
     }
 
     /// Leaves `from..to` of a log, in order.
