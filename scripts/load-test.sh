@@ -6,10 +6,13 @@
 # With --restart, the board is then killed with -9 and started again on the same store: the script
 # prints the time until /v1/health answers 200 and the restarted board's peak memory. With
 # --verify, it downloads the record and prints its size and thistle-verify's time and peak memory.
+# With --witnesses N, it starts N verifying thistle-witness processes and runs the load twice on the
+# same board, side by side: first an election without witnesses, then one whose manifest names the
+# N (quorum --quorum K, default N), printing the witnessed checkpoint's lag and catch-up too.
 # Needs psql, curl and python3 (for a free port); PostgreSQL at DATABASE_URL (default: the local
 # server's database test); /usr/bin/time for --verify.
 #   bash scripts/load-test.sh [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify]
-#                             [--flood [-- board-flood args]]
+#                             [--witnesses N [--quorum K]] [--flood [-- board-flood args]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 store=postgres
@@ -19,6 +22,8 @@ flood=no
 pin=no
 restart=no
 verify=no
+witnesses=0
+quorum=""
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -29,8 +34,10 @@ while [ $# -gt 0 ]; do
     --pin) pin=yes ;;
     --restart) restart=yes ;;
     --verify) verify=yes ;;
+    --witnesses) witnesses="$2"; shift ;;
+    --quorum) quorum="$2"; shift ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: $0 [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify] [--flood [-- board-flood args]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify] [--witnesses N [--quorum K]] [--flood [-- board-flood args]]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -58,7 +65,9 @@ if [ "$pin" = yes ]; then
 fi
 RUST_LOG=warn "${board_cpu[@]}" target/$out/bulletin-board "${args[@]}" &
 board=$!
+witness_pids=()
 cleanup() {
+  for w in "${witness_pids[@]}"; do kill "$w" 2>/dev/null || true; done
   kill "$board" 2>/dev/null || true
   wait "$board" 2>/dev/null || true
   [ -n "$schema" ] && psql "$base_url" -qc "DROP SCHEMA $schema CASCADE" || true
@@ -76,8 +85,27 @@ if [ "$flood" = yes ]; then
   "${tool_cpu[@]}" target/$out/board-flood --url "http://127.0.0.1:$port" --board-pid "$board" \
     --voters "${voters:-3000}" --clients "${clients:-16}" "${extra[@]}"
 else
-  "${tool_cpu[@]}" target/$out/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}" \
-    | tee "$dir/load.out"
+  load=("${tool_cpu[@]}" target/$out/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}")
+  if [ "$witnesses" -gt 0 ]; then
+    # N organisations' witnesses, each its own process with a sealed key, following this board.
+    printf 'a load-test witness passphrase\n' > "$dir/passphrase"; chmod 600 "$dir/passphrase"
+    named=()
+    for i in $(seq "$witnesses"); do
+      key=$(target/$out/thistle-witness key --key "$dir/w$i.key" --name "w$i.load" --passphrase-file "$dir/passphrase" | awk -F'"' '/^key = / { print $2 }')
+      wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      RUST_LOG=warn "${tool_cpu[@]}" target/$out/thistle-witness serve --bind "127.0.0.1:$wport" --data-dir "$dir/w$i" \
+        --key "$dir/w$i.key" --name "w$i.load" --passphrase-file "$dir/passphrase" --board "http://127.0.0.1:$port" &
+      witness_pids+=($!)
+      until curl -fs "http://127.0.0.1:$wport/v1/health" >/dev/null; do sleep 0.1; done
+      named+=(--witness "w$i.load=$key=http://127.0.0.1:$wport")
+    done
+    echo "=== without witnesses"
+    "${load[@]}"
+    echo "=== with $witnesses verifying witnesses (quorum ${quorum:-$witnesses}), on the same board and machine"
+    "${load[@]}" "${named[@]}" ${quorum:+--witness-quorum "$quorum"} | tee "$dir/load.out"
+  else
+    "${load[@]}" | tee "$dir/load.out"
+  fi
 fi
 election=$(awk '/^election:/ { print $2 }' "$dir/load.out" 2>/dev/null || true)
 if [ "$store" = postgres ] && [ -n "$election" ]; then

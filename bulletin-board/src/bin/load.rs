@@ -31,6 +31,40 @@ struct Args {
     /// Threads encrypting ballots before the timed phase (default: every core).
     #[arg(long)]
     threads: Option<usize>,
+    /// A witness the election's manifest names, as NAME=HEXKEY=URL (repeatable; spec §13.9):
+    /// the run then also reports how far the witnessed checkpoint lags behind the board's.
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// Cosignatures a checkpoint needs (default: all the witnesses given).
+    #[arg(long)]
+    witness_quorum: Option<u32>,
+}
+
+fn witness_info(spec: &str) -> Result<protocol::manifest::WitnessInfo, String> {
+    let mut parts = spec.splitn(3, '=');
+    let (Some(name), Some(key), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(format!("--witness {spec}: expected NAME=HEXKEY=URL"));
+    };
+    let key: [u8; 32] = hex::decode(key)
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(|| format!("--witness {spec}: the key must be 64 hex digits"))?;
+    Ok(protocol::manifest::WitnessInfo {
+        name: name.into(),
+        key: protocol::signature::PublicKey::from_bytes(key, "witness key")
+            .map_err(|e| format!("--witness {spec}: {e}"))?,
+        url: url.into(),
+    })
+}
+
+/// `(board size, witnessed size)` of the election's latest checkpoints.
+async fn sizes(client: &awc::Client, url: &str) -> Option<(u64, u64)> {
+    let mut resp = client.get(url).send().await.ok()?;
+    let v: Value = resp.json().await.ok()?;
+    Some((
+        v["size"].as_u64()?,
+        v["witnessed"]["size"].as_u64().unwrap_or(0),
+    ))
 }
 
 async fn send(client: &awc::Client, url: &str, body: String) -> Result<(u16, Value), String> {
@@ -78,12 +112,32 @@ async fn run(args: Args) -> ExitCode {
     };
     let board_key = board.key;
 
+    let witnesses: Vec<_> = match args.witnesses.iter().map(|w| witness_info(w)).collect() {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("board-load: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let quorum = args
+        .witness_quorum
+        .unwrap_or(witnesses.len() as u32)
+        .min(witnesses.len() as u32);
+    let witnessed = !witnesses.is_empty();
+
     let started = Instant::now();
-    let e = SimElection::new(
+    let e = SimElection::witnessed(
         &format!("load-{}-{}", now(), std::process::id()),
         board,
-        args.voters,
         (now() - 60, now() + 24 * 3600),
+        bulletin_board::sim::SimSpec {
+            trustees: 3,
+            threshold: 2,
+            contests: bulletin_board::sim::one_of_five(),
+            weights: vec![1; args.voters],
+            tampered_share: None,
+        },
+        (witnesses, quorum),
         &mut OsRng,
     );
     let id = e.id();
@@ -132,6 +186,22 @@ async fn run(args: Args) -> ExitCode {
         args.clients
     );
 
+    // With witnesses: how far the witnessed checkpoint lags behind the board's, while casting.
+    let checkpoint_url = format!("{}/v1/elections/{id}/checkpoint", args.url);
+    let casting = Rc::new(std::cell::Cell::new(true));
+    let sampler = {
+        let (client, url, casting) = (client.clone(), checkpoint_url.clone(), casting.clone());
+        actix_web::rt::spawn(async move {
+            let mut lags = Vec::new();
+            while witnessed && casting.get() {
+                if let Some((size, witnessed_size)) = sizes(&client, &url).await {
+                    lags.push(size.saturating_sub(witnessed_size));
+                }
+                actix_web::rt::time::sleep(Duration::from_millis(250)).await;
+            }
+            lags
+        })
+    };
     let url = Rc::new(format!("{}/v1/elections/{id}/ballots", args.url));
     let queue = Rc::new(std::cell::RefCell::new(bodies));
     let refused = Rc::new(AtomicUsize::new(0));
@@ -168,6 +238,25 @@ async fn run(args: Args) -> ExitCode {
         results.extend(t.await.expect("client task"));
     }
     let elapsed = cast_start.elapsed();
+    casting.set(false);
+    let mut lags = sampler.await.unwrap_or_default();
+    lags.sort_unstable();
+    // Until the witnessed checkpoint covers every ballot (at most ten minutes).
+    let mut caught_up = None;
+    if witnessed {
+        let end = opened + (args.voters - refused.load(Ordering::Relaxed)) as u64;
+        let wait = Instant::now();
+        while wait.elapsed() < Duration::from_secs(600) {
+            if sizes(&client, &checkpoint_url)
+                .await
+                .is_some_and(|(_, w)| w >= end)
+            {
+                caught_up = Some(wait.elapsed());
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 
     let mut bad_receipts = 0;
     for (_, r) in &results {
@@ -207,6 +296,27 @@ async fn run(args: Args) -> ExitCode {
         "receipts:        {} verified, {bad_receipts} bad",
         accepted - bad_receipts
     );
+    if witnessed {
+        let pick = |p: f64| {
+            lags.get(((lags.len().max(1) - 1) as f64 * p).round() as usize)
+                .copied()
+                .unwrap_or(0)
+        };
+        println!(
+            "witnesses:       {} named, quorum {quorum}; witnessed checkpoint behind the board's by p50 {} / p99 {} entries (sampled every 250 ms while casting)",
+            args.witnesses.len(),
+            pick(0.50),
+            pick(0.99)
+        );
+        match caught_up {
+            Some(t) => println!(
+                "witnessed:       every ballot {:.2} s after the last receipt; the witnesses kept {:.0} ballots/s",
+                t.as_secs_f64(),
+                accepted as f64 / (elapsed + t).as_secs_f64()
+            ),
+            None => println!("witnessed:       NOT every ballot within 600 s of the last receipt"),
+        }
+    }
     if refused > 0 || bad_receipts > 0 {
         ExitCode::from(1)
     } else {
