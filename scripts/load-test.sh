@@ -8,11 +8,13 @@
 # --verify, it downloads the record and prints its size and thistle-verify's time and peak memory.
 # With --witnesses N, it starts N verifying thistle-witness processes and runs the load twice on the
 # same board, side by side: first an election without witnesses, then one whose manifest names the
-# N (quorum --quorum K, default N), printing the witnessed checkpoint's lag and catch-up too.
+# N (quorum --quorum K, default N), printing the witnessed checkpoint's lag and catch-up too;
+# --no-verify-witnesses runs them in consistency-only mode (the board's own cost of witnessing).
 # Needs psql, curl and python3 (for a free port); PostgreSQL at DATABASE_URL (default: the local
 # server's database test); /usr/bin/time for --verify.
 #   bash scripts/load-test.sh [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify]
-#                             [--witnesses N [--quorum K]] [--flood [-- board-flood args]]
+#                             [--witnesses N [--quorum K] [--no-verify-witnesses]]
+#                             [--flood [-- board-flood args]]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 store=postgres
@@ -24,6 +26,7 @@ restart=no
 verify=no
 witnesses=0
 quorum=""
+witness_mode=()
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,8 +39,9 @@ while [ $# -gt 0 ]; do
     --verify) verify=yes ;;
     --witnesses) witnesses="$2"; shift ;;
     --quorum) quorum="$2"; shift ;;
+    --no-verify-witnesses) witness_mode=(--no-verify) ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: $0 [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify] [--witnesses N [--quorum K]] [--flood [-- board-flood args]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify] [--witnesses N [--quorum K] [--no-verify-witnesses]] [--flood [-- board-flood args]]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -94,14 +98,14 @@ else
       key=$(target/$out/thistle-witness key --key "$dir/w$i.key" --name "w$i.load" --passphrase-file "$dir/passphrase" | awk -F'"' '/^key = / { print $2 }')
       wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
       RUST_LOG=warn "${tool_cpu[@]}" target/$out/thistle-witness serve --bind "127.0.0.1:$wport" --data-dir "$dir/w$i" \
-        --key "$dir/w$i.key" --name "w$i.load" --passphrase-file "$dir/passphrase" --board "http://127.0.0.1:$port" &
+        --key "$dir/w$i.key" --name "w$i.load" --passphrase-file "$dir/passphrase" --board "http://127.0.0.1:$port" "${witness_mode[@]}" &
       witness_pids+=($!)
       until curl -fs "http://127.0.0.1:$wport/v1/health" >/dev/null; do sleep 0.1; done
       named+=(--witness "w$i.load=$key=http://127.0.0.1:$wport")
     done
     echo "=== without witnesses"
     "${load[@]}"
-    echo "=== with $witnesses verifying witnesses (quorum ${quorum:-$witnesses}), on the same board and machine"
+    echo "=== with $witnesses ${witness_mode:+consistency-only }witnesses (quorum ${quorum:-$witnesses}), on the same board and machine"
     "${load[@]}" "${named[@]}" ${quorum:+--witness-quorum "$quorum"} | tee "$dir/load.out"
   else
     "${load[@]}" | tee "$dir/load.out"
