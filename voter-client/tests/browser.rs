@@ -21,8 +21,8 @@ use bulletin_board::sim::{
 };
 use processes::{board_key, scratch, workspace_binary, Board, ORIGIN};
 use protocol::ballot::BallotEncryption;
-use protocol::manifest::BoardInfo;
 use protocol::manifest::Contest;
+use protocol::manifest::{BoardInfo, WitnessInfo};
 use protocol::record::{Entry, Leaf, SignedEntry};
 use rand_core::OsRng;
 use serde_json::{json, Value};
@@ -67,6 +67,16 @@ fn live_election(
     contests: Vec<Contest>,
     weights: Vec<u64>,
 ) -> (Board, SimElection, usize) {
+    live_election_with(label, contests, weights, (Vec::new(), 0))
+}
+
+/// [`live_election`] whose manifest names these witnesses and quorum.
+fn live_election_with(
+    label: &str,
+    contests: Vec<Contest>,
+    weights: Vec<u64>,
+    witnesses: (Vec<WitnessInfo>, u32),
+) -> (Board, SimElection, usize) {
     let dir = scratch(label);
     let board = Board::start_serving(&dir.join("board"), Some(&dist()));
     let url = board.url.clone();
@@ -74,7 +84,7 @@ fn live_election(
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let e = SimElection::with_spec(
+    let e = SimElection::witnessed(
         &format!("{label}-{}", dir.display()),
         BoardInfo {
             origin: ORIGIN.into(),
@@ -88,6 +98,7 @@ fn live_election(
             weights,
             tampered_share: None,
         },
+        witnesses,
         &mut OsRng,
     );
     let id = e.id();
@@ -508,4 +519,54 @@ fn every_contest_kind_with_the_keyboard_alone() {
     browser.click("button[lang=en]");
     assert_eq!(funding(), json!(["Not funded", "Funded", "Funded"]));
     assert_contrast(&browser, "the results of every contest kind");
+}
+
+/// §13.5, §13.9 in Chromium: the manifest names two witnesses that never answer, so no checkpoint
+/// is ever witnessed. The page takes the ballot's receipt but does not confirm its inclusion; it
+/// says plainly that the ballot is on the board but not yet witnessed, and what to do.
+#[test]
+fn without_a_witnessed_checkpoint_the_page_does_not_confirm_the_ballot() {
+    let witnesses: Vec<WitnessInfo> = (0..2u8)
+        .map(|i| WitnessInfo {
+            name: format!("w{i}.unreachable.test"),
+            key: protocol::signature::SecretKey::from_seed(&[60 + i; 32]).public_key(),
+            url: "http://127.0.0.1:9".into(),
+        })
+        .collect();
+    let (board, e, _) = live_election_with("unwitnessed", one_of_five(), vec![1], (witnesses, 2));
+    let (url, id) = (board.url.clone(), e.id());
+    let browser = Browser::start();
+    browser.goto(&format!(
+        "{url}/#e={id}&c={}",
+        hex::encode(e.credentials[0].to_seed())
+    ));
+    browser.wait_for(".fingerprint");
+    browser.click("#c0-o1");
+    browser.click("#next");
+    browser.wait_for("h2");
+    browser.click("#next");
+    browser.click("#cast");
+    browser.wait_for("#receipt");
+    // The page waits a minute for a witnessed checkpoint, then says so.
+    let deadline = Instant::now() + Duration::from_secs(100);
+    while browser.find("#not-witnessed").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "no notice: {}",
+            browser.text("body").unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let notice = browser.text("#not-witnessed").unwrap();
+    assert!(
+        notice.contains("on the board")
+            && notice.contains("enough independent witnesses yet")
+            && notice.contains("receipt"),
+        "{notice}"
+    );
+    assert!(
+        browser.find("#included").is_none(),
+        "no inclusion is confirmed under a checkpoint nobody witnessed"
+    );
+    assert_contrast(&browser, "the not-witnessed notice");
 }
