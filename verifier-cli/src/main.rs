@@ -75,6 +75,10 @@ enum Command {
         /// The receipt file the voting page saved.
         #[arg(long)]
         receipt: Option<PathBuf>,
+        /// A witness to ask directly (repeatable): the checkpoint it cosigned must be this
+        /// record's history (spec §13.9); any inconsistency fails V1.
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
         /// Print the answer as JSON.
         #[arg(long)]
         json: bool,
@@ -215,6 +219,7 @@ fn verify_ballot(
     election: Option<&str>,
     code: Option<String>,
     receipt: Option<&PathBuf>,
+    witnesses: &[String],
     json: bool,
 ) -> ExitCode {
     let query = match (code, receipt) {
@@ -236,20 +241,43 @@ fn verify_ballot(
         Ok(query) => {
             let (checked, election) = verify(source, election, None);
             (
-                checked.and_then(|(record, _)| find_ballot(&record, &query)),
+                checked.and_then(|(record, _)| {
+                    let mut seen = Vec::new();
+                    for url in witnesses {
+                        let s = ask_witness(&record, url, source.board.as_deref())?;
+                        seen.push(format!(
+                            "{url}: cosigned by {} at size {}, {}",
+                            s.names.join(", "),
+                            s.size,
+                            if s.checked {
+                                "this record's history"
+                            } else {
+                                "ahead of this record (not checked: give --board)"
+                            }
+                        ));
+                    }
+                    find_ballot(&record, &query).map(|status| (status, seen))
+                }),
                 election,
             )
         }
         Err(e) => (Err(e), election.map(str::to_owned)),
     };
     match answer {
-        Ok(status) => {
+        Ok((status, seen)) => {
             if json {
+                let mut value = serde_json::to_value(&status).expect("a status serialises");
+                if !seen.is_empty() {
+                    value["witnesses"] = serde_json::json!(seen);
+                }
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&status).expect("a status serialises")
+                    serde_json::to_string_pretty(&value).expect("a status serialises")
                 );
             } else {
+                for w in &seen {
+                    println!("Witness asked directly: {w}");
+                }
                 if let Some(i) = status.index {
                     println!("Entry: {i}");
                 }
@@ -291,8 +319,16 @@ fn main() -> ExitCode {
             election,
             code,
             receipt,
+            witnesses,
             json,
-        } => verify_ballot(&source, election.as_deref(), code, receipt.as_ref(), json),
+        } => verify_ballot(
+            &source,
+            election.as_deref(),
+            code,
+            receipt.as_ref(),
+            &witnesses,
+            json,
+        ),
         Command::Verify {
             source,
             election,

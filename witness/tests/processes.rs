@@ -445,4 +445,36 @@ fn a_board_with_three_witnesses_through_faults() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert_eq!(text.matches("Witness asked directly").count(), 2, "{text}");
     assert!(text.contains("V16"), "{text}");
+
+    // A voter's check asks a witness too.
+    let page = json(&format!(
+        "{}/v1/elections/{id}/entries?start=0&end=100",
+        board.url
+    ));
+    let code = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|e| e["tracking_code"].as_str())
+        .unwrap()
+        .to_owned();
+    let out = Command::new(workspace_binary("verifier-cli", "thistle-verify"))
+        .args([
+            "verify-ballot",
+            "--board",
+            &board.url,
+            "--election",
+            &id,
+            "--code",
+            &code,
+        ])
+        .args(["--witness", &witnesses[1].url])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("Witness asked directly") && text.contains("Status: "),
+        "{text}"
+    );
 }
