@@ -165,6 +165,30 @@ fn verify(
     (checked, Some(election))
 }
 
+/// `--witness URL` for each URL, in words: what each witness showed, all of it this record's
+/// history (or the first failure).
+fn ask_witnesses(
+    record: &Record,
+    urls: &[String],
+    board: Option<&str>,
+) -> Result<Vec<String>, Error> {
+    urls.iter()
+        .map(|url| {
+            let s = ask_witness(record, url, board)?;
+            Ok(format!(
+                "{url}: cosigned by {} at size {}, {}",
+                s.names.join(", "),
+                s.size,
+                if s.checked {
+                    "this record's history"
+                } else {
+                    "ahead of this record (not checked: give --board for a consistency proof)"
+                }
+            ))
+        })
+        .collect()
+}
+
 /// `--witness URL`: the witness's latest cosigned checkpoint of the record's election, checked
 /// against the record (with the board's consistency proof when the witness is ahead of it).
 fn ask_witness(
@@ -242,20 +266,7 @@ fn verify_ballot(
             let (checked, election) = verify(source, election, None);
             (
                 checked.and_then(|(record, _)| {
-                    let mut seen = Vec::new();
-                    for url in witnesses {
-                        let s = ask_witness(&record, url, source.board.as_deref())?;
-                        seen.push(format!(
-                            "{url}: cosigned by {} at size {}, {}",
-                            s.names.join(", "),
-                            s.size,
-                            if s.checked {
-                                "this record's history"
-                            } else {
-                                "ahead of this record (not checked: give --board)"
-                            }
-                        ));
-                    }
+                    let seen = ask_witnesses(&record, witnesses, source.board.as_deref())?;
                     find_ballot(&record, &query).map(|status| (status, seen))
                 }),
                 election,
@@ -340,32 +351,16 @@ fn main() -> ExitCode {
             let (mut checked, election) = verify(&source, election.as_deref(), since.as_ref());
             let mut seen = Vec::new();
             if let Ok((record, _)) = &checked {
-                for url in &witnesses {
-                    match ask_witness(record, url, source.board.as_deref()) {
-                        Ok(s) => seen.push((url.clone(), s)),
-                        Err(e) => {
-                            checked = Err(e);
-                            break;
-                        }
-                    }
+                match ask_witnesses(record, &witnesses, source.board.as_deref()) {
+                    Ok(lines) => seen = lines,
+                    Err(e) => checked = Err(e),
                 }
             }
             let mut report: Report = match &checked {
                 Ok((record, old)) => report_valid(record, old.as_ref()),
                 Err(e) => report_error(e, election),
             };
-            for (url, s) in &seen {
-                report.witnesses.push(format!(
-                    "{url}: cosigned by {} at size {}, {}",
-                    s.names.join(", "),
-                    s.size,
-                    if s.checked {
-                        "this record's history"
-                    } else {
-                        "ahead of this record (not checked: give --board for a consistency proof)"
-                    }
-                ));
-            }
+            report.witnesses = seen;
             if let (Ok((record, _)), Some(path)) = (&checked, &save_checkpoint) {
                 let kept = format!(
                     "{KEPT_PREFIX}{}\n{}",
