@@ -914,7 +914,7 @@ pub async fn checkpoints(board: Board_, id: web::Path<String>) -> Result<HttpRes
             Some(WitnessedJson {
                 size: c.size,
                 root: hex::encode(root),
-                cosigners: c.note.matches("\n\u{2014} ").count().saturating_sub(1),
+                cosigners: crate::witnesses::cosigners_in(&c.note),
                 note: c.note,
             })
         })

@@ -377,15 +377,6 @@ impl Election {
         self.witnessed.read().expect("not poisoned").clone()
     }
 
-    /// The consistency proof from size `old` to `new` (both at most the committed size).
-    pub fn consistency_proof(&self, old: u64, new: u64) -> Option<Vec<Digest32>> {
-        let state = self.state.lock().expect("not poisoned");
-        if new > state.committed || old > new {
-            return None;
-        }
-        state.tree.consistency_proof(old, new)
-    }
-
     /// Takes in cosignature lines (each verified by the pusher) for `target`; once `k` witnesses
     /// cosigned it, it is the witnessed checkpoint (if newer).
     pub(crate) fn add_cosignatures(

@@ -26,6 +26,12 @@ pub struct Witnessed {
     pub cosigners: usize,
 }
 
+/// How many cosignature lines follow the board's own in a witnessed note (each was verified before
+/// the note was assembled or stored).
+pub fn cosigners_in(note: &str) -> usize {
+    note.matches("\n\u{2014} ").count().saturating_sub(1)
+}
+
 /// How long one add-checkpoint may take (a verifying witness fetches and checks the new entries).
 pub const PUSH_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -53,8 +59,9 @@ async fn push(
     old: u64,
     target: &Published,
 ) -> Result<String, Refused> {
+    // `target` is a published checkpoint, so within the committed log.
     let proof = election
-        .consistency_proof(old, target.size)
+        .with_tree(|t| t.consistency_proof(old, target.size))
         .ok_or_else(|| Refused::Other(format!("no proof from size {old}")))?;
     let url = format!("{}/add-checkpoint", witness.url.trim_end_matches('/'));
     let mut response = client

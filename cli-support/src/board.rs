@@ -205,10 +205,7 @@ impl BoardClient {
                 }
                 // A new election is witnessed within a round of pushes; a quorum that stays
                 // away is reported (V1) after half a minute.
-                Err(Error::Invalid(f))
-                    if f.error == protocol::Error::Log(crate::record::NOT_WITNESSED)
-                        && start.elapsed() < Duration::from_secs(30) =>
-                {
+                Err(e) if not_witnessed(&e) && start.elapsed() < Duration::from_secs(30) => {
                     std::thread::sleep(Duration::from_millis(200));
                 }
                 other => return other,
@@ -305,7 +302,12 @@ fn transient(e: &Error) -> bool {
         Error::Board { .. } => true,
         Error::Refused { code, .. } => code == "unavailable" || code == "not_found",
         // Not witnessed yet: a new election is witnessed within a round of pushes.
-        Error::Invalid(f) => f.error == protocol::Error::Log(crate::record::NOT_WITNESSED),
+        Error::Invalid(_) => not_witnessed(e),
         _ => false,
     }
+}
+
+/// V1's refusal of a record not (yet) witnessed by the quorum (§13.9).
+fn not_witnessed(e: &Error) -> bool {
+    matches!(e, Error::Invalid(f) if f.error == protocol::Error::Log(crate::record::NOT_WITNESSED))
 }

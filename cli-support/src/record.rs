@@ -31,7 +31,9 @@ use rayon::prelude::*;
 use crate::aggregate::{Aggregator, Error as AggregateError};
 use crate::error::{Error, Result};
 
-const MAGIC: &[u8] = b"thistle-record-v1\n";
+/// The record export's first line (spec §13.7).
+pub const MAGIC: &[u8] = b"thistle-record-v1\n";
+
 /// Leaves checked together: voter entries of a batch are verified in parallel.
 const BATCH: usize = 512;
 /// Voter entries verified in one batch by one thread.
@@ -400,13 +402,16 @@ fn check_witnessed(
         }
         return Ok((Vec::new(), Vec::new()));
     }
-    let last = WitnessedCheckpoint::verify(note, manifest, manifest_hash).map_err(|e| {
-        Error::Invalid(Failure {
-            step: Step::V1Log,
-            index: size,
-            error: e,
+    let verify = |note: &str| {
+        WitnessedCheckpoint::verify(note, manifest, manifest_hash).map_err(|error| {
+            Error::Invalid(Failure {
+                step: Step::V1Log,
+                index: size,
+                error,
+            })
         })
-    })?;
+    };
+    let last = verify(note)?;
     if !last.meets_quorum() {
         return Err(fail(size, NOT_WITNESSED));
     }
@@ -418,13 +423,7 @@ fn check_witnessed(
     let mut frontier = merkle::Frontier::default();
     let mut out = Vec::with_capacity(timeline.len());
     for n in timeline {
-        let w = WitnessedCheckpoint::verify(n, manifest, manifest_hash).map_err(|e| {
-            Error::Invalid(Failure {
-                step: Step::V1Log,
-                index: size,
-                error: e,
-            })
-        })?;
+        let w = verify(n)?;
         let at = w.checkpoint().size;
         let time = w.quorum_time().ok_or_else(|| {
             fail(

@@ -711,11 +711,7 @@ pub fn check_witness_note(
     let cp = w.checkpoint();
     let size = record.len();
     let checked = if cp.size <= size {
-        let mut f = protocol::merkle::Frontier::default();
-        for h in &record.leaf_hashes[..cp.size as usize] {
-            f.push_hash(*h);
-        }
-        if f.root() != cp.root {
+        if !record.extends(cp.size, &cp.root) {
             return Err(fork(cp.size));
         }
         true

@@ -16,9 +16,6 @@ use crate::log::Witness;
 /// Largest add-checkpoint body: 63 proof lines and a note with a few cosignatures fit many times.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// The record export's first line (as the board's, spec §13.7).
-pub const RECORD_MAGIC: &[u8] = b"thistle-record-v1\n";
-
 type Shared = web::Data<Arc<Witness>>;
 
 fn refusal(e: &WitnessError) -> HttpResponse {
@@ -132,7 +129,7 @@ async fn record(witness: Shared, id: web::Path<String>) -> HttpResponse {
     let (Some(note), true) = (log.note, witness.config().verifying) else {
         return not_found("this witness keeps no record of that election yet");
     };
-    let mut head = RECORD_MAGIC.to_vec();
+    let mut head = cli_support::record::MAGIC.to_vec();
     head.extend_from_slice(&(note.len() as u32).to_le_bytes());
     head.extend_from_slice(note.as_bytes());
     head.extend_from_slice(&log.size.to_le_bytes());

@@ -391,7 +391,7 @@ impl Store for PgStore {
         election: &str,
         witnessed: StoredCheckpoint,
     ) -> Result<(), StoreError> {
-        let cosigners = witnessed.note.matches("\n\u{2014} ").count() as i64;
+        let cosigners = crate::witnesses::cosigners_in(&witnessed.note) as i64;
         self.client()
             .await?
             .execute(

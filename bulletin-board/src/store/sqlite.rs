@@ -473,7 +473,7 @@ impl Store for SqliteStore {
         witnessed: StoredCheckpoint,
     ) -> Result<(), StoreError> {
         let election = election.to_owned();
-        let cosigners = witnessed.note.matches("\n\u{2014} ").count() as i64;
+        let cosigners = crate::witnesses::cosigners_in(&witnessed.note) as i64;
         self.write(move |c| {
             c.execute(
                 "INSERT INTO witnessed (election, size, cosigners, note) VALUES (?1, ?2, ?3, ?4)
