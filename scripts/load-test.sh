@@ -6,9 +6,10 @@
 # With --restart, the board is then killed with -9 and started again on the same store: the script
 # prints the time until /v1/health answers 200 and the restarted board's peak memory. With
 # --verify, it downloads the record and prints its size and thistle-verify's time and peak memory.
-# With --witnesses N, it starts N verifying thistle-witness processes and runs the load twice on the
+# With --witnesses N, it starts N verifying thistle-witness processes and runs the load three times on the
 # same board, side by side: first an election without witnesses, then one whose manifest names the
-# N (quorum --quorum K, default N), printing the witnessed checkpoint's lag and catch-up too;
+# N (quorum --quorum K, default N), printing the witnessed checkpoint's lag and catch-up too, then
+# again without (the order's drift);
 # --no-verify-witnesses runs them in consistency-only mode (the board's own cost of witnessing).
 # Needs psql, curl and python3 (for a free port); PostgreSQL at DATABASE_URL (default: the local
 # server's database test); /usr/bin/time for --verify.
@@ -107,6 +108,10 @@ else
     "${load[@]}"
     echo "=== with $witnesses ${witness_mode:+consistency-only }witnesses (quorum ${quorum:-$witnesses}), on the same board and machine"
     "${load[@]}" "${named[@]}" ${quorum:+--witness-quorum "$quorum"} | tee "$dir/load.out"
+    # Again without: the second run meets a larger store than the first, so the drift between the
+    # two runs without witnesses shows how much of the difference is the order, not the witnesses.
+    echo "=== without witnesses again, after (the drift from the first run is the order's, not the witnesses')"
+    "${load[@]}"
   else
     "${load[@]}" | tee "$dir/load.out"
   fi

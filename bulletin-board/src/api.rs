@@ -202,6 +202,16 @@ pub struct RangeQuery {
     pub end: u64,
 }
 
+/// Timeline query.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AfterQuery {
+    /// Only checkpoints larger than this size (0, the default, for the whole timeline): a
+    /// follower asks for what it has not seen.
+    #[serde(default)]
+    pub after: u64,
+}
+
 /// Inclusion query.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -896,14 +906,18 @@ pub async fn checkpoint(board: Board_, id: web::Path<String>) -> Result<HttpResp
 }
 
 /// Every checkpoint `k` of the manifest's witnesses cosigned (spec §13.9), by increasing size: the
-/// election's witnessed timeline.
+/// election's witnessed timeline (from `after`).
 #[utoipa::path(get, path = "/v1/elections/{election}/checkpoints",
-    params(("election" = String, Path, description = "The election: hex of its ManifestHash")),
+    params(("election" = String, Path, description = "The election: hex of its ManifestHash"), AfterQuery),
     responses((status = 200, body = [WitnessedJson]), (status = 404, body = ErrorBody)))]
-pub async fn checkpoints(board: Board_, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn checkpoints(
+    board: Board_,
+    id: web::Path<String>,
+    q: web::Query<AfterQuery>,
+) -> Result<HttpResponse, ApiError> {
     let e = board.find(&id).await?;
     let published = checkpointed(&e)?.size;
-    let stored = board.store().witnessed(e.id()).await?;
+    let stored = board.store().witnessed(e.id(), q.after).await?;
     let out: Vec<WitnessedJson> = stored
         .into_iter()
         .filter(|c| c.size <= published)
@@ -1093,7 +1107,7 @@ pub async fn record(board: Board_, id: web::Path<String>) -> Result<HttpResponse
     if let Some(w) = e.witnessed() {
         published.size = w.size;
         published.note = w.note;
-        timeline = board.store().witnessed(e.id()).await?;
+        timeline = board.store().witnessed(e.id(), 0).await?;
         timeline.retain(|c| c.size <= w.size);
     }
     let mut tail = (timeline.len() as u32).to_le_bytes().to_vec();

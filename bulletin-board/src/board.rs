@@ -892,7 +892,7 @@ impl Board {
     async fn load(self: &Arc<Self>, id: &str) -> Result<Arc<Election>, StoreError> {
         // The checkpoint first: other processes may sign larger ones while the leaves load.
         let stored_checkpoint = self.store.latest_checkpoint(id).await?;
-        let stored_witnessed = self.store.witnessed(id).await?;
+        let stored_witnessed = self.store.witnessed(id, 0).await?;
         let state = self.read_all(id).await?;
         let (manifest, manifest_hash) = state
             .verifier

@@ -79,7 +79,38 @@ async fn checkpoint(witness: Shared, id: web::Path<String>) -> HttpResponse {
     }
 }
 
-async fn checkpoints(witness: Shared, id: web::Path<String>) -> HttpResponse {
+#[derive(Deserialize)]
+struct After {
+    #[serde(default)]
+    after: u64,
+}
+
+/// The election's witnessed timeline as this witness keeps it (§13.10), in the board's format.
+async fn checkpoints(witness: Shared, id: web::Path<String>, q: web::Query<After>) -> HttpResponse {
+    let Some(log) = witness.log_of_election(&id) else {
+        return not_found("this witness does not follow that election");
+    };
+    match witness.store().timeline(&log.origin, q.after) {
+        Ok(all) => HttpResponse::Ok().json(
+            all.into_iter()
+                .map(|(size, note)| {
+                    let root = note.lines().nth(2).and_then(|r| B64.decode(r).ok());
+                    let cosigners = note.matches("\n\u{2014} ").count().saturating_sub(1);
+                    json!({
+                        "size": size,
+                        "root": root.map(hex::encode),
+                        "cosigners": cosigners,
+                        "note": note,
+                    })
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Err(e) => refusal(&e),
+    }
+}
+
+/// Every checkpoint this witness cosigned, with its own line only.
+async fn cosigned(witness: Shared, id: web::Path<String>) -> HttpResponse {
     let Some(log) = witness.log_of_election(&id) else {
         return not_found("this witness does not follow that election");
     };
@@ -126,14 +157,29 @@ async fn record(witness: Shared, id: web::Path<String>) -> HttpResponse {
     let Some(log) = witness.log_of_election(&id) else {
         return not_found("this witness does not follow that election");
     };
-    let (Some(note), true) = (log.note, witness.config().verifying) else {
+    let (Some(own_note), true) = (log.note, witness.config().verifying) else {
         return not_found("this witness keeps no record of that election yet");
     };
+    // Under the latest checkpoint a quorum witnessed, with the timeline up to it (§13.10); before
+    // any, under this witness's own cosignature alone (a verifier then reports it not witnessed).
+    let timeline = match witness.store().timeline(&log.origin, 0) {
+        Ok(t) => t,
+        Err(e) => return refusal(&e),
+    };
+    let (size, note) = match timeline.last() {
+        Some((size, note)) => (*size, note.clone()),
+        None => (log.size, own_note),
+    };
+    let mut tail = (timeline.len() as u32).to_le_bytes().to_vec();
+    for (_, n) in &timeline {
+        tail.extend_from_slice(&(n.len() as u32).to_le_bytes());
+        tail.extend_from_slice(n.as_bytes());
+    }
     let mut head = cli_support::record::MAGIC.to_vec();
     head.extend_from_slice(&(note.len() as u32).to_le_bytes());
     head.extend_from_slice(note.as_bytes());
-    head.extend_from_slice(&log.size.to_le_bytes());
-    let (size, origin) = (log.size, log.origin);
+    head.extend_from_slice(&size.to_le_bytes());
+    let origin = log.origin;
     let w = witness.get_ref().clone();
     // A page at a time, so an export of any size holds one page in memory.
     let pages = futures_util::stream::unfold(0u64, move |from| {
@@ -160,9 +206,7 @@ async fn record(witness: Shared, id: web::Path<String>) -> HttpResponse {
             Some((chunk, to))
         }
     });
-    // The timeline (§13.7) is the board's: this witness has only its own cosignatures.
-    let tail =
-        futures_util::stream::once(async { Ok(web::Bytes::from(0u32.to_le_bytes().to_vec())) });
+    let tail = futures_util::stream::once(async { Ok(web::Bytes::from(tail)) });
     let body = futures_util::stream::once(async move { Ok(web::Bytes::from(head)) })
         .chain(pages)
         .chain(tail);
@@ -179,6 +223,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/v1/witness", web::get().to(info))
         .route("/v1/elections/{id}/checkpoint", web::get().to(checkpoint))
         .route("/v1/elections/{id}/checkpoints", web::get().to(checkpoints))
+        .route("/v1/elections/{id}/cosigned", web::get().to(cosigned))
         .route("/v1/elections/{id}/entries", web::get().to(entries))
         .route("/v1/elections/{id}/record", web::get().to(record));
 }

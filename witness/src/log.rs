@@ -11,6 +11,7 @@ use protocol::merkle::{verify_consistency, Checkpoint, Frontier};
 use protocol::record::{Entry, Leaf};
 use protocol::signature::SecretKey;
 use protocol::verify::{Admission, RecordVerifier};
+use protocol::witness::WitnessedCheckpoint;
 use rand_core::OsRng;
 use serde_json::Value;
 
@@ -308,6 +309,83 @@ impl Witness {
             return Ok(entry.clone());
         }
         Err(unknown())
+    }
+
+    /// Reads the witnessed timeline (§13.9) of a followed log from its board and, when the board
+    /// does not answer, from the other witnesses its manifest names, and keeps every checkpoint a
+    /// quorum cosigned within this witness's copy of the record, so that the copy's export carries
+    /// the quorum's cosignatures and outlives the board (§13.10). Returns how many it kept.
+    pub fn gather_timeline(&self, origin: &str) -> Result<usize, WitnessError> {
+        let log = self
+            .logs
+            .read()
+            .expect("not poisoned")
+            .get(origin)
+            .cloned()
+            .ok_or_else(|| WitnessError::UnknownOrigin(origin.into()))?;
+        // A copy, so the log is not locked while other servers are asked.
+        let (election, manifest, manifest_hash, size, board_url) = {
+            let l = log.lock().unwrap_or_else(|p| p.into_inner());
+            (
+                l.stored.election.clone(),
+                l.manifest.clone(),
+                l.manifest_hash,
+                l.stored.size,
+                l.stored.board_url.clone(),
+            )
+        };
+        let mut last = self.store.timeline_size(origin)?;
+        let me = self.config.key.public_key();
+        let peers = manifest
+            .witnesses
+            .iter()
+            .filter(|w| w.key != me)
+            .map(|w| w.url.trim_end_matches('/').to_owned());
+        let mut kept = 0;
+        for source in std::iter::once(board_url).chain(peers) {
+            if last >= size {
+                break;
+            }
+            let url = format!("{source}/v1/elections/{election}/checkpoints?after={last}");
+            let Ok(list) = self.get_json(&url) else {
+                continue;
+            };
+            let mut new = Vec::new();
+            for note in list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["note"].as_str())
+            {
+                let Ok(witnessed) = WitnessedCheckpoint::verify(note, &manifest, &manifest_hash)
+                else {
+                    continue;
+                };
+                let checkpoint = witnessed.checkpoint();
+                if witnessed.quorum_time().is_none()
+                    || checkpoint.size <= last
+                    || checkpoint.size > size
+                {
+                    continue;
+                }
+                let body = checkpoint.body();
+                let own = self.store.cosigned_body(origin, checkpoint.size)?;
+                if own.is_some_and(|own| format!("{own}\n") != body) {
+                    tracing::warn!(
+                        origin,
+                        source,
+                        size = checkpoint.size,
+                        "a quorum cosigned a checkpoint this witness cosigned with another root"
+                    );
+                    continue;
+                }
+                new.push((checkpoint.size, note.to_owned()));
+                last = checkpoint.size;
+            }
+            kept += new.len();
+            self.store.add_timeline(origin, &new)?;
+        }
+        Ok(kept)
     }
 
     fn get_json(&self, url: &str) -> Result<Value, WitnessError> {

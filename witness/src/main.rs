@@ -158,6 +158,10 @@ fn main() -> ExitCode {
                 seconds = started.elapsed().as_secs_f64(),
                 "state rebuilt from the store"
             );
+            if witness.config().verifying {
+                let follower = witness.clone();
+                std::thread::spawn(move || follow_timelines(&follower));
+            }
             let served = actix_web::rt::System::new().block_on(async move {
                 HttpServer::new(move || {
                     App::new()
@@ -179,3 +183,19 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Keeps each followed election's witnessed timeline up to date (§13.10): cheap when nothing is
+/// new (one small request per election), and off the path of add-checkpoint.
+fn follow_timelines(witness: &Witness) {
+    loop {
+        std::thread::sleep(TIMELINE_EVERY);
+        for (origin, _, _) in witness.followed() {
+            if let Err(e) = witness.gather_timeline(&origin) {
+                tracing::debug!(origin, error = %e, "the witnessed timeline could not be read");
+            }
+        }
+    }
+}
+
+/// How often the witnessed timeline is read from the board (or the other witnesses).
+const TIMELINE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);

@@ -1,7 +1,8 @@
 //! The witness's embedded store (SQLite, WAL, `synchronous=FULL`): per log, the latest checkpoint
 //! it cosigned and the tree's right edge; in verifying mode every entry with what the verifier
 //! needs to take it in again at start without re-checking its proofs; and every checkpoint it
-//! cosigned. An update is one transaction that re-reads the stored size first, so two requests
+//! cosigned; and the election's witnessed timeline, every checkpoint a quorum cosigned within its
+//! copy (§13.10). An update is one transaction that re-reads the stored size first, so two requests
 //! can never roll a log back (C2SP tlog-witness), and it is committed before the witness answers.
 use std::path::Path;
 use std::sync::Mutex;
@@ -97,6 +98,12 @@ impl Store {
                  time INTEGER NOT NULL,
                  note TEXT NOT NULL,
                  PRIMARY KEY (origin, size, time)
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS timeline (
+                 origin TEXT NOT NULL,
+                 size INTEGER NOT NULL,
+                 note TEXT NOT NULL,
+                 PRIMARY KEY (origin, size)
              ) WITHOUT ROWID;",
         )?;
         Ok(Store {
@@ -239,5 +246,56 @@ impl Store {
             ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The body (origin, size, root) of the checkpoint this witness cosigned at `size`, if it did.
+    pub fn cosigned_body(&self, origin: &str, size: u64) -> Result<Option<String>, WitnessError> {
+        let note: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT note FROM cosigned WHERE origin = ?1 AND size = ?2 LIMIT 1",
+                params![origin, size as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(note.and_then(|n| n.split_once("\n\n").map(|(body, _)| body.to_owned())))
+    }
+
+    /// Adds witnessed checkpoints (each larger than every one stored) to a log's timeline.
+    pub fn add_timeline(&self, origin: &str, notes: &[(u64, String)]) -> Result<(), WitnessError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO timeline (origin, size, note) VALUES (?1, ?2, ?3)",
+            )?;
+            for (size, note) in notes {
+                insert.execute(params![origin, *size as i64, note])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A log's witnessed timeline from `after` (exclusive), by increasing size: `(size, note)`.
+    pub fn timeline(&self, origin: &str, after: u64) -> Result<Vec<(u64, String)>, WitnessError> {
+        let conn = self.conn();
+        let mut q = conn.prepare_cached(
+            "SELECT size, note FROM timeline WHERE origin = ?1 AND size > ?2 ORDER BY size",
+        )?;
+        let rows = q.query_map(params![origin, after.min(i64::MAX as u64) as i64], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The size of the largest checkpoint in a log's timeline (0 if none).
+    pub fn timeline_size(&self, origin: &str) -> Result<u64, WitnessError> {
+        let size: Option<i64> = self.conn().query_row(
+            "SELECT MAX(size) FROM timeline WHERE origin = ?1",
+            [origin],
+            |r| r.get(0),
+        )?;
+        Ok(size.unwrap_or(0) as u64)
     }
 }

@@ -362,10 +362,7 @@ fn a_board_with_three_witnesses_through_faults() {
         leaves
     };
     let hashes: Vec<_> = record.iter().map(|l| leaf_hash(l)).collect();
-    let history = json(&format!(
-        "{}/v1/elections/{id}/checkpoints",
-        witnesses[0].url
-    ));
+    let history = json(&format!("{}/v1/elections/{id}/cosigned", witnesses[0].url));
     let history = history.as_array().unwrap();
     assert!(history.len() >= 3, "{history:?}");
     let mut last = 0;
@@ -477,4 +474,36 @@ fn a_board_with_three_witnesses_through_faults() {
         text.contains("Witness asked directly") && text.contains("Status: "),
         "{text}"
     );
+
+    // The record outlives the board: a witness that kept it serves it with the quorum's
+    // cosignatures and the witnessed timeline it read from the board, and it verifies alone.
+    let last_witnessed = timeline.last().unwrap()["size"].as_u64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let kept = json(&format!(
+            "{}/v1/elections/{id}/checkpoints",
+            witnesses[1].url
+        ));
+        let kept = kept.as_array().unwrap();
+        if kept.last().and_then(|c| c["size"].as_u64()) >= Some(last_witnessed) {
+            for c in kept {
+                assert!(c["cosigners"].as_u64().unwrap() >= 2, "{c}");
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the witness never read the board's timeline: {kept:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    board.kill9();
+    let out = Command::new(workspace_binary("verifier-cli", "thistle-verify"))
+        .args(["verify", "--board", &witnesses[1].url, "--election", &id])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("witnessed: cosigned by"), "{text}");
+    assert!(text.contains("V16"), "{text}");
 }

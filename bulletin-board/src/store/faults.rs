@@ -225,9 +225,10 @@ impl Store for FaultyStore {
     fn witnessed(
         &self,
         election: &str,
+        after: u64,
     ) -> impl Future<Output = Result<Vec<StoredCheckpoint>, StoreError>> + Send {
         let inner = self.inner.clone();
         let election = election.to_owned();
-        Self::boxed(async move { inner.witnessed(&election).await })
+        Self::boxed(async move { inner.witnessed(&election, after).await })
     }
 }

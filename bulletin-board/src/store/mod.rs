@@ -159,10 +159,11 @@ pub trait Store: Send + Sync + 'static {
         witnessed: StoredCheckpoint,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Every witnessed checkpoint of an election, by increasing size.
+    /// The witnessed checkpoints of an election larger than `after`, by increasing size.
     fn witnessed(
         &self,
         election: &str,
+        after: u64,
     ) -> impl Future<Output = Result<Vec<StoredCheckpoint>, StoreError>> + Send;
 }
 
@@ -340,8 +341,12 @@ impl Store for AnyStore {
         delegate!(self, s => s.put_witnessed(election, witnessed).await)
     }
 
-    async fn witnessed(&self, election: &str) -> Result<Vec<StoredCheckpoint>, StoreError> {
-        delegate!(self, s => s.witnessed(election).await)
+    async fn witnessed(
+        &self,
+        election: &str,
+        after: u64,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        delegate!(self, s => s.witnessed(election, after).await)
     }
 }
 

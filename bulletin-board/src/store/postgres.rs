@@ -410,13 +410,18 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn witnessed(&self, election: &str) -> Result<Vec<StoredCheckpoint>, StoreError> {
+    async fn witnessed(
+        &self,
+        election: &str,
+        after: u64,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
         let rows = self
             .client()
             .await?
             .query(
-                "SELECT size, note FROM witnessed WHERE election = $1 ORDER BY size",
-                &[&election],
+                "SELECT size, note FROM witnessed WHERE election = $1 AND size > $2 ORDER BY size",
+                &[&election, &after],
             )
             .await
             .map_err(unavailable)?;

@@ -487,16 +487,21 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn witnessed(&self, election: &str) -> Result<Vec<StoredCheckpoint>, StoreError> {
+    async fn witnessed(
+        &self,
+        election: &str,
+        after: u64,
+    ) -> Result<Vec<StoredCheckpoint>, StoreError> {
         let election = election.to_owned();
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
         self.read(move |c| {
             let mut q = c
                 .prepare_cached(
-                    "SELECT size, note FROM witnessed WHERE election = ?1 ORDER BY size",
+                    "SELECT size, note FROM witnessed WHERE election = ?1 AND size > ?2 ORDER BY size",
                 )
                 .map_err(unavailable)?;
             let rows = q
-                .query_map(params![election], |r| {
+                .query_map(params![election, after], |r| {
                     Ok(StoredCheckpoint {
                         size: r.get::<_, i64>(0)? as u64,
                         note: r.get(1)?,
