@@ -143,4 +143,7 @@ pub enum Error {
     /// A Merkle proof or checkpoint that does not verify.
     #[error("log: {0}")]
     Log(&'static str),
+    /// A ranked count that cannot be made as given (spec §12.8).
+    #[error("ranked count: {0}")]
+    Count(String),
 }

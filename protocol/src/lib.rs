@@ -27,6 +27,7 @@ pub mod merkle;
 pub mod proofs;
 pub mod record;
 pub mod signature;
+pub mod stv;
 pub mod tally;
 pub mod transcript;
 pub mod verify;

@@ -6,6 +6,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod blt;
+pub mod count;
+
 use cli_support::record::Record;
 use cli_support::Error;
 use protocol::merkle::Checkpoint;
