@@ -245,5 +245,39 @@ fn tally_steps(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, ballots, batch, tally_steps);
+/// One mixer's shuffle, proof and verification (spec §12.9) of 1,000 ballots of width 10; the
+/// issue's 10,000 are measured by `cargo run --release -p protocol --example mix-bench`.
+fn shuffle_steps(c: &mut Criterion) {
+    use protocol::shuffle::{prove, shuffle, verify, Row};
+    let mut rng = support::rng("bench/shuffle");
+    let key = protocol::elgamal::ElectionPublicKey::new(protocol::group::Point::from_point(
+        protocol::group::mul_g(12345),
+    ));
+    let (n, w) = (1000, 10);
+    let input: Vec<Row> = (0..n)
+        .map(|i| {
+            (0..w)
+                .map(|k| key.encrypt((i + k) as u64 % 11, &mut rng).0)
+                .collect()
+        })
+        .collect();
+    let fp = [5u8; 32];
+    let mut g = c.benchmark_group("shuffle");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(n as u64));
+    g.bench_function("shuffle+prove-1000x10", |b| {
+        b.iter(|| {
+            let (out, secret) = shuffle(&key, &input, &mut rng).unwrap();
+            prove(&fp, &key, &input, &out, secret, &mut rng).unwrap()
+        })
+    });
+    let (out, secret) = shuffle(&key, &input, &mut rng).unwrap();
+    let proof = prove(&fp, &key, &input, &out, secret, &mut rng).unwrap();
+    g.bench_function("verify-1000x10", |b| {
+        b.iter(|| verify(&fp, key.point(), &input, &out, &proof, &mut rng).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, ballots, batch, tally_steps, shuffle_steps);
 criterion_main!(benches);

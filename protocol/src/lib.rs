@@ -26,6 +26,7 @@ pub mod manifest;
 pub mod merkle;
 pub mod proofs;
 pub mod record;
+pub mod shuffle;
 pub mod signature;
 pub mod stv;
 pub mod tally;

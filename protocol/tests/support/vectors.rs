@@ -213,6 +213,15 @@ pub fn range_proof_ops(manifest: &Manifest, b: &EncryptedBallot) -> Vec<Op> {
 /// Every transcript label spec §3.2 and §11.3 use; a vector with any other label fails to replay.
 const SPEC_LABELS: &[&str] = &[
     "thistle-v1",
+    "K",
+    "N",
+    "w",
+    "input",
+    "output",
+    "commitments",
+    "chain",
+    "t",
+    "c",
     "proof",
     "fingerprint",
     "ceremony",
@@ -334,6 +343,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("ballots.json", pretty(ballot_vectors())),
         ("election.json", pretty(election_vectors())),
         ("ceremony.json", pretty(complaint_vectors())),
+        ("shuffle.json", pretty(shuffle_vectors())),
     ]
 }
 
@@ -985,5 +995,131 @@ fn complaint_vectors() -> Value {
         "qualified": outcome.qualified,
         "disqualified": outcome.disqualified.iter().map(|(i, why)| json!({"trustee": i, "reason": why})).collect::<Vec<_>>(),
         "joint_key": h(outcome.joint_key.as_bytes()),
+    })
+}
+
+/// Spec §12.9: a shuffle of 3 ballots of width 2 with its permutation and re-encryption
+/// randomness, the proof, and the transcript as ops.
+fn shuffle_vectors() -> Value {
+    use protocol::elgamal::{Ciphertext, ElectionPublicKey};
+    use protocol::shuffle::{self, Row, ShuffleSecret};
+    let mut r = rng("vectors/shuffle");
+    let x = Scalar::from(31_415_926u64);
+    let key = ElectionPublicKey::new(Point::from_point(group::g() * x));
+    let fingerprint = protocol::hash::tagged_hash("thistle-v1/vectors", b"shuffle fingerprint");
+    let (n, w) = (3usize, 2usize);
+    let input: Vec<Row> = (0..n)
+        .map(|i| {
+            (0..w)
+                .map(|k| key.encrypt((1 + i + k) as u64, &mut r).0)
+                .collect()
+        })
+        .collect();
+    let psi = vec![2u32, 0, 1];
+    let r_prime: Vec<Vec<Scalar>> = (0..n)
+        .map(|_| (0..w).map(|_| Scalar::random(&mut r)).collect())
+        .collect();
+    let output: Vec<Row> = psi
+        .iter()
+        .zip(&r_prime)
+        .map(|(&j, rs)| {
+            input[j as usize]
+                .iter()
+                .zip(rs)
+                .map(|(c, rk)| Ciphertext {
+                    alpha: Point::from_point(c.alpha.point() + group::g() * rk),
+                    beta: Point::from_point(c.beta.point() + key.point().point() * rk),
+                })
+                .collect()
+        })
+        .collect();
+    let secret = ShuffleSecret::from_parts(psi.clone(), r_prime.clone()).unwrap();
+    let proof = shuffle::prove(&fingerprint, &key, &input, &output, secret, &mut r).unwrap();
+    let rows = |rows: &[Row]| -> Value {
+        rows.iter()
+            .map(|row| {
+                row.iter()
+                    .map(|c| json!({"alpha": h(c.alpha.as_bytes()), "beta": h(c.beta.as_bytes())}))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let flat = |rows: &[Row]| -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in rows.iter().flatten() {
+            c.encode(&mut out);
+        }
+        out
+    };
+    let cat =
+        |points: &[&Point]| -> Vec<u8> { points.iter().flat_map(|p| *p.as_bytes()).collect() };
+    let mut ops = start("shuffle", "fingerprint", &fingerprint);
+    ops.push(pt("K", key.point()));
+    ops.push(Op::U64("N", n as u64));
+    ops.push(Op::U64("w", w as u64));
+    ops.push(Op::Append("input", flat(&input)));
+    ops.push(Op::Append("output", flat(&output)));
+    ops.push(Op::Append(
+        "commitments",
+        cat(&proof.commitments.iter().collect::<Vec<_>>()),
+    ));
+    for _ in 0..n {
+        ops.push(Op::Challenge("u"));
+    }
+    ops.push(Op::Append(
+        "chain",
+        cat(&proof.chain.iter().collect::<Vec<_>>()),
+    ));
+    let ts: Vec<&Point> = proof
+        .t
+        .iter()
+        .chain(proof.t4.iter().flatten())
+        .chain(&proof.t_hat)
+        .collect();
+    ops.push(Op::Append("t", cat(&ts)));
+    ops.push(Op::Challenge("c"));
+    let labels: Vec<Value> = (0..n as u32)
+        .map(|i| {
+            let mut l = shuffle::GENERATOR_LABEL.to_vec();
+            l.extend_from_slice(&i.to_le_bytes());
+            json!(h(l))
+        })
+        .collect();
+    let hs: Vec<Value> = shuffle::generators(n)
+        .iter()
+        .map(|p| json!(h(Point::from_point(*p).as_bytes())))
+        .collect();
+    let pts = |ps: &[Point]| -> Vec<String> { ps.iter().map(|p| h(p.as_bytes())).collect() };
+    let scs = |ss: &[Scalar]| -> Vec<String> { ss.iter().map(|s| h(s.as_bytes())).collect() };
+    let mut proof_bytes = Vec::new();
+    proof.encode(&mut proof_bytes);
+    json!({
+        "description": "Spec §12.9: a proof of shuffle of N = 3 ballots of width w = 2. `output[i]` re-encrypts `input[permutation[i]]` with `reencryption[i][k]` (α + r·G, β + r·K). The transcript ops give every challenge (u_0..u_2, then c); every verification equation of §12.9 holds for these values one by one.",
+        "secret_key": h(x.as_bytes()),
+        "key": h(key.point().as_bytes()),
+        "fingerprint": h(fingerprint),
+        "N": n,
+        "w": w,
+        "generator_labels_hex": labels,
+        "generators": hs,
+        "chain_base_label": std::str::from_utf8(shuffle::CHAIN_BASE_LABEL).unwrap(),
+        "chain_base": h(Point::from_point(group::hash_to_group(shuffle::CHAIN_BASE_LABEL)).as_bytes()),
+        "input": rows(&input),
+        "output": rows(&output),
+        "permutation": psi,
+        "reencryption": r_prime.iter().map(|row| scs(row)).collect::<Vec<_>>(),
+        "transcript": ops_json(&ops),
+        "proof": {
+            "commitments": pts(&proof.commitments),
+            "chain": pts(&proof.chain),
+            "t": pts(&proof.t),
+            "t4": proof.t4.iter().map(|p| pts(p)).collect::<Vec<_>>(),
+            "t_hat": pts(&proof.t_hat),
+            "s": scs(&proof.s),
+            "s4": scs(&proof.s4),
+            "s_hat": scs(&proof.s_hat),
+            "s_prime": scs(&proof.s_prime),
+        },
+        "proof_bytes": h(proof_bytes),
     })
 }
