@@ -373,6 +373,18 @@ impl Choices {
 
     fn contest(&mut self, contest: &Contest) -> Vec<u64> {
         let n = contest.options.len();
+        if let ContestKind::Ranked { ranks, .. } = contest.kind {
+            // One value per rank position: some of the options in preference order, then zeros.
+            let given = self.upto(u64::from(ranks)) as usize;
+            let mut values: Vec<u64> = self
+                .preference(n)
+                .into_iter()
+                .take(given)
+                .map(|o| o as u64 + 1)
+                .collect();
+            values.resize(ranks as usize, 0);
+            return values;
+        }
         let mut values = vec![0u64; n];
         match &contest.kind {
             ContestKind::Choose { min, max } => {
@@ -408,6 +420,8 @@ impl Choices {
                     }
                 }
             }
+            // Returned above.
+            ContestKind::Ranked { .. } => {}
         }
         values
     }

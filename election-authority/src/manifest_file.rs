@@ -4,7 +4,8 @@
 use std::ops::Range;
 
 use protocol::manifest::{
-    BoardInfo, Contest, ContestKind, ContestOption, Field, Manifest, TrusteeInfo, WitnessInfo,
+    BoardInfo, Contest, ContestKind, ContestOption, Field, Manifest, RankedMethod, TrusteeInfo,
+    WitnessInfo,
 };
 use protocol::signature::PublicKey;
 use serde::Deserialize;
@@ -86,6 +87,8 @@ url = "https://witness.commission.example.gov.uk"
 #   score       give each option 0..max_score
 #   cumulative  spread up to `points` points over the options
 #   budget      select options whose costs add up to at most `budget` (each option has a cost)
+#   ranked      rank up to `ranks` options; `seats` filled by `method` = "scottish-stv" or "av"
+#               (counted after the close by a verifiable mixnet: spec §12.8-§12.10)
 [[contests]]
 id = "convener"
 title = "Who should convene the council?"
@@ -202,6 +205,9 @@ struct ContestToml {
     max_score: Option<Spanned<i64>>,
     points: Option<Spanned<i64>>,
     budget: Option<Spanned<i64>>,
+    ranks: Option<Spanned<i64>>,
+    seats: Option<Spanned<i64>>,
+    method: Option<Spanned<String>>,
     #[serde(default)]
     options: Vec<Spanned<OptionToml>>,
 }
@@ -444,11 +450,41 @@ fn contest(l: &mut Lines<'_>, c: &Spanned<ContestToml>) -> Option<Contest> {
             }
             ContestKind::Budget { budget, costs }
         }
+        "ranked" => {
+            let ranks = need("ranks", &c.ranks, u32::MAX as u64)? as u32;
+            let seats = need("seats", &c.seats, u32::MAX as u64)? as u32;
+            let method = match c.method.as_ref().map(|m| (m, m.get_ref().as_str())) {
+                Some((_, "scottish-stv")) => RankedMethod::ScottishStv,
+                Some((_, "av")) => RankedMethod::AlternativeVote,
+                Some((m, other)) => {
+                    l.report(
+                        &m.span(),
+                        format!("unknown method {other:?}; use scottish-stv or av"),
+                    );
+                    return None;
+                }
+                None => {
+                    l.report(
+                        &c.kind.span(),
+                        format!(
+                            "contest {:?}: kind \"ranked\" needs `method` (scottish-stv or av)",
+                            c.id.get_ref()
+                        ),
+                    );
+                    return None;
+                }
+            };
+            ContestKind::Ranked {
+                ranks,
+                seats,
+                method,
+            }
+        }
         other => {
             l.report(
                 &c.kind.span(),
                 format!(
-                    "unknown kind {other:?}; use choose, approval, score, cumulative or budget"
+                    "unknown kind {other:?}; use choose, approval, score, cumulative, budget or ranked"
                 ),
             );
             return None;
@@ -564,6 +600,20 @@ mod tests {
                 ..
             }
         ));
+        // A ranked contest reads as one.
+        let ranked = filled(EXAMPLE).replacen(
+            "kind = \"choose\"\nmin = 1\nmax = 1",
+            "kind = \"ranked\"\nranks = 2\nseats = 1\nmethod = \"scottish-stv\"",
+            1,
+        );
+        assert_eq!(
+            parse(&ranked).unwrap().contests[0].kind,
+            ContestKind::Ranked {
+                ranks: 2,
+                seats: 1,
+                method: RankedMethod::ScottishStv
+            }
+        );
         // The unfilled template names every placeholder with its line.
         let p = problems(EXAMPLE);
         assert_eq!(p.len(), 9, "{p:?}");
@@ -586,7 +636,9 @@ mod tests {
             (good.replace("threshold = 2", "threshold = 0"), "threshold = 0", "1 ≤ t ≤ n = 3"),
             (good.replace("witness_quorum = 2", "witness_quorum = 4"), "witness_quorum = 4", "1 ≤ k ≤ 3 witnesses"),
             (good.replace("url = \"https://witness.civic", "url = \"ftp://witness.civic"), "name = \"witness.civic", "must be an http:// or https:// address"),
-            (good.replace("kind = \"choose\"", "kind = \"ranked\""), "kind = \"ranked\"", "unknown kind"),
+            (good.replace("kind = \"choose\"", "kind = \"borda\""), "kind = \"borda\"", "unknown kind"),
+            (good.replace("kind = \"choose\"\nmin = 1\nmax = 1", "kind = \"ranked\"\nranks = 2\nseats = 1\nmethod = \"meek\""), "method = \"meek\"", "use scottish-stv or av"),
+            (good.replace("kind = \"choose\"\nmin = 1\nmax = 1", "kind = \"ranked\"\nranks = 2\nseats = 2\nmethod = \"av\""), "kind = \"ranked\"", "the alternative vote fills one seat"),
             (good.replace("  [[contests.options]]\n  id = \"ailsa\"\n  title = \"Ailsa Grant\"\n\n  [[contests.options]]\n  id = \"duncan\"\n  title = \"Duncan Reid\"\n", ""), "id = \"convener\"", "must have 1 to 256 options"),
             (good.replace("opens_at = 2027-05-06T07:00:00Z", "opens_at = \"soon\""), "opens_at = ", "such as 2027-05-06T07:00:00Z"),
             (good.replace("title = \"Glenbervie", "titel = \"Glenbervie"), "titel", "unknown field"),

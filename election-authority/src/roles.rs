@@ -444,7 +444,7 @@ pub fn issue_credentials(
     )?;
     let commitment = hex::encode(list.commitment());
     // A list the board would refuse (V8) must not leave credentials behind.
-    protocol::context::check_total_weight(&record.manifest, list.total_weight())?;
+    protocol::context::check_total_weight(&record.manifest, &list)?;
     // The files first: a posted list whose credentials were lost would be an election nobody can vote in.
     let capacity = 64 + roll.iter().map(|v| v.id.len() * 2 + 112).sum::<usize>();
     let mut csv_out =

@@ -203,7 +203,7 @@ impl ContestPlan {
     }
 
     fn options(&self) -> usize {
-        self.contest.options.len()
+        self.contest.slots()
     }
 
     /// The exact length of this contest's encoding in a valid ballot.

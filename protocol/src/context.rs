@@ -122,9 +122,21 @@ pub fn voter_election_key(
 }
 
 /// V8: every contest's largest possible total (`total weight × per-option maximum`) must be
-/// recoverable by the tally (at most 2^40).
-pub fn check_total_weight(manifest: &Manifest, total_weight: u64) -> Result<()> {
-    for c in &manifest.contests {
+/// recoverable by the tally (at most 2^40); and with a ranked contest every weight is 1, since a
+/// mixed ranking carries no weight (and a weight carried through the mix would pick out voters of
+/// rare weights; spec §6.2).
+pub fn check_total_weight(manifest: &Manifest, list: &CredentialList) -> Result<()> {
+    let total_weight = list.total_weight();
+    if total_weight != list.len() as u64 {
+        if let Some(c) = manifest.contests.iter().find(|c| c.is_ranked()) {
+            return Err(Error::InvalidManifest(alloc::format!(
+                "contest {:?} is ranked, so every credential must have weight 1; this list has heavier ones",
+                c.id
+            )));
+        }
+    }
+    // Ranked contests are never summed (§12.8–§12.10).
+    for c in manifest.contests.iter().filter(|c| !c.is_ranked()) {
         if total_weight
             .checked_mul(c.option_max())
             .is_none_or(|b| b > crate::tally::MAX_TOTAL)
@@ -149,7 +161,7 @@ impl ElectionContext {
         let manifest_hash = manifest.hash();
         let credential_list_commitment = credentials.commitment();
         let total_weight = credentials.total_weight();
-        check_total_weight(&manifest, total_weight)?;
+        check_total_weight(&manifest, credentials)?;
         let fingerprint = fingerprint(&manifest_hash, &ceremony, &credential_list_commitment);
         Ok(ElectionContext {
             manifest,

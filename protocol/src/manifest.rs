@@ -115,6 +115,27 @@ pub enum ContestKind {
         /// Each option's cost, in option order.
         costs: Vec<u64>,
     },
+    /// Rank up to `ranks` options in order of preference: one ciphertext per rank position holding
+    /// an option number (1-based; 0 = no preference). Never summed: counted by `method` from the
+    /// rankings a mixnet decrypts (spec §12.8–§12.10).
+    Ranked {
+        /// Rank positions on the ballot.
+        ranks: u32,
+        /// Seats to fill.
+        seats: u32,
+        /// The counting rules.
+        method: RankedMethod,
+    },
+}
+
+/// How a ranked contest is counted (spec §12.8).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RankedMethod {
+    /// Scottish STV (SSI 2011/399 Sch. 1 rules 46–53).
+    ScottishStv,
+    /// The alternative vote (one seat).
+    AlternativeVote,
 }
 
 /// One option of a contest.
@@ -238,7 +259,7 @@ impl Contest {
     /// The claims a ballot proves for this contest, in proof order: one per option, then the
     /// aggregate claim if the kind has one (spec §7.1, table "Claims").
     pub fn claims(&self) -> Vec<Claim> {
-        let n = self.options.len();
+        let n = self.slots();
         let per_option_max = self.option_max();
         let mut claims: Vec<Claim> = (0..n)
             .map(|i| Claim::single(n, i, per_option_max))
@@ -249,7 +270,7 @@ impl Contest {
                 lo: *min as u64,
                 hi: *max as u64,
             }),
-            ContestKind::Approval | ContestKind::Score { .. } => {}
+            ContestKind::Approval | ContestKind::Score { .. } | ContestKind::Ranked { .. } => {}
             ContestKind::Cumulative { points } => claims.push(Claim {
                 coefficients: vec![1; n],
                 lo: 0,
@@ -264,12 +285,36 @@ impl Contest {
         claims
     }
 
-    /// The largest value one option can take on one ballot.
+    /// The largest value one ciphertext can hold on one ballot (for a ranked contest, the
+    /// number of options).
     pub fn option_max(&self) -> u64 {
         match &self.kind {
             ContestKind::Choose { .. } | ContestKind::Approval | ContestKind::Budget { .. } => 1,
             ContestKind::Score { max_score } => *max_score,
             ContestKind::Cumulative { points } => *points,
+            ContestKind::Ranked { .. } => self.options.len() as u64,
+        }
+    }
+
+    /// Ciphertexts a ballot holds for this contest: one per option, or one per rank position.
+    pub fn slots(&self) -> usize {
+        match &self.kind {
+            ContestKind::Ranked { ranks, .. } => *ranks as usize,
+            _ => self.options.len(),
+        }
+    }
+
+    /// Whether the contest is ranked (mixed and decrypted ballot by ballot, never summed).
+    pub fn is_ranked(&self) -> bool {
+        matches!(self.kind, ContestKind::Ranked { .. })
+    }
+
+    /// Ciphertexts the homomorphic tally holds for this contest (none for a ranked contest).
+    pub fn tally_width(&self) -> usize {
+        if self.is_ranked() {
+            0
+        } else {
+            self.options.len()
         }
     }
 
@@ -285,11 +330,32 @@ impl Contest {
 
     /// Checks a voter's values against the rules (before encrypting).
     pub fn check_selection(&self, index: usize, values: &[u64]) -> Result<()> {
-        if values.len() != self.options.len() {
+        if values.len() != self.slots() {
             return Err(Error::InvalidSelection {
                 contest: index,
-                reason: "one value per option is required",
+                reason: if self.is_ranked() {
+                    "one value per rank position is required"
+                } else {
+                    "one value per option is required"
+                },
             });
+        }
+        if self.is_ranked() {
+            // The page's rule (the count would skip a repeat and stop at a gap anyway): options
+            // ranked once each, from the first position on, no gaps.
+            let used = values.iter().take_while(|&&v| v != 0).count();
+            let ranked = &values[..used];
+            if values[used..].iter().any(|&v| v != 0)
+                || ranked
+                    .iter()
+                    .enumerate()
+                    .any(|(i, v)| ranked[..i].contains(v))
+            {
+                return Err(Error::InvalidSelection {
+                    contest: index,
+                    reason: "rank options once each, from the first preference on, without gaps",
+                });
+            }
         }
         for claim in self.claims() {
             match claim.evaluate(values) {
@@ -303,6 +369,9 @@ impl Contest {
                             ContestKind::Score { .. } => "a score is above the maximum",
                             ContestKind::Cumulative { .. } => "more points used than available",
                             ContestKind::Budget { .. } => "selections cost more than the budget",
+                            ContestKind::Ranked { .. } => {
+                                "a rank names an option that is not on the ballot"
+                            }
                         },
                     })
                 }
@@ -505,6 +574,27 @@ impl Manifest {
                         }
                     }
                 }
+                ContestKind::Ranked {
+                    ranks,
+                    seats,
+                    method,
+                } => {
+                    if *ranks == 0 || *ranks as usize > k {
+                        p.push(format!(
+                            "{at}: ranks {ranks} must be between 1 and the number of options {k}"
+                        ));
+                    }
+                    if *seats == 0 || *seats as usize > k {
+                        p.push(format!(
+                            "{at}: seats {seats} must be between 1 and the number of options {k}"
+                        ));
+                    }
+                    if *method == RankedMethod::AlternativeVote && *seats != 1 {
+                        p.push(format!(
+                            "{at}: the alternative vote fills one seat; use scottish-stv for {seats}"
+                        ));
+                    }
+                }
             }
         }
         p.found
@@ -574,6 +664,19 @@ impl Encode for ContestKind {
                 put_u64(out, *budget);
                 put_vec(out, costs);
             }
+            ContestKind::Ranked {
+                ranks,
+                seats,
+                method,
+            } => {
+                out.push(5);
+                put_u32(out, *ranks);
+                put_u32(out, *seats);
+                out.push(match method {
+                    RankedMethod::ScottishStv => 0,
+                    RankedMethod::AlternativeVote => 1,
+                });
+            }
         }
     }
 }
@@ -595,6 +698,20 @@ impl Decode for ContestKind {
             4 => ContestKind::Budget {
                 budget: r.u64("budget")?,
                 costs: r.vec(limits::OPTIONS, 8, "costs", |r| r.u64("cost"))?,
+            },
+            5 => ContestKind::Ranked {
+                ranks: r.u32("ranks")?,
+                seats: r.u32("seats")?,
+                method: match r.u8("ranked method")? {
+                    0 => RankedMethod::ScottishStv,
+                    1 => RankedMethod::AlternativeVote,
+                    _ => {
+                        return Err(Error::Malformed {
+                            what: "ranked method",
+                            reason: "unknown tag",
+                        })
+                    }
+                },
             },
             _ => {
                 return Err(Error::Malformed {

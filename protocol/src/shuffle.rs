@@ -7,9 +7,10 @@
 //! Notation (as in §12.9 and the variable names below): inputs `e_j = (α_jk, β_jk)_k`, outputs
 //! `e'_i = e_ψ(i) + (r'_ik·G, r'_ik·K)_k`; generators `h_i` and the chain base `h` are hashed from
 //! public labels; the permutation commitment is `c_ψ(i) = r_ψ(i)·G + h_i`; challenges `u_j` bind
-//! the whole statement and `c`; `u'_i = u_ψ(i)`; the commitment chain is `ĉ_0 = h`,
-//! `ĉ_i = r̂_i·G + u'_i·ĉ_(i−1)`. The verifier checks, with `c̄ = Σ c_j − Σ h_i`,
-//! `ĉ = ĉ_N − (Π u_j)·h`, `c̃ = Σ u_j·c_j`, `A_k = Σ u_j·α_jk`, `B_k = Σ u_j·β_jk`:
+//! the whole statement and `c`; `u'_i = u_ψ(i)`; the commitment chain is
+//! `ĉ_i = r̂_i·G + u'_i·ĉ_(i−1)` from `ĉ_(−1) = h` (every index from 0). The verifier checks, with
+//! `c̄ = Σ c_j − Σ h_i`, `ĉ = ĉ_(N−1) − (Π u_j)·h`, `c̃ = Σ u_j·c_j`, `A_k = Σ u_j·α_jk`,
+//! `B_k = Σ u_j·β_jk`:
 //!
 //! ```text
 //! t1 = c·c̄ + s1·G            t2 = c·ĉ + s2·G            t3 = c·c̃ + s3·G + Σ s'_i·h_i
@@ -24,9 +25,9 @@ use core::fmt;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::VartimeMultiscalarMul;
+use curve25519_dalek::traits::MultiscalarMul;
 use rand_core::{CryptoRng, RngCore};
-use zeroize::{Zeroize, ZeroizeOnDrop};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::batch::BatchVerifier;
 use crate::elgamal::{Ciphertext, ElectionPublicKey};
@@ -44,8 +45,9 @@ pub const GENERATOR_LABEL: &[u8] = b"thistle-v1/generator/shuffle/";
 /// Label of the commitment chain's base `h`.
 pub const CHAIN_BASE_LABEL: &[u8] = b"thistle-v1/generator/shuffle-chain";
 
-/// Most ciphertexts one shuffle may hold (`N · w`).
-pub const MAX_CIPHERTEXTS: usize = 1 << 26;
+/// Most ciphertexts one shuffle may hold (`N · w`): the input and output lists are each one
+/// transcript message, which Merlin frames with a 32-bit length (64 bytes a ciphertext).
+pub const MAX_CIPHERTEXTS: usize = 1 << 25;
 
 /// One ranked ballot: a ciphertext per rank position.
 pub type Row = Vec<Ciphertext>;
@@ -194,7 +196,7 @@ fn shape(input: &[Row], output: &[Row]) -> Result<(usize, usize)> {
         return bad("nothing to shuffle");
     };
     if w == 0 || n.saturating_mul(w) > MAX_CIPHERTEXTS {
-        return bad("rows must hold 1 to 2^26 ciphertexts in all");
+        return bad("rows must hold 1 to 2^25 ciphertexts in all");
     }
     if output.len() != n {
         return bad("the output has another number of rows than the input");
@@ -340,11 +342,14 @@ fn prove_with<R: RngCore + CryptoRng>(
             reason: "the secret is of another shuffle",
         });
     }
-    let psi: Vec<usize> = secret.psi.iter().map(|&j| j as usize).collect();
+    // Everything below that reveals ψ (its copy, the permuted challenges, the nonces) is wiped
+    // when the proof is made.
+    let psi: Zeroizing<Vec<usize>> =
+        Zeroizing::new(secret.psi.iter().map(|&j| j as usize).collect());
     let g = |s: &Scalar| RISTRETTO_BASEPOINT_TABLE * s;
 
     // Permutation commitment, by input index: c_ψ(i) = r_ψ(i)·G + h_i.
-    let r: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
+    let r: Zeroizing<Vec<Scalar>> = Zeroizing::new((0..n).map(|_| Scalar::random(rng)).collect());
     let mut c_points = alloc::vec![RistrettoPoint::default(); n];
     for (i, &j) in psi.iter().enumerate() {
         c_points[j] = g(&r[j]) + h[i];
@@ -352,10 +357,11 @@ fn prove_with<R: RngCore + CryptoRng>(
     let commitments = compress(&c_points);
     let mut t = statement_transcript(fingerprint, key.point(), input, output, &commitments);
     let u = challenges(&mut t, n);
-    let u_prime: Vec<Scalar> = psi.iter().map(|&j| u[j]).collect();
+    let u_prime: Zeroizing<Vec<Scalar>> = Zeroizing::new(psi.iter().map(|&j| u[j]).collect());
 
     // Commitment chain.
-    let r_hat: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
+    let r_hat: Zeroizing<Vec<Scalar>> =
+        Zeroizing::new((0..n).map(|_| Scalar::random(rng)).collect());
     let mut chain_points = Vec::with_capacity(n);
     let mut previous = h0;
     for i in 0..n {
@@ -365,21 +371,25 @@ fn prove_with<R: RngCore + CryptoRng>(
     let chain = compress(&chain_points);
 
     // Commitments of the proof.
-    let w123: [Scalar; 3] = core::array::from_fn(|_| Scalar::random(rng));
-    let w4: Vec<Scalar> = (0..w).map(|_| Scalar::random(rng)).collect();
-    let w_hat: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
-    let w_prime: Vec<Scalar> = (0..n).map(|_| Scalar::random(rng)).collect();
+    let w123: Zeroizing<[Scalar; 3]> =
+        Zeroizing::new(core::array::from_fn(|_| Scalar::random(rng)));
+    let w4: Zeroizing<Vec<Scalar>> = Zeroizing::new((0..w).map(|_| Scalar::random(rng)).collect());
+    let w_hat: Zeroizing<Vec<Scalar>> =
+        Zeroizing::new((0..n).map(|_| Scalar::random(rng)).collect());
+    let w_prime: Zeroizing<Vec<Scalar>> =
+        Zeroizing::new((0..n).map(|_| Scalar::random(rng)).collect());
     let t123_points = [
         g(&w123[0]),
         g(&w123[1]),
-        g(&w123[2]) + RistrettoPoint::vartime_multiscalar_mul(&w_prime, h),
+        // Constant time: a w'_i leaked by timing gives ψ(i) away through s'_i = w'_i − c·u'_i.
+        g(&w123[2]) + RistrettoPoint::multiscalar_mul(w_prime.iter(), h),
     ];
     let mut t4_points = Vec::with_capacity(2 * w);
     for (k, w4k) in w4.iter().enumerate() {
         let alphas = output.iter().map(|row| *row[k].alpha.point());
         let betas = output.iter().map(|row| *row[k].beta.point());
-        t4_points.push(RistrettoPoint::vartime_multiscalar_mul(&w_prime, alphas) - g(w4k));
-        t4_points.push(RistrettoPoint::vartime_multiscalar_mul(&w_prime, betas) - key.mul(w4k));
+        t4_points.push(RistrettoPoint::multiscalar_mul(w_prime.iter(), alphas) - g(w4k));
+        t4_points.push(RistrettoPoint::multiscalar_mul(w_prime.iter(), betas) - key.mul(w4k));
     }
     let t_hat_points: Vec<RistrettoPoint> = (0..n)
         .map(|i| {
@@ -432,7 +442,8 @@ fn compress(points: &[RistrettoPoint]) -> Vec<Point> {
 }
 
 /// Verifies a proof that `output` is a shuffle of `input` under `key`, for the election with
-/// this fingerprint. `rng` draws the batch weights.
+/// this fingerprint. `rng` draws the batch weights (§5.6): a fresh OS RNG, never one seeded from
+/// the record, since a prover who knows the weights can make errors that cancel.
 pub fn verify<R: RngCore + CryptoRng>(
     fingerprint: &[u8; 32],
     key: &Point,
@@ -442,6 +453,16 @@ pub fn verify<R: RngCore + CryptoRng>(
     rng: &mut R,
 ) -> Result<()> {
     let (n, w) = shape(input, output)?;
+    if output
+        .iter()
+        .flatten()
+        .any(|c| c.alpha.is_identity() || c.beta.is_identity())
+    {
+        return Err(Error::Malformed {
+            what: "shuffle",
+            reason: "an output ciphertext holds the identity point",
+        });
+    }
     let invalid = Err(Error::InvalidProof {
         what: "proof of shuffle",
     });
@@ -558,6 +579,26 @@ mod tests {
             group::g(),
         )
         .unwrap();
+        assert!(verify(&fp, key.point(), &input, &output, &proof, &mut OsRng).is_err());
+        // A "permutation" that maps two outputs to one input (ballot 0 twice, ballot 1 dropped),
+        // outputs built to match and proved by the honest code: the permutation argument fails.
+        let psi = alloc::vec![0u32, 0, 2, 3];
+        let r_prime: Vec<Vec<Scalar>> = (0..4)
+            .map(|_| alloc::vec![Scalar::random(&mut OsRng)])
+            .collect();
+        let output: Vec<Row> = psi
+            .iter()
+            .zip(&r_prime)
+            .map(|(&j, r)| {
+                let c = input[j as usize][0];
+                alloc::vec![Ciphertext {
+                    alpha: Point::from_point(c.alpha.point() + group::g() * r[0]),
+                    beta: Point::from_point(c.beta.point() + key.mul(&r[0])),
+                }]
+            })
+            .collect();
+        let cheat = ShuffleSecret { psi, r_prime };
+        let proof = prove(&fp, &key, &input, &output, cheat, &mut OsRng).unwrap();
         assert!(verify(&fp, key.point(), &input, &output, &proof, &mut OsRng).is_err());
         // And the same prover with the labelled generators is accepted.
         let (output, secret) = shuffle(&key, &input, &mut OsRng).unwrap();

@@ -85,6 +85,9 @@ impl RecomputedTally {
 /// Sums ballots, one running sum per distinct weight so that each weight multiplies once.
 #[derive(Clone, Debug)]
 pub struct TallyAccumulator {
+    /// Ciphertexts a ballot holds per contest.
+    slots: Vec<usize>,
+    /// Ciphertexts summed per contest (none for a ranked contest).
     shape: Vec<usize>,
     classes: Vec<(u64, Vec<Vec<SumCiphertext>>)>,
     count: u64,
@@ -94,7 +97,8 @@ impl TallyAccumulator {
     /// An empty tally for the manifest's contests.
     pub fn new(manifest: &Manifest) -> Self {
         TallyAccumulator {
-            shape: manifest.contests.iter().map(|c| c.options.len()).collect(),
+            slots: manifest.contests.iter().map(|c| c.slots()).collect(),
+            shape: manifest.contests.iter().map(|c| c.tally_width()).collect(),
             classes: Vec::new(),
             count: 0,
         }
@@ -134,8 +138,8 @@ impl TallyAccumulator {
         rows: impl ExactSizeIterator<Item = &'a [Ciphertext]> + Clone,
         weight: u64,
     ) -> Result<()> {
-        if rows.len() != self.shape.len()
-            || rows.clone().zip(&self.shape).any(|(r, &n)| r.len() != n)
+        if rows.len() != self.slots.len()
+            || rows.clone().zip(&self.slots).any(|(r, &n)| r.len() != n)
         {
             return Err(Error::BallotShape {
                 contest: 0,
@@ -497,7 +501,7 @@ pub fn combine(
             .contests
             .iter()
             .zip(&manifest.contests)
-            .any(|(t, c)| t.len() != c.options.len())
+            .any(|(t, c)| t.len() != c.tally_width())
     {
         return Err(Error::BallotShape {
             contest: 0,
@@ -514,6 +518,11 @@ pub fn combine(
     let mut tables: Vec<(u64, DlogTable)> = Vec::new();
     let mut totals = Vec::with_capacity(tally.contests.len());
     for (ci, (contest, cts)) in manifest.contests.iter().zip(&tally.contests).enumerate() {
+        if cts.is_empty() {
+            // A ranked contest: nothing summed, nothing to recover.
+            totals.push(Vec::new());
+            continue;
+        }
         let bound = total_weight.saturating_mul(contest.option_max());
         if !tables.iter().any(|(b, _)| *b == bound) {
             tables.push((bound, DlogTable::new(bound)));

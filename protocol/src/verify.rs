@@ -774,7 +774,7 @@ impl RecordVerifier {
                     ));
                 }
                 // Checked here as well as at opening: a list that breaks it could never open.
-                crate::context::check_total_weight(manifest, l.total_weight())
+                crate::context::check_total_weight(manifest, l)
                     .map_err(|e| self.fail(Step::V8Credentials, e))?;
                 Change::Credentials(Arc::new(l.clone()))
             }

@@ -182,11 +182,11 @@ fn tally_of(e: &Election, voters: usize) -> (tally::RecomputedTally, Vec<Vec<u64
         .manifest()
         .contests
         .iter()
-        .map(|c| vec![0; c.options.len()])
+        .map(|c| vec![0; c.tally_width()])
         .collect();
     for (i, cred) in e.creds.iter().take(voters).enumerate() {
         let w = e.list.weight_of(&cred.public_key()).unwrap();
-        let sel = all_kinds_selection(i);
+        let sel = selection_for(&e.manifest().contests, i);
         let b = support::cast(&e.ballot_ctx, cred, w, &sel, &mut r);
         acc.add(&b, w).unwrap();
         for (t, s) in expected.iter_mut().zip(&sel) {
@@ -200,7 +200,7 @@ fn tally_of(e: &Election, voters: usize) -> (tally::RecomputedTally, Vec<Vec<u64
 
 #[test]
 fn three_of_five_with_zero_one_and_two_trustees_absent() {
-    let e = Election::new(all_kinds_contests(), 5, 3, 6, |i| 1 + i as u64 % 2);
+    let e = Election::new(summed_kinds_contests(), 5, 3, 6, |i| 1 + i as u64 % 2);
     let (recomputed, expected) = tally_of(&e, 6);
     let encrypted = recomputed.tally().clone();
     let mut r = rng("absent");

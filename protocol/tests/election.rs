@@ -7,8 +7,12 @@ use protocol::encoding::Encode;
 use protocol::tally::{self, TallyAccumulator};
 use support::*;
 
+/// The plaintext sums the tally must decrypt to (a ranked contest is not summed: empty).
 fn expected_totals(selections: &[(Vec<Vec<u64>>, u64)]) -> Vec<Vec<u64>> {
-    let mut totals: Vec<Vec<u64>> = selections[0].0.iter().map(|c| vec![0; c.len()]).collect();
+    let mut totals: Vec<Vec<u64>> = summed_kinds_contests()
+        .iter()
+        .map(|c| vec![0; c.tally_width()])
+        .collect();
     for (sel, w) in selections {
         for (t, s) in totals.iter_mut().zip(sel) {
             for (a, b) in t.iter_mut().zip(s) {
@@ -21,26 +25,28 @@ fn expected_totals(selections: &[(Vec<Vec<u64>>, u64)]) -> Vec<Vec<u64>> {
 
 #[test]
 fn whole_election_all_kinds_weighted_with_revote_audit_and_every_trustee_subset() {
-    let e = Election::new(all_kinds_contests(), 3, 2, 5, |i| 1 + (i as u64 % 3));
+    // Weighted credentials: the kinds that are summed (a ranked contest needs weight 1).
+    let contests = summed_kinds_contests();
+    let e = Election::new(contests.clone(), 3, 2, 5, |i| 1 + (i as u64 % 3));
     let mut r = rng("whole-election");
     let mut cast: Vec<(Ballot, u64)> = Vec::new();
     let mut counted: Vec<(Vec<Vec<u64>>, u64)> = Vec::new();
     for (i, cred) in e.creds.iter().enumerate() {
         let w = e.list.weight_of(&cred.public_key()).unwrap();
-        let sel = all_kinds_selection(i);
+        let sel = selection_for(&contests, i);
         cast.push((support::cast(&e.ballot_ctx, cred, w, &sel, &mut r), w));
         if i != 0 {
             counted.push((sel, w));
         }
     }
     // Voter 0 revotes: only the last ballot counts.
-    let revote_sel = all_kinds_selection(17);
+    let revote_sel = selection_for(&contests, 17);
     let w0 = e.list.weight_of(&e.creds[0].public_key()).unwrap();
     let revote = support::cast(&e.ballot_ctx, &e.creds[0], w0, &revote_sel, &mut r);
     counted.push((revote_sel, w0));
 
     // Voter 1 audits a ballot: it opens to the choices and its proofs verify.
-    let audit_sel = all_kinds_selection(3);
+    let audit_sel = selection_for(&contests, 3);
     let w1 = e.list.weight_of(&e.creds[1].public_key()).unwrap();
     let (audit_ballot, secrets) = ballot::encrypt(
         &e.ballot_ctx,
@@ -189,9 +195,9 @@ fn a_ballot_encrypted_in_steps_is_the_ballot_of_one_call_and_reports_its_progres
     let mut work =
         ballot::BallotEncryption::new(&e.ballot_ctx, &cred.public_key(), 1, 7, &selection).unwrap();
     let total = work.steps_total();
-    // 7 contests to encrypt, 7 to commit, the challenge, and a Bulletproof each for the score
+    // 8 contests to encrypt, 8 to commit, the challenge, and a Bulletproof each for the score
     // (0..20 is wider than a disjunction) and the budget contests.
-    assert_eq!(total, 2 * 7 + 1 + 2);
+    assert_eq!(total, 2 * 8 + 1 + 2);
     let mut seen = vec![work.steps_done()];
     let mut r = rng("steps");
     while !work.is_done() {
@@ -260,4 +266,24 @@ fn a_short_tracking_code_reads_back_to_the_prefix_of_the_full_code() {
     ] {
         assert_eq!(TrackingCode::parse_short(bad), None, "{bad}");
     }
+}
+
+/// A ranked contest counts every ballot once (a mixed ranking carries no weight), so a credential
+/// list with heavier credentials is refused for it (V8, spec §6.2), and accepted without it.
+#[test]
+fn a_ranked_contest_needs_every_credential_of_weight_one() {
+    let m = manifest(all_kinds_contests(), 3, 2);
+    let ceremony = ceremony(&m, "ceremony");
+    let (_, weighted) = credentials(3, "voters", |i| 1 + i as u64);
+    let e = protocol::context::ElectionContext::new(m.clone(), ceremony.outcome.clone(), &weighted)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("every credential must have weight 1"),
+        "{e}"
+    );
+    let (_, ones) = credentials(3, "voters", |_| 1);
+    protocol::context::ElectionContext::new(m, ceremony.outcome.clone(), &ones).unwrap();
+    let summed = manifest(summed_kinds_contests(), 3, 2);
+    protocol::context::ElectionContext::new(summed, ceremony.outcome, &weighted).unwrap();
 }

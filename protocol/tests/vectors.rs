@@ -932,7 +932,62 @@ fn shuffle_vectors_checked_by_hand() {
             assert_eq!(output[i][kk].1, input[j][kk].1 + k * r);
         }
     }
-    let (ch, _) = replay_on(None, v["transcript"].as_array().unwrap());
+    // The transcript's messages are the statement and the proof's own values, in §12.9's order.
+    let cat = |ps: &mut dyn Iterator<Item = RistrettoPoint>| -> String {
+        ps.map(|p| hex::encode(p.compress().as_bytes())).collect()
+    };
+    let rows_hex = |r: &[Vec<(RistrettoPoint, RistrettoPoint)>]| {
+        cat(&mut r.iter().flatten().flat_map(|(a, b)| [*a, *b]))
+    };
+    let list = |key: &str| cat(&mut v["proof"][key].as_array().unwrap().iter().map(point));
+    let mut t_all: Vec<RistrettoPoint> = v["proof"]["t"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(point)
+        .collect();
+    for pair in v["proof"]["t4"].as_array().unwrap() {
+        t_all.extend(pair.as_array().unwrap().iter().map(point));
+    }
+    t_all.extend(v["proof"]["t_hat"].as_array().unwrap().iter().map(point));
+    let ops = v["transcript"].as_array().unwrap();
+    let expected: Vec<(&str, String)> = vec![
+        ("proof", hex::encode(b"shuffle")),
+        ("fingerprint", v["fingerprint"].as_str().unwrap().to_owned()),
+        ("K", v["key"].as_str().unwrap().to_owned()),
+        ("input", rows_hex(&input)),
+        ("output", rows_hex(&output)),
+        ("commitments", list("commitments")),
+        ("chain", list("chain")),
+        ("t", cat(&mut t_all.into_iter())),
+    ];
+    for (label, hex_bytes) in expected {
+        let op = ops
+            .iter()
+            .find(|o| o["label"] == label && o["op"] == "append")
+            .unwrap_or_else(|| panic!("no {label} in the transcript"));
+        assert_eq!(
+            op["hex"].as_str().unwrap(),
+            hex_bytes,
+            "transcript message {label}"
+        );
+    }
+    let order: Vec<&str> = ops.iter().map(|o| o["label"].as_str().unwrap()).collect();
+    let mut spec_order = vec![
+        "thistle-v1",
+        "proof",
+        "fingerprint",
+        "K",
+        "N",
+        "w",
+        "input",
+        "output",
+        "commitments",
+    ];
+    spec_order.extend(std::iter::repeat_n("u", n));
+    spec_order.extend(["chain", "t", "c"]);
+    assert_eq!(order, spec_order);
+    let (ch, _) = replay_on(None, ops);
     assert_eq!(ch.len(), n + 1);
     let (u, c) = (&ch[..n], ch[n]);
     let p = &v["proof"];

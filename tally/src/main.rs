@@ -93,6 +93,17 @@ fn kind_rule(kind: &ContestKind) -> String {
         ContestKind::Score { max_score } => format!("scores 0 to {max_score}"),
         ContestKind::Cumulative { points } => format!("{points} points to spread"),
         ContestKind::Budget { budget, .. } => format!("budget of {budget}"),
+        ContestKind::Ranked {
+            ranks,
+            seats,
+            method,
+        } => format!(
+            "rank up to {ranks}, {seats} seat(s) by {}: counted after mixing, not summed",
+            match method {
+                protocol::manifest::RankedMethod::AlternativeVote => "the alternative vote",
+                _ => "Scottish STV",
+            }
+        ),
     }
 }
 

@@ -373,8 +373,84 @@ impl App {
         }
     }
 
+    /// A ranked contest: buttons on every option (never drag only: keyboard and touch alike),
+    /// and the ranking read back in order, on the ballot and on the review screen.
+    fn view_ranked(&self, ctx: &Context<Self>, c: usize, ranks: u32) -> Html {
+        let contest = &self.flow.contests()[c];
+        let state = self.flow.ballot().contest(c);
+        let lang = self.lang;
+        let editable = self.flow.screen() == Screen::Ballot;
+        let ranking = state.ranking();
+        let words = |r: i18n::Ranking| i18n::ranking(lang, r);
+        let button = |r: i18n::Ranking, change: Change, disabled: bool, title: &str, id: String| {
+            let onclick = ctx
+                .link()
+                .callback(move |_| Msg::Flow(Step::Change(c, change)));
+            let label = words(r);
+            html! { <button type="button" {id} {onclick} disabled={disabled || !editable}
+            aria-label={format!("{label}: {title}")}>{ label }</button> }
+        };
+        let options = contest.options.iter().enumerate().map(|(i, option)| {
+            let preference = state.preference_of(i);
+            let status = match preference {
+                Some(p) => i18n::preference(lang, p),
+                None => words(i18n::Ranking::NotRanked),
+            };
+            let controls = match preference {
+                None => button(
+                    i18n::Ranking::RankNext,
+                    Change::Rank(i),
+                    ranking.len() >= ranks as usize,
+                    &option.title,
+                    format!("c{c}-o{i}-rank"),
+                ),
+                Some(p) => html! {
+                    <>
+                        { button(i18n::Ranking::Earlier, Change::Earlier(i), p == 1, &option.title, format!("c{c}-o{i}-up")) }
+                        { button(i18n::Ranking::Later, Change::Later(i), p as usize == ranking.len(), &option.title, format!("c{c}-o{i}-down")) }
+                        { button(i18n::Ranking::Remove, Change::Unrank(i), false, &option.title, format!("c{c}-o{i}-remove")) }
+                    </>
+                },
+            };
+            html! {
+                <li class="option ranked-option">
+                    <span class="option-title">{ &option.title }</span>
+                    { " " }<span class="preference" id={format!("c{c}-o{i}-preference")}>{ status }</span>
+                    { " " }{ controls }
+                </li>
+            }
+        });
+        let progress_id = format!("c{c}-progress");
+        let refusal =
+            self.flow.refusal().filter(|(rc, _)| *rc == c).map(
+                |(_, r)| html! { <p class="refusal" role="alert">{ i18n::refusal(lang, r) }</p> },
+            );
+        let read_back = if ranking.is_empty() {
+            html! { <p id={format!("c{c}-ranking")}>{ words(i18n::Ranking::NothingRanked) }</p> }
+        } else {
+            html! {
+                <ol class="ranking" id={format!("c{c}-ranking")}>
+                    { for ranking.iter().map(|&o| html! { <li>{ &contest.options[o].title }</li> }) }
+                </ol>
+            }
+        };
+        html! {
+            <fieldset class="contest ranked" aria-describedby={progress_id.clone()}>
+                <legend>{ &contest.title }</legend>
+                <p id={progress_id} class="progress" aria-live="polite">{ i18n::progress(lang, state.progress()) }</p>
+                <ul class="options">{ for options }</ul>
+                <p class="help">{ words(i18n::Ranking::YourRanking) }</p>
+                <div aria-live="polite">{ read_back }</div>
+                { for refusal }
+            </fieldset>
+        }
+    }
+
     fn view_contest(&self, ctx: &Context<Self>, c: usize) -> Html {
         let contest = &self.flow.contests()[c];
+        if let ContestKind::Ranked { ranks, .. } = contest.kind {
+            return self.view_ranked(ctx, c, ranks);
+        }
         let state = self.flow.ballot().contest(c);
         let lang = self.lang;
         let editable = self.flow.screen() == Screen::Ballot;
@@ -813,19 +889,30 @@ impl Component for App {
                 let again = ctx.link().callback(|_| Msg::Flow(Step::StartAgain));
                 let values = self.flow.opened_values().unwrap_or_default();
                 let rows = self.flow.contests().iter().zip(values).map(|(c, vs)| {
-                    let chosen: Vec<String> = c
-                        .options
-                        .iter()
-                        .zip(vs)
-                        .filter(|(_, v)| **v > 0)
-                        .map(|(o, v)| {
-                            if c.option_max() > 1 {
-                                format!("{} ({v})", o.title)
-                            } else {
-                                o.title.clone()
-                            }
-                        })
-                        .collect();
+                    let chosen: Vec<String> = if c.is_ranked() {
+                        // One value per rank position: the option ranked there.
+                        vs.iter()
+                            .take_while(|&&v| v != 0)
+                            .enumerate()
+                            .filter_map(|(p, &v)| {
+                                let o = c.options.get(v as usize - 1)?;
+                                Some(format!("{}. {}", p + 1, o.title))
+                            })
+                            .collect()
+                    } else {
+                        c.options
+                            .iter()
+                            .zip(vs)
+                            .filter(|(_, v)| **v > 0)
+                            .map(|(o, v)| {
+                                if c.option_max() > 1 {
+                                    format!("{} ({v})", o.title)
+                                } else {
+                                    o.title.clone()
+                                }
+                            })
+                            .collect()
+                    };
                     html! { <li><strong>{ &c.title }</strong>{ ": " }{ chosen.join(", ") }</li> }
                 });
                 html! {
@@ -894,6 +981,14 @@ impl App {
                         </tr>
                     }
                 });
+                if contest.rows.is_empty() {
+                    return html! {
+                        <div class="results ranked">
+                            <h3>{ &contest.title }</h3>
+                            <p class="help">{ i18n::ranking(lang, i18n::Ranking::CountedAfterMixing) }</p>
+                        </div>
+                    };
+                }
                 html! {
                     <>
                         <table class="results">

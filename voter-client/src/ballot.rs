@@ -3,10 +3,12 @@
 //! with the reason, never silently clipped, so what the voter sees is what gets encrypted.
 use protocol::manifest::{Contest, ContestKind};
 
-/// One contest's values (one per option) and its rules.
+/// One contest's values (one per option; for a ranked contest, one per rank position: the
+/// 1-based option ranked there, 0 for none) and its rules.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContestState {
     kind: ContestKind,
+    options: usize,
     values: Vec<u64>,
 }
 
@@ -18,6 +20,14 @@ pub enum Change {
     Toggle(usize),
     /// Set an option's score or points (score, cumulative).
     Set(usize, u64),
+    /// Ranked: give the option the next preference after those already given.
+    Rank(usize),
+    /// Ranked: take the option out of the ranking; the preferences after it move up one.
+    Unrank(usize),
+    /// Ranked: move the option one preference earlier (swapping with the one before).
+    Earlier(usize),
+    /// Ranked: move the option one preference later (swapping with the one after).
+    Later(usize),
 }
 
 /// Why a change was refused: what the voter needs to know to do something else.
@@ -45,6 +55,15 @@ pub enum Refusal {
         /// The highest score.
         max: u64,
     },
+    /// Every rank position is used: take an option out of the ranking first.
+    RanksFull {
+        /// Rank positions on the ballot.
+        ranks: u32,
+    },
+    /// The option is ranked already (move it instead).
+    AlreadyRanked,
+    /// The option is not ranked (rank it first), or cannot move further that way.
+    CannotMove,
     /// This kind of contest takes the other kind of change.
     WrongChange,
     /// No such option.
@@ -87,6 +106,13 @@ pub enum Progress {
         /// All.
         budget: u64,
     },
+    /// Ranked: `ranked` of at most `ranks` preferences given (any number is fine, none too).
+    Ranked {
+        /// Preferences given.
+        ranked: u32,
+        /// Rank positions.
+        ranks: u32,
+    },
 }
 
 impl ContestState {
@@ -94,13 +120,46 @@ impl ContestState {
     pub fn new(contest: &Contest) -> Self {
         ContestState {
             kind: contest.kind.clone(),
-            values: vec![0; contest.options.len()],
+            options: contest.options.len(),
+            values: vec![0; contest.slots()],
         }
     }
 
-    /// The values to encrypt, one per option.
+    /// The values to encrypt: one per option, or for a ranked contest one per rank position.
     pub fn values(&self) -> &[u64] {
         &self.values
+    }
+
+    /// Ranked: the options in order of preference.
+    pub fn ranking(&self) -> Vec<usize> {
+        self.values
+            .iter()
+            .take_while(|&&v| v != 0)
+            .map(|&v| v as usize - 1)
+            .collect()
+    }
+
+    /// Ranked: the option's preference (1 for the first), if ranked.
+    pub fn preference_of(&self, option: usize) -> Option<u32> {
+        self.ranking()
+            .iter()
+            .position(|&o| o == option)
+            .map(|p| p as u32 + 1)
+    }
+
+    /// A value for display: the option's value, or for a ranked contest its preference (0 if
+    /// unranked).
+    pub fn shown(&self, option: usize) -> u64 {
+        match self.kind {
+            ContestKind::Ranked { .. } => self.preference_of(option).map_or(0, u64::from),
+            _ => self.values.get(option).copied().unwrap_or(0),
+        }
+    }
+
+    fn set_ranking(&mut self, ranking: &[usize]) {
+        for (p, v) in self.values.iter_mut().enumerate() {
+            *v = ranking.get(p).map_or(0, |&o| o as u64 + 1);
+        }
     }
 
     fn selected(&self) -> u32 {
@@ -121,10 +180,37 @@ impl ContestState {
     /// Applies a change, or says why it is refused (the state is then unchanged).
     pub fn apply(&mut self, change: Change) -> Result<(), Refusal> {
         let option = match change {
-            Change::Toggle(i) | Change::Set(i, _) => i,
+            Change::Toggle(i)
+            | Change::Set(i, _)
+            | Change::Rank(i)
+            | Change::Unrank(i)
+            | Change::Earlier(i)
+            | Change::Later(i) => i,
         };
-        if option >= self.values.len() {
+        if option >= self.options {
             return Err(Refusal::NoSuchOption);
+        }
+        if let ContestKind::Ranked { ranks, .. } = self.kind {
+            let mut ranking = self.ranking();
+            let at = ranking.iter().position(|&o| o == option);
+            match (change, at) {
+                (Change::Rank(_), Some(_)) => return Err(Refusal::AlreadyRanked),
+                (Change::Rank(_), None) if ranking.len() >= ranks as usize => {
+                    return Err(Refusal::RanksFull { ranks })
+                }
+                (Change::Rank(i), None) => ranking.push(i),
+                (Change::Unrank(_), Some(p)) => {
+                    ranking.remove(p);
+                }
+                (Change::Earlier(_), Some(p)) if p > 0 => ranking.swap(p, p - 1),
+                (Change::Later(_), Some(p)) if p + 1 < ranking.len() => ranking.swap(p, p + 1),
+                (Change::Unrank(_) | Change::Earlier(_) | Change::Later(_), _) => {
+                    return Err(Refusal::CannotMove)
+                }
+                _ => return Err(Refusal::WrongChange),
+            }
+            self.set_ranking(&ranking);
+            return Ok(());
         }
         match (&self.kind, change) {
             (ContestKind::Choose { max, .. }, Change::Toggle(i)) => {
@@ -191,6 +277,10 @@ impl ContestState {
             ContestKind::Budget { budget, .. } => Progress::Budget {
                 left: budget.saturating_sub(self.spent()),
                 budget: *budget,
+            },
+            ContestKind::Ranked { ranks, .. } => Progress::Ranked {
+                ranked: self.ranking().len() as u32,
+                ranks: *ranks,
             },
         }
     }

@@ -384,6 +384,65 @@ pub fn progress(lang: Lang, p: Progress) -> String {
         (Progress::Budget { left, budget }, Lang::Gd) => {
             format!("{left} de {budget} air fhàgail ri chosg.")
         }
+        (Progress::Ranked { ranked, ranks }, Lang::En) => format!(
+            "{ranked} of up to {ranks} preferences given: rank as many or as few as you like, 1 for your first choice."
+        ),
+        (Progress::Ranked { ranked, ranks }, Lang::Gd) => format!(
+            "{ranked} de suas ri {ranks} roghainnean air an toirt seachad: rangaich na thogras tu, 1 airson a' chiad roghainn agad."
+        ),
+    }
+}
+
+/// A ranked contest's controls and read-back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ranking {
+    /// Button: give this option the next preference.
+    RankNext,
+    /// Button: one preference earlier.
+    Earlier,
+    /// Button: one preference later.
+    Later,
+    /// Button: take it out of the ranking.
+    Remove,
+    /// Beside an option without a preference.
+    NotRanked,
+    /// Heading of the read-back list.
+    YourRanking,
+    /// The read-back when nothing is ranked.
+    NothingRanked,
+    /// The results view: ranked contests are not summed.
+    CountedAfterMixing,
+}
+
+/// A ranked contest's words.
+pub fn ranking(lang: Lang, r: Ranking) -> String {
+    use Ranking::*;
+    let s = match (r, lang) {
+        (RankNext, Lang::En) => "Rank next",
+        (RankNext, Lang::Gd) => "Rangaich an ath thè",
+        (Earlier, Lang::En) => "Move up",
+        (Earlier, Lang::Gd) => "Gluais suas",
+        (Later, Lang::En) => "Move down",
+        (Later, Lang::Gd) => "Gluais sìos",
+        (Remove, Lang::En) => "Remove",
+        (Remove, Lang::Gd) => "Thoir air falbh",
+        (NotRanked, Lang::En) => "not ranked",
+        (NotRanked, Lang::Gd) => "gun rangachadh",
+        (YourRanking, Lang::En) => "Your ranking, in order of preference:",
+        (YourRanking, Lang::Gd) => "An rangachadh agad, ann an òrdugh roghainn:",
+        (NothingRanked, Lang::En) => "Nothing ranked: this contest is left blank.",
+        (NothingRanked, Lang::Gd) => "Chan eil dad air a rangachadh: thèid an fharpais seo fhàgail bàn.",
+        (CountedAfterMixing, Lang::En) => "Ranked ballots are not added up: after the close they are mixed, decrypted one by one and counted by the rules named for this contest.",
+        (CountedAfterMixing, Lang::Gd) => "Chan eil baileatan rangaichte gan cur ri chèile: an dèidh an dùnaidh thèid am measgachadh, an dì-chrioptachadh fear air fhear agus an cunntadh a rèir nan riaghailtean airson na farpais seo.",
+    };
+    s.to_owned()
+}
+
+/// "Preference n" beside a ranked option.
+pub fn preference(lang: Lang, n: u32) -> String {
+    match lang {
+        Lang::En => format!("preference {n}"),
+        Lang::Gd => format!("roghainn {n}"),
     }
 }
 
@@ -410,6 +469,20 @@ pub fn refusal(lang: Lang, r: Refusal) -> String {
         }
         (Refusal::ScoreTooHigh { max }, Lang::En) => format!("The highest score is {max}."),
         (Refusal::ScoreTooHigh { max }, Lang::Gd) => format!("'S e {max} an sgòr as àirde."),
+        (Refusal::RanksFull { ranks }, Lang::En) => {
+            format!("All {ranks} preferences are given: remove one first.")
+        }
+        (Refusal::RanksFull { ranks }, Lang::Gd) => {
+            format!("Tha na {ranks} roghainnean uile air an toirt seachad: thoir tè air falbh an toiseach.")
+        }
+        (Refusal::AlreadyRanked, Lang::En) => {
+            "This is ranked already: move it up or down instead.".into()
+        }
+        (Refusal::AlreadyRanked, Lang::Gd) => {
+            "Tha seo air a rangachadh mu thràth: gluais suas no sìos e na àite.".into()
+        }
+        (Refusal::CannotMove, Lang::En) => "It cannot move that way.".into(),
+        (Refusal::CannotMove, Lang::Gd) => "Chan urrainn dha gluasad an taobh sin.".into(),
         (Refusal::WrongChange | Refusal::NoSuchOption, Lang::En) => {
             "That is not possible in this contest.".into()
         }

@@ -193,3 +193,97 @@ fn every_state_the_voter_can_reach_is_one_the_protocol_accepts() {
         );
     }
 }
+
+fn ranked(ranks: u32, n: usize) -> Contest {
+    contest(
+        ContestKind::Ranked {
+            ranks,
+            seats: 1,
+            method: protocol::manifest::RankedMethod::ScottishStv,
+        },
+        n,
+    )
+}
+
+#[test]
+fn a_ranking_is_built_by_buttons_and_encrypted_one_option_number_per_rank() {
+    let c = ranked(3, 5);
+    let mut s = ContestState::new(&c);
+    assert_eq!(
+        s.values(),
+        &[0, 0, 0],
+        "one value per rank position, none given"
+    );
+    assert!(s.is_complete(), "a blank ranking may be cast");
+    s.apply(Change::Rank(3)).unwrap();
+    s.apply(Change::Rank(0)).unwrap();
+    assert_eq!(
+        s.values(),
+        &[4, 1, 0],
+        "1-based option numbers, in preference order"
+    );
+    assert_eq!(s.preference_of(0), Some(2));
+    assert_eq!(s.preference_of(2), None);
+    assert_eq!(s.apply(Change::Rank(3)), Err(Refusal::AlreadyRanked));
+    s.apply(Change::Rank(4)).unwrap();
+    assert_eq!(
+        s.apply(Change::Rank(1)),
+        Err(Refusal::RanksFull { ranks: 3 })
+    );
+    assert_eq!(
+        s.progress(),
+        Progress::Ranked {
+            ranked: 3,
+            ranks: 3
+        }
+    );
+    // Moving swaps with the neighbour; the ends refuse; removing closes the gap.
+    s.apply(Change::Earlier(0)).unwrap();
+    assert_eq!(s.ranking(), [0, 3, 4]);
+    assert_eq!(s.apply(Change::Earlier(0)), Err(Refusal::CannotMove));
+    assert_eq!(s.apply(Change::Later(4)), Err(Refusal::CannotMove));
+    s.apply(Change::Later(0)).unwrap();
+    assert_eq!(s.ranking(), [3, 0, 4]);
+    s.apply(Change::Unrank(3)).unwrap();
+    assert_eq!(s.values(), &[1, 5, 0]);
+    assert_eq!(s.apply(Change::Unrank(3)), Err(Refusal::CannotMove));
+    assert_eq!(s.apply(Change::Toggle(1)), Err(Refusal::WrongChange));
+    assert_eq!(s.apply(Change::Rank(5)), Err(Refusal::NoSuchOption));
+    c.check_selection(0, s.values()).unwrap();
+}
+
+#[test]
+fn every_ranking_the_buttons_reach_is_one_the_protocol_accepts() {
+    // Every sequence of up to 6 changes on a 3-rank, 4-option contest.
+    let c = ranked(3, 4);
+    let changes: Vec<Change> = (0..4)
+        .flat_map(|i| {
+            [
+                Change::Rank(i),
+                Change::Unrank(i),
+                Change::Earlier(i),
+                Change::Later(i),
+            ]
+        })
+        .collect();
+    let mut frontier = vec![ContestState::new(&c)];
+    for _ in 0..6 {
+        let mut next = Vec::new();
+        for s in &frontier {
+            for &ch in &changes {
+                let mut t = s.clone();
+                if t.apply(ch).is_ok() {
+                    c.check_selection(0, t.values()).unwrap();
+                    if !next.contains(&t) {
+                        next.push(t);
+                    }
+                } else {
+                    assert_eq!(&t, s, "a refused change changes nothing");
+                }
+            }
+        }
+        frontier = next;
+    }
+    // Every ranking of up to 3 of 4 is reachable: 1 + 4 + 12 + 24.
+    assert_eq!(frontier.len(), 41);
+}

@@ -570,3 +570,108 @@ fn without_a_witnessed_checkpoint_the_page_does_not_confirm_the_ballot() {
     );
     assert_contrast(&browser, "the not-witnessed notice");
 }
+
+/// A ranked contest (spec §7.1) in Chromium, by keyboard alone and in Gaelic: options are ranked by
+/// buttons (never drag only), the ranking is read back on the ballot and on the review screen, and
+/// an audit of the encrypted ballot opens to exactly that ranking.
+#[test]
+fn a_ranked_contest_by_keyboard_read_back_and_audited() {
+    let names = [
+        "Morag Campbell",
+        "Euan MacLeod",
+        "Isla Fraser",
+        "Fergus Reid",
+    ];
+    let ward = Contest {
+        id: "ward".into(),
+        title: "Ward 3: elect two councillors".into(),
+        kind: protocol::manifest::ContestKind::Ranked {
+            ranks: 3,
+            seats: 2,
+            method: protocol::manifest::RankedMethod::ScottishStv,
+        },
+        options: names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| protocol::manifest::ContestOption {
+                id: format!("c{i}"),
+                title: (*n).into(),
+            })
+            .collect(),
+    };
+    let (board, e, _) = live_election("ranked", vec![ward], vec![1, 1]);
+    let (url, id) = (board.url.clone(), e.id());
+    let browser = Browser::start();
+    browser.goto(&format!(
+        "{url}/#e={id}&c={}&lang=gd",
+        hex::encode(e.credentials[0].to_seed())
+    ));
+    browser.wait_for("#c0-o0-rank");
+    let keys = |css: &str, text: &str| {
+        let el = browser.wait_for(css);
+        browser
+            .call(
+                "POST",
+                &format!("/element/{el}/value"),
+                Some(json!({ "text": text })),
+            )
+            .unwrap();
+    };
+    let read_back = || {
+        browser.script(
+            "arguments[0]([...document.querySelectorAll('#c0-ranking li')].map(l => l.textContent.trim()))",
+        )
+    };
+    // Isla, then Morag, then Fergus; Fergus moved up above Morag.
+    keys("#c0-o2-rank", ENTER);
+    keys("#c0-o0-rank", ENTER);
+    keys("#c0-o3-rank", ENTER);
+    keys("#c0-o3-up", ENTER);
+    assert_eq!(
+        read_back(),
+        json!(["Isla Fraser", "Fergus Reid", "Morag Campbell"])
+    );
+    assert_eq!(browser.text("#c0-o3-preference").unwrap(), "roghainn 2");
+    assert_eq!(browser.text("#c0-o1-preference").unwrap(), "gun rangachadh");
+    // Three ranks, all used: the fourth option's button is off, and the counter says so.
+    let disabled = browser.script("arguments[0](document.getElementById('c0-o1-rank').disabled)");
+    assert_eq!(disabled, json!(true));
+    assert!(browser
+        .text("#c0-progress")
+        .unwrap()
+        .contains("3 de suas ri 3"));
+    // Every button is reachable and named for its option (screen readers hear which).
+    let label = browser
+        .script("arguments[0](document.getElementById('c0-o0-remove').getAttribute('aria-label'))");
+    assert_eq!(label, json!("Thoir air falbh: Morag Campbell"));
+    assert_contrast(&browser, "a ranked contest");
+    // Taken out and put back last: the rest move up.
+    keys("#c0-o0-remove", ENTER);
+    keys("#c0-o1-rank", ENTER);
+    assert_eq!(
+        read_back(),
+        json!(["Isla Fraser", "Fergus Reid", "Euan MacLeod"])
+    );
+
+    // The review reads the ranking back, with the buttons off.
+    keys("#next", ENTER);
+    browser.wait_for("h2");
+    assert_eq!(
+        read_back(),
+        json!(["Isla Fraser", "Fergus Reid", "Euan MacLeod"])
+    );
+    let off = browser.script(
+        "arguments[0]([...document.querySelectorAll('.ranked-option button')].every(b => b.disabled))",
+    );
+    assert_eq!(off, json!(true));
+    // Encrypt, then audit: the page opens the ciphertexts and shows the ranking they hold.
+    keys("#next", ENTER);
+    browser.wait_for("#tracking-code");
+    browser.click("#audit");
+    browser.wait_for("#opened");
+    let opened = browser.text("#opened").unwrap();
+    assert!(
+        opened.contains("1. Isla Fraser, 2. Fergus Reid, 3. Euan MacLeod"),
+        "{opened}"
+    );
+}

@@ -81,6 +81,16 @@ pub fn all_kinds_contests() -> Vec<Contest> {
             },
             options: options(&["library", "bridge", "hall", "garden"]),
         },
+        Contest {
+            id: "ward".into(),
+            title: "Elect two councillors: rank up to three".into(),
+            kind: ContestKind::Ranked {
+                ranks: 3,
+                seats: 2,
+                method: protocol::manifest::RankedMethod::ScottishStv,
+            },
+            options: options(&["morag", "euan", "isla", "fergus"]),
+        },
     ]
 }
 
@@ -219,6 +229,25 @@ impl Election {
     }
 }
 
+/// The kinds the homomorphic tally sums (every kind but ranked): for weighted credentials, which
+/// a ranked contest does not allow (spec §6.2).
+pub fn summed_kinds_contests() -> Vec<Contest> {
+    all_kinds_contests()
+        .into_iter()
+        .filter(|c| !c.is_ranked())
+        .collect()
+}
+
+/// [`all_kinds_selection`] for a subset of the all-kinds contests (matched by id).
+pub fn selection_for(contests: &[Contest], v: usize) -> Vec<Vec<u64>> {
+    all_kinds_contests()
+        .iter()
+        .zip(all_kinds_selection(v))
+        .filter(|(c, _)| contests.iter().any(|m| m.id == c.id))
+        .map(|(_, s)| s)
+        .collect()
+}
+
 /// A valid selection for the all-kinds manifest, varied by `v`.
 pub fn all_kinds_selection(v: usize) -> Vec<Vec<u64>> {
     let one_hot = |n: usize, i: usize| (0..n).map(|k| (k == i) as u64).collect::<Vec<_>>();
@@ -233,6 +262,7 @@ pub fn all_kinds_selection(v: usize) -> Vec<Vec<u64>> {
         vec![(v as u64 * 7) % 21, 20, 0],
         vec![(v % 4) as u64, 3, (v % 3) as u64],
         budget_choices[v % 4].to_vec(),
+        [[1, 2, 3], [2, 1, 0], [4, 0, 0], [3, 4, 1], [0, 0, 0]][v % 5].to_vec(),
     ]
 }
 

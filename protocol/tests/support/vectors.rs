@@ -546,6 +546,11 @@ pub fn kind_cases() -> Vec<(&'static str, Contest, Vec<u64>)> {
         ("score 0..20 (Bulletproofs)", all[4].clone(), vec![20, 7, 0]),
         ("cumulative 10 points", all[5].clone(), vec![4, 0, 6]),
         ("participatory budget", all[6].clone(), vec![1, 0, 1, 1]),
+        (
+            "ranked: 3 of 4 ranked, Scottish STV for 2 seats",
+            all[7].clone(),
+            vec![3, 1, 0],
+        ),
     ]
 }
 
