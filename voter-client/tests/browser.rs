@@ -356,6 +356,18 @@ fn a_voter_audits_then_casts_in_chromium_and_the_verifier_counts_it() {
     );
 }
 
+/// Types keys into an element (WebDriver focuses it first), as a keyboard would.
+fn type_into(browser: &Browser, css: &str, text: &str) {
+    let el = browser.wait_for(css);
+    browser
+        .call(
+            "POST",
+            &format!("/element/{el}/value"),
+            Some(json!({ "text": text })),
+        )
+        .unwrap();
+}
+
 const TAB: &str = "\u{E004}";
 const ENTER: &str = "\u{E007}";
 
@@ -400,16 +412,7 @@ fn every_contest_kind_with_the_keyboard_alone() {
     assert!(reached.iter().any(|id| id == "next"), "{reached:?}");
 
     // Keys typed into the focused controls: space ticks, digits and Tab set a number.
-    let keys = |css: &str, text: &str| {
-        let el = browser.wait_for(css);
-        browser
-            .call(
-                "POST",
-                &format!("/element/{el}/value"),
-                Some(json!({ "text": text })),
-            )
-            .unwrap();
-    };
+    let keys = |css: &str, text: &str| type_into(&browser, css, text);
     let number = |css: &str, value: u64| {
         let el = browser.wait_for(css);
         browser
@@ -607,16 +610,7 @@ fn a_ranked_contest_by_keyboard_read_back_and_audited() {
         hex::encode(e.credentials[0].to_seed())
     ));
     browser.wait_for("#c0-o0-rank");
-    let keys = |css: &str, text: &str| {
-        let el = browser.wait_for(css);
-        browser
-            .call(
-                "POST",
-                &format!("/element/{el}/value"),
-                Some(json!({ "text": text })),
-            )
-            .unwrap();
-    };
+    let keys = |css: &str, text: &str| type_into(&browser, css, text);
     let read_back = || {
         browser.script(
             "arguments[0]([...document.querySelectorAll('#c0-ranking li')].map(l => l.textContent.trim()))",
