@@ -279,5 +279,45 @@ fn shuffle_steps(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, ballots, batch, tally_steps, shuffle_steps);
+criterion_group!(
+    benches,
+    ballots,
+    batch,
+    tally_steps,
+    shuffle_steps,
+    stv_count
+);
 criterion_main!(benches);
+
+/// The STV count of a council-sized ward (spec §12.8): 13 candidates, 4 seats, 13,000 papers of
+/// 1 to 13 preferences from a fixed pseudo-random sequence.
+fn stv_count(c: &mut Criterion) {
+    use protocol::stv::{count, Method, Profile, Ranking};
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let ballots: Vec<Ranking> = (0..13_000)
+        .map(|_| {
+            let mut order: Vec<u16> = (0..13).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, (next() % (i as u64 + 1)) as usize);
+            }
+            order.truncate(1 + (next() % 13) as usize);
+            Ranking {
+                weight: 1,
+                ranking: order,
+            }
+        })
+        .collect();
+    let profile = Profile::new(13, 4, ballots, vec![]).unwrap();
+    let mut g = c.benchmark_group("stv");
+    g.sample_size(20);
+    g.bench_function("scottish-stv-13-candidates-13000-papers", |b| {
+        b.iter(|| count(&profile, Method::ScottishStv, &[0; 32]))
+    });
+    g.finish();
+}

@@ -24,6 +24,7 @@ pub mod group;
 pub mod hash;
 pub mod manifest;
 pub mod merkle;
+pub mod mixdecrypt;
 pub mod proofs;
 pub mod record;
 pub mod shuffle;
