@@ -53,7 +53,10 @@ fn main() {
     let input: Vec<Row> = (0..n)
         .map(|i| {
             (0..w)
-                .map(|k| key.encrypt(((i * 7 + k) as u64) % (candidates + 1), &mut OsRng).0)
+                .map(|k| {
+                    key.encrypt(((i * 7 + k) as u64) % (candidates + 1), &mut OsRng)
+                        .0
+                })
                 .collect()
         })
         .collect();
@@ -100,7 +103,7 @@ fn main() {
         let checked = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let chosen: Vec<&MixDecryption> = shares.iter().collect();
-        let values = combine(&rows, &chosen, candidates).unwrap();
+        let values = combine(&rows, &chosen, 2, candidates).unwrap();
         let combined = t.elapsed().as_secs_f64();
         let t = Instant::now();
         let papers = values

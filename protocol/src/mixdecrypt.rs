@@ -203,10 +203,36 @@ impl MixDecryption {
     }
 }
 
-/// Combines verified shares of at least `t` distinct trustees into each ciphertext's value, which
-/// must be at most `max` (a ranked row's option numbers: `max = n`).
-pub fn combine(rows: &[Row], shares: &[&MixDecryption], max: u64) -> Result<Vec<Vec<u64>>> {
+/// Combines the verified shares of `threshold` or more distinct trustees into each ciphertext's
+/// value, which must be at most `max` (a ranked row's option numbers: `max = n`). Any value outside
+/// `[0, max]` refuses the whole combination: the range proofs make it reachable only through a
+/// misbehaving trustee or mixer, whose proofs the caller has checked, so it is a bug to report,
+/// never a row to drop quietly.
+pub fn combine(
+    rows: &[Row],
+    shares: &[&MixDecryption],
+    threshold: u32,
+    max: u64,
+) -> Result<Vec<Vec<u64>>> {
     let trustees: Vec<u32> = shares.iter().map(|s| s.trustee).collect();
+    let distinct = trustees
+        .iter()
+        .enumerate()
+        .all(|(i, t)| !trustees[..i].contains(t));
+    if !distinct || trustees.len() < threshold as usize || threshold == 0 {
+        return Err(Error::Malformed {
+            what: "mix decryption",
+            reason: "needs the shares of at least t distinct trustees",
+        });
+    }
+    if let Some(s) = shares.iter().find(|s| {
+        s.shares.len() != rows.len() || s.shares.iter().zip(rows).any(|(a, b)| a.len() != b.len())
+    }) {
+        return Err(Error::TrusteeMisbehaved {
+            trustee: s.trustee,
+            reason: "decryption shares of another shape than the mixed rows",
+        });
+    }
     let lambdas = lagrange_at_zero(&trustees);
     let table: Vec<[u8; 32]> = (0..=max)
         .map(|v| {

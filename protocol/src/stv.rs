@@ -46,7 +46,8 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// Checks the numbers: 1 to [`MAX_CANDIDATES`] candidates, at least one seat, every
+    /// Checks the numbers: 1 to [`MAX_CANDIDATES`] candidates, 1 to [`MAX_CANDIDATES`] seats
+    /// (more seats than candidates elects every one), every
     /// preference and withdrawn candidate one of them.
     pub fn new(
         candidates: usize,
@@ -58,8 +59,8 @@ impl Profile {
         if candidates == 0 || candidates > MAX_CANDIDATES {
             return bad("a ranked count has 1 to 1000 candidates");
         }
-        if seats == 0 {
-            return bad("a ranked count fills at least one seat");
+        if seats == 0 || seats > MAX_CANDIDATES {
+            return bad("a ranked count fills 1 to 1000 seats");
         }
         if ballots
             .iter()

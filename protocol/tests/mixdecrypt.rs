@@ -49,7 +49,11 @@ fn trustees_decrypt_a_verified_mix_to_the_cast_rankings() {
     let expected: Vec<Vec<u64>> = psi.iter().map(|&j| rankings[j as usize].clone()).collect();
     for subset in [[0, 1], [0, 2], [1, 2]] {
         let chosen: Vec<&MixDecryption> = subset.iter().map(|&k| &shares[k]).collect();
-        assert_eq!(combine(&mixed, &chosen, 4).unwrap(), expected, "{subset:?}");
+        assert_eq!(
+            combine(&mixed, &chosen, 2, 4).unwrap(),
+            expected,
+            "{subset:?}"
+        );
     }
 }
 
@@ -98,5 +102,16 @@ fn a_share_that_does_not_use_the_key_share_is_named() {
         .collect::<Vec<_>>();
     bad[0].shares[0][0] = Point::from_point(protocol::group::mul_g(999));
     let chosen: Vec<&MixDecryption> = bad.iter().take(2).collect();
-    assert!(combine(&rows, &chosen, 2).is_err());
+    assert!(combine(&rows, &chosen, 2, 2).is_err());
+    // Fewer than t, or one trustee twice, or shares of other rows: refused, never a panic.
+    let good: Vec<MixDecryption> = e
+        .ceremony
+        .shares
+        .iter()
+        .map(|s| decrypt_share(&fp, s, &rows, &mut r))
+        .collect();
+    assert!(combine(&rows, &[&good[0]], 2, 2).is_err());
+    assert!(combine(&rows, &[&good[0], &good[0]], 2, 2).is_err());
+    assert!(combine(&rows[..2], &[&good[0], &good[1]], 2, 2).is_err());
+    assert!(combine(&rows, &[&good[0], &good[1]], 2, 2).is_ok());
 }

@@ -288,6 +288,7 @@ fn profiles_that_cannot_be_counted_are_refused() {
     let r = |ranking: Vec<u16>| Ranking { weight: 1, ranking };
     assert!(Profile::new(0, 1, vec![], vec![]).is_err());
     assert!(Profile::new(2, 0, vec![], vec![]).is_err());
+    assert!(Profile::new(2, usize::MAX, vec![], vec![]).is_err());
     assert!(Profile::new(2, 1, vec![r(vec![2])], vec![]).is_err());
     assert!(Profile::new(2, 1, vec![], vec![2]).is_err());
     assert!(Profile::new(

@@ -63,11 +63,18 @@ pub fn parse(text: &str) -> Result<Blt, BltError> {
     };
     let candidates: usize = number(candidates, first, "the number of candidates")?;
     let seats: usize = number(seats, first, "the number of seats")?;
-    if candidates == 0 || candidates > usize::from(u16::MAX) {
-        return Err(fail(first, "the number of candidates must be 1 to 65535"));
+    let most = protocol::stv::MAX_CANDIDATES;
+    if candidates == 0 || candidates > most {
+        return Err(fail(
+            first,
+            &format!("the number of candidates must be 1 to {most}"),
+        ));
     }
-    if seats == 0 {
-        return Err(fail(first, "the number of seats must be at least 1"));
+    if seats == 0 || seats > most {
+        return Err(fail(
+            first,
+            &format!("the number of seats must be 1 to {most}"),
+        ));
     }
     let mut withdrawn = Vec::new();
     while let Some((line, text)) = lines.peek().copied() {
@@ -227,6 +234,8 @@ mod tests {
         for (text, line, says) in [
             ("", 1, "empty"),
             ("3\n", 1, "<candidates> <seats>"),
+            ("3 18446744073709551615\n", 1, "seats must be 1 to 1000"),
+            ("3 99999999999999999999\n", 1, "whole number"),
             ("2 1\n1 1 2\n0\n\"a\"\n\"b\"\n\"t\"\n", 2, "must end with 0"),
             (
                 "2 1\n1 1 3 0\n0\n\"a\"\n\"b\"\n\"t\"\n",
