@@ -1,5 +1,6 @@
 //! What the witness does with an add-checkpoint request (spec §13.9), one log at a time.
 use std::collections::HashMap;
+use std::io::Read;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -17,6 +18,39 @@ use serde_json::Value;
 
 use crate::error::WitnessError;
 use crate::store::{Store, StoredLeaf, StoredLog};
+
+/// Largest JSON answer the witness reads from a board or another witness (a page of 1,000
+/// entries is well under it).
+pub const MAX_ANSWER: u64 = 32 << 20;
+
+/// A witnessed note (§13.9) as kept: the checkpoint body, the board's line and one verified line
+/// per manifest witness, nothing else (a source cannot pad a kept note with lines nobody checks);
+/// `None` unless it verifies and `k` witnesses cosigned it.
+fn verified_note(note: &str, manifest: &Manifest, hash: &Digest32) -> Option<(u64, String)> {
+    let witnessed = WitnessedCheckpoint::verify(note, manifest, hash).ok()?;
+    witnessed.quorum_time()?;
+    let checkpoint = witnessed.checkpoint();
+    let body = checkpoint.body();
+    let (_, lines) = note.split_once("\n\n")?;
+    let board = lines
+        .lines()
+        .find(|l| Checkpoint::verify_for(&format!("{body}\n{l}\n"), manifest, hash).is_ok())?;
+    let mut kept = format!("{body}\n{board}\n");
+    for w in &manifest.witnesses {
+        if let Some(l) = lines.lines().find(|l| {
+            matches!(
+                protocol::witness::read_cosignature(w, &body, l),
+                Some(Ok(_))
+            )
+        }) {
+            kept.push_str(l);
+            kept.push('\n');
+        }
+    }
+    let again = WitnessedCheckpoint::verify(&kept, manifest, hash).ok()?;
+    again.quorum_time()?;
+    Some((checkpoint.size, kept))
+}
 
 /// Most consistency-proof lines a request may carry (C2SP tlog-witness).
 pub const MAX_PROOF_LINES: usize = 63;
@@ -334,7 +368,11 @@ impl Witness {
                 l.stored.board_url.clone(),
             )
         };
-        let mut last = self.store.timeline_size(origin)?;
+        // The timeline's right edge: every kept checkpoint's root is recomputed from this
+        // witness's own leaves, so only this log's one history is kept.
+        let (mut last, frontier_bytes) = self.store.timeline_frontier(origin)?;
+        let mut frontier = Frontier::from_bytes(&frontier_bytes)
+            .ok_or_else(|| unavailable("stored timeline frontier is malformed"))?;
         let me = self.config.key.public_key();
         let peers = manifest
             .witnesses
@@ -350,51 +388,69 @@ impl Witness {
             let Ok(list) = self.get_json(&url) else {
                 continue;
             };
-            let mut new = Vec::new();
-            for note in list
+            // Verified first, then taken in increasing size whatever order the source used.
+            let mut offered: Vec<(u64, String)> = list
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|c| c["note"].as_str())
-            {
-                let Ok(witnessed) = WitnessedCheckpoint::verify(note, &manifest, &manifest_hash)
-                else {
-                    continue;
-                };
-                let checkpoint = witnessed.checkpoint();
-                if witnessed.quorum_time().is_none()
-                    || checkpoint.size <= last
-                    || checkpoint.size > size
-                {
-                    continue;
+                .filter_map(|note| verified_note(note, &manifest, &manifest_hash))
+                .filter(|(s, _)| *s > last && *s <= size)
+                .collect();
+            offered.sort_by_key(|(s, _)| *s);
+            offered.dedup_by_key(|(s, _)| *s);
+            let mut new = Vec::new();
+            for (at, note) in offered {
+                let mut ahead = frontier.clone();
+                let mut from = last;
+                while from < at {
+                    let to = (from + 1000).min(at);
+                    let page = self.store.leaves(origin, from, to)?;
+                    if page.len() as u64 != to - from {
+                        return Err(unavailable(format!(
+                            "the witness's copy of {origin} lacks leaves {from}..{to}"
+                        )));
+                    }
+                    for leaf in &page {
+                        ahead.push(&leaf.bytes);
+                    }
+                    from = to;
                 }
-                let body = checkpoint.body();
-                let own = self.store.cosigned_body(origin, checkpoint.size)?;
-                if own.is_some_and(|own| format!("{own}\n") != body) {
+                let root = note
+                    .lines()
+                    .nth(2)
+                    .and_then(|r| B64.decode(r).ok())
+                    .and_then(|r| <[u8; 32]>::try_from(r).ok());
+                if root != Some(ahead.root()) {
                     tracing::warn!(
                         origin,
                         source,
-                        size = checkpoint.size,
-                        "a quorum cosigned a checkpoint this witness cosigned with another root"
+                        size = at,
+                        "a quorum cosigned a checkpoint that is not this log's history (a split view): not kept"
                     );
-                    continue;
+                    break;
                 }
-                new.push((checkpoint.size, note.to_owned()));
-                last = checkpoint.size;
+                frontier = ahead;
+                last = at;
+                new.push((at, note));
             }
             kept += new.len();
-            self.store.add_timeline(origin, &new)?;
+            self.store
+                .add_timeline(origin, &new, last, &frontier.to_bytes())?;
         }
         Ok(kept)
     }
 
+    /// A JSON answer of at most [`MAX_ANSWER`] bytes.
     fn get_json(&self, url: &str) -> Result<Value, WitnessError> {
-        self.http
+        let reader = self
+            .http
             .get(url)
             .call()
             .map_err(|e| unavailable(format!("{url}: {e}")))?
-            .into_json()
-            .map_err(|e| unavailable(format!("{url}: {e}")))
+            .into_reader()
+            .take(MAX_ANSWER);
+        serde_json::from_reader(reader).map_err(|e| unavailable(format!("{url}: {e}")))
     }
 
     /// One page of leaves from `from` (below `to`) from the board.

@@ -104,7 +104,12 @@ impl Store {
                  size INTEGER NOT NULL,
                  note TEXT NOT NULL,
                  PRIMARY KEY (origin, size)
-             ) WITHOUT ROWID;",
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS timeline_frontier (
+                 origin TEXT PRIMARY KEY,
+                 size INTEGER NOT NULL,
+                 frontier BLOB NOT NULL
+             );",
         )?;
         Ok(Store {
             conn: Mutex::new(conn),
@@ -261,8 +266,18 @@ impl Store {
         Ok(note.and_then(|n| n.split_once("\n\n").map(|(body, _)| body.to_owned())))
     }
 
-    /// Adds witnessed checkpoints (each larger than every one stored) to a log's timeline.
-    pub fn add_timeline(&self, origin: &str, notes: &[(u64, String)]) -> Result<(), WitnessError> {
+    /// Adds witnessed checkpoints (each larger than every one stored) to a log's timeline, with
+    /// the tree's right edge at the largest (`size`), in one transaction.
+    pub fn add_timeline(
+        &self,
+        origin: &str,
+        notes: &[(u64, String)],
+        size: u64,
+        frontier: &[u8],
+    ) -> Result<(), WitnessError> {
+        if notes.is_empty() {
+            return Ok(());
+        }
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
@@ -273,8 +288,29 @@ impl Store {
                 insert.execute(params![origin, *size as i64, note])?;
             }
         }
+        tx.execute(
+            "INSERT OR REPLACE INTO timeline_frontier (origin, size, frontier) VALUES (?1, ?2, ?3)",
+            params![origin, size as i64, frontier],
+        )?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The size of the largest checkpoint in a log's timeline (0 if none) and the tree's right
+    /// edge at that size.
+    pub fn timeline_frontier(&self, origin: &str) -> Result<(u64, Vec<u8>), WitnessError> {
+        let row: Option<(i64, Vec<u8>)> = self
+            .conn()
+            .query_row(
+                "SELECT size, frontier FROM timeline_frontier WHERE origin = ?1",
+                [origin],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((size, frontier)) => (size as u64, frontier),
+            None => (0, protocol::merkle::Frontier::default().to_bytes()),
+        })
     }
 
     /// A log's witnessed timeline from `after` (exclusive), by increasing size: `(size, note)`.
@@ -287,15 +323,5 @@ impl Store {
             Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The size of the largest checkpoint in a log's timeline (0 if none).
-    pub fn timeline_size(&self, origin: &str) -> Result<u64, WitnessError> {
-        let size: Option<i64> = self.conn().query_row(
-            "SELECT MAX(size) FROM timeline WHERE origin = ?1",
-            [origin],
-            |r| r.get(0),
-        )?;
-        Ok(size.unwrap_or(0) as u64)
     }
 }
