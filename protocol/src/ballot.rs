@@ -202,7 +202,7 @@ impl ContestPlan {
         }
     }
 
-    fn options(&self) -> usize {
+    fn slots(&self) -> usize {
         self.contest.slots()
     }
 
@@ -220,7 +220,7 @@ impl ContestPlan {
         } else {
             range::proof_len(self.bits, self.padded)
         };
-        4 + 64 * self.options()
+        4 + 64 * self.slots()
             + 4
             + 4 * narrow
             + 128 * branches
@@ -298,7 +298,7 @@ impl BallotContext {
         let mut at = 32 + 32 + 8 + 4;
         let mut contests = Vec::with_capacity(self.plans.len());
         for plan in &self.plans {
-            let options = plan.options();
+            let options = plan.slots();
             let mut r = Reader::new(&bytes[at + 4..at + 4 + 64 * options]);
             let row = (0..options)
                 .map(|_| Ciphertext::decode_ballot(&mut r))
@@ -986,7 +986,7 @@ fn collect<R: RngCore + CryptoRng>(
     }
     for (ci, (cb, plan)) in ballot.contests.iter().zip(&ctx.plans).enumerate() {
         let disjunctive = plan.claims.iter().filter(|c| c.is_disjunctive()).count();
-        if cb.ciphertexts.len() != plan.options() {
+        if cb.ciphertexts.len() != plan.slots() {
             return Err(shape_error(ci, "wrong number of ciphertexts"));
         }
         if cb.disjunctive.len() != disjunctive {
@@ -1017,7 +1017,7 @@ fn collect<R: RngCore + CryptoRng>(
     }
     let c = t.challenge(b"challenge");
     for (ci, (cb, plan)) in ballot.contests.iter().zip(&ctx.plans).enumerate() {
-        let mut coef = vec![CiphertextCoefficients::default(); plan.options()];
+        let mut coef = vec![CiphertextCoefficients::default(); plan.slots()];
         let spread = |claim: &Claim,
                       k: CiphertextCoefficients,
                       sign: Scalar,

@@ -408,11 +408,11 @@ fn prove_with<R: RngCore + CryptoRng>(
 
     // Responses.
     let r_bar: Scalar = r.iter().sum();
-    let mut v = alloc::vec![Scalar::ONE; n];
+    let mut v: Zeroizing<Vec<Scalar>> = Zeroizing::new(alloc::vec![Scalar::ONE; n]);
     for i in (0..n - 1).rev() {
         v[i] = u_prime[i + 1] * v[i + 1];
     }
-    let r_hat_sum: Scalar = r_hat.iter().zip(&v).map(|(a, b)| a * b).sum();
+    let r_hat_sum: Scalar = r_hat.iter().zip(v.iter()).map(|(a, b)| a * b).sum();
     let r_tilde: Scalar = r.iter().zip(&u).map(|(a, b)| a * b).sum();
     let s4 = (0..w)
         .map(|k| {

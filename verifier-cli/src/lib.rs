@@ -161,6 +161,10 @@ impl Report {
             out.push_str("Results (verified):\n");
             for c in results {
                 out.push_str(&format!("  {}\n", c.title));
+                if c.totals.is_empty() {
+                    // A ranked contest: never summed (spec §7.1).
+                    out.push_str("    ranked: not summed; counted from the rankings the mixnet decrypts (§12.8-§12.10), which this record does not hold yet\n");
+                }
                 for (option, total) in &c.totals {
                     out.push_str(&format!("    {option:<40} {total:>10}\n"));
                 }

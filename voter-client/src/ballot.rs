@@ -147,15 +147,6 @@ impl ContestState {
             .map(|p| p as u32 + 1)
     }
 
-    /// A value for display: the option's value, or for a ranked contest its preference (0 if
-    /// unranked).
-    pub fn shown(&self, option: usize) -> u64 {
-        match self.kind {
-            ContestKind::Ranked { .. } => self.preference_of(option).map_or(0, u64::from),
-            _ => self.values.get(option).copied().unwrap_or(0),
-        }
-    }
-
     fn set_ranking(&mut self, ranking: &[usize]) {
         for (p, v) in self.values.iter_mut().enumerate() {
             *v = ranking.get(p).map_or(0, |&o| o as u64 + 1);
