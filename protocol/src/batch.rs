@@ -12,6 +12,11 @@ use rand_core::{CryptoRng, RngCore};
 
 use crate::group;
 
+/// Terms held before they are summed into the running total: large enough for Pippenger's
+/// multiscalar multiplication to be near its best, small enough that a batch of millions of terms
+/// (a mix of a million ballots) holds a few MiB instead of gigabytes.
+const CHUNK: usize = 1 << 16;
+
 /// Accumulates weighted equations over the fixed generators `G`, `K`, `H` and arbitrary points.
 pub struct BatchVerifier {
     g: Scalar,
@@ -19,6 +24,10 @@ pub struct BatchVerifier {
     h: Scalar,
     scalars: Vec<Scalar>,
     points: Vec<RistrettoPoint>,
+    /// The sum of the terms already multiplied out.
+    total: RistrettoPoint,
+    /// Terms added in all.
+    terms: usize,
 }
 
 impl BatchVerifier {
@@ -28,8 +37,10 @@ impl BatchVerifier {
             g: Scalar::ZERO,
             k: Scalar::ZERO,
             h: Scalar::ZERO,
-            scalars: Vec::with_capacity(terms),
-            points: Vec::with_capacity(terms),
+            scalars: Vec::with_capacity(terms.min(CHUNK)),
+            points: Vec::with_capacity(terms.min(CHUNK)),
+            total: RistrettoPoint::default(),
+            terms: 0,
         }
     }
 
@@ -59,6 +70,12 @@ impl BatchVerifier {
     pub fn add_term(&mut self, coef: Scalar, p: RistrettoPoint) {
         self.scalars.push(coef);
         self.points.push(p);
+        self.terms += 1;
+        if self.points.len() >= CHUNK {
+            self.total += RistrettoPoint::vartime_multiscalar_mul(&self.scalars, &self.points);
+            self.scalars.clear();
+            self.points.clear();
+        }
     }
 
     /// Moves another batch's terms into this one.
@@ -66,24 +83,28 @@ impl BatchVerifier {
         self.g += other.g;
         self.k += other.k;
         self.h += other.h;
-        self.scalars.extend(other.scalars);
-        self.points.extend(other.points);
+        self.total += other.total;
+        self.terms += other.terms - other.points.len();
+        for (s, p) in other.scalars.into_iter().zip(other.points) {
+            self.add_term(s, p);
+        }
     }
 
     /// Number of point terms (the multiscalar multiplication's size, less the three generators).
     pub fn len(&self) -> usize {
-        self.points.len()
+        self.terms
     }
 
     /// Whether no term was added.
     pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
+        self.terms == 0
     }
 
     /// Checks that the weighted sum is the identity. `key` is `K` (or any point if no `K` term was added).
     pub fn verify(mut self, key: &RistrettoPoint, h: &RistrettoPoint) -> bool {
         self.scalars.extend([self.g, self.k, self.h]);
         self.points.extend([group::g(), *key, *h]);
-        RistrettoPoint::vartime_multiscalar_mul(&self.scalars, &self.points).is_identity()
+        (self.total + RistrettoPoint::vartime_multiscalar_mul(&self.scalars, &self.points))
+            .is_identity()
     }
 }

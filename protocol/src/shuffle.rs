@@ -382,14 +382,14 @@ fn prove_with<R: RngCore + CryptoRng>(
         g(&w123[0]),
         g(&w123[1]),
         // Constant time: a w'_i leaked by timing gives ψ(i) away through s'_i = w'_i − c·u'_i.
-        g(&w123[2]) + RistrettoPoint::multiscalar_mul(w_prime.iter(), h),
+        g(&w123[2]) + ct_multiscalar(&w_prime, h.iter().copied()),
     ];
     let mut t4_points = Vec::with_capacity(2 * w);
     for (k, w4k) in w4.iter().enumerate() {
         let alphas = output.iter().map(|row| *row[k].alpha.point());
         let betas = output.iter().map(|row| *row[k].beta.point());
-        t4_points.push(RistrettoPoint::multiscalar_mul(w_prime.iter(), alphas) - g(w4k));
-        t4_points.push(RistrettoPoint::multiscalar_mul(w_prime.iter(), betas) - key.mul(w4k));
+        t4_points.push(ct_multiscalar(&w_prime, alphas) - g(w4k));
+        t4_points.push(ct_multiscalar(&w_prime, betas) - key.mul(w4k));
     }
     let t_hat_points: Vec<RistrettoPoint> = (0..n)
         .map(|i| {
@@ -435,6 +435,27 @@ fn prove_with<R: RngCore + CryptoRng>(
         s_hat: (0..n).map(|i| w_hat[i] - c * r_hat[i]).collect(),
         s_prime: (0..n).map(|i| w_prime[i] - c * u_prime[i]).collect(),
     })
+}
+
+/// `Σ sᵢ·Pᵢ` in constant time, a chunk at a time: one call over a million points would build a
+/// lookup table for each of them at once (over a GiB).
+fn ct_multiscalar(
+    scalars: &[Scalar],
+    points: impl Iterator<Item = RistrettoPoint>,
+) -> RistrettoPoint {
+    const CT_CHUNK: usize = 4096;
+    let mut total = RistrettoPoint::default();
+    let mut chunk = Vec::with_capacity(CT_CHUNK);
+    let mut at = 0;
+    for p in points {
+        chunk.push(p);
+        if chunk.len() == CT_CHUNK {
+            total += RistrettoPoint::multiscalar_mul(&scalars[at..at + CT_CHUNK], &chunk);
+            at += CT_CHUNK;
+            chunk.clear();
+        }
+    }
+    total + RistrettoPoint::multiscalar_mul(&scalars[at..at + chunk.len()], &chunk)
 }
 
 fn compress(points: &[RistrettoPoint]) -> Vec<Point> {

@@ -208,3 +208,16 @@ fn every_part_of_the_proof_and_the_statement_is_bound() {
     assert!(!accepts(&mut s, &input, &output, &short));
     assert!(accepts(&mut s, &input, &output, &proof));
 }
+
+/// Large enough that the prover's constant-time sums and the batch verifier work in chunks
+/// (4,096 points; 65,536 terms): the chunked sums are the whole sums.
+#[test]
+fn a_mix_larger_than_one_chunk_verifies_and_a_change_in_the_last_chunk_is_refused() {
+    let mut s = setup(8000, 1);
+    let (output, proof, _) = mix(&mut s);
+    let input = s.input.clone();
+    assert!(accepts(&mut s, &input, &output, &proof));
+    let mut changed = output.clone();
+    changed[7999][0] = s.key.encrypt(3, &mut s.rng).0;
+    assert!(!accepts(&mut s, &input, &changed, &proof));
+}
