@@ -26,11 +26,7 @@ pub struct Witnessed {
     pub cosigners: usize,
 }
 
-/// How many cosignature lines follow the board's own in a witnessed note (each was verified before
-/// the note was assembled or stored).
-pub fn cosigners_in(note: &str) -> usize {
-    note.matches("\n\u{2014} ").count().saturating_sub(1)
-}
+pub use protocol::witness::cosigners_in;
 
 /// How long one add-checkpoint may take (a verifying witness fetches and checks the new entries).
 pub const PUSH_TIMEOUT: Duration = Duration::from_secs(20);

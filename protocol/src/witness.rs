@@ -199,6 +199,12 @@ impl WitnessedCheckpoint {
     }
 }
 
+/// How many cosignature lines follow the board's own in a witnessed note whose lines were all
+/// verified before it was assembled or kept (the board's and a witness's stored timelines).
+pub fn cosigners_in(note: &str) -> usize {
+    note.matches("\n\u{2014} ").count().saturating_sub(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

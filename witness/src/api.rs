@@ -95,7 +95,7 @@ async fn checkpoints(witness: Shared, id: web::Path<String>, q: web::Query<After
             all.into_iter()
                 .map(|(size, note)| {
                     let root = note.lines().nth(2).and_then(|r| B64.decode(r).ok());
-                    let cosigners = note.matches("\n\u{2014} ").count().saturating_sub(1);
+                    let cosigners = protocol::witness::cosigners_in(&note);
                     json!({
                         "size": size,
                         "root": root.map(hex::encode),
