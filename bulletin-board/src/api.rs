@@ -24,8 +24,23 @@ pub const VOTER_BODY_LIMIT: usize = 256 * 1024;
 /// of a million voters is about 40 MB). Its bytes are authenticated as they arrive and spooled to
 /// disk, never held in memory before the signature verifies.
 pub const CREDENTIALS_BODY_LIMIT: usize = 128 * 1024 * 1024;
+/// Largest mix or mix decryption upload (streamed like a credential list): a shuffle of 20,000
+/// ballots ranking 13 candidates is about 20 MB; a million one-rank ballots about 230 MB.
+pub const MIX_BODY_LIMIT: usize = 512 * 1024 * 1024;
 /// The credential list's entry tag (spec §13.1).
 const CREDENTIAL_LIST_TAG: u8 = 5;
+/// Entries that may be streamed as `application/octet-stream` with `Thistle-Signature`: the
+/// credential list, mixes and mix decryptions (spec §13.7).
+const STREAMED_TAGS: [u8; 3] = [CREDENTIAL_LIST_TAG, 11, 12];
+
+/// The streamed upload limit of entry `tag`.
+fn upload_limit(tag: u8) -> usize {
+    if tag == CREDENTIAL_LIST_TAG {
+        CREDENTIALS_BODY_LIMIT
+    } else {
+        MIX_BODY_LIMIT
+    }
+}
 /// The header carrying the writer's signature of an `application/octet-stream` upload.
 pub const SIGNATURE_HEADER: &str = "thistle-signature";
 /// Largest post of any other entry.
@@ -255,6 +270,9 @@ fn kind_name(tag: u8) -> &'static str {
         8 => "encrypted_tally",
         9 => "partial_decryption",
         10 => "results",
+        11 => "mix",
+        12 => "mix_decryption",
+        13 => "ranked_count",
         _ => "unknown",
     }
 }
@@ -272,6 +290,9 @@ pub fn tag_of_path(kind: &str) -> Option<u8> {
         "tally" => 8,
         "partial-decryptions" => 9,
         "results" => 10,
+        "mixes" => 11,
+        "mix-decryptions" => 12,
+        "ranked-counts" => 13,
         _ => return None,
     })
 }
@@ -406,13 +427,58 @@ async fn decode_off_worker(
         .map_err(|_| bad(ErrorCode::Unavailable, "the board is shutting down"))?
 }
 
-/// Receives a credential list sent as `application/octet-stream` (the entry body without its
-/// tag) with the credential authority's signature in `Thistle-Signature`: the signature is
-/// checked as the bytes arrive and the bytes go to a private spool file, so an unauthenticated
-/// upload makes the board hold one chunk, never the list. Returns the body once it verified.
+/// How many leading body bytes name the writer of a streamed entry: none for a credential list
+/// (the authority), `contest ‖ mixer` for a mix, `contest ‖ N ‖ w ‖ trustee` for a mix decryption.
+fn writer_prefix(tag: u8) -> usize {
+    match tag {
+        11 => 8,
+        12 => 16,
+        _ => 0,
+    }
+}
+
+/// Starts checking the writer's `signature` over a streamed entry (`ManifestHash ‖ tag ‖ body`)
+/// once `head` (the body's first [`writer_prefix`] bytes) names the writer; the caller feeds the
+/// whole body, `head` included.
+fn streamed_entry_check(
+    election: &Election,
+    tag: u8,
+    head: &[u8],
+    signature: &[u8; 64],
+) -> Result<protocol::signature::StreamingVerification, ApiError> {
+    if tag == CREDENTIAL_LIST_TAG {
+        return credential_list_check(election, signature);
+    }
+    let unauthorised = || {
+        bad(
+            ErrorCode::Unauthorized,
+            "a mix or mix decryption must be signed by the trustee it names (Thistle-Signature)",
+        )
+    };
+    let at = writer_prefix(tag) - 4;
+    let trustee = u32::from_le_bytes(head[at..at + 4].try_into().expect("4 bytes"));
+    let key = &election
+        .manifest()
+        .trustee(trustee)
+        .ok_or_else(unauthorised)?
+        .key;
+    let mut check = key
+        .verify_streaming(protocol::signature::tags::ENTRY, signature, "trustee entry")
+        .map_err(|_| unauthorised())?;
+    check.update(election.manifest_hash());
+    check.update(&[tag]);
+    Ok(check)
+}
+
+/// Receives an entry sent as `application/octet-stream` (the entry body without its tag) with
+/// its writer's signature in `Thistle-Signature` (a credential list, a mix, a mix decryption):
+/// the signature is checked as the bytes arrive and the bytes go to a private spool file, so an
+/// unauthenticated upload makes the board hold one chunk, never the entry. Returns the body once
+/// it verified.
 async fn receive_signed_upload(
     board: &Board,
     election: &Election,
+    tag: u8,
     req: &HttpRequest,
     mut payload: web::Payload,
 ) -> Result<(Vec<u8>, [u8; 64]), ApiError> {
@@ -433,11 +499,18 @@ async fn receive_signed_upload(
                 "the Thistle-Signature header must be a 64-byte signature in standard base64",
             )
         })?;
+    let limit = upload_limit(tag);
     let declared = content_length(req);
-    if declared.is_some_and(|len| len > CREDENTIALS_BODY_LIMIT) {
-        return Err(too_large(CREDENTIALS_BODY_LIMIT));
+    if declared.is_some_and(|len| len > limit) {
+        return Err(too_large(limit));
     }
-    let mut check = credential_list_check(election, &signature)?;
+    let prefix = writer_prefix(tag);
+    let mut head = Vec::new();
+    let mut check = if prefix == 0 {
+        Some(streamed_entry_check(election, tag, &[], &signature)?)
+    } else {
+        None
+    };
     let mut spool = spool_file(&board.limits.limits.spool_dir)
         .map_err(|e| bad(ErrorCode::Unavailable, format!("no spool file: {e}")))?;
     let deadline = board.limits.limits.body_deadline_for(declared.unwrap_or(0));
@@ -446,10 +519,22 @@ async fn receive_signed_upload(
         while let Some(chunk) = payload.next().await {
             let chunk = chunk.map_err(|e| bad(ErrorCode::BadEncoding, format!("body: {e}")))?;
             len += chunk.len();
-            if len > CREDENTIALS_BODY_LIMIT {
-                return Err(too_large(CREDENTIALS_BODY_LIMIT));
+            if len > limit {
+                return Err(too_large(limit));
             }
-            check.update(&chunk);
+            match check.as_mut() {
+                Some(check) => check.update(&chunk),
+                None => {
+                    head.extend_from_slice(&chunk);
+                    if head.len() >= prefix {
+                        let mut started =
+                            streamed_entry_check(election, tag, &head[..prefix], &signature)?;
+                        started.update(&head);
+                        head = Vec::new();
+                        check = Some(started);
+                    }
+                }
+            }
             spool
                 .write_all(&chunk)
                 .map_err(|e| bad(ErrorCode::Unavailable, format!("spool file: {e}")))?;
@@ -459,7 +544,24 @@ async fn receive_signed_upload(
     let len = tokio::time::timeout(deadline, receive)
         .await
         .map_err(|_| body_timeout(deadline))??;
-    check.finish().map_err(|_| unauthorised_list())?;
+    check
+        .ok_or_else(|| {
+            bad(
+                ErrorCode::BadEncoding,
+                "the body is too short to name its writer",
+            )
+        })?
+        .finish()
+        .map_err(|_| {
+            if tag == CREDENTIAL_LIST_TAG {
+                unauthorised_list()
+            } else {
+                bad(
+                    ErrorCode::Unauthorized,
+                    "the Thistle-Signature is not the named trustee's signature of this entry",
+                )
+            }
+        })?;
     let mut body = Vec::with_capacity(len);
     spool
         .rewind()
@@ -618,12 +720,13 @@ pub async fn create_election(
 }
 
 /// Posts an entry of one type (`kind`: phase, dkg-round1, dkg-round2, dkg-complaints,
-/// credentials, ballots, audited-ballots, tally, partial-decryptions, results). A credential
-/// list may instead be sent as `application/octet-stream` (the entry body) with the authority's
-/// signature in the `Thistle-Signature` header (spec §13.7).
+/// credentials, ballots, audited-ballots, tally, partial-decryptions, results, mixes,
+/// mix-decryptions, ranked-counts). A credential list, a mix or a mix decryption may instead be
+/// sent as `application/octet-stream` (the entry body) with its writer's signature in the
+/// `Thistle-Signature` header (spec §13.7).
 #[utoipa::path(post, path = "/v1/elections/{election}/{kind}", request_body = PostEntry,
     params(("election" = String, Path, description = "The election: hex of its ManifestHash"),
-           ("kind" = String, Path, description = "Entry type: phase, dkg-round1, dkg-round2, dkg-complaints, credentials, ballots, audited-ballots, tally, partial-decryptions or results")),
+           ("kind" = String, Path, description = "Entry type: phase, dkg-round1, dkg-round2, dkg-complaints, credentials, ballots, audited-ballots, tally, partial-decryptions, results, mixes, mix-decryptions or ranked-counts")),
     responses((status = 201, description = "Appended", body = ReceiptJson),
               (status = 200, description = "This exact ballot was already on the log: its receipt", body = ReceiptJson),
               (status = 408, description = "The body did not arrive within the deadline", body = ErrorBody),
@@ -671,10 +774,10 @@ pub async fn post_entry(
         // Held until the entry is answered: a ballot's body and decoded form count against the
         // budget until its checks are done.
         let mut _held = None;
-        let signed = if tag == CREDENTIAL_LIST_TAG && binary {
+        let signed = if STREAMED_TAGS.contains(&tag) && binary {
             let _uploading = board.limits.upload()?;
             let (entry, signature) =
-                receive_signed_upload(&board, &election, &req, payload).await?;
+                receive_signed_upload(&board, &election, tag, &req, payload).await?;
             consumed.set(true);
             decode_off_worker(tag, entry, Some(signature), threshold).await?
         } else {

@@ -453,8 +453,8 @@ impl Election {
                     && t >= self.manifest.opens_at
                     && t < self.manifest.closes_at
             }
-            8 => phase == Phase::VotingClosed,
-            9 | 10 => phase == Phase::Tally,
+            8 | 11 => phase == Phase::VotingClosed,
+            9 | 10 | 12 | 13 => phase == Phase::Tally,
             _ => true,
         };
         if allowed {

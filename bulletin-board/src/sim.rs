@@ -9,9 +9,13 @@ use protocol::dkg::{
     self, CeremonyParams, CeremonyRecord, Complaint, KeyShare, Round1Package, Round1Set,
     Round2Package,
 };
+use protocol::elgamal::ElectionPublicKey;
 use protocol::hash::Digest32;
 use protocol::manifest::{BoardInfo, Contest, ContestKind, ContestOption, Manifest, TrusteeInfo};
+use protocol::mixdecrypt::{self, MixDecryption};
+use protocol::mixnet::{self, ContestDecryption, Mix, RankedCount};
 use protocol::record::{Entry, Phase, SignedEntry};
+use protocol::shuffle::{self, Row};
 use protocol::signature::{PublicKey, SecretKey};
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -133,6 +137,39 @@ pub fn every_kind_selection(v: usize) -> Vec<Vec<u64>> {
         vec![(v % 3) as u64, 1, (v % 2) as u64],
         budget[v % 4].to_vec(),
     ]
+}
+
+/// A council ward by Scottish STV: rank up to three of four candidates, two seats.
+pub fn ward() -> Contest {
+    Contest {
+        id: "ward".into(),
+        title: "Ward 3: elect two councillors".into(),
+        kind: ContestKind::Ranked {
+            ranks: 3,
+            seats: 2,
+            method: protocol::manifest::RankedMethod::ScottishStv,
+        },
+        options: ["fraser", "macleod", "stewart", "campbell"]
+            .iter()
+            .map(|id| ContestOption {
+                id: (*id).into(),
+                title: format!("Candidate {id}"),
+            })
+            .collect(),
+    }
+}
+
+/// A ranking for [`ward`], varied by `v`: option numbers from 1, 0 for no preference.
+pub fn ward_ranking(v: usize) -> Vec<u64> {
+    let rankings = [
+        [1, 2, 3],
+        [2, 1, 0],
+        [4, 0, 0],
+        [3, 4, 1],
+        [1, 3, 0],
+        [2, 4, 3],
+    ];
+    rankings[v % rankings.len()].to_vec()
 }
 
 impl SimElection {
@@ -284,7 +321,8 @@ impl SimElection {
         hex::encode(self.manifest_hash)
     }
 
-    fn sign(&self, entry: Entry, key: &SecretKey) -> SignedEntry {
+    /// `entry` signed by `key` for this election.
+    pub fn sign(&self, entry: Entry, key: &SecretKey) -> SignedEntry {
         SignedEntry::sign(&self.manifest_hash, entry, key)
     }
 
@@ -458,8 +496,9 @@ impl SimElection {
     }
 
     /// What follows the vote, for these counted ballots (with their weights): the closing, the
-    /// encrypted tally, the tally phase, the partial decryptions of trustees `decrypting`, and
-    /// the results, each signed by its writer.
+    /// encrypted tally, the ranked contests' mixes (by trustees `decrypting`, in turn), the tally
+    /// phase, the partial decryptions and mix decryptions of trustees `decrypting`, the ranked
+    /// counts and the results, each signed by its writer (spec §12.6, §12.11).
     pub fn closing<R: RngCore + CryptoRng>(
         &self,
         counted: &[(&Ballot, u64)],
@@ -475,8 +514,15 @@ impl SimElection {
         let mut out = vec![
             self.phase(Phase::VotingClosed),
             self.sign(Entry::EncryptedTally(tally.clone()), &self.admin),
-            self.phase(Phase::Tally),
         ];
+        let mixed = self.mixes(counted, decrypting, rng);
+        for (_, mixes) in &mixed {
+            for m in mixes {
+                let key = &self.trustees[m.mixer as usize - 1];
+                out.push(self.sign(Entry::Mix(m.clone()), key));
+            }
+        }
+        out.push(self.phase(Phase::Tally));
         let partials: Vec<_> = decrypting
             .iter()
             .map(|&j| {
@@ -495,11 +541,120 @@ impl SimElection {
             let key = &self.trustees[p.trustee as usize - 1];
             out.push(self.sign(Entry::PartialDecryption(p.clone()), key));
         }
+        for (contest, mixes) in &mixed {
+            out.extend(self.ranked_count(*contest, mixes, decrypting, rng));
+        }
         let refs: Vec<_> = partials.iter().collect();
         let results =
             protocol::tally::combine(&self.manifest, self.list.total_weight(), &tally, &refs)
                 .expect("honest partial decryptions");
         out.push(self.sign(Entry::Results(results), &self.admin));
+        out
+    }
+
+    /// Each ranked contest's mixes by trustees `mixers` in turn, from the counted ballots' rows
+    /// in credential-list order (§12.11); none for a contest without counted ballots.
+    pub fn mixes<R: RngCore + CryptoRng>(
+        &self,
+        counted: &[(&Ballot, u64)],
+        mixers: &[u32],
+        rng: &mut R,
+    ) -> Vec<(u32, Vec<Mix>)> {
+        let mut by_position: Vec<(usize, &Ballot)> = counted
+            .iter()
+            .map(|(b, _)| {
+                let position = self.list.position(b.encrypted.credential.as_bytes());
+                (position.expect("a listed voter"), *b)
+            })
+            .collect();
+        by_position.sort_by_key(|(p, _)| *p);
+        let key = ElectionPublicKey::new(self.context.ceremony.joint_key);
+        (0u32..)
+            .zip(&self.manifest.contests)
+            .filter(|(_, c)| c.is_ranked())
+            .map(|(contest, _)| {
+                let mut rows: Vec<Row> = by_position
+                    .iter()
+                    .map(|(_, b)| b.encrypted.contests[contest as usize].ciphertexts.clone())
+                    .collect();
+                let mut mixes = Vec::new();
+                if !rows.is_empty() {
+                    for (position, &mixer) in (0u32..).zip(mixers) {
+                        let (out, secret) = shuffle::shuffle(&key, &rows, rng).expect("rows");
+                        let proof = shuffle::prove(
+                            &self.context.fingerprint,
+                            &key,
+                            &rows,
+                            &out,
+                            secret,
+                            rng,
+                        )
+                        .expect("a shuffle of these rows");
+                        mixes.push(Mix {
+                            contest,
+                            mixer,
+                            position,
+                            rows: out.clone(),
+                            proof,
+                        });
+                        rows = out;
+                    }
+                }
+                (contest, mixes)
+            })
+            .collect()
+    }
+
+    /// The mix decryptions of trustees `decrypting` of a ranked contest's last mix, and the
+    /// administrator's count of the papers (§12.11).
+    pub fn ranked_count<R: RngCore + CryptoRng>(
+        &self,
+        contest: u32,
+        mixes: &[Mix],
+        decrypting: &[u32],
+        rng: &mut R,
+    ) -> Vec<SignedEntry> {
+        let mut out = Vec::new();
+        let last: &[Row] = mixes.last().map_or(&[], |m| &m.rows);
+        let mut rows = Vec::new();
+        if !last.is_empty() {
+            let decryptions: Vec<MixDecryption> = decrypting
+                .iter()
+                .map(|&j| {
+                    let share = self.key_shares.iter().find(|s| s.index() == j);
+                    let share = share.expect("a qualified trustee decrypts");
+                    mixdecrypt::decrypt_share(&self.context.fingerprint, share, last, rng)
+                })
+                .collect();
+            for d in &decryptions {
+                let key = &self.trustees[d.trustee as usize - 1];
+                out.push(self.sign(
+                    Entry::MixDecryption(ContestDecryption {
+                        contest,
+                        decryption: d.clone(),
+                    }),
+                    key,
+                ));
+            }
+            let refs: Vec<&MixDecryption> = decryptions.iter().collect();
+            let n = self.manifest.contests[contest as usize].options.len() as u64;
+            rows = mixdecrypt::combine(last, &refs, self.manifest.threshold, n)
+                .expect("honest decryptions")
+                .into_iter()
+                .map(|r| r.into_iter().map(|v| v as u16).collect())
+                .collect();
+        }
+        let seed = mixnet::lot_seed(&self.manifest_hash, contest, last);
+        let sheet = mixnet::count(&self.manifest.contests[contest as usize], &rows, &seed)
+            .expect("a ranked contest");
+        out.push(self.sign(
+            Entry::RankedCount(RankedCount {
+                contest,
+                rows,
+                sheet,
+            }),
+            &self.admin,
+        ));
         out
     }
 

@@ -80,14 +80,16 @@ impl BoardClient {
         })
     }
 
-    /// Posts an entry (spec §13.7): JSON, except a credential list, which goes as
+    /// Posts an entry (spec §13.7): JSON, except a credential list, a mix or a mix decryption,
+    /// which goes as
     /// `application/octet-stream` with its signature in `Thistle-Signature` (the board checks it
     /// as the bytes arrive). A refusal that asks to come back (`503`, `429`) is retried with
     /// backoff, honouring `Retry-After`, for up to about a minute.
     fn post_json(&self, path: &str, entry: &SignedEntry) -> Result<Value> {
         let url = format!("{}{path}", self.base);
         let content = entry.entry.content_bytes();
-        let stream = content[0] == CREDENTIAL_LIST_TAG;
+        // The entries that may be large go as a signed stream (§13.7).
+        let stream = [CREDENTIAL_LIST_TAG, 11, 12].contains(&content[0]);
         let mut json = serde_json::json!({ "body": B64.encode(&content[1..]) });
         if let Some(sig) = &entry.signature {
             json["signature"] = B64.encode(sig).into();

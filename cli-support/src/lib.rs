@@ -7,6 +7,7 @@
 pub mod aggregate;
 pub mod args;
 pub mod board;
+pub mod count;
 pub mod error;
 pub mod keys;
 pub mod passphrase;

@@ -21,7 +21,10 @@ use protocol::dkg::{
 use protocol::hash::Digest32;
 use protocol::manifest::Manifest;
 use protocol::merkle::{self, Checkpoint};
+use protocol::mixdecrypt::MixDecryption;
+use protocol::mixnet::{Mix, RankedCount};
 use protocol::record::{Entry, Leaf, Phase};
+use protocol::shuffle::Row;
 use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, Results};
 use protocol::verify::{Failure, RecordVerifier, Step, VoterEntryChecker};
 use protocol::witness::WitnessedCheckpoint;
@@ -143,6 +146,9 @@ pub struct Record {
     /// Once voting has closed, with witnesses: when the quorum had cosigned a checkpoint covering
     /// the last ballot (V16).
     pub last_ballot_witnessed_at: Option<u64>,
+    /// Once voting has closed: each ranked contest's first mix input (§12.11), the counted
+    /// ballots' rows in credential-list order, in the manifest's order of ranked contests.
+    pub ranked_inputs: Vec<Vec<Row>>,
     recomputed: Option<RecomputedTally>,
     checker: Option<VoterEntryChecker>,
     spool: Spool,
@@ -206,6 +212,55 @@ impl Record {
     /// The tally recomputed from the counted ballots while reading, once voting has closed.
     pub fn recomputed_tally(&self) -> Option<&RecomputedTally> {
         self.recomputed.as_ref()
+    }
+
+    /// The mixes of ranked contest `contest`, in order (V17 checked them).
+    pub fn mixes(&self, contest: u32) -> Vec<&Mix> {
+        self.entries
+            .iter()
+            .filter_map(|(_, l)| match &l.signed.entry {
+                Entry::Mix(m) if m.contest == contest => Some(m),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first mix's input of ranked contest `contest` if nothing is mixed yet, else the last
+    /// mix's rows.
+    pub fn rows_to_mix(&self, contest: u32) -> Option<&[Row]> {
+        if let Some(last) = self.mixes(contest).last() {
+            return Some(&last.rows);
+        }
+        let slot = self
+            .manifest
+            .contests
+            .iter()
+            .take(contest as usize)
+            .filter(|c| c.is_ranked())
+            .count();
+        self.ranked_inputs.get(slot).map(Vec::as_slice)
+    }
+
+    /// The mix decryptions of ranked contest `contest` (V18 checked them).
+    pub fn mix_decryptions(&self, contest: u32) -> Vec<&MixDecryption> {
+        self.entries
+            .iter()
+            .filter_map(|(_, l)| match &l.signed.entry {
+                Entry::MixDecryption(d) if d.contest == contest => Some(&d.decryption),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The ranked counts on the record (V19 recounted them).
+    pub fn ranked_counts(&self) -> Vec<&RankedCount> {
+        self.entries
+            .iter()
+            .filter_map(|(_, l)| match &l.signed.entry {
+                Entry::RankedCount(c) => Some(c),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Partial decryptions, in log order (each passed V14).
@@ -744,11 +799,16 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         witnessed_by,
         timeline,
         last_ballot_witnessed_at,
+        ranked_inputs: Vec::new(),
         recomputed: None,
         checker,
         spool,
     };
     if record.phase >= Phase::VotingClosed {
+        let ranked = record.manifest.contests.iter().filter(|c| c.is_ranked());
+        record.ranked_inputs = (0..ranked.count())
+            .map(|slot| verifier.ranked_inputs(slot))
+            .collect();
         let recomputed = aggregate(&record, progress)?;
         verifier.confirm_tally(&recomputed).map_err(invalid)?;
         record.recomputed = Some(recomputed);

@@ -307,7 +307,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
         .run(Tool::Authority, &["admin", "create", "--board", &board.url])?
         .trim()
         .to_owned();
-    println!("  election created from the example manifest (1 of 2, a budget of £100,000, a referendum): {election}");
+    println!("  election created from the example manifest (1 of 2, a budget of £100,000, a referendum, a ward by Scottish STV): {election}");
     let on = [
         "--board",
         board.url.as_str(),
@@ -470,8 +470,18 @@ fn run(cli: &Cli) -> Result<(), Error> {
     step(4, "Tally: two of three trustees (trustee 2 is away)");
     let phase_started = Instant::now();
     run_on(Tool::Authority, &["admin", "phase", "close"])?;
-    run_on(Tool::Tally, &["start"])?;
-    println!("  voting closed; the administrator recomputed the encrypted tally from the counted ballots and posted it");
+    println!("  voting closed");
+    // The ranked ward is mixed by two trustees in turn (t = 2: at least one of them honest),
+    // each verifying the record and the mix before its own (spec §12.11).
+    for i in [1, 3] {
+        let key = format!("trustee-{i}.key");
+        let out = run_on(Tool::Tally, &["mix", "--key", &key, "--timeout", "600"])?;
+        for line in out.lines() {
+            println!("  trustee {i}: {line}");
+        }
+    }
+    run_on(Tool::Tally, &["start", "--mix-wait", "60"])?;
+    println!("  the administrator recomputed the encrypted tally from the counted ballots, posted it, and opened the tally phase");
     let decrypting: Vec<Background> = [1, 3]
         .into_iter()
         .map(|i| {
@@ -496,7 +506,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     for d in decrypting {
         d.finish()?;
     }
-    println!("  trustees 1 and 3 each verified the record, recomputed the tally, and posted a proven partial decryption");
+    println!("  trustees 1 and 3 each verified the record, recomputed the tally, and posted a proven partial decryption of it and of the ward's last mix");
     run_on(Tool::Tally, &["combine", "--publish", "--wait", "60"])?;
     println!(
         "  the administrator combined them and published the results ({})",
@@ -566,6 +576,10 @@ fn run(cli: &Cli) -> Result<(), Error> {
         cli.vote_yourself,
     )?;
     let counted = turnout.voters + u64::from(yours.is_some());
+    let final_record = client.record(&election)?;
+    for line in ranked_papers(&final_record, &turnout, cli.vote_yourself)? {
+        println!("  {line}");
+    }
     if verified_counted != Some(counted) {
         return Err(Error::WrongResults(format!(
             "the verifier counted {verified_counted:?} ballots, one for each of {counted} voters was expected"
@@ -721,17 +735,15 @@ fn fill_manifest(
     Ok(out)
 }
 
-/// A roll of `n` voters; every tenth carries weight 2 (a household vote, say).
+/// A roll of `n` voters, each of weight 1 (the example manifest's ward is counted by STV, where
+/// every elector has one vote; weighted credentials are for the summed kinds alone).
 fn roll_csv(n: usize, you: bool) -> String {
     let mut text = String::from("id,weight\n");
     if you {
         text.push_str(&format!("{YOU},1\n"));
     }
     for i in 1..=n {
-        text.push_str(&format!(
-            "voter-{i:06},{}\n",
-            if i % 10 == 0 { 2 } else { 1 }
-        ));
+        text.push_str(&format!("voter-{i:06},1\n"));
     }
     text
 }
@@ -778,8 +790,12 @@ fn verify(tools: &Tools, record: &Path) -> Result<VerifiedResults, Error> {
         if line.starts_with("Results (verified):") {
             in_results = true;
         } else if in_results {
-            if line.starts_with("    Funded within the budget") {
-                // Read from the totals (§12.7); the comparison is on the totals themselves.
+            if line.starts_with("    Funded within the budget")
+                || line.starts_with("    ranked:")
+                || line.starts_with("      ")
+            {
+                // Funded projects follow from the totals (§12.7), compared themselves; a ranked
+                // contest's count sheet is compared paper by paper from the record.
             } else if let Some(option) = line.strip_prefix("    ") {
                 let total = option
                     .split_whitespace()
@@ -854,6 +870,10 @@ fn compare(
         )));
     }
     for (index, (contest, extra)) in contests.iter().zip(&left_over).enumerate() {
+        if contest.is_ranked() {
+            // Never summed: its papers are compared from the record (`ranked_papers`).
+            continue;
+        }
         contest.check_selection(index, extra).map_err(|e| {
             Error::WrongResults(format!(
                 "{}: beyond the simulated voters' choices there is {extra:?}, which is not one ballot ({e})",
@@ -862,6 +882,60 @@ fn compare(
         })?;
     }
     Ok(Some(left_over))
+}
+
+/// Each ranked contest's decrypted papers against the voters' last rankings: the same papers, in
+/// some order (the mixes permuted them), plus at most one (yours) with `yours_allowed`.
+fn ranked_papers(
+    record: &cli_support::board::Record,
+    turnout: &voters::Turnout,
+    yours_allowed: bool,
+) -> Result<Vec<String>, Error> {
+    let mut lines = Vec::new();
+    for count in record.ranked_counts() {
+        let contest = &record.manifest.contests[count.contest as usize];
+        let mut papers: Vec<Vec<u64>> = count
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|&v| u64::from(v)).collect())
+            .collect();
+        papers.sort();
+        for expected in &turnout.rankings[count.contest as usize] {
+            match papers.binary_search(expected) {
+                Ok(at) => {
+                    papers.remove(at);
+                }
+                Err(_) => {
+                    return Err(Error::WrongResults(format!(
+                        "{}: a voter ranked {expected:?}, and no decrypted paper says so",
+                        contest.title
+                    )))
+                }
+            }
+        }
+        if papers.len() > usize::from(yours_allowed) {
+            return Err(Error::WrongResults(format!(
+                "{}: the decrypted papers hold {} the voters did not cast: {papers:?}",
+                contest.title,
+                papers.len()
+            )));
+        }
+        let elected: Vec<&str> = count
+            .sheet
+            .elected
+            .iter()
+            .map(|&c| contest.options[usize::from(c)].title.as_str())
+            .collect();
+        lines.push(format!(
+            "{}: the {} papers the trustees decrypted after {} mixes are exactly the voters' last rankings; elected by Scottish STV in {} stages: {}",
+            contest.title,
+            count.rows.len(),
+            record.mixes(count.contest).len(),
+            count.sheet.stages.len(),
+            elected.join(", ")
+        ));
+    }
+    Ok(lines)
 }
 
 /// Your voting code from the credential authority's mail-merge file.

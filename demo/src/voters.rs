@@ -85,8 +85,12 @@ pub struct Turnout {
     pub revotes: u64,
     /// Audited ballots posted, each checked to open to the voter's choices.
     pub audits: u64,
-    /// Per contest, per option: the weighted sum of every voter's last choices.
+    /// Per contest, per option: the weighted sum of every voter's last choices (none for a
+    /// ranked contest).
     pub expected: Vec<Vec<u64>>,
+    /// Per contest: every voter's last ranking if it is ranked (the papers the mixnet must
+    /// decrypt, in any order), else nothing.
+    pub rankings: Vec<Vec<Vec<u64>>>,
     /// A few (voter id, tracking code) to look up later.
     pub sample: Vec<(String, String)>,
 }
@@ -101,6 +105,9 @@ impl Turnout {
             for (a, b) in mine.iter_mut().zip(theirs) {
                 *a += b;
             }
+        }
+        for (mine, theirs) in self.rankings.iter_mut().zip(other.rankings) {
+            mine.extend(theirs);
         }
         self.sample.extend(other.sample);
     }
@@ -169,6 +176,7 @@ fn in_parallel(
                     let client = BoardClient::new(election.board);
                     let mut turnout = Turnout {
                         expected: zero_totals(&election.manifest.contests),
+                        rankings: vec![Vec::new(); election.manifest.contests.len()],
                         ..Turnout::default()
                     };
                     for (n, voter) in voters.iter().enumerate().skip(t).step_by(threads) {
@@ -187,6 +195,7 @@ fn in_parallel(
     });
     let mut all = Turnout {
         expected: zero_totals(&election.manifest.contests),
+        rankings: vec![Vec::new(); election.manifest.contests.len()],
         ..Turnout::default()
     };
     for r in results {
@@ -195,8 +204,12 @@ fn in_parallel(
     Ok(all)
 }
 
+/// Zero totals per option; none for a ranked contest, which is never summed.
 fn zero_totals(contests: &[Contest]) -> Vec<Vec<u64>> {
-    contests.iter().map(|c| vec![0; c.options.len()]).collect()
+    contests
+        .iter()
+        .map(|c| vec![0; if c.is_ranked() { 0 } else { c.options.len() }])
+        .collect()
 }
 
 fn failure(voter: &Voter, what: &str, e: &dyn std::fmt::Display) -> Error {
@@ -245,10 +258,27 @@ fn cast(
 
 /// The voter's last ballot: its weighted choices are what the tally must count, and the first
 /// few voters' tracking codes are kept to look up later.
-fn count(turnout: &mut Turnout, n: usize, voter: &Voter, selection: &[Vec<u64>], code: String) {
+fn count(
+    election: &Election<'_>,
+    turnout: &mut Turnout,
+    n: usize,
+    voter: &Voter,
+    selection: &[Vec<u64>],
+    code: String,
+) {
     for (totals, values) in turnout.expected.iter_mut().zip(selection) {
         for (t, v) in totals.iter_mut().zip(values) {
             *t += v * voter.weight;
+        }
+    }
+    for ((papers, values), contest) in turnout
+        .rankings
+        .iter_mut()
+        .zip(selection)
+        .zip(&election.manifest.contests)
+    {
+        if contest.is_ranked() {
+            papers.push(values.clone());
         }
     }
     if n < 3 {
@@ -287,7 +317,7 @@ fn first_ballot(
     let code = cast(election, client, voter, &selection, turnout)?;
     turnout.voters += 1;
     if !behaviour.revotes(n) {
-        count(turnout, n, voter, &selection, code);
+        count(election, turnout, n, voter, &selection, code);
     }
     Ok(())
 }
@@ -313,7 +343,7 @@ fn revote(
     }
     let code = cast(election, client, voter, &selection, turnout)?;
     turnout.revotes += 1;
-    count(turnout, n, voter, &selection, code);
+    count(election, turnout, n, voter, &selection, code);
     Ok(())
 }
 

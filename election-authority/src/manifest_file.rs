@@ -88,7 +88,8 @@ url = "https://witness.commission.example.gov.uk"
 #   cumulative  spread up to `points` points over the options
 #   budget      select options whose costs add up to at most `budget` (each option has a cost)
 #   ranked      rank up to `ranks` options; `seats` filled by `method` = "scottish-stv" or "av"
-#               (counted after the close by a verifiable mixnet: spec §12.8-§12.10)
+#               (counted after the close by a verifiable mixnet: spec §12.8-§12.11;
+#               every credential must then have weight 1)
 [[contests]]
 id = "convener"
 title = "Who should convene the council?"
@@ -140,6 +141,37 @@ max = 1
   [[contests.options]]
   id = "no"
   title = "No"
+
+# A council ward by the single transferable vote under the Scottish rules: voters rank up to four
+# candidates; after the close the trustees mix the ballots and the count is published stage by
+# stage. With a ranked contest every credential has weight 1.
+[[contests]]
+id = "ward"
+title = "Elect two councillors for Ward 3 (rank the candidates in order of preference)"
+kind = "ranked"
+ranks = 4
+seats = 2
+method = "scottish-stv"
+
+  [[contests.options]]
+  id = "fraser"
+  title = "Morag Fraser"
+
+  [[contests.options]]
+  id = "macleod"
+  title = "Euan MacLeod"
+
+  [[contests.options]]
+  id = "stewart"
+  title = "Isla Stewart"
+
+  [[contests.options]]
+  id = "campbell"
+  title = "Fergus Campbell"
+
+  [[contests.options]]
+  id = "wallace"
+  title = "Kirsty Wallace"
 "#;
 
 #[derive(Deserialize)]

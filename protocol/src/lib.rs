@@ -25,6 +25,7 @@ pub mod hash;
 pub mod manifest;
 pub mod merkle;
 pub mod mixdecrypt;
+pub mod mixnet;
 pub mod proofs;
 pub mod record;
 pub mod shuffle;

@@ -9,6 +9,7 @@ use crate::encoding::{put_u64, Decode, Encode, Reader};
 use crate::error::{Error, Result};
 use crate::hash::Digest32;
 use crate::manifest::Manifest;
+use crate::mixnet::{ContestDecryption, Mix, RankedCount};
 use crate::signature::{tags, PublicKey, SecretKey};
 use crate::tally::{EncryptedTally, PartialDecryption, Results};
 
@@ -107,6 +108,12 @@ pub enum Entry {
     PartialDecryption(PartialDecryption),
     /// Tag 10, administrator, tally; ends the election.
     Results(Results),
+    /// Tag 11, trustee `mixer`, voting closed: a shuffle of a ranked contest (§12.11).
+    Mix(Mix),
+    /// Tag 12, trustee, tally: decryption shares of a ranked contest's last mix.
+    MixDecryption(ContestDecryption),
+    /// Tag 13, administrator, tally: a ranked contest's decrypted papers and count sheet.
+    RankedCount(RankedCount),
 }
 
 /// Who must have signed an entry.
@@ -137,6 +144,9 @@ impl Entry {
             Entry::EncryptedTally(_) => 8,
             Entry::PartialDecryption(_) => 9,
             Entry::Results(_) => 10,
+            Entry::Mix(_) => 11,
+            Entry::MixDecryption(_) => 12,
+            Entry::RankedCount(_) => 13,
         }
     }
 
@@ -146,11 +156,14 @@ impl Entry {
             Entry::Manifest(_)
             | Entry::Phase { .. }
             | Entry::EncryptedTally(_)
-            | Entry::Results(_) => Writer::Administrator,
+            | Entry::Results(_)
+            | Entry::RankedCount(_) => Writer::Administrator,
             Entry::DkgRound1(p) => Writer::Trustee(p.dealer),
             Entry::DkgRound2(p) => Writer::Trustee(p.dealer),
             Entry::DkgComplaint(c) => Writer::Trustee(c.complainer),
             Entry::PartialDecryption(p) => Writer::Trustee(p.trustee),
+            Entry::Mix(m) => Writer::Trustee(m.mixer),
+            Entry::MixDecryption(d) => Writer::Trustee(d.decryption.trustee),
             Entry::CredentialList(_) => Writer::CredentialAuthority,
             Entry::Ballot(_) | Entry::AuditedBallot(_) => Writer::Voter,
         }
@@ -167,8 +180,11 @@ impl Entry {
             }
             Entry::CredentialList(_) => phase == Phase::Setup || phase == Phase::KeyCeremony,
             Entry::Ballot(_) | Entry::AuditedBallot(_) => phase == Phase::VotingOpen,
-            Entry::EncryptedTally(_) => phase == Phase::VotingClosed,
-            Entry::PartialDecryption(_) | Entry::Results(_) => phase == Phase::Tally,
+            Entry::EncryptedTally(_) | Entry::Mix(_) => phase == Phase::VotingClosed,
+            Entry::PartialDecryption(_)
+            | Entry::MixDecryption(_)
+            | Entry::RankedCount(_)
+            | Entry::Results(_) => phase == Phase::Tally,
         }
     }
 
@@ -194,6 +210,9 @@ impl Entry {
             Entry::EncryptedTally(t) => t.encode(out),
             Entry::PartialDecryption(p) => p.encode(out),
             Entry::Results(r) => r.encode(out),
+            Entry::Mix(m) => m.encode(out),
+            Entry::MixDecryption(d) => d.encode(out),
+            Entry::RankedCount(c) => c.encode(out),
         }
     }
 
@@ -225,6 +244,9 @@ impl Entry {
             8 => Entry::EncryptedTally(EncryptedTally::decode(r)?),
             9 => Entry::PartialDecryption(PartialDecryption::decode(r)?),
             10 => Entry::Results(Results::decode(r)?),
+            11 => Entry::Mix(Mix::decode(r)?),
+            12 => Entry::MixDecryption(ContestDecryption::decode(r)?),
+            13 => Entry::RankedCount(RankedCount::decode(r)?),
             _ => {
                 return Err(Error::Malformed {
                     what: "entry",

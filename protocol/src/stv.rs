@@ -18,6 +18,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
+use crate::encoding::{put_u64, Encode, Reader};
 use crate::hash::{tagged_hash, Digest32};
 use crate::{Error, Result};
 
@@ -490,4 +491,166 @@ pub fn lot(seed: &Digest32, stage: u32, tied: &[u16]) -> u16 {
 /// Units as a decimal with five places (`1234.56789`).
 pub fn units(value: u64) -> alloc::string::String {
     alloc::format!("{}.{:05}", value / SCALE, value % SCALE)
+}
+
+/// Most stages a count can have: the first, then one surplus or one exclusion per candidate.
+pub const MAX_STAGES: usize = 2 * MAX_CANDIDATES + 1;
+
+fn put_u16(out: &mut Vec<u8>, v: u16) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_candidates(out: &mut Vec<u8>, cs: &[u16]) {
+    crate::encoding::put_len(out, cs.len());
+    for &c in cs {
+        put_u16(out, c);
+    }
+}
+
+fn read_u16(r: &mut Reader<'_>, what: &'static str) -> Result<u16> {
+    Ok(u16::from_le_bytes(r.array(what)?))
+}
+
+fn read_candidates(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u16>> {
+    r.vec(MAX_CANDIDATES, 2, what, |r| read_u16(r, what))
+}
+
+/// `CountSheet = u8 method ‖ u64 valid ‖ bool present ‖ [u64 quota] ‖ seq Stage ‖ seq u16
+/// elected`, `Stage = u8 action ‖ [u16 candidate ‖ u64 surplus | u16 candidate] ‖ seq u64 votes ‖
+/// u64 non_transferable ‖ u64 fractions ‖ seq u16 elected ‖ bool lot ‖ [seq u16 tied ‖ u16
+/// chosen]` (spec §12.8).
+impl Encode for CountSheet {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(match self.method {
+            Method::ScottishStv => 0,
+            Method::AlternativeVote => 1,
+        });
+        put_u64(out, self.valid);
+        match self.quota {
+            None => out.push(0),
+            Some(q) => {
+                out.push(1);
+                put_u64(out, q);
+            }
+        }
+        crate::encoding::put_len(out, self.stages.len());
+        for s in &self.stages {
+            match &s.action {
+                Action::FirstPreferences => out.push(0),
+                Action::Surplus { from, surplus } => {
+                    out.push(1);
+                    put_u16(out, *from);
+                    put_u64(out, *surplus);
+                }
+                Action::Exclusion { of } => {
+                    out.push(2);
+                    put_u16(out, *of);
+                }
+            }
+            crate::encoding::put_len(out, s.votes.len());
+            for v in &s.votes {
+                put_u64(out, *v);
+            }
+            put_u64(out, s.non_transferable);
+            put_u64(out, s.fractions);
+            put_candidates(out, &s.elected);
+            match &s.lot {
+                None => out.push(0),
+                Some(lot) => {
+                    out.push(1);
+                    put_candidates(out, &lot.tied);
+                    put_u16(out, lot.chosen);
+                }
+            }
+        }
+        put_candidates(out, &self.elected);
+    }
+}
+
+impl CountSheet {
+    /// Reads [`CountSheet`]'s encoding.
+    pub fn decode(r: &mut Reader<'_>) -> Result<Self> {
+        let method = match r.u8("count method")? {
+            0 => Method::ScottishStv,
+            1 => Method::AlternativeVote,
+            _ => {
+                return Err(Error::Malformed {
+                    what: "count sheet",
+                    reason: "unknown counting method",
+                })
+            }
+        };
+        let valid = r.u64("valid papers")?;
+        let quota = if r.bool("quota present")? {
+            Some(r.u64("quota")?)
+        } else {
+            None
+        };
+        let stages = r.vec(MAX_STAGES, 30, "stages", |r| {
+            let action = match r.u8("stage action")? {
+                0 => Action::FirstPreferences,
+                1 => Action::Surplus {
+                    from: read_u16(r, "surplus of")?,
+                    surplus: r.u64("surplus")?,
+                },
+                2 => Action::Exclusion {
+                    of: read_u16(r, "excluded")?,
+                },
+                _ => {
+                    return Err(Error::Malformed {
+                        what: "count sheet",
+                        reason: "unknown stage action",
+                    })
+                }
+            };
+            let votes = r.vec(MAX_CANDIDATES, 8, "votes", |r| r.u64("votes"))?;
+            let non_transferable = r.u64("non-transferable")?;
+            let fractions = r.u64("fractions")?;
+            let elected = read_candidates(r, "elected at stage")?;
+            let lot = if r.bool("lot present")? {
+                Some(Lot {
+                    tied: read_candidates(r, "tied")?,
+                    chosen: read_u16(r, "chosen by lot")?,
+                })
+            } else {
+                None
+            };
+            Ok(Stage {
+                action,
+                votes,
+                non_transferable,
+                fractions,
+                elected,
+                lot,
+            })
+        })?;
+        let elected = read_candidates(r, "elected")?;
+        Ok(CountSheet {
+            method,
+            valid,
+            quota,
+            stages,
+            elected,
+        })
+    }
+
+    /// Where `self` (a posted sheet) first departs from `recount`: `Some(stage)` (1-based) for the
+    /// first stage that differs or that only one of them has, `Some(0)` when the stages agree but
+    /// the header (method, valid papers, quota) or the list of the elected does not, `None` when
+    /// they are equal.
+    pub fn first_difference(&self, recount: &CountSheet) -> Option<usize> {
+        if self == recount {
+            return None;
+        }
+        let stage = self
+            .stages
+            .iter()
+            .zip(&recount.stages)
+            .position(|(a, b)| a != b)
+            .or_else(|| {
+                (self.stages.len() != recount.stages.len())
+                    .then(|| self.stages.len().min(recount.stages.len()))
+            });
+        Some(stage.map_or(0, |s| s + 1))
+    }
 }

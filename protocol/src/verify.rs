@@ -22,7 +22,10 @@ use crate::encoding::Encode;
 use crate::error::{Error, Result};
 use crate::hash::Digest32;
 use crate::manifest::Manifest;
+use crate::mixdecrypt::{self, MixDecryption};
+use crate::mixnet::{self, RankedCount};
 use crate::record::{next_phase_ok, Entry, Leaf, Phase, SignedEntry, Writer};
+use crate::shuffle::{self, Row};
 use crate::tally::{
     self, EncryptedTally, PartialDecryption, RecomputedTally, Results, TallyAccumulator,
 };
@@ -62,6 +65,12 @@ pub enum Step {
     V15Results,
     /// V16: the ballots' times, bounded by the witnesses' clocks.
     V16WitnessedTime,
+    /// V17: the mixes of every ranked contest.
+    V17Mixes,
+    /// V18: the decryption shares of every ranked contest's last mix.
+    V18MixDecryptions,
+    /// V19: every ranked contest's papers and count sheet, recounted.
+    V19RankedCounts,
 }
 
 impl Step {
@@ -84,6 +93,9 @@ impl Step {
             Step::V14PartialDecryptions => "V14 partial decryptions",
             Step::V15Results => "V15 results",
             Step::V16WitnessedTime => "V16 witnessed time",
+            Step::V17Mixes => "V17 mixes",
+            Step::V18MixDecryptions => "V18 mix decryptions",
+            Step::V19RankedCounts => "V19 ranked counts",
         }
     }
 }
@@ -140,6 +152,19 @@ struct Counted {
     slot: CountedSlot,
     /// Kept only when not streaming, for V13: the weight and the ciphertexts.
     ciphertexts: Option<(u64, Vec<Vec<Ciphertext>>)>,
+    /// Kept always: the rows of the ranked contests, in manifest order (V17's first input).
+    ranked: Vec<Row>,
+}
+
+/// One ranked contest's mixing ceremony so far (V17–V19).
+#[derive(Clone)]
+struct Mixing {
+    contest: u32,
+    mixers: Vec<u32>,
+    /// The last mix's output rows.
+    last: Option<Arc<Vec<Row>>>,
+    decryptions: Vec<MixDecryption>,
+    count: Option<RankedCount>,
 }
 
 struct Voting {
@@ -177,6 +202,12 @@ pub struct VerifiedRecord {
     pub decrypting_trustees: Vec<u32>,
     /// The results (if published).
     pub results: Option<Results>,
+    /// Each ranked contest's mixers in order: (contest, trustees).
+    pub mixers: Vec<(u32, Vec<u32>)>,
+    /// Each ranked contest's trustees whose mix decryptions are on the record.
+    pub mix_decrypting_trustees: Vec<(u32, Vec<u32>)>,
+    /// The ranked contests' published (and recounted) papers and count sheets.
+    pub ranked_counts: Vec<RankedCount>,
 }
 
 /// The V10 sets: hash sets, not ordered ones, because a million ballots put five million digests
@@ -259,6 +290,11 @@ pub struct RecordVerifier {
     counted_len: u64,
     /// Not streaming: the counted ballots' weights and ciphertexts, by list position (V13).
     counted_ciphertexts: BTreeMap<usize, (u64, Vec<Vec<Ciphertext>>)>,
+    /// The counted ballots' ranked rows, by list position, kept in both modes (a mix needs its
+    /// whole input at once): 64 bytes per rank position per counted ballot.
+    ranked_rows: BTreeMap<usize, Vec<Row>>,
+    /// One per ranked contest, in manifest order.
+    mixing: Vec<Mixing>,
     ballots: u64,
     audited: Vec<(TrackingCode, Vec<Vec<u64>>)>,
     tally: Option<EncryptedTally>,
@@ -302,6 +338,19 @@ enum Change {
     Tally(EncryptedTally),
     Partial(PartialDecryption),
     Results(Results),
+    Mix {
+        slot: usize,
+        mixer: u32,
+        rows: Arc<Vec<Row>>,
+    },
+    MixDecryption {
+        slot: usize,
+        decryption: MixDecryption,
+    },
+    RankedCount {
+        slot: usize,
+        count: RankedCount,
+    },
 }
 
 impl RecordVerifier {
@@ -323,6 +372,8 @@ impl RecordVerifier {
             counted: Vec::new(),
             counted_len: 0,
             counted_ciphertexts: BTreeMap::new(),
+            ranked_rows: BTreeMap::new(),
+            mixing: Vec::new(),
             ballots: 0,
             audited: Vec::new(),
             tally: None,
@@ -469,12 +520,55 @@ impl RecordVerifier {
                     Change::Audit { values, .. } => Some(values.clone()),
                     _ => None,
                 },
+                ranked: match &change.0 {
+                    Change::Ballot { .. } => {
+                        let manifest = &self.manifest.as_ref().expect("voting opened").0;
+                        encrypted
+                            .contests
+                            .iter()
+                            .zip(&manifest.contests)
+                            .filter(|(_, contest)| contest.is_ranked())
+                            .flat_map(|(c, _)| c.ciphertexts.iter().copied())
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                },
             },
             _ => unreachable!("voter entries change voter state"),
         };
         self.apply(change);
         self.index += 1;
         Ok(admission)
+    }
+
+    /// An admission's flattened ranked ciphertexts split into the ranked contests' rows.
+    fn ranked_rows_of(
+        &self,
+        manifest: &Manifest,
+        flat: &[Ciphertext],
+        step: Step,
+    ) -> Result<Vec<Row>, Failure> {
+        let widths: Vec<usize> = manifest
+            .contests
+            .iter()
+            .filter(|c| c.is_ranked())
+            .map(|c| c.slots())
+            .collect();
+        if widths.iter().sum::<usize>() != flat.len() {
+            return Err(self.fail(
+                step,
+                rule("the admission's ranked rows do not fit the manifest"),
+            ));
+        }
+        let mut rest = flat;
+        Ok(widths
+            .into_iter()
+            .map(|w| {
+                let (row, tail) = rest.split_at(w);
+                rest = tail;
+                row.to_vec()
+            })
+            .collect())
     }
 
     /// Takes in a voter entry this verifier's owner admitted before (with
@@ -529,7 +623,12 @@ impl RecordVerifier {
                 cts,
             },
             None => Change::Ballot {
-                counted: self.counted_change(position, a.board_size, None),
+                counted: self.counted_change(
+                    position,
+                    a.board_size,
+                    None,
+                    self.ranked_rows_of(manifest, &a.ranked, step)?,
+                ),
                 code: a.code,
                 cts,
             },
@@ -624,6 +723,21 @@ impl RecordVerifier {
             tally: self.tally.is_some(),
             partials: self.partials.iter().map(|p| p.trustee).collect(),
             results: self.results.as_ref().map(|r| r.totals.clone()),
+            ranked_rows: self
+                .ranked_rows
+                .iter()
+                .map(|(position, rows)| {
+                    (
+                        *position,
+                        rows.iter().flatten().flat_map(|c| c.to_bytes()).collect(),
+                    )
+                })
+                .collect(),
+            mixes: self
+                .mixing
+                .iter()
+                .map(|m| (m.contest, m.mixers.clone()))
+                .collect(),
         }
     }
 
@@ -849,7 +963,43 @@ impl RecordVerifier {
                 p.verify(&fp, &y, t, rng).map_err(|e| self.fail(step, e))?;
                 Change::Partial(p.clone())
             }
+            Entry::Mix(m) => self.check_mix(m, rng)?,
+            Entry::MixDecryption(d) => {
+                let step = Step::V18MixDecryptions;
+                let (slot, mixing) = self.mixing_of(d.contest, step)?;
+                let Some(last) = &mixing.last else {
+                    return Err(self.fail(
+                        step,
+                        Error::OutOfPhase("this contest has no mix to decrypt"),
+                    ));
+                };
+                let trustee = d.decryption.trustee;
+                let y = self.qualified(trustee, step)?;
+                if mixing.decryptions.iter().any(|o| o.trustee == trustee) {
+                    return Err(self.fail(
+                        step,
+                        Error::Duplicate("a trustee decrypted this contest's mix twice"),
+                    ));
+                }
+                d.decryption
+                    .verify(&self.election().fingerprint, &y, last)
+                    .map_err(|e| self.fail(step, e))?;
+                Change::MixDecryption {
+                    slot,
+                    decryption: d.decryption.clone(),
+                }
+            }
+            Entry::RankedCount(c) => self.check_ranked_count(c)?,
             Entry::Results(r) => {
+                if let Some(m) = self.mixing.iter().find(|m| m.count.is_none()) {
+                    return Err(self.fail(
+                        Step::V19RankedCounts,
+                        Error::Count(alloc::format!(
+                            "the results must follow the count of every ranked contest; contest {} has none",
+                            m.contest
+                        )),
+                    ));
+                }
                 let t = self
                     .tally
                     .as_ref()
@@ -945,8 +1095,188 @@ impl RecordVerifier {
                 Step::V13Tally,
                 Error::OutOfPhase("the tally phase needs the encrypted tally first"),
             )),
+            Phase::Tally
+                if self.mixing.iter().enumerate().any(|(slot, m)| {
+                    m.mixers.len() < manifest.threshold as usize
+                        && (m.last.is_some() || !self.ranked_inputs(slot).is_empty())
+                }) =>
+            {
+                Err(self.fail(
+                    Step::V17Mixes,
+                    Error::OutOfPhase(
+                        "the tally phase needs every ranked contest mixed by at least t trustees",
+                    ),
+                ))
+            }
             _ => Ok(Change::Phase(next, None)),
         }
+    }
+
+    /// The opened election (the ceremony entries follow the opening).
+    fn election(&self) -> &ElectionContext {
+        &self.voting.as_ref().expect("voting opened").election
+    }
+
+    /// The trustee's verification share `Y_j`, if it is qualified.
+    fn qualified(&self, trustee: u32, step: Step) -> Result<crate::group::Point, Failure> {
+        self.ceremony
+            .as_ref()
+            .and_then(|c| c.verification_share(trustee))
+            .ok_or_else(|| self.trustee_fault(step, trustee, "is not a qualified trustee"))
+    }
+
+    /// The ranked contest `contest`'s ceremony state and its slot.
+    fn mixing_of(&self, contest: u32, step: Step) -> Result<(usize, &Mixing), Failure> {
+        self.mixing
+            .iter()
+            .enumerate()
+            .find(|(_, m)| m.contest == contest)
+            .ok_or_else(|| {
+                self.fail(
+                    step,
+                    rule("the entry names no ranked contest of the manifest"),
+                )
+            })
+    }
+
+    /// The first mix's input for ranked contest `slot` (§12.11): the counted ballots' rows, in
+    /// the order of their credentials in the credential list.
+    pub fn ranked_inputs(&self, slot: usize) -> Vec<Row> {
+        self.ranked_rows
+            .values()
+            .map(|rows| rows[slot].clone())
+            .collect()
+    }
+
+    /// V17: a mix by a qualified trustee who has not mixed this contest, of the previous mix's
+    /// rows (or the counted ballots'), with a shuffle proof that verifies.
+    fn check_mix<R: RngCore + CryptoRng>(
+        &self,
+        m: &mixnet::Mix,
+        rng: &mut R,
+    ) -> Result<Change, Failure> {
+        let step = Step::V17Mixes;
+        let (slot, mixing) = self.mixing_of(m.contest, step)?;
+        self.qualified(m.mixer, step)?;
+        if mixing.mixers.contains(&m.mixer) {
+            return Err(self.fail(step, Error::Duplicate("a trustee mixed this contest twice")));
+        }
+        if m.position as usize != mixing.mixers.len() {
+            return Err(self.fail(
+                step,
+                Error::OutOfPhase(
+                    "the mix does not follow the contest's latest mix: mix the latest rows again",
+                ),
+            ));
+        }
+        let first;
+        let input: &[Row] = match &mixing.last {
+            Some(rows) => rows,
+            None => {
+                first = self.ranked_inputs(slot);
+                &first
+            }
+        };
+        if input.is_empty() {
+            return Err(self.fail(
+                step,
+                Error::OutOfPhase("this contest has no counted ballot to mix"),
+            ));
+        }
+        let misbehaved = |reason| self.trustee_fault(step, m.mixer, reason);
+        if m.rows.len() != input.len() {
+            return Err(misbehaved(
+                "its mix has another number of ballots than its input (a ballot dropped or added)",
+            ));
+        }
+        if m.rows.iter().any(|r| r.len() != input[0].len()) {
+            return Err(misbehaved(
+                "its mix has rows of another width than the contest's ranks",
+            ));
+        }
+        let election = self.election();
+        shuffle::verify(
+            &election.fingerprint,
+            &election.ceremony.joint_key,
+            input,
+            &m.rows,
+            &m.proof,
+            rng,
+        )
+        .map_err(|_| {
+            self.fail(
+                step,
+                Error::TrusteeProof {
+                    trustee: m.mixer,
+                    what: "shuffle proof (a ballot replaced, duplicated or altered)",
+                },
+            )
+        })?;
+        Ok(Change::Mix {
+            slot,
+            mixer: m.mixer,
+            rows: Arc::new(m.rows.clone()),
+        })
+    }
+
+    /// V19: the papers are the combination of the mix decryptions on the record, and the count
+    /// sheet is their recount under the contest's method with the lot seed of §12.8.
+    fn check_ranked_count(&self, c: &RankedCount) -> Result<Change, Failure> {
+        let step = Step::V19RankedCounts;
+        let (slot, mixing) = self.mixing_of(c.contest, step)?;
+        if mixing.count.is_some() {
+            return Err(self.fail(step, Error::Duplicate("one count per ranked contest")));
+        }
+        let (manifest, manifest_hash, _) = self.manifest.as_ref().expect("after the manifest");
+        let contest = &manifest.contests[c.contest as usize];
+        let no_rows = Vec::new();
+        let last: &[Row] = mixing.last.as_deref().unwrap_or(&no_rows);
+        let rows: Vec<Vec<u16>> = if last.is_empty() {
+            Vec::new()
+        } else {
+            let shares: Vec<&MixDecryption> = mixing.decryptions.iter().collect();
+            if shares.len() < manifest.threshold as usize {
+                return Err(self.fail(
+                    step,
+                    Error::OutOfPhase("a ranked count needs the mix decryptions of t trustees"),
+                ));
+            }
+            let values = mixdecrypt::combine(
+                last,
+                &shares,
+                manifest.threshold,
+                contest.options.len() as u64,
+            )
+            .map_err(|e| self.fail(step, e))?;
+            values
+                .into_iter()
+                .map(|row| row.into_iter().map(|v| v as u16).collect())
+                .collect()
+        };
+        if rows != c.rows {
+            return Err(self.fail(
+                step,
+                Error::Count("the published papers are not the decrypted last mix".into()),
+            ));
+        }
+        let seed = mixnet::lot_seed(manifest_hash, c.contest, last);
+        let recount = mixnet::count(contest, &rows, &seed).map_err(|e| self.fail(step, e))?;
+        if let Some(stage) = c.sheet.first_difference(&recount) {
+            let what = if stage == 0 {
+                alloc::string::String::from(
+                    "the published count sheet's valid papers, quota or elected differ from the recount",
+                )
+            } else {
+                alloc::format!(
+                    "the published count sheet differs from the recount at stage {stage}"
+                )
+            };
+            return Err(self.fail(step, Error::Count(what)));
+        }
+        Ok(Change::RankedCount {
+            slot,
+            count: c.clone(),
+        })
     }
 
     fn check_window(&self, manifest: &Manifest, time: u64, step: Step) -> Result<(), Failure> {
@@ -1046,7 +1376,15 @@ impl RecordVerifier {
             let rows = b.encrypted.contests.iter();
             (weight, rows.map(|c| c.ciphertexts.clone()).collect())
         });
-        let counted = self.counted_change(position, b.encrypted.board_size, kept);
+        let ranked = b
+            .encrypted
+            .contests
+            .iter()
+            .zip(&manifest.contests)
+            .filter(|(_, contest)| contest.is_ranked())
+            .map(|(c, _)| c.ciphertexts.clone())
+            .collect();
+        let counted = self.counted_change(position, b.encrypted.board_size, kept, ranked);
         Ok(Change::Ballot { counted, code, cts })
     }
 
@@ -1057,6 +1395,7 @@ impl RecordVerifier {
         position: usize,
         board_size: u64,
         ciphertexts: Option<(u64, Vec<Vec<Ciphertext>>)>,
+        ranked: Vec<Row>,
     ) -> Option<Counted> {
         let candidate = (board_size, self.index);
         let so_far = self.counted[position];
@@ -1069,13 +1408,27 @@ impl RecordVerifier {
                 index: self.index,
             },
             ciphertexts,
+            ranked,
         })
     }
 
     fn apply(&mut self, (change, time): (Change, u64)) {
         self.last_time = time;
         match change {
-            Change::Manifest(m, h, p) => self.manifest = Some((m, h, p)),
+            Change::Manifest(m, h, p) => {
+                self.mixing = (0u32..)
+                    .zip(&m.contests)
+                    .filter(|(_, c)| c.is_ranked())
+                    .map(|(contest, _)| Mixing {
+                        contest,
+                        mixers: Vec::new(),
+                        last: None,
+                        decryptions: Vec::new(),
+                        count: None,
+                    })
+                    .collect();
+                self.manifest = Some((m, h, p));
+            }
             Change::Phase(p, opened) => {
                 self.phase = p;
                 if let Some((outcome, voting)) = opened {
@@ -1108,6 +1461,9 @@ impl RecordVerifier {
                     if let Some(kept) = c.ciphertexts {
                         self.counted_ciphertexts.insert(c.position, kept);
                     }
+                    if !c.ranked.is_empty() {
+                        self.ranked_rows.insert(c.position, c.ranked);
+                    }
                 }
             }
             Change::Audit { code, values, cts } => {
@@ -1125,6 +1481,15 @@ impl RecordVerifier {
                 self.results = Some(r);
                 self.phase = Phase::ResultsPublished;
             }
+            Change::Mix { slot, mixer, rows } => {
+                let m = &mut self.mixing[slot];
+                m.mixers.push(mixer);
+                m.last = Some(rows);
+            }
+            Change::MixDecryption { slot, decryption } => {
+                self.mixing[slot].decryptions.push(decryption)
+            }
+            Change::RankedCount { slot, count } => self.mixing[slot].count = Some(count),
         }
     }
 
@@ -1181,6 +1546,17 @@ impl RecordVerifier {
             tally: self.tally,
             decrypting_trustees: self.partials.iter().map(|p| p.trustee).collect(),
             results: self.results,
+            mixers: self
+                .mixing
+                .iter()
+                .map(|m| (m.contest, m.mixers.clone()))
+                .collect(),
+            mix_decrypting_trustees: self
+                .mixing
+                .iter()
+                .map(|m| (m.contest, m.decryptions.iter().map(|d| d.trustee).collect()))
+                .collect(),
+            ranked_counts: self.mixing.into_iter().filter_map(|m| m.count).collect(),
         })
     }
 }
@@ -1201,10 +1577,13 @@ pub struct Admission {
     digests: Vec<[u8; 16]>,
     /// For an audited ballot, the revealed values.
     revealed: Option<Vec<Vec<u64>>>,
+    /// For a ballot, its ranked contests' ciphertexts in manifest order (V17 needs them).
+    ranked: Vec<Ciphertext>,
 }
 
 impl Admission {
-    const VERSION: u8 = 1;
+    /// Version 2 added `ranked`; version 1 (no ranked contest possible) still reads.
+    const VERSION: u8 = 2;
 
     /// The leaf's board time.
     pub fn time(&self) -> u64 {
@@ -1217,7 +1596,7 @@ impl Admission {
     }
 
     /// `u8 version ‖ u64 time ‖ u64 board_size ‖ credential ‖ u64 position ‖ code ‖ digests ‖
-    /// revealed`, with
+    /// revealed ‖ ranked`, with
     /// counts as `u32` and `revealed` behind a presence byte.
     pub fn to_bytes(&self) -> Vec<u8> {
         use crate::encoding::{put_len, put_u64};
@@ -1245,6 +1624,10 @@ impl Admission {
                 }
             }
         }
+        put_len(&mut out, self.ranked.len());
+        for c in &self.ranked {
+            c.encode(&mut out);
+        }
         out
     }
 
@@ -1253,7 +1636,8 @@ impl Admission {
         use crate::encoding::Reader;
         const MANY: usize = 1 << 16;
         let mut r = Reader::new(bytes);
-        if r.u8("admission version")? != Self::VERSION {
+        let version = r.u8("admission version")?;
+        if version != Self::VERSION && version != 1 {
             return Err(Error::Malformed {
                 what: "admission",
                 reason: "unknown version",
@@ -1272,6 +1656,11 @@ impl Admission {
         } else {
             None
         };
+        let ranked = if version == 1 {
+            Vec::new()
+        } else {
+            r.vec(MANY, 64, "ranked", Ciphertext::decode_ballot)?
+        };
         r.finish("admission")?;
         Ok(Admission {
             time,
@@ -1281,6 +1670,7 @@ impl Admission {
             code,
             digests,
             revealed,
+            ranked,
         })
     }
 }
@@ -1323,6 +1713,10 @@ pub struct StateSummary {
     pub partials: Vec<u32>,
     /// The published totals.
     pub results: Option<Vec<Vec<u64>>>,
+    /// Counted ballots' ranked rows: position, encodings.
+    pub ranked_rows: Vec<(usize, Vec<u8>)>,
+    /// Each ranked contest's mixers so far.
+    pub mixes: Vec<(u32, Vec<u32>)>,
 }
 
 /// A voter entry whose signature and proofs verified against the election with `fingerprint`.
@@ -1523,6 +1917,7 @@ mod tests {
             code: TrackingCode([9; 32]),
             digests: alloc::vec![[1; 16], [2; 16], [3; 16]],
             revealed,
+            ranked: Vec::new(),
         }
     }
 
@@ -1538,10 +1933,20 @@ mod tests {
             let mut longer = bytes.clone();
             longer.push(0);
             assert!(Admission::from_bytes(&longer).is_err(), "trailing bytes");
-            let mut other_version = bytes;
-            other_version[0] = 2;
+            let mut other_version = bytes.clone();
+            other_version[0] = 3;
             assert!(Admission::from_bytes(&other_version).is_err());
+            // A version 1 admission (before ranked rows) still reads, with none.
+            let mut v1 = bytes[..bytes.len() - 4].to_vec();
+            v1[0] = 1;
+            assert_eq!(Admission::from_bytes(&v1).unwrap(), a);
         }
+        let g = crate::group::Point::from_point(crate::group::g());
+        let ranked = Admission {
+            ranked: alloc::vec![Ciphertext { alpha: g, beta: g }; 2],
+            ..admission(None)
+        };
+        assert_eq!(Admission::from_bytes(&ranked.to_bytes()).unwrap(), ranked);
     }
 
     #[test]

@@ -9,6 +9,8 @@ use cli_support::keys::{kinds, trustee_index};
 use cli_support::record::Progress;
 use cli_support::{secret_file, Error, Result};
 use protocol::dkg::KeyShare;
+
+use crate::mixing;
 use protocol::hash::Digest32;
 use protocol::record::{Entry, Phase, SignedEntry};
 use protocol::signature::SecretKey;
@@ -38,6 +40,7 @@ pub fn post_tally(
     board: &BoardClient,
     election: &str,
     admin: &SecretKey,
+    mix_wait: Duration,
     progress: Progress<'_>,
 ) -> Result<(Posted, EncryptedTally)> {
     // A closing just posted reaches reads with the next checkpoint.
@@ -73,6 +76,21 @@ pub fn post_tally(
         );
         board.post(&record.manifest, "tally", &entry)?;
     }
+    // Ranked contests are mixed by at least t trustees before the tally phase (§12.11).
+    if let Some(missing) = mixing::mixes_missing(&record) {
+        let waited = board.wait_for(election, "the ranked contests' mixes", mix_wait, |r| {
+            Ok(mixing::mixes_missing(r).is_none().then_some(()))
+        });
+        match waited {
+            Ok(()) => {}
+            Err(Error::Timeout(_)) => {
+                return Err(Error::Tally(format!(
+                    "the encrypted tally is posted; the tally phase waits for the ranked contests' mixes: {missing}. Each trustee runs `tally mix`; then run `tally start` again"
+                )))
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let phase = SignedEntry::sign(
         &record.manifest_hash,
         Entry::Phase {
@@ -92,6 +110,8 @@ pub struct Decrypted {
     pub posted: Option<Posted>,
     /// The tally it decrypted (recomputed by this trustee, equal to the posted one).
     pub tally: EncryptedTally,
+    /// The ranked contests' last mixes it decrypted (§12.10).
+    pub mixes: Vec<mixing::ContestStep>,
 }
 
 /// What a trustee decrypted under, kept beside its key share (§12.6): once it has decrypted a
@@ -202,6 +222,7 @@ pub fn decrypt(
             trustee: index,
             posted: None,
             tally: posted,
+            mixes: mixing::decrypt_mixes(board, &record, identity, &share)?,
         });
     }
     if marker.is_none() {
@@ -228,6 +249,7 @@ pub fn decrypt(
         trustee: index,
         posted: Some(posted_at),
         tally: recomputed.tally().clone(),
+        mixes: mixing::decrypt_mixes(board, &record, identity, &share)?,
     })
 }
 

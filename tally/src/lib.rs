@@ -7,5 +7,6 @@
 #![deny(missing_docs)]
 
 pub mod ceremony;
+pub mod mixing;
 
 pub use cli_support::aggregate::{Aggregator, Error, Selection};

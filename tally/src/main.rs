@@ -15,6 +15,7 @@ use cli_support::progress::Bars;
 use cli_support::Error;
 use protocol::manifest::ContestKind;
 use tally::ceremony::{self, Combined};
+use tally::mixing;
 
 #[derive(Parser)]
 #[command(
@@ -34,13 +35,31 @@ enum Step {
         /// The administrator's key file.
         #[arg(long, default_value = "admin.key")]
         key: PathBuf,
+        /// With ranked contests: wait up to this many seconds for the trustees' mixes before
+        /// opening the tally phase (rerun `tally start` once they are in).
+        #[arg(long, default_value_t = 0)]
+        mix_wait: u64,
+        #[command(flatten)]
+        on: OnBoard,
+        #[command(flatten)]
+        secret: Secret,
+    },
+    /// A trustee, after voting closed, with ranked contests: verify the record (every mix so
+    /// far), then shuffle each ranked contest's latest rows with a proof of shuffle and post it.
+    Mix {
+        /// The trustee's identity key file.
+        #[arg(long, default_value = "trustee.key")]
+        key: PathBuf,
+        /// Give up waiting for voting to close after this many seconds.
+        #[arg(long, default_value_t = 3600)]
+        timeout: u64,
         #[command(flatten)]
         on: OnBoard,
         #[command(flatten)]
         secret: Secret,
     },
     /// A trustee: verify the record, recompute the tally, and decrypt this trustee's part of it
-    /// (only if it equals the posted one), with a proof.
+    /// (only if it equals the posted one), with a proof; also the ranked contests' last mixes.
     Decrypt {
         /// The trustee's identity key file.
         #[arg(long, default_value = "trustee.key")]
@@ -161,13 +180,21 @@ fn summary(record: &Record, combined: &Combined) -> String {
 fn run(cli: Cli) -> Result<(), Error> {
     let mut bars = Bars::new();
     match cli.step {
-        Step::Start { key, on, secret } => {
+        Step::Start {
+            key,
+            mix_wait,
+            on,
+            secret,
+        } => {
             let admin = load_key(&key, secret.passphrase(false)?.as_bytes())?;
             let board = BoardClient::new(&on.board);
-            let (posted, tally) =
-                ceremony::post_tally(&board, &on.election, &admin, &mut |s, d, t| {
-                    bars.tick(s.label(), d, t)
-                })?;
+            let (posted, tally) = ceremony::post_tally(
+                &board,
+                &on.election,
+                &admin,
+                Duration::from_secs(mix_wait),
+                &mut |s, d, t| bars.tick(s.label(), d, t),
+            )?;
             bars.finish();
             println!(
                 "encrypted tally posted; tally phase from leaf {}\ntally fingerprint {}",
@@ -178,6 +205,45 @@ fn run(cli: Cli) -> Result<(), Error> {
                 "next: each trustee runs `tally decrypt --election {}`",
                 on.election
             );
+        }
+        Step::Mix {
+            key,
+            timeout,
+            on,
+            secret,
+        } => {
+            let identity = load_key(&key, secret.passphrase(false)?.as_bytes())?;
+            let board = BoardClient::new(&on.board);
+            let started = Instant::now();
+            let done = mixing::mix(
+                &board,
+                &on.election,
+                &identity,
+                Duration::from_secs(timeout),
+                &mut |s, d, t| bars.tick(s.label(), d, t),
+            )?;
+            bars.finish();
+            if done.is_empty() {
+                println!("the election has no ranked contest: nothing to mix");
+            }
+            for step in done {
+                match step.posted {
+                    Some(posted) => println!(
+                        "contest {}: {} ballots mixed with a proof of shuffle, posted at leaf {} ({:.1} s)",
+                        step.contest,
+                        step.rows,
+                        posted.index,
+                        started.elapsed().as_secs_f64()
+                    ),
+                    None if step.rows == 0 => {
+                        println!("contest {}: no counted ballot, nothing to mix", step.contest)
+                    }
+                    None => println!(
+                        "contest {}: this trustee's mix is on the record already",
+                        step.contest
+                    ),
+                }
+            }
         }
         Step::Decrypt {
             key,
@@ -209,9 +275,17 @@ fn run(cli: Cli) -> Result<(), Error> {
                     started.elapsed().as_secs_f64()
                 ),
                 None => println!(
-                    "trustee {} had already decrypted the tally {fingerprint}; its partial decryption is on the record, nothing to do",
+                    "trustee {} had already decrypted the tally {fingerprint}; its partial decryption is on the record",
                     done.trustee
                 ),
+            }
+            for step in &done.mixes {
+                if let Some(posted) = &step.posted {
+                    println!(
+                        "trustee {} decrypted contest {}'s last mix ({} ballots), posted at leaf {}",
+                        done.trustee, step.contest, step.rows, posted.index
+                    );
+                }
             }
         }
         Step::Combine {
@@ -240,6 +314,36 @@ fn run(cli: Cli) -> Result<(), Error> {
             bars.finish();
             let combined = ceremony::combine_record(&record)?;
             print!("{}", summary(&record, &combined));
+            let counts = mixing::counts(&record)?;
+            for count in &counts {
+                let contest = &record.manifest.contests[count.contest as usize];
+                let names: Vec<String> = contest.options.iter().map(|o| o.title.clone()).collect();
+                let seats = match contest.kind {
+                    ContestKind::Ranked { seats, .. } => seats as usize,
+                    _ => 1,
+                };
+                println!(
+                    "  {} ({}; {} papers, mixed by trustees {:?})",
+                    contest.title,
+                    kind_rule(&contest.kind),
+                    count.rows.len(),
+                    record
+                        .mixes(count.contest)
+                        .iter()
+                        .map(|m| m.mixer)
+                        .collect::<Vec<_>>()
+                );
+                let sheet =
+                    cli_support::count::sheet_text(&contest.title, &names, seats, &count.sheet);
+                for line in sheet.lines() {
+                    println!("    {line}");
+                }
+            }
+            if let (Some(admin), None) = (&admin, record.results()) {
+                for posted in mixing::publish_counts(&board, &record, admin, &counts)? {
+                    println!("Ranked count published at leaf {}.", posted.index);
+                }
+            }
             match (&admin, record.results()) {
                 (_, Some(published)) if published == combined.results => {
                     println!("These are the published results (V15 holds).");

@@ -7,7 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod blt;
-pub mod count;
+pub use cli_support::count;
 
 use cli_support::record::Record;
 use cli_support::Error;
@@ -17,7 +17,7 @@ use protocol::verify::Step;
 use serde::Serialize;
 
 /// Every step, in the order the spec lists them.
-pub const STEPS: [Step; 16] = [
+pub const STEPS: [Step; 19] = [
     Step::V1Log,
     Step::V2Leaves,
     Step::V3Manifest,
@@ -34,6 +34,9 @@ pub const STEPS: [Step; 16] = [
     Step::V14PartialDecryptions,
     Step::V15Results,
     Step::V16WitnessedTime,
+    Step::V17Mixes,
+    Step::V18MixDecryptions,
+    Step::V19RankedCounts,
 ];
 
 /// How a step came out.
@@ -76,6 +79,25 @@ pub struct ContestResult {
     /// For a budget contest, the titles of the projects its totals fund (spec §12.7).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub funded: Option<Vec<String>>,
+    /// For a ranked contest, its recounted count (spec §12.8, §12.11).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranked: Option<RankedResult>,
+}
+
+/// A ranked contest's verified count.
+#[derive(Clone, Debug, Serialize)]
+pub struct RankedResult {
+    /// Papers counted (one per counted ballot).
+    pub papers: usize,
+    /// The trustees who mixed, in order.
+    pub mixed_by: Vec<u32>,
+    /// The elected candidates, in order of election.
+    pub elected: Vec<String>,
+    /// The count sheet, as JSON (stages, totals, transfers, lots).
+    pub sheet: serde_json::Value,
+    /// The count sheet as text.
+    #[serde(skip)]
+    pub sheet_text: String,
 }
 
 /// The verifier's verdict on a record.
@@ -161,9 +183,17 @@ impl Report {
             out.push_str("Results (verified):\n");
             for c in results {
                 out.push_str(&format!("  {}\n", c.title));
-                if c.totals.is_empty() {
+                if let Some(r) = &c.ranked {
+                    out.push_str(&format!(
+                        "    ranked: {} papers, mixed by trustees {:?}, decrypted and recounted (V17-V19)\n",
+                        r.papers, r.mixed_by
+                    ));
+                    for line in r.sheet_text.lines() {
+                        out.push_str(&format!("      {line}\n"));
+                    }
+                } else if c.totals.is_empty() {
                     // A ranked contest: never summed (spec §7.1).
-                    out.push_str("    ranked: not summed; counted from the rankings the mixnet decrypts (§12.8-§12.10), which this record does not hold yet\n");
+                    out.push_str("    ranked: not summed; counted from the rankings the mixnet decrypts (§12.8-§12.11)\n");
                 }
                 for (option, total) in &c.totals {
                     out.push_str(&format!("    {option:<40} {total:>10}\n"));
@@ -222,6 +252,8 @@ fn reached_from(step: Step) -> Phase {
         Step::V14PartialDecryptions => Phase::Tally,
         Step::V15Results => Phase::ResultsPublished,
         Step::V16WitnessedTime => Phase::VotingClosed,
+        Step::V17Mixes => Phase::VotingClosed,
+        Step::V18MixDecryptions | Step::V19RankedCounts => Phase::Tally,
     }
 }
 
@@ -308,6 +340,68 @@ fn detail_of(step: Step, r: &Record, since: Option<&Checkpoint>) -> String {
             ),
             None => "no witnesses (or no ballots): the ballots' times rest on the board's word alone".into(),
         },
+        Step::V17Mixes => ranked_detail(r, |c| {
+            let mixers: Vec<u32> = r.mixes(c).iter().map(|m| m.mixer).collect();
+            let n = r.mixes(c).first().map_or(0, |m| m.rows.len());
+            format!("{n} ballots mixed by trustees {mixers:?}, every shuffle proof verified against the mix before")
+        }),
+        Step::V18MixDecryptions => ranked_detail(r, |c| {
+            let who: Vec<u32> = r.mix_decryptions(c).iter().map(|d| d.trustee).collect();
+            format!("last mix decrypted by trustees {who:?}, proofs verified")
+        }),
+        Step::V19RankedCounts => ranked_detail(r, |c| {
+            match r.ranked_counts().iter().find(|k| k.contest == c) {
+                Some(k) => format!(
+                    "{} papers recounted; the count sheet equals the recount at all {} stages",
+                    k.rows.len(),
+                    k.sheet.stages.len()
+                ),
+                None => "not counted yet".into(),
+            }
+        }),
+    }
+}
+
+/// A ranked contest's count on a verified record (V19 recounted it).
+fn ranked_result(
+    record: &Record,
+    index: u32,
+    contest: &protocol::manifest::Contest,
+) -> Option<RankedResult> {
+    let count = record
+        .ranked_counts()
+        .into_iter()
+        .find(|k| k.contest == index)?;
+    let names: Vec<String> = contest.options.iter().map(|o| o.title.clone()).collect();
+    let seats = match contest.kind {
+        protocol::manifest::ContestKind::Ranked { seats, .. } => seats as usize,
+        _ => 1,
+    };
+    Some(RankedResult {
+        papers: count.rows.len(),
+        mixed_by: record.mixes(index).iter().map(|m| m.mixer).collect(),
+        elected: count
+            .sheet
+            .elected
+            .iter()
+            .map(|&e| names[usize::from(e)].clone())
+            .collect(),
+        sheet: count::sheet_json(&contest.title, &names, seats, &count.sheet),
+        sheet_text: count::sheet_text(&contest.title, &names, seats, &count.sheet),
+    })
+}
+
+/// One clause per ranked contest, or a plain "no ranked contest".
+fn ranked_detail(r: &Record, clause: impl Fn(u32) -> String) -> String {
+    let parts: Vec<String> = (0u32..)
+        .zip(&r.manifest.contests)
+        .filter(|(_, c)| c.is_ranked())
+        .map(|(i, c)| format!("{}: {}", c.id, clause(i)))
+        .collect();
+    if parts.is_empty() {
+        "no ranked contest".into()
+    } else {
+        parts.join("; ")
     }
 }
 
@@ -316,9 +410,19 @@ pub fn report_valid(record: &Record, since: Option<&Checkpoint>) -> Report {
     let steps = STEPS
         .iter()
         .map(|&step| {
+            let ranked = record.manifest.contests.iter().any(|c| c.is_ranked());
+            let contests = 0..record.manifest.contests.len() as u32;
             let nothing_yet = match step {
                 Step::V13Tally => record.tally().is_none(),
                 Step::V14PartialDecryptions => record.partials().is_empty(),
+                Step::V17Mixes => ranked && contests.clone().all(|c| record.mixes(c).is_empty()),
+                Step::V18MixDecryptions => {
+                    ranked
+                        && contests
+                            .clone()
+                            .all(|c| record.mix_decryptions(c).is_empty())
+                }
+                Step::V19RankedCounts => ranked && record.ranked_counts().is_empty(),
                 _ => false,
             };
             if record.phase < reached_from(step) || nothing_yet {
@@ -339,7 +443,8 @@ pub fn report_valid(record: &Record, since: Option<&Checkpoint>) -> Report {
             .contests
             .iter()
             .zip(&res.totals)
-            .map(|(c, totals)| ContestResult {
+            .enumerate()
+            .map(|(index, (c, totals))| ContestResult {
                 title: c.title.clone(),
                 totals: c
                     .options
@@ -355,6 +460,7 @@ pub fn report_valid(record: &Record, since: Option<&Checkpoint>) -> Report {
                         .map(|(o, _)| o.title.clone())
                         .collect()
                 }),
+                ranked: ranked_result(record, index as u32, c),
             })
             .collect()
     });

@@ -45,6 +45,9 @@ fn endpoint(entry: &Entry) -> &'static str {
         Entry::EncryptedTally(_) => "tally",
         Entry::PartialDecryption(_) => "partial-decryptions",
         Entry::Results(_) => "results",
+        Entry::Mix(_) => "mixes",
+        Entry::MixDecryption(_) => "mix-decryptions",
+        Entry::RankedCount(_) => "ranked-counts",
     }
 }
 

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bulletin_board::sim::{every_contest_kind, every_kind_selection, SimElection, SimSpec};
+use bulletin_board::sim::{
+    every_contest_kind, every_kind_selection, ward, ward_ranking, SimElection, SimSpec,
+};
 use cli_support::record::read_record;
 use cli_support::Error;
 use protocol::manifest::BoardInfo;
@@ -127,7 +129,7 @@ fn a_valid_record_of_every_contest_kind_passes_every_step() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["verdict"], "valid");
     assert_eq!(json["election"], e.id());
-    assert_eq!(json["steps"].as_array().unwrap().len(), 16);
+    assert_eq!(json["steps"].as_array().unwrap().len(), 19);
     let record = check(&e, &leaves).unwrap();
     let totals: Vec<Vec<u64>> = json["results"]
         .as_array()
@@ -242,6 +244,9 @@ fn allowed(entry: &Entry) -> Vec<Step> {
         Entry::EncryptedTally(_) => V13Tally,
         Entry::PartialDecryption(_) => V14PartialDecryptions,
         Entry::Results(_) => V15Results,
+        Entry::Mix(_) => V17Mixes,
+        Entry::MixDecryption(_) => V18MixDecryptions,
+        Entry::RankedCount(_) => V19RankedCounts,
     };
     vec![V2Leaves, V4WritersAndPhases, own]
 }
@@ -263,7 +268,15 @@ fn commute(a: &Entry, b: &Entry) -> bool {
         )
     };
     let list = |e: &Entry| matches!(e, Entry::CredentialList(_));
-    a.tag() == b.tag() || (list(a) && dkg(b)) || (dkg(a) && list(b))
+    // The encrypted tally and the mixes are independent (both need only the closed vote), and
+    // so are partial decryptions and mix decryptions.
+    let closed = |e: &Entry| matches!(e, Entry::EncryptedTally(_) | Entry::Mix(_));
+    let decrypting = |e: &Entry| matches!(e, Entry::PartialDecryption(_) | Entry::MixDecryption(_));
+    a.tag() == b.tag()
+        || (list(a) && dkg(b))
+        || (dkg(a) && list(b))
+        || (closed(a) && closed(b))
+        || (decrypting(a) && decrypting(b))
 }
 
 /// Checks one mutated record: it must fail at one of `steps`, at an entry in `at`. Returns what
@@ -465,6 +478,122 @@ fn every_mutation_of_a_record_with_a_complaint_a_revote_and_an_audit_is_rejected
         other_election: record(&spec("other-complaint")),
         other_history: record(&spec("complaint")),
     });
+}
+
+/// Every contest kind and a ranked ward (weights 1, as a ranked contest needs).
+fn ranked_election(seed: &str) -> SimElection {
+    let mut contests = every_contest_kind();
+    contests.push(ward());
+    election_with(
+        seed,
+        SimSpec {
+            trustees: 3,
+            threshold: 2,
+            contests,
+            weights: vec![1; 4],
+            tampered_share: None,
+        },
+    )
+}
+
+fn ranked_selection(v: usize) -> Vec<Vec<u64>> {
+    let mut selection = every_kind_selection(v);
+    selection.push(ward_ranking(v));
+    selection
+}
+
+/// Four voters (one votes twice); trustees 1 and 2 mix the ward and decrypt.
+fn ranked_record(e: &SimElection) -> Vec<Leaf> {
+    let mut ballots: Vec<_> = (0..4).map(|v| (v, ranked_selection(v))).collect();
+    ballots.push((1, ranked_selection(5)));
+    e.full_record(&ballots, &[], &[1, 2], &mut OsRng)
+}
+
+#[test]
+fn every_mutation_of_a_record_with_a_ranked_contest_is_rejected() {
+    let e = ranked_election("ranked-mutations");
+    let leaves = ranked_record(&e);
+    let kinds = |tag: u8| {
+        leaves
+            .iter()
+            .filter(|l| l.signed.entry.tag() == tag)
+            .count()
+    };
+    assert_eq!((kinds(11), kinds(12), kinds(13)), (2, 2, 1));
+    assert_all_rejected(&Suite {
+        election: &e,
+        leaves: leaves.iter().map(Leaf::to_bytes).collect(),
+        other_election: ranked_record(&ranked_election("ranked-other")),
+        other_history: ranked_record(&ranked_election("ranked-mutations")),
+    });
+}
+
+#[test]
+fn a_ranked_contest_is_mixed_decrypted_and_recounted_and_a_false_count_named_at_its_stage() {
+    let e = ranked_election("ranked-cli");
+    let leaves = ranked_record(&e);
+    let dir = scratch("ranked");
+    let file = dir.join("record.bin");
+    let bytes: Vec<Vec<u8>> = leaves.iter().map(Leaf::to_bytes).collect();
+    std::fs::write(&file, export(&bytes)).unwrap();
+    let out = verifier(&["verify", "--file", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("ward: 4 ballots mixed by trustees [1, 2], every shuffle proof verified"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ward: last mix decrypted by trustees [1, 2]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ward: 4 papers recounted; the count sheet equals the recount"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ranked: 4 papers, mixed by trustees [1, 2]"),
+        "{text}"
+    );
+    assert!(text.contains("Scottish STV"), "{text}");
+    let out = verifier(&["verify", "--file", file.to_str().unwrap(), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ward = &json["results"].as_array().unwrap().last().unwrap()["ranked"];
+    assert_eq!(ward["papers"], 4);
+    assert_eq!(ward["elected"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        ward["sheet"]["stages"][0]["action"]["kind"],
+        "first-preferences"
+    );
+
+    // The administrator publishes a sheet that moves a vote at stage 2 (re-signed, as a lying
+    // administrator would; the board's checkpoint re-signed as a lying board would).
+    let at = leaves
+        .iter()
+        .position(|l| matches!(l.signed.entry, Entry::RankedCount(_)))
+        .unwrap();
+    let Entry::RankedCount(mut count) = leaves[at].signed.entry.clone() else {
+        unreachable!()
+    };
+    assert!(count.sheet.stages.len() >= 2, "the count has a transfer");
+    count.sheet.stages[1].votes[0] += 1;
+    count.sheet.stages[1].votes[1] -= 1;
+    let mut forged = bytes.clone();
+    forged[at] = Leaf {
+        time: leaves[at].time,
+        signed: e.sign(Entry::RankedCount(count), &e.admin),
+    }
+    .to_bytes();
+    std::fs::write(&file, export(&forged)).unwrap();
+    let out = verifier(&["verify", "--file", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("V19 ")
+            && l.contains("FAIL")
+            && l.contains(&format!("at entry {at} ranked count: the published count sheet differs from the recount at stage 2"))),
+        "{text}"
+    );
 }
 
 /// The board's receipt for entry `index` (spec §13.5), as the API serves it.

@@ -1,5 +1,5 @@
-//! `thistle-verify count`: the ranked count (spec §12.8) of published preference data, printed
-//! as a count sheet anyone can compare with a returning officer's.
+//! Ranked counts (spec §12.8) printed as a count sheet anyone can compare with a returning
+//! officer's: `thistle-verify count` on published preference data, and the tally and verifier tools on a record.
 use protocol::stv::{units, Action, CountSheet, Method};
 use serde_json::{json, Value};
 
