@@ -56,7 +56,9 @@ fn assert_whole_election(out: &Output, dir: &Path) -> String {
         "{stdout}"
     );
     assert!(stdout.contains("trustees 1 and 3 each verified the record"));
-    for step in ["V1 ", "V10 ", "V11 ", "V12 ", "V15 "] {
+    for step in [
+        "V1 ", "V10 ", "V11 ", "V12 ", "V15 ", "V17 ", "V18 ", "V19 ",
+    ] {
         let line = stdout
             .lines()
             .find(|l| l.starts_with(&format!("  | {step}")))
@@ -66,6 +68,16 @@ fn assert_whole_election(out: &Output, dir: &Path) -> String {
     assert!(stdout.contains("  | V11  audited ballots            pass       1 audited"));
     assert!(stdout.contains("  | V12  counted ballots            pass       30 counted"));
     assert!(stdout.contains("  | Verdict: VALID"), "{stdout}");
+    // The STV ward: mixed by trustees 1 and 3, decrypted, recounted by the verifier, and its
+    // papers are the voters' last rankings.
+    assert!(
+        stdout.contains("  | V17  mixes                      pass       ward: 30 ballots mixed by trustees [1, 3]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the 30 papers the trustees decrypted after 2 mixes are exactly the voters' last rankings; elected by Scottish STV"),
+        "{stdout}"
+    );
     assert!(stdout.contains(
         "the verified results are exactly what the simulated voters chose, counting each voter's last ballot with its weight"
     ));
@@ -186,7 +198,8 @@ fn with_vote_yourself_the_demo_waits_for_you_and_counts_your_ballot_as_one_valid
     let client = cli_support::board::BoardClient::new(base);
     let record = client.current(&election).unwrap();
     let size = client.checkpoint(&record.manifest).unwrap().size;
-    let mine = vec![vec![0, 1], vec![0, 1, 1], vec![1, 0]];
+    // Duncan, the playpark and the library, "no", and in the ward Kirsty Wallace then Euan MacLeod.
+    let mine = vec![vec![0, 1], vec![0, 1, 1], vec![0, 1], vec![5, 2, 0, 0]];
     let (encrypted, _) = protocol::ballot::encrypt(
         record.ballots().unwrap(),
         &credential.public_key(),
@@ -214,4 +227,8 @@ fn with_vote_yourself_the_demo_waits_for_you_and_counts_your_ballot_as_one_valid
         "{rest}"
     );
     assert!(rest.contains("  | V12  counted ballots            pass       6 counted"));
+    assert!(
+        rest.contains("the 6 papers the trustees decrypted after 2 mixes are exactly the voters' last rankings"),
+        "{rest}"
+    );
 }

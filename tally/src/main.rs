@@ -229,18 +229,18 @@ fn run(cli: Cli) -> Result<(), Error> {
             for step in done {
                 match step.posted {
                     Some(posted) => println!(
-                        "contest {}: {} ballots mixed with a proof of shuffle, posted at leaf {} ({:.1} s)",
-                        step.contest,
+                        "contest {:?}: {} ballots mixed with a proof of shuffle, posted at leaf {} ({:.1} s)",
+                        step.id,
                         step.rows,
                         posted.index,
                         started.elapsed().as_secs_f64()
                     ),
                     None if step.rows == 0 => {
-                        println!("contest {}: no counted ballot, nothing to mix", step.contest)
+                        println!("contest {:?}: no counted ballot, nothing to mix", step.id)
                     }
                     None => println!(
-                        "contest {}: this trustee's mix is on the record already",
-                        step.contest
+                        "contest {:?}: this trustee's mix is on the record already",
+                        step.id
                     ),
                 }
             }
@@ -282,8 +282,8 @@ fn run(cli: Cli) -> Result<(), Error> {
             for step in &done.mixes {
                 if let Some(posted) = &step.posted {
                     println!(
-                        "trustee {} decrypted contest {}'s last mix ({} ballots), posted at leaf {}",
-                        done.trustee, step.contest, step.rows, posted.index
+                        "trustee {} decrypted contest {:?}'s last mix ({} ballots), posted at leaf {}",
+                        done.trustee, step.id, step.rows, posted.index
                     );
                 }
             }

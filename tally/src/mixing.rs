@@ -22,6 +22,8 @@ use rand_core::OsRng;
 pub struct ContestStep {
     /// The contest's index in the manifest.
     pub contest: u32,
+    /// The contest's id.
+    pub id: String,
     /// Rows mixed or decrypted (0: the contest had no counted ballot).
     pub rows: usize,
     /// Where the entry landed; `None` if it was on the record already or not needed.
@@ -59,6 +61,7 @@ pub fn mix(
             if record.mixes(contest).iter().any(|m| m.mixer == index) {
                 done.push(ContestStep {
                     contest,
+                    id: record.manifest.contests[contest as usize].id.clone(),
                     rows: record.rows_to_mix(contest).map_or(0, <[_]>::len),
                     posted: None,
                 });
@@ -82,6 +85,7 @@ pub fn mix(
             if input.is_empty() {
                 done.push(ContestStep {
                     contest,
+                    id: record.manifest.contests[contest as usize].id.clone(),
                     rows: 0,
                     posted: None,
                 });
@@ -109,6 +113,7 @@ pub fn mix(
                 Ok(posted) => {
                     done.push(ContestStep {
                         contest,
+                        id: record.manifest.contests[contest as usize].id.clone(),
                         rows: n,
                         posted: Some(posted),
                     });
@@ -166,6 +171,7 @@ pub fn decrypt_mixes(
         let Some(last) = mixes.last() else {
             done.push(ContestStep {
                 contest,
+                id: record.manifest.contests[contest as usize].id.clone(),
                 rows: 0,
                 posted: None,
             });
@@ -178,6 +184,7 @@ pub fn decrypt_mixes(
         {
             done.push(ContestStep {
                 contest,
+                id: record.manifest.contests[contest as usize].id.clone(),
                 rows: last.rows.len(),
                 posted: None,
             });
@@ -195,6 +202,7 @@ pub fn decrypt_mixes(
         let posted = board.post(&record.manifest, "mix-decryptions", &entry)?;
         done.push(ContestStep {
             contest,
+            id: record.manifest.contests[contest as usize].id.clone(),
             rows: last.rows.len(),
             posted: Some(posted),
         });

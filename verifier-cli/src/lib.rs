@@ -346,7 +346,8 @@ fn detail_of(step: Step, r: &Record, since: Option<&Checkpoint>) -> String {
             format!("{n} ballots mixed by trustees {mixers:?}, every shuffle proof verified against the mix before")
         }),
         Step::V18MixDecryptions => ranked_detail(r, |c| {
-            let who: Vec<u32> = r.mix_decryptions(c).iter().map(|d| d.trustee).collect();
+            let mut who: Vec<u32> = r.mix_decryptions(c).iter().map(|d| d.trustee).collect();
+            who.sort_unstable();
             format!("last mix decrypted by trustees {who:?}, proofs verified")
         }),
         Step::V19RankedCounts => ranked_detail(r, |c| {
