@@ -967,6 +967,222 @@ pub async fn trustee_proofs_are_invalid_proof(store: AnyStore) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
+/// Streams an entry as `application/octet-stream` with `signature` in `Thistle-Signature`.
+async fn post_stream<S, B>(
+    app: &S,
+    uri: &str,
+    entry: &SignedEntry,
+    signature: &[u8; 64],
+) -> (StatusCode, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let content = entry.entry.content_bytes();
+    let req = test::TestRequest::post()
+        .uri(uri)
+        .insert_header(("content-type", "application/octet-stream"))
+        .insert_header(("thistle-signature", B64.encode(signature)))
+        .set_payload(content[1..].to_vec())
+        .to_request();
+    call(app, req).await
+}
+
+/// The mixing ceremony of a ranked contest through the board (spec §12.11): every refusal has
+/// the code of §13.7 and leaves the log as it was; the honest ceremony is accepted, by JSON or
+/// as a signed stream, and the record verifies with its count.
+pub async fn the_mixing_ceremony_through_the_board(store: AnyStore) {
+    use bulletin_board::sim::{one_of_five, ward, ward_ranking, SimSpec};
+    let board = Board::open(store.clone(), config()).await.unwrap();
+    let app = app!(board);
+    let mut contests = one_of_five();
+    contests.push(ward());
+    let e = SimElection::with_spec(
+        &seed("mixing"),
+        BoardInfo {
+            origin: ORIGIN.into(),
+            key: board_key().public_key(),
+        },
+        open_window(),
+        SimSpec {
+            trustees: 3,
+            threshold: 2,
+            contests,
+            weights: vec![1; 4],
+            tampered_share: None,
+        },
+        &mut OsRng,
+    );
+    set_up(&app, &e).await;
+    let id = e.id();
+    let url = |kind: &str| format!("/v1/elections/{id}/{kind}");
+    let opened = board.store().size(&id).await.unwrap();
+    let ballots: Vec<_> = (0..4)
+        .map(|v| {
+            e.ballot_for(
+                v,
+                &[
+                    vec![(v == 0) as u64, (v != 0) as u64, 0, 0, 0],
+                    ward_ranking(v),
+                ],
+                opened,
+                &mut OsRng,
+            )
+        })
+        .collect();
+    for b in &ballots {
+        let (status, body) = post(&app, &url("ballots"), post_body(&ballot_entry(b.clone()))).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let counted: Vec<_> = ballots.iter().map(|b| (b, 1)).collect();
+    let closing = e.closing(&counted, &[1, 2], &mut OsRng);
+    // [closed, tally, mix 1, mix 2, tally phase, partial 1, partial 2, mix decryption 1 and 2,
+    // count, results]
+    let kinds: Vec<u8> = closing.iter().map(|s| s.entry.tag()).collect();
+    assert_eq!(kinds, [1, 8, 11, 11, 1, 9, 9, 12, 12, 13, 10]);
+    let Entry::Mix(first) = closing[2].entry.clone() else {
+        unreachable!()
+    };
+    let refused = |status: StatusCode, err: &Value, code: &str, expected: StatusCode| {
+        assert_eq!((status, error_code(err)), (expected, code), "{err}");
+    };
+    // Before the close, no mix.
+    let (status, err) = post(&app, &url("mixes"), post_body(&closing[2])).await;
+    refused(status, &err, "wrong_phase", StatusCode::CONFLICT);
+    for (kind, entry) in [("phase", &closing[0]), ("tally", &closing[1])] {
+        let (status, body) = post(&app, &url(kind), post_body(entry)).await;
+        assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+    }
+    let size = board.store().size(&id).await.unwrap();
+    // The tally phase waits for t mixes.
+    let (status, err) = post(&app, &url("phase"), post_body(&closing[4])).await;
+    refused(status, &err, "wrong_phase", StatusCode::CONFLICT);
+    // A stream whose signature is another trustee's than the mixer it names.
+    let by_other = SignedEntry::sign(&e.manifest_hash, closing[2].entry.clone(), &e.trustees[2]);
+    let (status, err) = post_stream(
+        &app,
+        &url("mixes"),
+        &closing[2],
+        &by_other.signature.unwrap(),
+    )
+    .await;
+    refused(status, &err, "unauthorized", StatusCode::FORBIDDEN);
+    // A mix that drops a ballot, and one whose rows are not its input's shuffle.
+    // (an honest proof of a shuffle of three of the four ballots)
+    let dropped = e.mixes(&counted[..3], &[1], &mut OsRng)[0].1[0].clone();
+    let mut swapped = first.clone();
+    swapped.rows[0] = ballots[0].encrypted.contests[1].ciphertexts.clone();
+    for (forged, code, status_code) in [
+        (dropped, "invalid_entry", StatusCode::UNPROCESSABLE_ENTITY),
+        (swapped, "invalid_proof", StatusCode::BAD_REQUEST),
+    ] {
+        let forged = SignedEntry::sign(&e.manifest_hash, Entry::Mix(forged), &e.trustees[0]);
+        let (status, err) = post(&app, &url("mixes"), post_body(&forged)).await;
+        refused(status, &err, code, status_code);
+    }
+    assert_eq!(
+        board.store().size(&id).await.unwrap(),
+        size,
+        "refusals change nothing"
+    );
+    // The honest mixes: the first as a signed stream, the second as JSON.
+    let (status, body) = post_stream(
+        &app,
+        &url("mixes"),
+        &closing[2],
+        &closing[2].signature.unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // A trustee who mixed the counted ballots while the first mix landed is told to mix again.
+    let mut late = first.clone();
+    late.mixer = 3;
+    let late = SignedEntry::sign(&e.manifest_hash, Entry::Mix(late), &e.trustees[2]);
+    let (status, err) = post(&app, &url("mixes"), post_body(&late)).await;
+    refused(status, &err, "wrong_phase", StatusCode::CONFLICT);
+    // A restart takes the counted ranked rows in from the admission notes and the mix from the
+    // log: the state of a full verification.
+    let size = board.store().size(&id).await.unwrap();
+    wait_for_checkpoint(&board, &id, size).await;
+    let summary = board.election(&id).unwrap().state_summary();
+    assert_eq!(summary.ranked_rows.len(), 4);
+    assert_eq!(summary.mixes, vec![(1, vec![1])]);
+    let restarted = Board::open(store.clone(), config()).await.unwrap();
+    assert_eq!(restarted.election(&id).unwrap().state_summary(), summary);
+    drop(restarted);
+    let (status, body) = post(&app, &url("mixes"), post_body(&closing[3])).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, err) = post(&app, &url("mixes"), post_body(&closing[3])).await;
+    refused(status, &err, "duplicate", StatusCode::CONFLICT);
+    for (kind, entry) in [
+        ("phase", &closing[4]),
+        ("partial-decryptions", &closing[5]),
+        ("partial-decryptions", &closing[6]),
+    ] {
+        let (status, body) = post(&app, &url(kind), post_body(entry)).await;
+        assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+    }
+    // A mix decryption with a wrong share.
+    let Entry::MixDecryption(mut forged) = closing[7].entry.clone() else {
+        unreachable!()
+    };
+    forged.decryption.shares.swap(0, 1);
+    let trustee = forged.decryption.trustee as usize;
+    let forged = SignedEntry::sign(
+        &e.manifest_hash,
+        Entry::MixDecryption(forged),
+        &e.trustees[trustee - 1],
+    );
+    let (status, err) = post_stream(
+        &app,
+        &url("mix-decryptions"),
+        &forged,
+        &forged.signature.unwrap(),
+    )
+    .await;
+    refused(status, &err, "invalid_proof", StatusCode::BAD_REQUEST);
+    // The count before t decryptions, and the results before the count.
+    let (status, err) = post(&app, &url("results"), post_body(&closing[10])).await;
+    refused(
+        status,
+        &err,
+        "invalid_entry",
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    for entry in &closing[7..9] {
+        let (status, body) = post(&app, &url("mix-decryptions"), post_body(entry)).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let Entry::RankedCount(count) = closing[9].entry.clone() else {
+        unreachable!()
+    };
+    let mut wrong = count.clone();
+    wrong.sheet.elected.reverse();
+    let wrong = SignedEntry::sign(&e.manifest_hash, Entry::RankedCount(wrong), &e.admin);
+    let (status, err) = post(&app, &url("ranked-counts"), post_body(&wrong)).await;
+    refused(
+        status,
+        &err,
+        "invalid_entry",
+        StatusCode::UNPROCESSABLE_ENTITY,
+    );
+    for (kind, entry) in [("ranked-counts", &closing[9]), ("results", &closing[10])] {
+        let (status, body) = post(&app, &url(kind), post_body(entry)).await;
+        assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+    }
+    // The whole log verifies, with the ward's count.
+    let size = board.store().size(&id).await.unwrap();
+    let leaves = board.store().leaves(&id, 0, size).await.unwrap();
+    let mut verifier = RecordVerifier::new();
+    for leaf in &leaves {
+        verifier.push(&leaf.bytes, &mut OsRng).unwrap();
+    }
+    let verified = verifier.finish().unwrap();
+    assert_eq!(verified.phase, Phase::ResultsPublished);
+    assert_eq!(verified.ranked_counts, vec![count]);
+    assert_eq!(verified.mixers, vec![(1, vec![1, 2])]);
+}
+
 /// A board over `store` whose writes can be broken.
 async fn faulty_board(
     store: AnyStore,
@@ -1283,6 +1499,12 @@ macro_rules! store_suite {
             let (store, _guard) = $make;
             suite::concurrent_posts_make_one_log(store).await;
         }
+        #[actix_web::test]
+        async fn the_mixing_ceremony_through_the_board() {
+            let (store, _guard) = $make;
+            suite::the_mixing_ceremony_through_the_board(store).await;
+        }
+
         #[actix_web::test]
         async fn trustee_proofs_are_invalid_proof() {
             let (store, _guard) = $make;
