@@ -1063,3 +1063,129 @@ fn shuffle_vectors_checked_by_hand() {
     )
     .unwrap();
 }
+
+/// `TaggedHash(tag, data) = SHA-256(u32le(len tag) ‖ tag ‖ data)` (§3.1), written out here.
+fn tagged_by_hand(tag: &str, data: &[u8]) -> [u8; 32] {
+    let mut h = sha2::Sha256::new();
+    h.update((tag.len() as u32).to_le_bytes());
+    h.update(tag.as_bytes());
+    h.update(data);
+    h.finalize().into()
+}
+
+/// Spec §12.8, §12.11: the lot seed, the papers, the counts and the entries' layouts.
+#[test]
+fn ranked_vectors_checked_by_hand() {
+    use protocol::stv::{self, CountSheet, Profile, Ranking};
+    let v = load("ranked.json");
+    let contest = v["contest"].as_u64().unwrap() as u32;
+    // Lot seed: TaggedHash("thistle-v1/stv-lot-seed", ManifestHash ‖ u32le(contest) ‖ rows).
+    let seed_of = |contest: u32, rows: &Value| {
+        let mut data = bytes(&v["manifest_hash"]);
+        data.extend_from_slice(&contest.to_le_bytes());
+        data.extend(bytes(rows));
+        tagged_by_hand("thistle-v1/stv-lot-seed", &data)
+    };
+    let seed = seed_of(contest, &v["last_mix_rows"]);
+    assert_eq!(hex::encode(seed), v["lot_seed"].as_str().unwrap());
+    let values: Vec<Vec<u16>> = serde_json::from_value(v["values"].clone()).unwrap();
+    // Papers: the options v − 1 before the first 0.
+    let papers: Vec<Vec<u16>> = values
+        .iter()
+        .map(|row| {
+            row.iter()
+                .take_while(|&&x| x != 0)
+                .map(|&x| x - 1)
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        papers,
+        serde_json::from_value::<Vec<Vec<u16>>>(v["papers"].clone()).unwrap()
+    );
+    let count = |n: usize, seats: usize, papers: &[Vec<u16>], seed: &[u8; 32]| {
+        let ballots = papers
+            .iter()
+            .map(|p| Ranking {
+                weight: 1,
+                ranking: p.clone(),
+            })
+            .collect();
+        let profile = Profile::new(n, seats, ballots, Vec::new()).unwrap();
+        stv::count(&profile, stv::Method::ScottishStv, seed)
+    };
+    let sheet = count(
+        v["candidates"].as_u64().unwrap() as usize,
+        v["seats"].as_u64().unwrap() as usize,
+        &papers,
+        &seed,
+    );
+    let mut sheet_bytes = Vec::new();
+    sheet.encode(&mut sheet_bytes);
+    assert_eq!(
+        hex::encode(&sheet_bytes),
+        v["count_sheet"].as_str().unwrap()
+    );
+    assert_eq!(
+        CountSheet::decode(&mut Reader::new(&sheet_bytes)).unwrap(),
+        sheet
+    );
+    assert_eq!(
+        sheet.elected,
+        serde_json::from_value::<Vec<u16>>(v["elected"].clone()).unwrap()
+    );
+    // RankedCount body: u32 contest ‖ u32 N ‖ u32 w ‖ N·w u16 ‖ CountSheet.
+    let mut body = contest.to_le_bytes().to_vec();
+    body.extend((values.len() as u32).to_le_bytes());
+    body.extend((values[0].len() as u32).to_le_bytes());
+    for x in values.iter().flatten() {
+        body.extend(x.to_le_bytes());
+    }
+    body.extend(&sheet_bytes);
+    assert_eq!(
+        hex::encode(&body),
+        v["ranked_count_entry_body"].as_str().unwrap()
+    );
+    // The tie: each tied candidate's key TaggedHash("thistle-v1/stv-lot", seed ‖ u32le(stage) ‖
+    // u16le(c)); the smallest wins.
+    let t = &v["tie"];
+    let tie_seed = seed_of(0, &t["last_mix_rows"]);
+    assert_eq!(hex::encode(tie_seed), t["lot_seed"].as_str().unwrap());
+    let stage = t["lot_stage"].as_u64().unwrap() as u32;
+    let keys: Vec<(u16, [u8; 32])> = t["lot_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let c = k["candidate"].as_u64().unwrap() as u16;
+            let mut data = tie_seed.to_vec();
+            data.extend(stage.to_le_bytes());
+            data.extend(c.to_le_bytes());
+            let key = tagged_by_hand("thistle-v1/stv-lot", &data);
+            assert_eq!(hex::encode(key), k["key"].as_str().unwrap());
+            (c, key)
+        })
+        .collect();
+    let chosen = keys.iter().min_by_key(|(_, k)| *k).unwrap().0;
+    assert_eq!(u64::from(chosen), t["chosen"].as_u64().unwrap());
+    let tie_values: Vec<Vec<u16>> = serde_json::from_value(t["values"].clone()).unwrap();
+    let tie_papers: Vec<Vec<u16>> = tie_values.iter().map(|r| vec![r[0] - 1]).collect();
+    let tie_sheet = count(2, 1, &tie_papers, &tie_seed);
+    let lot = tie_sheet.stages[stage as usize - 1].lot.clone().unwrap();
+    assert_eq!(lot.chosen, chosen);
+    let mut tie_bytes = Vec::new();
+    tie_sheet.encode(&mut tie_bytes);
+    assert_eq!(hex::encode(&tie_bytes), t["count_sheet"].as_str().unwrap());
+    // A mix entry: u32 contest ‖ u32 mixer ‖ u32 position ‖ u32 N ‖ u32 w, then the rows and
+    // the proof of §12.9 (N = 3, w = 2).
+    let head = bytes(&v["mix_entry_head"]);
+    let words: Vec<u32> = head
+        .chunks(4)
+        .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+        .collect();
+    assert_eq!(words, [contest, 2, 0, 3, 2]);
+    assert_eq!(
+        v["mix_entry_length"].as_u64().unwrap(),
+        20 + 64 * 6 + 32 * (5 * 3 + 3 * 2 + 6)
+    );
+}

@@ -344,6 +344,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("election.json", pretty(election_vectors())),
         ("ceremony.json", pretty(complaint_vectors())),
         ("shuffle.json", pretty(shuffle_vectors())),
+        ("ranked.json", pretty(ranked_vectors())),
     ]
 }
 
@@ -1127,4 +1128,163 @@ fn shuffle_vectors() -> Value {
         },
         "proof_bytes": h(proof_bytes),
     })
+}
+
+/// Spec §12.8, §12.11: the lot seed of a contest's last mix, the papers its decrypted rows are,
+/// their counts (one with a tie settled by lot) and the entries' encodings.
+fn ranked_vectors() -> Value {
+    use protocol::elgamal::ElectionPublicKey;
+    use protocol::mixnet::{self, Mix, RankedCount};
+    use protocol::shuffle::Row;
+    let mut r = rng("vectors/ranked");
+    let key = ElectionPublicKey::new(Point::from_point(group::g() * Scalar::from(27_182_818u64)));
+    let manifest_hash = protocol::hash::tagged_hash("thistle-v1/vectors", b"ranked manifest");
+    let ward = all_kinds_contests().remove(7);
+    let values: Vec<Vec<u16>> = vec![
+        vec![1, 2, 3],
+        vec![2, 1, 0],
+        vec![4, 0, 0],
+        vec![3, 4, 1],
+        vec![1, 3, 0],
+        vec![2, 4, 3],
+        vec![2, 0, 0],
+        vec![0, 3, 1],
+    ];
+    // The last mix's rows: encryptions of these values (the seed binds the rows, not the values).
+    let last: Vec<Row> = values
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|&v| key.encrypt(u64::from(v), &mut r).0)
+                .collect()
+        })
+        .collect();
+    let contest = 7u32;
+    let seed = mixnet::lot_seed(&manifest_hash, contest, &last);
+    let sheet = mixnet::count(&ward, &values, &seed).unwrap();
+    let count = RankedCount {
+        contest,
+        rows: values.clone(),
+        sheet,
+    };
+    let mut count_bytes = Vec::new();
+    count.encode(&mut count_bytes);
+    let mut sheet_bytes = Vec::new();
+    count.sheet.encode(&mut sheet_bytes);
+    // Two candidates, one seat, one paper each: excluding the one with fewer votes is a tie
+    // that no earlier stage settles, so it goes to the lot.
+    let tie = Contest {
+        kind: ContestKind::Ranked {
+            ranks: 1,
+            seats: 1,
+            method: protocol::manifest::RankedMethod::ScottishStv,
+        },
+        options: ward.options[..2].to_vec(),
+        ..ward.clone()
+    };
+    let tie_values = vec![vec![1u16], vec![2u16]];
+    let tie_last: Vec<Row> = tie_values
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|&v| key.encrypt(u64::from(v), &mut r).0)
+                .collect()
+        })
+        .collect();
+    let tie_seed = mixnet::lot_seed(&manifest_hash, 0, &tie_last);
+    let tie_sheet = mixnet::count(&tie, &tie_values, &tie_seed).unwrap();
+    let mut tie_bytes = Vec::new();
+    tie_sheet.encode(&mut tie_bytes);
+    let lot = tie_sheet.stages.iter().find_map(|s| s.lot.clone()).unwrap();
+    let lot_keys: Vec<Value> = lot
+        .tied
+        .iter()
+        .map(|&c| {
+            let mut data = tie_seed.to_vec();
+            data.extend_from_slice(&2u32.to_le_bytes());
+            data.extend_from_slice(&c.to_le_bytes());
+            json!({"candidate": c, "key": h(protocol::hash::tagged_hash("thistle-v1/stv-lot", &data))})
+        })
+        .collect();
+    let rows_hex = |rows: &[Row]| -> String {
+        let mut out = Vec::new();
+        for c in rows.iter().flatten() {
+            c.encode(&mut out);
+        }
+        h(out)
+    };
+    // A mix entry's framing (§12.11): the shuffle of `shuffle.json` posted by trustee 2 as the
+    // first mix of contest 7.
+    let shuffle = shuffle_fixture();
+    let mix = Mix {
+        contest,
+        mixer: 2,
+        position: 0,
+        rows: shuffle.1,
+        proof: shuffle.2,
+    };
+    let mut mix_bytes = Vec::new();
+    mix.encode(&mut mix_bytes);
+    json!({
+        "description": "Spec §12.8 and §12.11: the lot seed over a contest's last mix rows, the papers its decrypted rows make (options v−1 before the first 0), the Scottish STV count of them and its CountSheet encoding, the RankedCount entry body; a two-candidate tie settled by lot with each candidate's lot key; and the head of a mix entry body.",
+        "manifest_hash": h(manifest_hash),
+        "contest": contest,
+        "candidates": ward.options.len(),
+        "seats": 2,
+        "last_mix_rows": rows_hex(&last),
+        "lot_seed": h(seed),
+        "values": values,
+        "papers": values.iter().map(|v| mixnet::paper(v)).collect::<Vec<_>>(),
+        "elected": count.sheet.elected,
+        "quota_units": count.sheet.quota,
+        "stages": count.sheet.stages.len(),
+        "count_sheet": h(&sheet_bytes),
+        "ranked_count_entry_body": h(&count_bytes),
+        "tie": {
+            "contest": 0,
+            "candidates": 2,
+            "seats": 1,
+            "values": tie_values,
+            "last_mix_rows": rows_hex(&tie_last),
+            "lot_seed": h(tie_seed),
+            "lot_stage": 2,
+            "lot_keys": lot_keys,
+            "chosen": lot.chosen,
+            "count_sheet": h(&tie_bytes),
+        },
+        "mix_entry_head": h(&mix_bytes[..20]),
+        "mix_entry_length": mix_bytes.len(),
+    })
+}
+
+/// The shuffle of `shuffle.json`: (input, output, proof).
+fn shuffle_fixture() -> (
+    Vec<protocol::shuffle::Row>,
+    Vec<protocol::shuffle::Row>,
+    protocol::shuffle::ShuffleProof,
+) {
+    let v = shuffle_vectors();
+    let rows = |value: &Value| -> Vec<protocol::shuffle::Row> {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| {
+                row.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| {
+                        let mut bytes = hex::decode(c["alpha"].as_str().unwrap()).unwrap();
+                        bytes.extend(hex::decode(c["beta"].as_str().unwrap()).unwrap());
+                        let mut reader = protocol::encoding::Reader::new(&bytes);
+                        protocol::elgamal::Ciphertext::decode_ballot(&mut reader).unwrap()
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let proof_bytes = hex::decode(v["proof_bytes"].as_str().unwrap()).unwrap();
+    let mut reader = protocol::encoding::Reader::new(&proof_bytes);
+    let proof = protocol::shuffle::ShuffleProof::decode(&mut reader, 3, 2).unwrap();
+    (rows(&v["input"]), rows(&v["output"]), proof)
 }
