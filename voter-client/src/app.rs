@@ -560,14 +560,20 @@ impl Component for App {
                         .filter(|v| v["phase"] == "ResultsPublished")
                         .and_then(|v| v["checkpoint"]["size"].as_u64());
                     let results = match published {
-                        Some(size) => Some(
-                            fetch(
-                                "GET",
-                                &format!("/v1/elections/{id}/entries/{}", size - 1),
-                                None,
+                        Some(size) => {
+                            let tail = board::tally_tail_len(&first)?.min(size);
+                            Some(
+                                fetch(
+                                    "GET",
+                                    &format!(
+                                        "/v1/elections/{id}/entries?start={}&end={size}",
+                                        size - tail
+                                    ),
+                                    None,
+                                )
+                                .await?,
                             )
-                            .await?,
-                        ),
+                        }
                         None => None,
                     };
                     board::board_view(&election_id, &status, &first, results.as_deref())
@@ -949,6 +955,62 @@ impl Component for App {
     }
 }
 
+/// A ranked contest's count sheet: who was elected, then a table of every candidate's votes at
+/// the end of each stage, each stage headed by what it did.
+fn view_count(lang: Lang, title: &str, count: &board::RankedView) -> Html {
+    use i18n::Ranking as R;
+    let w = |r: R| i18n::ranking(lang, r);
+    let units = protocol::stv::units;
+    let heads = count.stages.iter().enumerate().map(|(i, s)| {
+        let action = match &s.action {
+            board::StageAction::FirstPreferences => w(R::FirstPreferences),
+            board::StageAction::Surplus(who, surplus) => {
+                format!("{} {who} ({})", w(R::SurplusOf), units(*surplus))
+            }
+            board::StageAction::Exclusion(who) => format!("{} {who}", w(R::ExclusionOf)),
+        };
+        let lot = s.lot.as_ref().map(|who| format!(" ({}: {who})", w(R::ByLot)));
+        html! { <th scope="col">{ format!("{} {}", w(R::Stage), i + 1) }<br/>{ action }{ for lot }</th> }
+    });
+    let rows = count.candidates.iter().enumerate().map(|(c, name)| {
+        let cells = count.stages.iter().map(|s| {
+            let elected = s.elected.contains(name);
+            html! {
+                <td class={if elected { "total elected" } else { "total" }}>
+                    { units(s.votes.get(c).copied().unwrap_or(0)) }
+                    if elected { <span class="mark">{ format!(" {}", w(R::ElectedMark)) }</span> }
+                </td>
+            }
+        });
+        html! { <tr><th scope="row">{ name }</th>{ for cells }</tr> }
+    });
+    let transferable = count
+        .stages
+        .iter()
+        .map(|s| html! { <td class="total">{ units(s.non_transferable) }</td> });
+    html! {
+        <div class="results ranked count-sheet">
+            <h3>{ title }</h3>
+            <p class="elected">{ format!("{}: {}", w(R::Elected), count.elected.join(", ")) }</p>
+            <p class="help">{ format!(
+                "{}: {} · {}: {}{}",
+                w(R::Papers), count.papers, w(R::ValidPapers), count.valid,
+                count.quota.map_or(String::new(), |q| format!(" · {}: {}", w(R::Quota), units(q)))
+            ) }</p>
+            <div class="scroll">
+                <table class="results stages">
+                    <caption>{ w(R::CountSheet) }</caption>
+                    <thead><tr><td></td>{ for heads }</tr></thead>
+                    <tbody>
+                        { for rows }
+                        <tr><th scope="row">{ w(R::NonTransferable) }</th>{ for transferable }</tr>
+                    </tbody>
+                </table>
+            </div>
+        </div>
+    }
+}
+
 impl App {
     fn view_board(&self, lang: Lang) -> Html {
         let t = |x: Text| text(lang, x);
@@ -981,6 +1043,9 @@ impl App {
                         </tr>
                     }
                 });
+                if let Some(count) = &contest.ranked {
+                    return view_count(lang, &contest.title, count);
+                }
                 if contest.rows.is_empty() {
                     return html! {
                         <div class="results ranked">

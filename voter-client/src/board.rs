@@ -4,6 +4,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use protocol::context::VoterElection;
 use protocol::hash::Digest32;
+use protocol::mixnet::RankedCount;
 use protocol::record::{Entry, Receipt, SignedEntry};
 use serde_json::Value;
 
@@ -234,6 +235,99 @@ pub struct ContestTotals {
     pub rows: Vec<(String, u64)>,
     /// For a budget contest, whether each option is funded (spec §12.7).
     pub funded: Option<Vec<bool>>,
+    /// For a ranked contest, its published count (spec §12.8, §12.11).
+    pub ranked: Option<RankedView>,
+}
+
+/// A ranked contest's count sheet as the observer view shows it; values in units of 10⁻⁵ vote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RankedView {
+    /// Papers decrypted (one per counted ballot).
+    pub papers: usize,
+    /// Valid papers.
+    pub valid: u64,
+    /// The quota (Scottish STV).
+    pub quota: Option<u64>,
+    /// Candidates' names, in manifest order.
+    pub candidates: Vec<String>,
+    /// The stages, the first first.
+    pub stages: Vec<StageView>,
+    /// The elected, in order of election.
+    pub elected: Vec<String>,
+}
+
+/// What one stage did, and every candidate's votes at its end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageView {
+    /// The stage's action.
+    pub action: StageAction,
+    /// Votes per candidate, in units.
+    pub votes: Vec<u64>,
+    /// Non-transferable so far, in units.
+    pub non_transferable: u64,
+    /// Elected at the end of the stage.
+    pub elected: Vec<String>,
+    /// The candidate a lot chose at this stage, if one did.
+    pub lot: Option<String>,
+}
+
+/// A stage's action, with names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StageAction {
+    /// Stage 1.
+    FirstPreferences,
+    /// A surplus transferred: whose, how many units.
+    Surplus(String, u64),
+    /// A candidate excluded.
+    Exclusion(String),
+}
+
+fn ranked_view(contest: &protocol::manifest::Contest, count: &RankedCount) -> RankedView {
+    use protocol::stv::Action;
+    let name = |c: u16| {
+        contest
+            .options
+            .get(usize::from(c))
+            .map_or_else(|| format!("#{c}"), |o| o.title.clone())
+    };
+    RankedView {
+        papers: count.rows.len(),
+        valid: count.sheet.valid,
+        quota: count.sheet.quota,
+        candidates: contest.options.iter().map(|o| o.title.clone()).collect(),
+        stages: count
+            .sheet
+            .stages
+            .iter()
+            .map(|s| StageView {
+                action: match &s.action {
+                    Action::FirstPreferences => StageAction::FirstPreferences,
+                    Action::Surplus { from, surplus } => {
+                        StageAction::Surplus(name(*from), *surplus)
+                    }
+                    Action::Exclusion { of } => StageAction::Exclusion(name(*of)),
+                },
+                votes: s.votes.clone(),
+                non_transferable: s.non_transferable,
+                elected: s.elected.iter().map(|&c| name(c)).collect(),
+                lot: s.lot.as_ref().map(|l| name(l.chosen)),
+            })
+            .collect(),
+        elected: count.sheet.elected.iter().map(|&c| name(c)).collect(),
+    }
+}
+
+/// How many entries at most follow the move to the tally phase (the phase change, each
+/// trustee's partial decryption and mix decryptions, the ranked counts, the results): the tail
+/// of the log the observer view reads for the results, from leaf 0's JSON.
+pub fn tally_tail_len(manifest_entry_json: &str) -> Result<u64, String> {
+    let first = leaf_of(manifest_entry_json, 1)?;
+    let Entry::Manifest(m) = &first.signed.entry else {
+        return Err("leaf 0 is not a manifest".into());
+    };
+    let ranked = m.contests.iter().filter(|c| c.is_ranked()).count() as u64;
+    let trustees = m.trustees.len() as u64;
+    Ok(2 + trustees * (1 + ranked) + ranked)
 }
 
 /// The exact command that verifies this election from this board, ready to copy.
@@ -307,13 +401,15 @@ fn leaf_of(entry_json: &str, threshold: u32) -> Result<protocol::record::Leaf, S
 }
 
 /// The observer view from the board's status (`GET /v1/elections/{id}`), leaf 0 and, once
-/// published, the results leaf (`GET .../entries/{index}`). The manifest must hash to the id and
-/// the results be signed by its administrator; the full check is the verifier's (V1–V15).
+/// published, the log's last entries (`GET .../entries?start=..&end=size`, at least
+/// [`tally_tail_len`] of them): the last is the results, and before it each ranked contest's
+/// count. The manifest must hash to the id and the results and counts be signed by its
+/// administrator; the full check is the verifier's (V1–V19).
 pub fn board_view(
     id: &Digest32,
     status_json: &str,
     manifest_entry_json: &str,
-    results_entry_json: Option<&str>,
+    tail_entries_json: Option<&str>,
 ) -> Result<BoardView, String> {
     let status: Value = serde_json::from_str(status_json).map_err(|e| e.to_string())?;
     let first = leaf_of(manifest_entry_json, 1)?;
@@ -324,16 +420,30 @@ pub fn board_view(
     if hash != *id {
         return Err("the manifest is not this election's".into());
     }
-    let results = match results_entry_json {
+    let results = match tail_entries_json {
         None => None,
         Some(json) => {
-            let leaf = leaf_of(json, manifest.threshold)?;
-            let Entry::Results(r) = &leaf.signed.entry else {
+            let page: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+            let leaves = page["entries"]
+                .as_array()
+                .ok_or("the board sent no entries")?
+                .iter()
+                .map(|e| leaf_of(&e.to_string(), manifest.threshold))
+                .collect::<Result<Vec<_>, _>>()?;
+            let Some(Entry::Results(r)) = leaves.last().map(|l| &l.signed.entry) else {
                 return Err("the last entry is not the results".into());
             };
-            leaf.signed
-                .verify_writer(manifest, &hash)
-                .map_err(|e| e.to_string())?;
+            let mut counts = Vec::new();
+            for leaf in &leaves {
+                if matches!(leaf.signed.entry, Entry::Results(_) | Entry::RankedCount(_)) {
+                    leaf.signed
+                        .verify_writer(manifest, &hash)
+                        .map_err(|e| e.to_string())?;
+                }
+                if let Entry::RankedCount(c) = &leaf.signed.entry {
+                    counts.push(c);
+                }
+            }
             if r.totals.len() != manifest.contests.len() {
                 return Err("the results do not match the contests".into());
             }
@@ -342,7 +452,8 @@ pub fn board_view(
                     .contests
                     .iter()
                     .zip(&r.totals)
-                    .map(|(c, totals)| ContestTotals {
+                    .enumerate()
+                    .map(|(index, (c, totals))| ContestTotals {
                         title: c.title.clone(),
                         rows: c
                             .options
@@ -351,6 +462,10 @@ pub fn board_view(
                             .zip(totals.iter().copied())
                             .collect(),
                         funded: protocol::tally::funded_projects(&c.kind, totals),
+                        ranked: counts
+                            .iter()
+                            .find(|k| k.contest as usize == index)
+                            .map(|k| ranked_view(c, k)),
                     })
                     .collect(),
             )

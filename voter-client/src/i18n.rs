@@ -412,6 +412,30 @@ pub enum Ranking {
     NothingRanked,
     /// The results view: ranked contests are not summed.
     CountedAfterMixing,
+    /// The count sheet: before the elected candidates' names.
+    Elected,
+    /// The count sheet's caption.
+    CountSheet,
+    /// Before a stage's number.
+    Stage,
+    /// Stage 1's action.
+    FirstPreferences,
+    /// Before the name of the candidate whose surplus a stage transfers.
+    SurplusOf,
+    /// Before the name of the candidate a stage excludes.
+    ExclusionOf,
+    /// A tie settled by lot, before the chosen candidate's name.
+    ByLot,
+    /// Beside a candidate's votes at the stage they were elected.
+    ElectedMark,
+    /// The row of non-transferable papers.
+    NonTransferable,
+    /// Before the number of papers decrypted.
+    Papers,
+    /// Before the number of valid papers.
+    ValidPapers,
+    /// Before the quota.
+    Quota,
 }
 
 /// A ranked contest's words.
@@ -434,6 +458,30 @@ pub fn ranking(lang: Lang, r: Ranking) -> String {
         (NothingRanked, Lang::Gd) => "Chan eil dad air a rangachadh: thèid an fharpais seo fhàgail bàn.",
         (CountedAfterMixing, Lang::En) => "Ranked ballots are not added up: after the close they are mixed, decrypted one by one and counted by the rules named for this contest.",
         (CountedAfterMixing, Lang::Gd) => "Chan eil baileatan rangaichte gan cur ri chèile: an dèidh an dùnaidh thèid am measgachadh, an dì-chrioptachadh fear air fhear agus an cunntadh a rèir nan riaghailtean airson na farpais seo.",
+        (Elected, Lang::En) => "Elected",
+        (Elected, Lang::Gd) => "Air an taghadh",
+        (CountSheet, Lang::En) => "The count, stage by stage (votes at the end of each stage)",
+        (CountSheet, Lang::Gd) => "An cunntadh, ìre air ìre (bhòtaichean aig deireadh gach ìre)",
+        (Stage, Lang::En) => "Stage",
+        (Stage, Lang::Gd) => "Ìre",
+        (FirstPreferences, Lang::En) => "first preferences",
+        (FirstPreferences, Lang::Gd) => "ciad roghainnean",
+        (SurplusOf, Lang::En) => "surplus of",
+        (SurplusOf, Lang::Gd) => "còrr aig",
+        (ExclusionOf, Lang::En) => "excluded:",
+        (ExclusionOf, Lang::Gd) => "air a chur a-mach:",
+        (ByLot, Lang::En) => "tie settled by lot",
+        (ByLot, Lang::Gd) => "ionannachd air a rèiteachadh le crannchur",
+        (ElectedMark, Lang::En) => "elected",
+        (ElectedMark, Lang::Gd) => "air a thaghadh",
+        (NonTransferable, Lang::En) => "Non-transferable",
+        (NonTransferable, Lang::Gd) => "Neo-ghluasadach",
+        (Papers, Lang::En) => "Papers",
+        (Papers, Lang::Gd) => "Pàipearan",
+        (ValidPapers, Lang::En) => "valid",
+        (ValidPapers, Lang::Gd) => "dligheach",
+        (Quota, Lang::En) => "quota",
+        (Quota, Lang::Gd) => "cuota",
     };
     s.to_owned()
 }

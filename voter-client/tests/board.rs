@@ -207,7 +207,14 @@ fn the_observer_view_shows_the_results_the_administrator_signed() {
     })
     .to_string();
     let id = election_id(&e.id()).unwrap();
-    let results = entry(closing.last().unwrap());
+    let tail = |entries: &[&protocol::record::SignedEntry]| {
+        let leaves: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|s| serde_json::from_str(&entry(s)).unwrap())
+            .collect();
+        json!({ "size": 22, "entries": leaves }).to_string()
+    };
+    let results = tail(&[&closing[closing.len() - 2], closing.last().unwrap()]);
     let view =
         voter_client::board::board_view(&id, &status, &entry(&e.manifest_entry()), Some(&results))
             .unwrap();
@@ -227,7 +234,18 @@ fn the_observer_view_shows_the_results_the_administrator_signed() {
         &id,
         &status,
         &entry(&e.manifest_entry()),
-        Some(&entry(&forged))
+        Some(&tail(&[&forged]))
+    )
+    .is_err());
+    // A tail that does not end with the results is refused.
+    assert!(voter_client::board::board_view(
+        &id,
+        &status,
+        &entry(&e.manifest_entry()),
+        Some(&tail(&[
+            closing.last().unwrap(),
+            &closing[closing.len() - 2]
+        ]))
     )
     .is_err());
     assert!(
@@ -427,5 +445,76 @@ fn with_witnesses_the_page_proves_inclusion_only_under_a_witnessed_checkpoint() 
             ("w1.test", None),
             ("w2.test", Some(1_500))
         ]
+    );
+}
+
+#[test]
+fn the_observer_view_shows_a_ranked_contests_count_sheet() {
+    use bulletin_board::sim::{ward, ward_ranking};
+    use protocol::record::Entry;
+    use voter_client::board::{tally_tail_len, StageAction};
+    let mut contests = one_of_five();
+    contests.push(ward());
+    let e = SimElection::with_spec(
+        "observer-ranked",
+        BoardInfo {
+            origin: ORIGIN.into(),
+            key: board_key().public_key(),
+        },
+        (1_000, 2_000),
+        SimSpec {
+            trustees: 3,
+            threshold: 2,
+            contests,
+            weights: vec![1; 5],
+            tampered_share: None,
+        },
+        &mut OsRng,
+    );
+    let ballots: Vec<_> = (0..5)
+        .map(|v| e.ballot_for(v, &[vec![1, 0, 0, 0, 0], ward_ranking(v)], 12, &mut OsRng))
+        .collect();
+    let counted: Vec<_> = ballots.iter().map(|b| (b, 1)).collect();
+    let closing = e.closing(&counted, &[1, 3], &mut OsRng);
+    let manifest =
+        json!({ "leaf": B64.encode(Leaf { time: 1_000, signed: e.manifest_entry() }.to_bytes()) })
+            .to_string();
+    // After the tally phase: 2 partial decryptions, 2 mix decryptions, the count, the results.
+    let from_tally = closing
+        .iter()
+        .position(|s| matches!(s.entry, Entry::PartialDecryption(_)))
+        .unwrap();
+    let after = &closing[from_tally..];
+    assert!(after.len() as u64 <= tally_tail_len(&manifest).unwrap());
+    let page = |entries: &[protocol::record::SignedEntry]| {
+        let leaves: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|s| json!({ "leaf": B64.encode(Leaf { time: 1_500, signed: s.clone() }.to_bytes()) }))
+            .collect();
+        json!({ "size": 40, "entries": leaves }).to_string()
+    };
+    let status =
+        json!({"phase": "ResultsPublished", "checkpoint": {"size": 40, "root": "ab"}}).to_string();
+    let id = election_id(&e.id()).unwrap();
+    let view =
+        voter_client::board::board_view(&id, &status, &manifest, Some(&page(after))).unwrap();
+    let results = view.results.unwrap();
+    assert!(results[0].ranked.is_none());
+    let ward = results[1].ranked.as_ref().expect("the ward's count");
+    let Entry::RankedCount(count) = &closing[closing.len() - 2].entry else {
+        panic!("the count precedes the results")
+    };
+    assert_eq!(ward.papers, 5);
+    assert_eq!(ward.elected.len(), 2);
+    assert_eq!(ward.stages.len(), count.sheet.stages.len());
+    assert_eq!(ward.stages[0].action, StageAction::FirstPreferences);
+    assert_eq!(ward.stages[0].votes, count.sheet.stages[0].votes);
+    assert_eq!(ward.candidates[0], "Candidate fraser");
+    // A count the administrator did not sign is refused.
+    let mut forged = after.to_vec();
+    let at = forged.len() - 2;
+    forged[at].signature = Some([0; 64]);
+    assert!(
+        voter_client::board::board_view(&id, &status, &manifest, Some(&page(&forged))).is_err()
     );
 }

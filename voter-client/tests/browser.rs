@@ -602,7 +602,7 @@ fn a_ranked_contest_by_keyboard_read_back_and_audited() {
             })
             .collect(),
     };
-    let (board, e, _) = live_election("ranked", vec![ward], vec![1, 1]);
+    let (board, e, setup) = live_election("ranked", vec![ward], vec![1, 1]);
     let (url, id) = (board.url.clone(), e.id());
     let browser = Browser::start();
     browser.goto(&format!(
@@ -668,4 +668,55 @@ fn a_ranked_contest_by_keyboard_read_back_and_audited() {
         opened.contains("1. Isla Fraser, 2. Fergus Reid, 3. Euan MacLeod"),
         "{opened}"
     );
+
+    // Both voters cast (as their devices would post), the trustees mix, decrypt and count
+    // (§12.11): the observer view shows who was elected and the count sheet, in both languages.
+    // The audited ballot is on the board.
+    wait_for_size(&url, &id, setup + 1);
+    let size = (setup + 1) as u64;
+    let cast: Vec<protocol::ballot::Ballot> = [(0, vec![3, 1, 0]), (1, vec![2, 4, 1])]
+        .into_iter()
+        .map(|(v, ranking)| e.ballot_for(v, &[ranking], size, &mut OsRng))
+        .collect();
+    for b in &cast {
+        let entry = SignedEntry {
+            entry: Entry::Ballot(b.clone()),
+            signature: None,
+        };
+        post(&url, &format!("/v1/elections/{id}/ballots"), &entry);
+    }
+    let counted: Vec<_> = cast.iter().map(|b| (b, 1)).collect();
+    let closing = e.closing(&counted, &[1, 2], &mut OsRng);
+    for entry in &closing {
+        let kind = match entry.entry {
+            Entry::Phase { .. } => "phase",
+            Entry::EncryptedTally(_) => "tally",
+            Entry::Mix(_) => "mixes",
+            Entry::PartialDecryption(_) => "partial-decryptions",
+            Entry::MixDecryption(_) => "mix-decryptions",
+            Entry::RankedCount(_) => "ranked-counts",
+            _ => "results",
+        };
+        post(&url, &format!("/v1/elections/{id}/{kind}"), entry);
+    }
+    wait_for_size(&url, &id, size as usize + 2 + closing.len());
+    browser.goto(&format!("{url}/#e={id}&view=board&lang=gd"));
+    browser.wait_for(".count-sheet");
+    // Two papers, two seats: the quota is 1 and both first preferences are elected at stage 1,
+    // equal totals in candidate order.
+    assert_eq!(
+        browser.text(".count-sheet .elected").unwrap(),
+        "Air an taghadh: Euan MacLeod, Isla Fraser"
+    );
+    browser.click("button[lang=en]");
+    assert_eq!(
+        browser.text(".count-sheet .elected").unwrap(),
+        "Elected: Euan MacLeod, Isla Fraser"
+    );
+    let sheet = browser.text(".count-sheet table").unwrap();
+    assert!(
+        sheet.contains("Stage 1") && sheet.contains("first preferences"),
+        "{sheet}"
+    );
+    assert_contrast(&browser, "a ranked contest's count sheet");
 }
