@@ -321,7 +321,7 @@ pub fn prove<R: RngCore + CryptoRng>(
 ) -> Result<ShuffleProof> {
     let h = generators(input.len());
     let h0 = hash_to_group(CHAIN_BASE_LABEL);
-    prove_with(fingerprint, key, input, output, secret, rng, &h, h0)
+    prove_with(fingerprint, key, input, output, secret, rng, h, h0)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -332,7 +332,7 @@ fn prove_with<R: RngCore + CryptoRng>(
     output: &[Row],
     secret: ShuffleSecret,
     rng: &mut R,
-    h: &[RistrettoPoint],
+    h: Vec<RistrettoPoint>,
     h0: RistrettoPoint,
 ) -> Result<ShuffleProof> {
     let (n, w) = shape(input, output)?;
@@ -349,12 +349,16 @@ fn prove_with<R: RngCore + CryptoRng>(
     let g = |s: &Scalar| RISTRETTO_BASEPOINT_TABLE * s;
 
     // Permutation commitment, by input index: c_ψ(i) = r_ψ(i)·G + h_i.
+    // Memory: a million-ballot mix holds its input and output (about 850 MB) while proving, so
+    // each list of N points below lives only as long as it must.
     let r: Zeroizing<Vec<Scalar>> = Zeroizing::new((0..n).map(|_| Scalar::random(rng)).collect());
-    let mut c_points = alloc::vec![RistrettoPoint::default(); n];
-    for (i, &j) in psi.iter().enumerate() {
-        c_points[j] = g(&r[j]) + h[i];
-    }
-    let commitments = compress(&c_points);
+    let commitments = {
+        let mut c_points = alloc::vec![RistrettoPoint::default(); n];
+        for (i, &j) in psi.iter().enumerate() {
+            c_points[j] = g(&r[j]) + h[i];
+        }
+        compress(&c_points)
+    };
     let mut t = statement_transcript(fingerprint, key.point(), input, output, &commitments);
     let u = challenges(&mut t, n);
     let u_prime: Zeroizing<Vec<Scalar>> = Zeroizing::new(psi.iter().map(|&j| u[j]).collect());
@@ -384,6 +388,7 @@ fn prove_with<R: RngCore + CryptoRng>(
         // Constant time: a w'_i leaked by timing gives ψ(i) away through s'_i = w'_i − c·u'_i.
         g(&w123[2]) + ct_multiscalar(&w_prime, h.iter().copied()),
     ];
+    drop(h);
     let mut t4_points = Vec::with_capacity(2 * w);
     for (k, w4k) in w4.iter().enumerate() {
         let alphas = output.iter().map(|row| *row[k].alpha.point());
@@ -391,19 +396,19 @@ fn prove_with<R: RngCore + CryptoRng>(
         t4_points.push(ct_multiscalar(&w_prime, alphas) - g(w4k));
         t4_points.push(ct_multiscalar(&w_prime, betas) - key.mul(w4k));
     }
-    let t_hat_points: Vec<RistrettoPoint> = (0..n)
+    let t_hat: Vec<Point> = (0..n)
         .map(|i| {
             let before = if i == 0 { h0 } else { chain_points[i - 1] };
-            g(&w_hat[i]) + w_prime[i] * before
+            Point::from_point(g(&w_hat[i]) + w_prime[i] * before)
         })
         .collect();
+    drop(chain_points);
     let t123 = compress(&t123_points);
     let t123 = [t123[0], t123[1], t123[2]];
     let t4: Vec<[Point; 2]> = compress(&t4_points)
         .chunks(2)
         .map(|p| [p[0], p[1]])
         .collect();
-    let t_hat = compress(&t_hat_points);
     let c = final_challenge(&mut t, &chain, &t123, &t4, &t_hat);
 
     // Responses.
@@ -583,7 +588,7 @@ mod tests {
             &output,
             secret,
             &mut OsRng,
-            &h,
+            h,
             hash_to_group(CHAIN_BASE_LABEL),
         )
         .unwrap();
@@ -596,7 +601,7 @@ mod tests {
             &output,
             secret,
             &mut OsRng,
-            &generators(4),
+            generators(4),
             group::g(),
         )
         .unwrap();
