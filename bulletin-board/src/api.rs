@@ -700,7 +700,9 @@ fn entry_json(leaf: &StoredLeaf) -> EntryJson {
 
 /// Creates an election from its signed manifest (leaf 0).
 #[utoipa::path(post, path = "/v1/elections", request_body = PostEntry,
-    responses((status = 201, body = ReceiptJson), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = ReceiptJson),
+              (status = 200, description = "This exact manifest was already posted: its receipt", body = ReceiptJson),
+              (status = "4XX", body = ErrorBody)))]
 pub async fn create_election(
     board: Board_,
     req: HttpRequest,
@@ -716,7 +718,13 @@ pub async fn create_election(
         .create(signed)
         .await
         .inspect_err(|e| board.metrics.refused(e.code))?;
-    Ok(HttpResponse::Created().json(receipt_json(&board, &id, &accepted)))
+    let receipt = receipt_json(&board, &id, &accepted);
+    // The same manifest posted again gets its receipt, with 200 instead of 201.
+    Ok(if accepted.replayed {
+        HttpResponse::Ok().json(receipt)
+    } else {
+        HttpResponse::Created().json(receipt)
+    })
 }
 
 /// Posts an entry of one type (`kind`: phase, dkg-round1, dkg-round2, dkg-complaints,
@@ -728,7 +736,7 @@ pub async fn create_election(
     params(("election" = String, Path, description = "The election: hex of its ManifestHash"),
            ("kind" = String, Path, description = "Entry type: phase, dkg-round1, dkg-round2, dkg-complaints, credentials, ballots, audited-ballots, tally, partial-decryptions, results, mixes, mix-decryptions or ranked-counts")),
     responses((status = 201, description = "Appended", body = ReceiptJson),
-              (status = 200, description = "This exact ballot was already on the log: its receipt", body = ReceiptJson),
+              (status = 200, description = "This exact entry was already on the log: its receipt", body = ReceiptJson),
               (status = 408, description = "The body did not arrive within the deadline", body = ErrorBody),
               (status = 429, description = "Over this client's rate; see Retry-After", body = ErrorBody),
               (status = "4XX", body = ErrorBody),
@@ -765,8 +773,27 @@ pub async fn post_entry(
         };
         // Cheap refusals first, before a (possibly large) body is read or decoded.
         let election = board.find(&id).await?;
-        election.precheck(tag)?;
         let threshold = election.manifest().threshold;
+        if let Err(refused) = election.precheck(tag) {
+            // A retry of a signed entry that is committed (a phase change that moved the phase
+            // on, the results) gets its receipt (§13.6): its body is read, within the limits of
+            // any body, only to look it up.
+            let json = req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_none_or(|v| v.as_bytes().starts_with(b"application/json"));
+            if refused.code != ErrorCode::WrongPhase || matches!(tag, 6 | 7) || !json {
+                return Err(refused);
+            }
+            let body = read_body(&board, &req, payload, BODY_LIMIT).await?;
+            consumed.set(true);
+            let (entry, signature) = parse_post(&body.bytes)?;
+            let signed = decode_entry(tag, &entry, signature, threshold).map_err(|_| refused.clone())?;
+            return match board.committed_signed_entry(&election, &signed).await? {
+                Some(accepted) => Ok((true, receipt_json(&board, &id, &accepted))),
+                None => Err(refused),
+            };
+        }
         let binary = req
             .headers()
             .get(header::CONTENT_TYPE)

@@ -130,6 +130,16 @@ struct State {
     phases: Vec<(u64, Phase, Option<Digest32>)>,
     /// Index of the credential list's leaf, once the verifier holds one.
     list_at: Option<u64>,
+    /// Every signed (non-voter) leaf's index by SHA-256 of its content and signature (the leaf
+    /// without its time): a retried entry that is committed gets its receipt (§13.6). A few
+    /// hundred entries at most.
+    signed: HashMap<Digest32, u64>,
+}
+
+/// SHA-256 of a leaf's bytes after its time, if it is a signed (non-voter) entry.
+fn signed_digest(leaf_bytes: &[u8]) -> Option<Digest32> {
+    let content = leaf_bytes.get(8..)?;
+    (!matches!(content.first(), Some(6 | 7))).then(|| Sha256::digest(content).into())
 }
 
 impl State {
@@ -145,6 +155,14 @@ impl State {
             stale: false,
             phases: Vec::new(),
             list_at: None,
+            signed: HashMap::new(),
+        }
+    }
+
+    /// Notes the leaf at `index` if it is a signed entry.
+    fn note_signed(&mut self, index: u64, leaf_bytes: &[u8]) {
+        if let Some(digest) = signed_digest(leaf_bytes) {
+            self.signed.insert(digest, index);
         }
     }
 
@@ -202,6 +220,7 @@ impl State {
             };
             result.map_err(|f| format!("stored leaf refused: {f}"))?;
             self.note_phase();
+            self.note_signed(leaf.index, &leaf.bytes);
             self.tree.push(&leaf.bytes);
             self.last_time = self.last_time.max(time);
             self.committed = self.verifier.len();
@@ -244,6 +263,7 @@ impl State {
                     .readmit_leaf(bytes, &mut OsRng)
                     .map_err(|f| format!("stored leaf refused: {f}"))?;
                 self.note_phase();
+                self.note_signed(index, bytes);
                 self.tree.push(bytes);
                 self.last_time = self.last_time.max(time);
             }
@@ -565,6 +585,9 @@ impl Election {
                 Ok(admission) => {
                     state.note_phase();
                     let bytes = leaf.to_bytes();
+                    // Noted before the commit; a lookup also checks the store (see
+                    // `committed_signed_entry`), so a failed commit never answers for it.
+                    state.note_signed(index, &bytes);
                     let receipt = Receipt::for_leaf(index, &leaf);
                     state.tree.push_hash(&receipt.leaf_hash);
                     state.last_time = time;
@@ -1045,7 +1068,18 @@ impl Board {
             .map_err(|f| ApiError::from_failure(&f))?;
         let id = hex::encode(manifest.hash());
         let _loading = self.loading.lock().await;
-        if self.election(&id).is_ok() {
+        if let Ok(election) = self.election(&id) {
+            // The same signed manifest posted again gets its receipt (§13.6).
+            let first = self.store.leaves(&id, 0, 1).await?;
+            if let Some(leaf) = first
+                .first()
+                .filter(|l| l.bytes.get(8..) == bytes.get(8..))
+                .and_then(|l| Leaf::from_bytes(&l.bytes, 1).ok())
+            {
+                let mut accepted = self.sign_receipt(&election, Receipt::for_leaf(0, &leaf));
+                accepted.replayed = true;
+                return Ok((id, accepted));
+            }
             return Err(ApiError::new(
                 ErrorCode::Duplicate,
                 format!("election {id} already exists"),
@@ -1240,7 +1274,58 @@ impl Board {
         if matches!(entry.entry, Entry::EncryptedTally(_)) {
             self.counted_sum(election).await?;
         }
-        self.sequence(election, Pending::Signed(entry)).await
+        match self
+            .sequence(election, Pending::Signed(entry.clone()))
+            .await
+        {
+            // A retry of an entry that is committed (refused now as a second one, or as out of
+            // phase because it moved the phase on) gets its receipt (§13.6).
+            Err(e) if matches!(e.code, ErrorCode::Duplicate | ErrorCode::WrongPhase) => {
+                match self.committed_signed_entry(election, &entry).await? {
+                    Some(accepted) => Ok(accepted),
+                    None => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The receipt of `entry` if exactly it (content and signature) is on the committed log.
+    pub async fn committed_signed_entry(
+        &self,
+        election: &Election,
+        entry: &SignedEntry,
+    ) -> Result<Option<Accepted>, ApiError> {
+        let bytes = Leaf {
+            time: 0,
+            signed: entry.clone(),
+        }
+        .to_bytes();
+        let Some(digest) = signed_digest(&bytes) else {
+            return Ok(None);
+        };
+        let index = {
+            let state = election.state.lock().expect("not poisoned");
+            state
+                .signed
+                .get(&digest)
+                .copied()
+                .filter(|&i| i < state.committed)
+        };
+        let Some(index) = index else {
+            return Ok(None);
+        };
+        let stored = self.store.leaves(&election.id, index, index + 1).await?;
+        let Some(leaf) = stored
+            .first()
+            .filter(|l| l.bytes.get(8..) == bytes.get(8..))
+            .and_then(|l| Leaf::from_bytes(&l.bytes, election.manifest.threshold).ok())
+        else {
+            return Ok(None);
+        };
+        let mut accepted = self.sign_receipt(election, Receipt::for_leaf(index, &leaf));
+        accepted.replayed = true;
+        Ok(Some(accepted))
     }
 
     async fn sequence(

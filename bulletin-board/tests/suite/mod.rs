@@ -23,7 +23,7 @@ use protocol::record::{Entry, Phase, Receipt, SignedEntry};
 use protocol::signature::SecretKey;
 use protocol::verify::RecordVerifier;
 use rand_core::{OsRng, RngCore};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const ORIGIN: &str = "board.test/thistle";
 
@@ -412,11 +412,14 @@ pub async fn bad_input_is_refused_and_changes_nothing(store: AnyStore) {
     );
     let (status, body) = post(&app, "/v1/elections", post_body(&e.manifest_entry())).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, err) = post(&app, "/v1/elections", post_body(&e.manifest_entry())).await;
+    // The same manifest again (a retry) gets its receipt (§13.6), and nothing is added.
+    let (status, again) = post(&app, "/v1/elections", post_body(&e.manifest_entry())).await;
     assert_eq!(
-        (status, error_code(&err)),
-        (StatusCode::CONFLICT, "duplicate")
+        (status, &again["index"]),
+        (StatusCode::OK, &body["index"]),
+        "{again}"
     );
+    assert_eq!(board.store().size(&e.id()).await.unwrap(), 1);
     let (status, err) = post(&app, &ballots, post_body(&ballot_entry(b0))).await;
     assert_eq!(
         (status, error_code(&err)),
@@ -500,22 +503,27 @@ pub async fn bad_input_is_refused_and_changes_nothing(store: AnyStore) {
         .await;
         assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
     }
-    // Replays of setup entries.
+    // Replays of setup entries get their receipts (§13.6); another round 1 is out of phase.
+    for (kind, k, index) in [("dkg-round1", 1, 2), ("credentials", 7, 8)] {
+        let (status, again) = post(
+            &app,
+            &format!("/v1/elections/{id}/{kind}"),
+            post_body(&setup[k].1),
+        )
+        .await;
+        assert_eq!(
+            (status, &again["index"]),
+            (StatusCode::OK, &json!(index)),
+            "{kind}: {again}"
+        );
+    }
+    let mut other = e.round1[0].clone();
+    other.commitments[0] = other.encryption_key;
+    let other = SignedEntry::sign(&e.manifest_hash, Entry::DkgRound1(other), &e.trustees[0]);
     let (status, err) = post(
         &app,
         &format!("/v1/elections/{id}/dkg-round1"),
-        post_body(&setup[1].1),
-    )
-    .await;
-    assert_eq!(
-        (status, error_code(&err)),
-        (StatusCode::CONFLICT, "wrong_phase"),
-        "{err}"
-    );
-    let (status, err) = post(
-        &app,
-        &format!("/v1/elections/{id}/credentials"),
-        post_body(&setup[7].1),
+        post_body(&other),
     )
     .await;
     assert_eq!(
@@ -1112,7 +1120,17 @@ pub async fn the_mixing_ceremony_through_the_board(store: AnyStore) {
     drop(restarted);
     let (status, body) = post(&app, &url("mixes"), post_body(&closing[3])).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, err) = post(&app, &url("mixes"), post_body(&closing[3])).await;
+    // The same mix posted again gets its receipt; another mix by the same trustee is refused.
+    let (status, again) = post(&app, &url("mixes"), post_body(&closing[3])).await;
+    assert_eq!(
+        (status, &again["index"]),
+        (StatusCode::OK, &body["index"]),
+        "{again}"
+    );
+    let mut remix = e.mixes(&counted, &[2], &mut OsRng)[0].1[0].clone();
+    remix.position = 2;
+    let remix = SignedEntry::sign(&e.manifest_hash, Entry::Mix(remix), &e.trustees[1]);
+    let (status, err) = post(&app, &url("mixes"), post_body(&remix)).await;
     refused(status, &err, "duplicate", StatusCode::CONFLICT);
     for (kind, entry) in [
         ("phase", &closing[4]),
@@ -1121,6 +1139,11 @@ pub async fn the_mixing_ceremony_through_the_board(store: AnyStore) {
     ] {
         let (status, body) = post(&app, &url(kind), post_body(entry)).await;
         assert_eq!(status, StatusCode::CREATED, "{kind}: {body}");
+    }
+    // A retried phase change (now out of phase) and partial decryption get their receipts.
+    for (kind, entry) in [("phase", &closing[4]), ("partial-decryptions", &closing[5])] {
+        let (status, body) = post(&app, &url(kind), post_body(entry)).await;
+        assert_eq!(status, StatusCode::OK, "{kind}: {body}");
     }
     // A mix decryption with a wrong share.
     let Entry::MixDecryption(mut forged) = closing[7].entry.clone() else {
