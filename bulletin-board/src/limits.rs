@@ -67,9 +67,9 @@ pub struct Guards {
     pub verify_queue: Arc<Semaphore>,
     /// One permit per body byte held.
     body_bytes: Arc<Semaphore>,
-    rates: Mutex<HashMap<IpAddr, Bucket>>,
+    rates: Mutex<Tracked<IpAddr, Bucket>>,
     /// Credentials whose own signed ballot failed its proofs, and since when.
-    penalties: Mutex<HashMap<[u8; 32], Instant>>,
+    penalties: Mutex<Tracked<[u8; 32], Instant>>,
     /// One permit per signed upload being received (spooled to disk before it is authenticated).
     uploads: Arc<Semaphore>,
 }
@@ -91,6 +91,45 @@ struct Bucket {
 /// Clients tracked by the rate limiter before idle ones are forgotten.
 const TRACKED_CLIENTS: usize = 100_000;
 
+/// A map of at most [`TRACKED_CLIENTS`] entries whose stale ones are swept at most once a second:
+/// a sweep costs a pass over the map, so a flood of fresh keys must not trigger one per request.
+/// When the map is full of live entries, a new key is not tracked (a flood from so many
+/// addresses is not one client's to limit).
+struct Tracked<K, V> {
+    map: HashMap<K, V>,
+    swept: Instant,
+}
+
+impl<K: std::hash::Hash + Eq, V> Tracked<K, V> {
+    fn new() -> Self {
+        Tracked {
+            map: HashMap::new(),
+            swept: Instant::now(),
+        }
+    }
+
+    /// The entry for `key`, inserting `fresh` if there is room; `None` if the map is full.
+    fn entry(
+        &mut self,
+        key: K,
+        stale: impl FnMut(&K, &mut V) -> bool,
+        fresh: impl FnOnce() -> V,
+    ) -> Option<&mut V> {
+        if self.map.len() >= TRACKED_CLIENTS
+            && !self.map.contains_key(&key)
+            && self.swept.elapsed() >= Duration::from_secs(1)
+        {
+            let mut stale = stale;
+            self.map.retain(|k, v| !stale(k, v));
+            self.swept = Instant::now();
+        }
+        if self.map.len() >= TRACKED_CLIENTS && !self.map.contains_key(&key) {
+            return None;
+        }
+        Some(self.map.entry(key).or_insert_with(fresh))
+    }
+}
+
 impl Guards {
     /// Guards for `limits`.
     pub fn new(limits: Limits) -> Self {
@@ -98,8 +137,8 @@ impl Guards {
             verifiers: Arc::new(Semaphore::new(limits.verifiers.max(1))),
             verify_queue: Arc::new(Semaphore::new(limits.verify_queue.max(1))),
             body_bytes: Arc::new(Semaphore::new(limits.body_bytes)),
-            rates: Mutex::new(HashMap::new()),
-            penalties: Mutex::new(HashMap::new()),
+            rates: Mutex::new(Tracked::new()),
+            penalties: Mutex::new(Tracked::new()),
             uploads: Arc::new(Semaphore::new(UPLOADS)),
             limits,
         }
@@ -135,7 +174,7 @@ impl Guards {
     /// [`PROOF_FAILURE_PENALTY`] ago.
     pub fn check_credential(&self, credential: &[u8; 32]) -> Result<(), ApiError> {
         let penalties = self.penalties.lock().expect("not poisoned");
-        match penalties.get(credential) {
+        match penalties.map.get(credential) {
             Some(at) if at.elapsed() < PROOF_FAILURE_PENALTY => Err(ApiError::new(
                 ErrorCode::RateLimited,
                 format!(
@@ -150,10 +189,14 @@ impl Guards {
     /// Notes that a ballot signed by this credential failed its proofs.
     pub fn penalize(&self, credential: [u8; 32]) {
         let mut penalties = self.penalties.lock().expect("not poisoned");
-        if penalties.len() >= TRACKED_CLIENTS {
-            penalties.retain(|_, at| at.elapsed() < PROOF_FAILURE_PENALTY);
+        let now = Instant::now();
+        if let Some(at) = penalties.entry(
+            credential,
+            |_, at| at.elapsed() >= PROOF_FAILURE_PENALTY,
+            || now,
+        ) {
+            *at = now;
         }
-        penalties.insert(credential, Instant::now());
     }
 
     /// The client a request comes from: the peer, or the last address a trusted proxy added.
@@ -177,13 +220,17 @@ impl Guards {
         let rate = f64::from(rate.max(1));
         let now = Instant::now();
         let mut rates = self.rates.lock().expect("not poisoned");
-        if rates.len() >= TRACKED_CLIENTS {
-            rates.retain(|_, b| now.duration_since(b.at).as_secs_f64() * rate < rate);
-        }
-        let bucket = rates.entry(client).or_insert(Bucket {
-            tokens: rate,
-            at: now,
-        });
+        // A bucket idle for a second is full again: forgetting it changes nothing.
+        let Some(bucket) = rates.entry(
+            client,
+            |_, b| now.duration_since(b.at) >= Duration::from_secs(1),
+            || Bucket {
+                tokens: rate,
+                at: now,
+            },
+        ) else {
+            return Ok(());
+        };
         bucket.tokens =
             (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(rate);
         bucket.at = now;
@@ -220,6 +267,34 @@ mod tests {
         guards
             .admit(Some(b))
             .expect("another client has its own allowance");
+    }
+
+    #[test]
+    fn a_full_tracker_sweeps_at_most_once_a_second_and_then_tracks_no_one_new() {
+        let mut tracked: Tracked<u32, ()> = Tracked::new();
+        for k in 0..TRACKED_CLIENTS as u32 {
+            assert!(tracked.entry(k, |_, _| false, || ()).is_some());
+        }
+        // Full of live entries: fresh keys are not tracked, and the sweep that found nothing to
+        // forget is not run again for each of them.
+        tracked.swept = Instant::now() - Duration::from_secs(2);
+        let mut looked_at = 0usize;
+        for k in 0..1000u32 {
+            let fresh = TRACKED_CLIENTS as u32 + k;
+            let entry = tracked.entry(
+                fresh,
+                |_, _| {
+                    looked_at += 1;
+                    false
+                },
+                || (),
+            );
+            assert!(entry.is_none());
+        }
+        assert_eq!(looked_at, TRACKED_CLIENTS, "one sweep, not one per request");
+        assert_eq!(tracked.map.len(), TRACKED_CLIENTS);
+        // A tracked key is still found.
+        assert!(tracked.entry(7, |_, _| false, || ()).is_some());
     }
 
     #[test]
