@@ -164,7 +164,8 @@ pub struct EntryJson {
     /// Board time (Unix seconds).
     pub time: u64,
     /// Entry type: manifest, phase, dkg_round1, dkg_round2, dkg_complaint, credential_list,
-    /// ballot, audited_ballot, encrypted_tally, partial_decryption or results.
+    /// ballot, audited_ballot, encrypted_tally, partial_decryption, results, mix,
+    /// mix_decryption or ranked_count.
     #[serde(rename = "type")]
     pub kind: String,
     /// The leaf's canonical bytes (spec §13.1), base64.
@@ -1081,6 +1082,10 @@ pub async fn entries(
         return Err(bad(ErrorCode::BadRequest, "start must not exceed end"));
     }
     let end = q.end.min(size).min(q.start.saturating_add(PAGE_LIMIT));
+    // A large leaf (a credential list, a mix) is read alone, within the read budget (JSON and
+    // base64 cost about three times its size).
+    let (end, large) = e.read_span(q.start, end);
+    let _reading = board.limits.large_read(large, 3)?;
     let leaves = if q.start < end {
         board.store().leaves(e.id(), q.start, end).await?
     } else {
@@ -1119,6 +1124,8 @@ pub async fn entry(
             format!("no leaf {index} under the latest checkpoint (size {size})"),
         ));
     }
+    let (_, large) = e.read_span(index, index + 1);
+    let _reading = board.limits.large_read(large, 3)?;
     let leaves = board.store().leaves(e.id(), index, index + 1).await?;
     let leaf = leaves
         .first()
@@ -1252,14 +1259,18 @@ pub async fn record(board: Board_, id: web::Path<String>) -> Result<HttpResponse
     let size = published.size;
     let store = board.store().clone();
     let election = e.id().to_owned();
-    // Streamed a page at a time, so an export of any size holds one page in memory.
+    let (reader, read_election) = (board.clone(), e.clone());
+    // Streamed a page at a time, so an export of any size holds one page in memory; a large leaf
+    // is a page of its own, read within the read budget (waiting for room).
     let pages = futures_util::stream::unfold(0u64, move |from| {
         let (store, election) = (store.clone(), election.clone());
+        let (board, e) = (reader.clone(), read_election.clone());
         async move {
             if from >= size {
                 return None;
             }
-            let to = (from + 1000).min(size);
+            let (to, large) = e.read_span(from, (from + 1000).min(size));
+            let _reading = board.limits.large_read_wait(large, 2).await;
             let chunk = match store.leaves(&election, from, to).await {
                 Ok(page) if page.len() as u64 == to - from => {
                     let mut out = Vec::new();

@@ -134,6 +134,9 @@ struct State {
     /// without its time): a retried entry that is committed gets its receipt (§13.6). A few
     /// hundred entries at most.
     signed: HashMap<Digest32, u64>,
+    /// Leaves of [`crate::limits::LARGE_LEAF`] bytes or more (a credential list, mixes), by
+    /// index, with their length: reads take them alone and within a memory budget.
+    large: std::collections::BTreeMap<u64, usize>,
 }
 
 /// SHA-256 of a leaf's bytes after its time, if it is a signed (non-voter) entry.
@@ -156,6 +159,7 @@ impl State {
             phases: Vec::new(),
             list_at: None,
             signed: HashMap::new(),
+            large: std::collections::BTreeMap::new(),
         }
     }
 
@@ -163,6 +167,9 @@ impl State {
     fn note_signed(&mut self, index: u64, leaf_bytes: &[u8]) {
         if let Some(digest) = signed_digest(leaf_bytes) {
             self.signed.insert(digest, index);
+            if leaf_bytes.len() >= crate::limits::LARGE_LEAF {
+                self.large.insert(index, leaf_bytes.len());
+            }
         }
     }
 
@@ -385,6 +392,17 @@ impl Election {
     /// `ManifestHash`.
     pub fn manifest_hash(&self) -> &Digest32 {
         &self.manifest_hash
+    }
+
+    /// How much of `start..end` one read takes: up to the first large leaf, or that leaf alone
+    /// if it is the first; with the large leaf's length (0 if none is read).
+    pub fn read_span(&self, start: u64, end: u64) -> (u64, usize) {
+        let state = self.state.lock().expect("not poisoned");
+        match state.large.range(start..end).next() {
+            Some((&at, &len)) if at == start => (start + 1, len),
+            Some((&at, _)) => (at, 0),
+            None => (end, 0),
+        }
     }
 
     /// The latest signed checkpoint.

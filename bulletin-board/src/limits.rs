@@ -32,7 +32,14 @@ pub struct Limits {
     /// Where uploads are spooled while their signature is checked: on disk, not in memory (a
     /// temporary directory may be a RAM-backed tmpfs). `serve` uses its data directory.
     pub spool_dir: std::path::PathBuf,
+    /// Bytes of large leaves (a credential list, a mix: [`LARGE_LEAF`] or more) held at once for
+    /// readers, counted at what answering them costs; beyond it a read is `503 busy` (an export
+    /// waits instead).
+    pub read_bytes: usize,
 }
+
+/// A leaf of at least this many bytes is read only within [`Limits::read_bytes`], and alone.
+pub const LARGE_LEAF: usize = 1 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -45,6 +52,7 @@ impl Default for Limits {
             rate_per_client: None,
             trusted_proxies: Vec::new(),
             spool_dir: std::env::temp_dir(),
+            read_bytes: 256 << 20,
         }
     }
 }
@@ -72,6 +80,8 @@ pub struct Guards {
     penalties: Mutex<Tracked<[u8; 32], Instant>>,
     /// One permit per signed upload being received (spooled to disk before it is authenticated).
     uploads: Arc<Semaphore>,
+    /// One permit per KiB of large leaves being answered.
+    read_kib: Arc<Semaphore>,
 }
 
 /// Signed uploads (credential lists) received at once; more wait for `503 busy`.
@@ -140,6 +150,7 @@ impl Guards {
             rates: Mutex::new(Tracked::new()),
             penalties: Mutex::new(Tracked::new()),
             uploads: Arc::new(Semaphore::new(UPLOADS)),
+            read_kib: Arc::new(Semaphore::new((limits.read_bytes >> 10).max(1))),
             limits,
         }
     }
@@ -157,6 +168,43 @@ impl Guards {
                     "the board is receiving as much as it can hold; retry after the Retry-After delay",
                 )
             })
+    }
+
+    /// Room to answer with a large leaf of `len` bytes at a cost of `factor` times its size
+    /// (`None` for a small one), held until the permit is dropped; `503 busy` if readers hold
+    /// [`Limits::read_bytes`] already. A leaf larger than the whole budget takes all of it.
+    pub fn large_read(
+        &self,
+        len: usize,
+        factor: usize,
+    ) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+        if len < LARGE_LEAF {
+            return Ok(None);
+        }
+        self.read_kib
+            .clone()
+            .try_acquire_many_owned(self.read_permits(len, factor))
+            .map(Some)
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::Busy,
+                    "the board is serving as many large entries as it can hold; retry after the Retry-After delay",
+                )
+            })
+    }
+
+    /// [`Self::large_read`] that waits for room instead (a streamed export).
+    pub async fn large_read_wait(&self, len: usize, factor: usize) -> Option<OwnedSemaphorePermit> {
+        if len < LARGE_LEAF {
+            return None;
+        }
+        let permits = self.read_permits(len, factor);
+        self.read_kib.clone().acquire_many_owned(permits).await.ok()
+    }
+
+    fn read_permits(&self, len: usize, factor: usize) -> u32 {
+        let all = (self.limits.read_bytes >> 10).max(1);
+        u32::try_from((len.saturating_mul(factor) >> 10).clamp(1, all)).unwrap_or(u32::MAX)
     }
 
     /// Room for one more signed upload, held until the permit is dropped; `503 busy` if
@@ -295,6 +343,30 @@ mod tests {
         assert_eq!(tracked.map.len(), TRACKED_CLIENTS);
         // A tracked key is still found.
         assert!(tracked.entry(7, |_, _| false, || ()).is_some());
+    }
+
+    #[test]
+    fn large_reads_share_the_read_budget() {
+        let guards = Guards::new(Limits {
+            read_bytes: 4 << 20,
+            ..Limits::default()
+        });
+        assert!(
+            guards.large_read(LARGE_LEAF - 1, 3).unwrap().is_none(),
+            "small"
+        );
+        let first = guards.large_read(LARGE_LEAF, 3).unwrap().expect("large");
+        assert_eq!(
+            guards.large_read(LARGE_LEAF, 3).unwrap_err().code,
+            ErrorCode::Busy,
+            "3 + 3 MiB over a budget of 4"
+        );
+        drop(first);
+        // A leaf larger than the whole budget takes all of it, and can be read alone.
+        let huge = guards.large_read(64 << 20, 3).unwrap().expect("large");
+        assert!(guards.large_read(LARGE_LEAF, 1).is_err());
+        drop(huge);
+        assert!(guards.large_read(LARGE_LEAF, 1).unwrap().is_some());
     }
 
     #[test]

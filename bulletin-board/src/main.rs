@@ -97,6 +97,10 @@ struct Serve {
     /// `503 busy` with Retry-After.
     #[arg(long, env = "BOARD_BODY_MIB", default_value_t = 32)]
     body_mib: usize,
+    /// MiB of large entries (credential lists, mixes) being answered to readers at once; beyond
+    /// it, `503 busy` with Retry-After.
+    #[arg(long, env = "BOARD_READ_MIB", default_value_t = 256)]
+    read_mib: usize,
     /// Seconds a client has to send a request body (one more per MiB beyond the first).
     #[arg(long, env = "BOARD_BODY_SECONDS", default_value_t = 10)]
     body_seconds: u64,
@@ -261,6 +265,7 @@ fn serve(args: Serve) -> ExitCode {
             rate_per_client: args.rate_limit,
             trusted_proxies: args.trusted_proxies.clone(),
             spool_dir: args.data_dir.clone(),
+            read_bytes: args.read_mib.max(1) << 20,
         },
     };
     // The data directory also holds upload spool files, whichever store is used.

@@ -1206,6 +1206,59 @@ pub async fn the_mixing_ceremony_through_the_board(store: AnyStore) {
     assert_eq!(verified.mixers, vec![(1, vec![1, 2])]);
 }
 
+/// A large leaf (here a credential list of 30,000 voters, about 1.2 MB) is read alone and within
+/// the board's read budget: a range stops before it, a read of it is `503 busy` while readers
+/// hold the budget, and served once they let go.
+pub async fn large_entries_are_read_alone_within_the_read_budget(store: AnyStore) {
+    let board = Board::open(store, config()).await.unwrap();
+    let app = app!(board);
+    let e = sim("large-read", 30_000, open_window());
+    set_up(&app, &e).await;
+    let id = e.id();
+    let size = board.store().size(&id).await.unwrap();
+    wait_for_checkpoint(&board, &id, size).await;
+    let leaves = board.store().leaves(&id, 0, size).await.unwrap();
+    let list_at = leaves.iter().position(|l| l.bytes[8] == 5).unwrap() as u64;
+    assert!(leaves[list_at as usize].bytes.len() >= bulletin_board::limits::LARGE_LEAF);
+    // A range over it stops just before it; a range from it holds it alone.
+    let (status, page) = get(
+        &app,
+        &format!("/v1/elections/{id}/entries?start=0&end={size}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["entries"].as_array().unwrap().len() as u64, list_at);
+    // Readers holding the whole budget: the large read must wait, the small ones need not.
+    let held = board.limits.large_read(usize::MAX / 4, 1).unwrap();
+    let (status, err) = get(&app, &format!("/v1/elections/{id}/entries/{list_at}")).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        "{err}"
+    );
+    let (status, err) = get(
+        &app,
+        &format!("/v1/elections/{id}/entries?start={list_at}&end={size}"),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+        "{err}"
+    );
+    let (status, _) = get(&app, &format!("/v1/elections/{id}/entries/0")).await;
+    assert_eq!(status, StatusCode::OK);
+    drop(held);
+    let (status, page) = get(
+        &app,
+        &format!("/v1/elections/{id}/entries?start={list_at}&end={size}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(page["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(page["entries"][0]["type"], "credential_list");
+}
+
 /// A board over `store` whose writes can be broken.
 async fn faulty_board(
     store: AnyStore,
@@ -1526,6 +1579,12 @@ macro_rules! store_suite {
         async fn the_mixing_ceremony_through_the_board() {
             let (store, _guard) = $make;
             suite::the_mixing_ceremony_through_the_board(store).await;
+        }
+
+        #[actix_web::test]
+        async fn large_entries_are_read_alone_within_the_read_budget() {
+            let (store, _guard) = $make;
+            suite::large_entries_are_read_alone_within_the_read_budget(store).await;
         }
 
         #[actix_web::test]
