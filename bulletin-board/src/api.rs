@@ -26,7 +26,7 @@ pub const VOTER_BODY_LIMIT: usize = 256 * 1024;
 pub const CREDENTIALS_BODY_LIMIT: usize = 128 * 1024 * 1024;
 /// Largest mix or mix decryption upload (streamed like a credential list): a shuffle of 20,000
 /// ballots ranking 13 candidates is about 20 MB; a million one-rank ballots about 230 MB.
-pub const MIX_BODY_LIMIT: usize = 512 * 1024 * 1024;
+pub const MIX_BODY_LIMIT: usize = protocol::mixnet::MAX_MIX_BYTES;
 /// The credential list's entry tag (spec §13.1).
 const CREDENTIAL_LIST_TAG: u8 = 5;
 /// Entries that may be streamed as `application/octet-stream` with `Thistle-Signature`: the

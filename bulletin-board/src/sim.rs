@@ -644,7 +644,7 @@ impl SimElection {
                 .map(|r| r.into_iter().map(|v| v as u16).collect())
                 .collect();
         }
-        let seed = mixnet::lot_seed(&self.manifest_hash, contest, last);
+        let seed = mixnet::lot_seed(&self.manifest_hash, contest, &rows);
         let sheet = mixnet::count(&self.manifest.contests[contest as usize], &rows, &seed)
             .expect("a ranked contest");
         out.push(self.sign(

@@ -244,9 +244,18 @@ fn trustees_posting_out_of_turn_or_twice_are_refused() {
         Duration::ZERO,
     )
     .unwrap();
-    client.post(&m, "dkg-round1", &r1).unwrap();
-    // Twice.
-    refused(client.post(&m, "dkg-round1", &r1).unwrap_err(), "duplicate");
+    let first = client.post(&m, "dkg-round1", &r1).unwrap();
+    // The same again (a retry) gets its receipt; another round 1 from the same trustee is refused.
+    assert_eq!(
+        client.post(&m, "dkg-round1", &r1).unwrap().index,
+        first.index
+    );
+    let (_, other) = dkg::round1(&params, 1, &mut OsRng).unwrap();
+    let other = SignedEntry::sign(&mh, Entry::DkgRound1(other), &keys[0]);
+    refused(
+        client.post(&m, "dkg-round1", &other).unwrap_err(),
+        "duplicate",
+    );
     // Round 2 before every trustee's round 1 (only trustee 1's is on the board).
     let fake_set = {
         let (_, a) = dkg::round1(&params, 1, &mut OsRng).unwrap();

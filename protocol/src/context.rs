@@ -135,6 +135,20 @@ pub fn check_total_weight(manifest: &Manifest, list: &CredentialList) -> Result<
             )));
         }
     }
+    // A ranked contest's mix of every listed credential must fit one board upload (§12.11).
+    for c in manifest.contests.iter().filter(|c| c.is_ranked()) {
+        let bytes = crate::mixnet::mix_bytes(list.len(), c.slots());
+        if bytes > crate::mixnet::MAX_MIX_BYTES {
+            return Err(Error::InvalidManifest(alloc::format!(
+                "contest {:?}: a mix of {} ballots of {} ranks would be {} MiB, over the {} MiB a board takes; allow fewer ranks or split the electorate",
+                c.id,
+                list.len(),
+                c.slots(),
+                bytes >> 20,
+                crate::mixnet::MAX_MIX_BYTES >> 20
+            )));
+        }
+    }
     // Ranked contests are never summed (§12.8–§12.10).
     for c in manifest.contests.iter().filter(|c| !c.is_ranked()) {
         if total_weight

@@ -13,6 +13,23 @@ use crate::mixdecrypt::MixDecryption;
 use crate::shuffle::{Row, ShuffleProof, MAX_CIPHERTEXTS};
 use crate::stv::{self, CountSheet, Method, Profile, Ranking};
 
+/// Largest mix entry body (§6.2, §12.11): a board takes no larger upload, so a manifest whose
+/// ranked contest would need one is refused with its credential list (V8).
+pub const MAX_MIX_BYTES: usize = 512 << 20;
+
+/// The size of a mix entry body for `n` ballots of width `w`: the 20-byte head, the rows and
+/// the proof of §12.9.
+pub fn mix_bytes(n: usize, w: usize) -> usize {
+    20usize
+        .saturating_add(n.saturating_mul(w).saturating_mul(64))
+        .saturating_add(
+            n.saturating_mul(5)
+                .saturating_add(w.saturating_mul(3))
+                .saturating_add(6)
+                .saturating_mul(32),
+        )
+}
+
 /// Tag of the lot seed of an election's ranked count (§12.8).
 pub const LOT_SEED_TAG: &str = "thistle-v1/stv-lot-seed";
 
@@ -189,14 +206,44 @@ impl RankedCount {
 }
 
 /// The lot seed of contest `contest` (§12.8): `TaggedHash("thistle-v1/stv-lot-seed", ManifestHash
-/// ‖ u32le(contest) ‖ the last mix's rows)`, or over no rows when nothing was mixed.
-pub fn lot_seed(manifest_hash: &Digest32, contest: u32, last_rows: &[Row]) -> Digest32 {
+/// ‖ u32le(contest) ‖ u32le(N) ‖ u32le(w) ‖ the decrypted rows in increasing order, each as its
+/// w values u16le)`. It depends on the ballots alone, not on any mixer's randomness (which the
+/// last mixer could grind) nor on the order the mixes left them in: fixed when voting closes,
+/// unknown to anyone until `t` trustees have decrypted, and recomputable by everyone.
+pub fn lot_seed(manifest_hash: &Digest32, contest: u32, rows: &[Vec<u16>]) -> Digest32 {
+    let mut sorted: Vec<&Vec<u16>> = rows.iter().collect();
+    sorted.sort_unstable();
     let mut data = manifest_hash.to_vec();
     put_u32(&mut data, contest);
-    for c in last_rows.iter().flatten() {
-        c.encode(&mut data);
+    put_u32(&mut data, rows.len() as u32);
+    put_u32(&mut data, rows.first().map_or(0, Vec::len) as u32);
+    for v in sorted.into_iter().flatten() {
+        data.extend_from_slice(&v.to_le_bytes());
     }
     tagged_hash(LOT_SEED_TAG, &data)
+}
+
+/// Tag of the decryption fingerprint (§12.11).
+pub const DECRYPTION_CONTEXT_TAG: &str = "thistle-v1/decryption-context";
+
+/// The decryption fingerprint (§12.6, §12.11): `TaggedHash("thistle-v1/decryption-context",
+/// TallyHash ‖ for each ranked contest mixed, in contest order: u32le(contest) ‖ SHA-256(its last
+/// mix's rows))`. Everything a trustee decrypts is fixed by it; trustees compare it, as they
+/// compare `TallyHash`, so a board showing two histories (two last mixes differing by one ballot)
+/// cannot collect decryptions of both.
+pub fn decryption_fingerprint(tally_hash: &Digest32, last_mixes: &[(u32, &[Row])]) -> Digest32 {
+    use sha2::{Digest, Sha256};
+    let mut data = tally_hash.to_vec();
+    for (contest, rows) in last_mixes {
+        put_u32(&mut data, *contest);
+        let mut h = Sha256::new();
+        for c in rows.iter().flatten() {
+            h.update(c.alpha.as_bytes());
+            h.update(c.beta.as_bytes());
+        }
+        data.extend_from_slice(&h.finalize());
+    }
+    tagged_hash(DECRYPTION_CONTEXT_TAG, &data)
 }
 
 /// The paper a decrypted row is (§12.8): the options `v_p − 1` for the positions `p` before the

@@ -586,7 +586,8 @@ impl CountSheet {
         } else {
             None
         };
-        let stages = r.vec(MAX_STAGES, 30, "stages", |r| {
+        // The smallest stage: action, empty votes, two totals, no elected, no lot.
+        let stages = r.vec(MAX_STAGES, 26, "stages", |r| {
             let action = match r.u8("stage action")? {
                 0 => Action::FirstPreferences,
                 1 => Action::Surplus {

@@ -1096,9 +1096,9 @@ impl RecordVerifier {
                 Error::OutOfPhase("the tally phase needs the encrypted tally first"),
             )),
             Phase::Tally
-                if self.mixing.iter().enumerate().any(|(slot, m)| {
+                if self.mixing.iter().any(|m| {
                     m.mixers.len() < manifest.threshold as usize
-                        && (m.last.is_some() || !self.ranked_inputs(slot).is_empty())
+                        && (m.last.is_some() || !self.ranked_rows.is_empty())
                 }) =>
             {
                 Err(self.fail(
@@ -1259,7 +1259,7 @@ impl RecordVerifier {
                 Error::Count("the published papers are not the decrypted last mix".into()),
             ));
         }
-        let seed = mixnet::lot_seed(manifest_hash, c.contest, last);
+        let seed = mixnet::lot_seed(manifest_hash, c.contest, &rows);
         let recount = mixnet::count(contest, &rows, &seed).map_err(|e| self.fail(step, e))?;
         if let Some(stage) = c.sheet.first_difference(&recount) {
             let what = if stage == 0 {

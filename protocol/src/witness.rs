@@ -52,21 +52,27 @@ pub fn verifier_key(name: &str, key: &PublicKey) -> String {
     )
 }
 
-/// Parses a verifier key written by [`verifier_key`]; the key id must match the name and key.
+/// Parses a witness's verifier key: the cosignature/v1 form [`verifier_key`] writes (type 0x04),
+/// or the Ed25519 note key form (type 0x01, key id `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[..4]`) in
+/// which witnesses of other implementations publish the same key. The key id must match the name
+/// and key. Only the first two `+` separate the fields: standard base64 may hold `+` itself.
 pub fn parse_verifier_key(vkey: &str) -> Result<(String, PublicKey)> {
     let bad = Error::Log("witness key: expected <name>+<key id hex>+<base64 of 0x04 and the key>");
-    let mut parts = vkey.split('+');
-    let (Some(name), Some(id), Some(b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad);
     };
     let typed = B64.decode(b64).map_err(|_| bad.clone())?;
-    if name.is_empty() || typed.len() != 33 || typed[0] != COSIGNATURE_V1 {
+    if name.is_empty() || typed.len() != 33 || !matches!(typed[0], 0x01 | COSIGNATURE_V1) {
         return Err(bad);
     }
     let key = PublicKey::from_bytes(typed[1..].try_into().expect("32 bytes"), "witness key")?;
-    if id != hex::encode(cosignature_key_id(name, &key)) {
+    let mut h = Sha256::new();
+    h.update(name.as_bytes());
+    h.update([0x0a, typed[0]]);
+    h.update(key.as_bytes());
+    let expected: Digest32 = h.finalize().into();
+    if id != hex::encode(&expected[..4]) {
         return Err(Error::Log(
             "witness key: the key id does not match the name and key",
         ));

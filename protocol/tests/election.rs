@@ -287,3 +287,73 @@ fn a_ranked_contest_needs_every_credential_of_weight_one() {
     let summed = manifest(summed_kinds_contests(), 3, 2);
     protocol::context::ElectionContext::new(summed, ceremony.outcome, &weighted).unwrap();
 }
+
+/// A ranked contest's mix of every listed credential must fit a board's largest upload (V8,
+/// spec §6.2): 256 ranks over 40,000 credentials would need about 650 MiB, 3 ranks about 13 MiB.
+#[test]
+fn a_ranked_contest_whose_mix_would_not_fit_a_board_is_refused() {
+    use protocol::manifest::{Contest, ContestKind, ContestOption, RankedMethod};
+    use protocol::mixnet::{mix_bytes, MAX_MIX_BYTES};
+    assert_eq!(mix_bytes(3, 2), 20 + 64 * 6 + 32 * (15 + 6 + 6));
+    let ranked = |ranks: u32| Contest {
+        id: "ward".into(),
+        title: "Ward".into(),
+        kind: ContestKind::Ranked {
+            ranks,
+            seats: 1,
+            method: RankedMethod::ScottishStv,
+        },
+        options: (0..256)
+            .map(|i| ContestOption {
+                id: format!("c{i}"),
+                title: format!("Candidate {i}"),
+            })
+            .collect(),
+    };
+    let (_, list) = credentials(40_000, "many", |_| 1);
+    assert!(mix_bytes(list.len(), 256) > MAX_MIX_BYTES);
+    assert!(mix_bytes(list.len(), 3) <= MAX_MIX_BYTES);
+    let wide = manifest(vec![ranked(256)], 3, 2);
+    let e = protocol::context::check_total_weight(&wide, &list).unwrap_err();
+    assert!(
+        e.to_string().contains("over the 512 MiB a board takes"),
+        "{e}"
+    );
+    let narrow = manifest(vec![ranked(3)], 3, 2);
+    protocol::context::check_total_weight(&narrow, &list).unwrap();
+}
+
+/// The decryption fingerprint binds the tally and every ranked contest's last mix (§12.11).
+#[test]
+fn the_decryption_fingerprint_binds_each_last_mix() {
+    use protocol::mixnet::decryption_fingerprint;
+    let e = Election::new(all_kinds_contests(), 3, 2, 2, |_| 1);
+    let mut r = rng("decryption-fingerprint");
+    let row = |m: u64, r: &mut rand_chacha::ChaCha20Rng| vec![e.ballot_ctx.key.encrypt(m, r).0];
+    let a = vec![row(1, &mut r), row(2, &mut r)];
+    let b = vec![row(1, &mut r), row(2, &mut r)];
+    let tally = [7u8; 32];
+    let base = decryption_fingerprint(&tally, &[(7, &a)]);
+    assert_eq!(base, decryption_fingerprint(&tally, &[(7, &a)]));
+    assert_ne!(
+        base,
+        decryption_fingerprint(&tally, &[(7, &b)]),
+        "another last mix"
+    );
+    assert_ne!(
+        base,
+        decryption_fingerprint(&tally, &[(7, &a[..1])]),
+        "one ballot fewer"
+    );
+    assert_ne!(
+        base,
+        decryption_fingerprint(&[8; 32], &[(7, &a)]),
+        "another tally"
+    );
+    assert_ne!(
+        base,
+        decryption_fingerprint(&tally, &[(6, &a)]),
+        "another contest"
+    );
+    assert_ne!(base, decryption_fingerprint(&tally, &[]), "no mix");
+}

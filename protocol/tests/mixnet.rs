@@ -208,7 +208,7 @@ fn honest() -> Honest {
         .into_iter()
         .map(|r| r.into_iter().map(|v| v as u16).collect())
         .collect();
-    let seed = mixnet::lot_seed(&t.e.ctx.manifest_hash, WARD, &last);
+    let seed = mixnet::lot_seed(&t.e.ctx.manifest_hash, WARD, &rows);
     let contest = &t.e.manifest().contests[WARD as usize];
     let count = RankedCount {
         contest: WARD,
@@ -473,11 +473,17 @@ fn the_results_wait_for_every_ranked_count_and_the_count_for_t_decryptions() {
 }
 
 #[test]
-fn the_lot_seed_binds_the_last_mix() {
+fn the_lot_seed_is_the_ballots_not_the_mixers() {
     let h = honest();
     let mh = h.t.e.ctx.manifest_hash;
-    let a = mixnet::lot_seed(&mh, WARD, &h.mixes[1].rows);
-    assert_ne!(a, mixnet::lot_seed(&mh, WARD, &h.mixes[0].rows));
-    assert_ne!(a, mixnet::lot_seed(&mh, 0, &h.mixes[1].rows));
+    // The same papers in another order (another mix) give the same seed; other papers, another
+    // contest or election do not.
+    let a = mixnet::lot_seed(&mh, WARD, &h.count.rows);
+    assert_eq!(a, mixnet::lot_seed(&mh, WARD, &h.t.clear));
+    let mut other = h.t.clear.clone();
+    other[0][0] = other[0][0] % 4 + 1;
+    assert_ne!(a, mixnet::lot_seed(&mh, WARD, &other));
+    assert_ne!(a, mixnet::lot_seed(&mh, 0, &h.count.rows));
+    assert_ne!(a, mixnet::lot_seed(&[0; 32], WARD, &h.count.rows));
     assert_eq!(mixnet::paper(&[3, 1, 0, 2]), vec![2, 0]);
 }

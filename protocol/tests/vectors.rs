@@ -1079,16 +1079,23 @@ fn ranked_vectors_checked_by_hand() {
     use protocol::stv::{self, CountSheet, Profile, Ranking};
     let v = load("ranked.json");
     let contest = v["contest"].as_u64().unwrap() as u32;
-    // Lot seed: TaggedHash("thistle-v1/stv-lot-seed", ManifestHash ‖ u32le(contest) ‖ rows).
-    let seed_of = |contest: u32, rows: &Value| {
+    // Lot seed: TaggedHash("thistle-v1/stv-lot-seed", ManifestHash ‖ u32le(contest) ‖ u32le(N)
+    // ‖ u32le(w) ‖ the rows in increasing order, each value u16le).
+    let seed_of = |contest: u32, rows: &[Vec<u16>]| {
+        let mut sorted = rows.to_vec();
+        sorted.sort();
         let mut data = bytes(&v["manifest_hash"]);
         data.extend_from_slice(&contest.to_le_bytes());
-        data.extend(bytes(rows));
+        data.extend((rows.len() as u32).to_le_bytes());
+        data.extend((rows[0].len() as u32).to_le_bytes());
+        for x in sorted.iter().flatten() {
+            data.extend(x.to_le_bytes());
+        }
         tagged_by_hand("thistle-v1/stv-lot-seed", &data)
     };
-    let seed = seed_of(contest, &v["last_mix_rows"]);
-    assert_eq!(hex::encode(seed), v["lot_seed"].as_str().unwrap());
     let values: Vec<Vec<u16>> = serde_json::from_value(v["values"].clone()).unwrap();
+    let seed = seed_of(contest, &values);
+    assert_eq!(hex::encode(seed), v["lot_seed"].as_str().unwrap());
     // Papers: the options v − 1 before the first 0.
     let papers: Vec<Vec<u16>> = values
         .iter()
@@ -1149,7 +1156,8 @@ fn ranked_vectors_checked_by_hand() {
     // The tie: each tied candidate's key TaggedHash("thistle-v1/stv-lot", seed ‖ u32le(stage) ‖
     // u16le(c)); the smallest wins.
     let t = &v["tie"];
-    let tie_seed = seed_of(0, &t["last_mix_rows"]);
+    let tie_values: Vec<Vec<u16>> = serde_json::from_value(t["values"].clone()).unwrap();
+    let tie_seed = seed_of(0, &tie_values);
     assert_eq!(hex::encode(tie_seed), t["lot_seed"].as_str().unwrap());
     let stage = t["lot_stage"].as_u64().unwrap() as u32;
     let keys: Vec<(u16, [u8; 32])> = t["lot_keys"]
@@ -1168,7 +1176,6 @@ fn ranked_vectors_checked_by_hand() {
         .collect();
     let chosen = keys.iter().min_by_key(|(_, k)| *k).unwrap().0;
     assert_eq!(u64::from(chosen), t["chosen"].as_u64().unwrap());
-    let tie_values: Vec<Vec<u16>> = serde_json::from_value(t["values"].clone()).unwrap();
     let tie_papers: Vec<Vec<u16>> = tie_values.iter().map(|r| vec![r[0] - 1]).collect();
     let tie_sheet = count(2, 1, &tie_papers, &tie_seed);
     let lot = tie_sheet.stages[stage as usize - 1].lot.clone().unwrap();

@@ -112,6 +112,8 @@ pub struct Decrypted {
     pub tally: EncryptedTally,
     /// The ranked contests' last mixes it decrypted (§12.10).
     pub mixes: Vec<mixing::ContestStep>,
+    /// The decryption fingerprint (hex), to compare with the other trustees (§12.11).
+    pub decryption_fingerprint: String,
 }
 
 /// What a trustee decrypted under, kept beside its key share (§12.6): once it has decrypted a
@@ -122,6 +124,26 @@ struct Marker {
     tally: String,
     size: u64,
     root: String,
+    /// The decryption fingerprint (the tally and each ranked contest's last mix, §12.11); absent
+    /// in markers written before ranked contests.
+    #[serde(default)]
+    decrypts: Option<String>,
+}
+
+/// The decryption fingerprint of a record in the tally phase (§12.11).
+pub fn decryption_fingerprint(record: &Record, tally: &EncryptedTally) -> Digest32 {
+    let contests: Vec<u32> = (0u32..)
+        .zip(&record.manifest.contests)
+        .filter(|(_, c)| c.is_ranked())
+        .map(|(i, _)| i)
+        .collect();
+    let mixes: Vec<(u32, Vec<protocol::shuffle::Row>)> = contests
+        .into_iter()
+        .filter_map(|c| Some((c, record.mixes(c).last()?.rows.clone())))
+        .collect();
+    let refs: Vec<(u32, &[protocol::shuffle::Row])> =
+        mixes.iter().map(|(c, r)| (*c, r.as_slice())).collect();
+    protocol::mixnet::decryption_fingerprint(&tally.hash(), &refs)
 }
 
 fn marker_path(share_path: &Path) -> std::path::PathBuf {
@@ -198,7 +220,15 @@ pub fn decrypt(
         ));
     }
     let tally_hash = hex::encode(posted.hash());
+    let decrypts = hex::encode(decryption_fingerprint(&record, &posted));
     match &marker {
+        Some(Marker {
+            decrypts: Some(d), ..
+        }) if *d != decrypts => {
+            return Err(Error::Record(format!(
+                "this trustee already decrypted under decryption fingerprint {d}, and the board now shows {decrypts} (another tally or another last mix): the board shows two histories; refusing, and report it"
+            )))
+        }
         Some(m) if m.tally != tally_hash => {
             return Err(Error::Record(format!(
                 "this trustee already decrypted tally {} of this election, and the board now shows tally {tally_hash}: the board shows two histories; refusing, and report it",
@@ -217,23 +247,26 @@ pub fn decrypt(
         }
         _ => {}
     }
-    if record.partials().iter().any(|p| p.trustee == index) {
-        return Ok(Decrypted {
-            trustee: index,
-            posted: None,
-            tally: posted,
-            mixes: mixing::decrypt_mixes(board, &record, identity, &share)?,
-        });
-    }
+    // The marker is written before anything is decrypted, whichever part is left to do.
     if marker.is_none() {
         let m = Marker {
             election: election.to_ascii_lowercase(),
             tally: tally_hash,
             size: record.len(),
             root: hex::encode(record.checkpoint.root),
+            decrypts: Some(decrypts.clone()),
         };
         let json = serde_json::to_vec_pretty(&m).expect("a marker serialises");
         secret_file::write_private(&marker_file, &json)?;
+    }
+    if record.partials().iter().any(|p| p.trustee == index) {
+        return Ok(Decrypted {
+            trustee: index,
+            posted: None,
+            tally: posted,
+            mixes: mixing::decrypt_mixes(board, &record, identity, &share)?,
+            decryption_fingerprint: decrypts,
+        });
     }
     let fingerprint = record
         .fingerprint
@@ -250,6 +283,7 @@ pub fn decrypt(
         posted: Some(posted_at),
         tally: recomputed.tally().clone(),
         mixes: mixing::decrypt_mixes(board, &record, identity, &share)?,
+        decryption_fingerprint: decrypts,
     })
 }
 

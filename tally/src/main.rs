@@ -279,6 +279,12 @@ fn run(cli: Cli) -> Result<(), Error> {
                     done.trustee
                 ),
             }
+            if !done.mixes.is_empty() {
+                println!(
+                    "decryption fingerprint {} (the tally and each ranked contest's last mix): compare it with the other trustees",
+                    done.decryption_fingerprint
+                );
+            }
             for step in &done.mixes {
                 if let Some(posted) = &step.posted {
                     println!(

@@ -39,8 +39,9 @@ fn ranked_contests(record: &Record) -> Vec<u32> {
         .collect()
 }
 
-/// Times a mix is redone when another trustee's mix of the same rows landed first.
-const MIX_ATTEMPTS: usize = 5;
+/// Times a mix is redone when another trustee's mix of the same rows landed first (up to 32
+/// trustees may be mixing at once).
+const MIX_ATTEMPTS: usize = 40;
 
 /// A trustee mixes every ranked contest it has not mixed yet (§12.11 step 2): it reads and
 /// verifies the record (so every earlier mix), shuffles the latest rows with a proof and posts
@@ -237,7 +238,7 @@ pub fn counts(record: &Record) -> Result<Vec<RankedCount>> {
                     .map(|row| row.into_iter().map(|v| v as u16).collect())
                     .collect()
             };
-            let seed = mixnet::lot_seed(&record.manifest_hash, c, last);
+            let seed = mixnet::lot_seed(&record.manifest_hash, c, &rows);
             let sheet = mixnet::count(contest, &rows, &seed)?;
             Ok(RankedCount {
                 contest: c,

@@ -1133,11 +1133,7 @@ fn shuffle_vectors() -> Value {
 /// Spec §12.8, §12.11: the lot seed of a contest's last mix, the papers its decrypted rows are,
 /// their counts (one with a tie settled by lot) and the entries' encodings.
 fn ranked_vectors() -> Value {
-    use protocol::elgamal::ElectionPublicKey;
     use protocol::mixnet::{self, Mix, RankedCount};
-    use protocol::shuffle::Row;
-    let mut r = rng("vectors/ranked");
-    let key = ElectionPublicKey::new(Point::from_point(group::g() * Scalar::from(27_182_818u64)));
     let manifest_hash = protocol::hash::tagged_hash("thistle-v1/vectors", b"ranked manifest");
     let ward = all_kinds_contests().remove(7);
     let values: Vec<Vec<u16>> = vec![
@@ -1150,17 +1146,8 @@ fn ranked_vectors() -> Value {
         vec![2, 0, 0],
         vec![0, 3, 1],
     ];
-    // The last mix's rows: encryptions of these values (the seed binds the rows, not the values).
-    let last: Vec<Row> = values
-        .iter()
-        .map(|row| {
-            row.iter()
-                .map(|&v| key.encrypt(u64::from(v), &mut r).0)
-                .collect()
-        })
-        .collect();
     let contest = 7u32;
-    let seed = mixnet::lot_seed(&manifest_hash, contest, &last);
+    let seed = mixnet::lot_seed(&manifest_hash, contest, &values);
     let sheet = mixnet::count(&ward, &values, &seed).unwrap();
     let count = RankedCount {
         contest,
@@ -1182,16 +1169,8 @@ fn ranked_vectors() -> Value {
         options: ward.options[..2].to_vec(),
         ..ward.clone()
     };
-    let tie_values = vec![vec![1u16], vec![2u16]];
-    let tie_last: Vec<Row> = tie_values
-        .iter()
-        .map(|row| {
-            row.iter()
-                .map(|&v| key.encrypt(u64::from(v), &mut r).0)
-                .collect()
-        })
-        .collect();
-    let tie_seed = mixnet::lot_seed(&manifest_hash, 0, &tie_last);
+    let tie_values = vec![vec![2u16], vec![1u16]];
+    let tie_seed = mixnet::lot_seed(&manifest_hash, 0, &tie_values);
     let tie_sheet = mixnet::count(&tie, &tie_values, &tie_seed).unwrap();
     let mut tie_bytes = Vec::new();
     tie_sheet.encode(&mut tie_bytes);
@@ -1206,13 +1185,6 @@ fn ranked_vectors() -> Value {
             json!({"candidate": c, "key": h(protocol::hash::tagged_hash("thistle-v1/stv-lot", &data))})
         })
         .collect();
-    let rows_hex = |rows: &[Row]| -> String {
-        let mut out = Vec::new();
-        for c in rows.iter().flatten() {
-            c.encode(&mut out);
-        }
-        h(out)
-    };
     // A mix entry's framing (§12.11): the shuffle of `shuffle.json` posted by trustee 2 as the
     // first mix of contest 7.
     let shuffle = shuffle_fixture();
@@ -1226,12 +1198,11 @@ fn ranked_vectors() -> Value {
     let mut mix_bytes = Vec::new();
     mix.encode(&mut mix_bytes);
     json!({
-        "description": "Spec §12.8 and §12.11: the lot seed over a contest's last mix rows, the papers its decrypted rows make (options v−1 before the first 0), the Scottish STV count of them and its CountSheet encoding, the RankedCount entry body; a two-candidate tie settled by lot with each candidate's lot key; and the head of a mix entry body.",
+        "description": "Spec §12.8 and §12.11: the lot seed over a contest's decrypted rows (in increasing order), the papers they make (options v−1 before the first 0), the Scottish STV count of them and its CountSheet encoding, the RankedCount entry body (rows in the last mix's order); a two-candidate tie settled by lot with each candidate's lot key; and the head of a mix entry body.",
         "manifest_hash": h(manifest_hash),
         "contest": contest,
         "candidates": ward.options.len(),
         "seats": 2,
-        "last_mix_rows": rows_hex(&last),
         "lot_seed": h(seed),
         "values": values,
         "papers": values.iter().map(|v| mixnet::paper(v)).collect::<Vec<_>>(),
@@ -1245,7 +1216,6 @@ fn ranked_vectors() -> Value {
             "candidates": 2,
             "seats": 1,
             "values": tie_values,
-            "last_mix_rows": rows_hex(&tie_last),
             "lot_seed": h(tie_seed),
             "lot_stage": 2,
             "lot_keys": lot_keys,
