@@ -65,6 +65,16 @@ pub struct WitnessConfig {
     pub boards: Vec<String>,
     /// Whether it fetches and verifies the entries before cosigning (the default).
     pub verifying: bool,
+    /// Other C2SP logs it witnesses for consistency only, by their Ed25519 note verifier keys
+    /// (`<origin>+<key id>+<base64(0x01 ‖ key)>`: the key's name is the log's origin).
+    pub logs: Vec<String>,
+}
+
+/// A log other than a Thistle election: checkpoints signed by its note key, cosigned once they
+/// are consistent with the last one cosigned (C2SP tlog-witness without the record check).
+struct OtherLog {
+    stored: StoredLog,
+    key: signed_note::StandardVerifier,
 }
 
 /// One followed log in memory.
@@ -82,6 +92,7 @@ pub struct Witness {
     config: WitnessConfig,
     store: Store,
     logs: RwLock<HashMap<String, Arc<Mutex<LogState>>>>,
+    others: HashMap<String, Mutex<OtherLog>>,
     http: ureq::Agent,
 }
 
@@ -163,13 +174,49 @@ impl Witness {
             .timeout_connect(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .build();
+        let mut others = HashMap::new();
+        for vkey in &config.logs {
+            let key = signed_note::StandardVerifier::new(vkey).map_err(|e| {
+                WitnessError::Malformed(format!(
+                    "--log {vkey}: not an Ed25519 note verifier key ({e:?})"
+                ))
+            })?;
+            let origin = signed_note::Verifier::name(&key).to_owned();
+            let stored = StoredLog {
+                origin: origin.clone(),
+                election: String::new(),
+                board_url: String::new(),
+                manifest_leaf: Vec::new(),
+                size: 0,
+                root: protocol::merkle::root(&[]),
+                frontier: Frontier::default().to_bytes(),
+                note: None,
+            };
+            store.follow(&stored)?;
+            let stored = store
+                .logs()?
+                .into_iter()
+                .find(|l| l.origin == origin)
+                .ok_or_else(|| unavailable("a followed log is not in the store"))?;
+            if !stored.election.is_empty() {
+                return Err(WitnessError::Malformed(format!(
+                    "--log {origin}: that origin is an election's log"
+                )));
+            }
+            others.insert(origin, Mutex::new(OtherLog { stored, key }));
+        }
         let witness = Witness {
             config,
             store,
             logs: RwLock::new(HashMap::new()),
+            others,
             http,
         };
         for stored in witness.store.logs()? {
+            if stored.election.is_empty() {
+                // Another log: followed only while configured (above).
+                continue;
+            }
             let origin = stored.origin.clone();
             let state = witness.state_of(stored)?;
             witness
@@ -495,6 +542,10 @@ impl Witness {
             .split_once('\n')
             .map(|(o, _)| o)
             .ok_or_else(|| WitnessError::Malformed("the checkpoint has no origin line".into()))?;
+        if let Some(other) = self.others.get(origin) {
+            let mut other = other.lock().unwrap_or_else(|p| p.into_inner());
+            return self.add_other_checkpoint(&mut other, &request);
+        }
         let log = self.log(origin)?;
         let mut state = log.lock().unwrap_or_else(|p| p.into_inner());
         let checkpoint = Checkpoint::verify_for(
@@ -596,6 +647,76 @@ impl Witness {
         state.stored.frontier = advanced.frontier;
         state.stored.note = Some(advanced.note);
         state.frontier = frontier;
+        Ok(advanced.line)
+    }
+}
+
+impl Witness {
+    /// add-checkpoint for another log: its key's signature on the note, the old size, the
+    /// consistency proof; then the cosignature over the whole note body (extension lines too).
+    fn add_other_checkpoint(
+        &self,
+        log: &mut OtherLog,
+        request: &AddCheckpoint<'_>,
+    ) -> Result<String, WitnessError> {
+        let note = signed_note::Note::from_bytes(request.note.as_bytes())
+            .map_err(|e| WitnessError::Malformed(format!("the checkpoint note: {e:?}")))?;
+        let keys = signed_note::VerifierList::new(vec![Box::new(log.key.clone())]);
+        note.verify(&keys)
+            .map_err(|e| WitnessError::BadSignature(format!("the log's signature: {e:?}")))?;
+        let body = std::str::from_utf8(note.text())
+            .map_err(|_| WitnessError::Malformed("the checkpoint is not UTF-8".into()))?
+            .to_owned();
+        let mut lines = body.lines();
+        let bad = |m: &str| WitnessError::Malformed(m.into());
+        let (Some(_origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
+        else {
+            return Err(bad("a checkpoint has an origin, a size and a root"));
+        };
+        let size: u64 = size
+            .parse()
+            .ok()
+            .filter(|_| size == "0" || !size.starts_with('0'))
+            .ok_or_else(|| bad("the size is not a decimal number"))?;
+        let root: Digest32 = B64
+            .decode(root)
+            .ok()
+            .and_then(|r| r.try_into().ok())
+            .ok_or_else(|| bad("the root is not a base64 SHA-256 hash"))?;
+        if request.old > size {
+            return Err(bad("the old size is above the checkpoint's size"));
+        }
+        let stored = log.stored.size;
+        if request.old != stored {
+            return Err(WitnessError::WrongOldSize {
+                old: request.old,
+                size: stored,
+            });
+        }
+        if size == stored {
+            if root != log.stored.root {
+                return Err(WitnessError::Fork(size));
+            }
+        } else {
+            verify_consistency(stored, size, &log.stored.root, &root, &request.proof)
+                .map_err(|e| WitnessError::Unprocessable(format!("the consistency proof: {e}")))?;
+        }
+        let origin = log.stored.origin.clone();
+        let advanced = self.store.advance(&origin, stored, |_| {
+            let time = now().max(1);
+            let line = protocol::witness::cosign(&self.config.name, &self.config.key, &body, time);
+            Ok(crate::store::Advanced {
+                size,
+                root,
+                frontier: Frontier::default().to_bytes(),
+                note: format!("{}{line}", request.note),
+                time,
+                line,
+            })
+        })?;
+        log.stored.size = advanced.size;
+        log.stored.root = advanced.root;
+        log.stored.note = Some(advanced.note);
         Ok(advanced.line)
     }
 }

@@ -65,6 +65,11 @@ enum Command {
         /// keeping the record). Elections should use verifying witnesses.
         #[arg(long)]
         no_verify: bool,
+        /// Another C2SP log to witness, for consistency only, by its Ed25519 note verifier key
+        /// (`<origin>+<key id>+<base64>`; repeatable): a witness serves any conformant log, not
+        /// only Thistle's boards.
+        #[arg(long = "log")]
+        logs: Vec<String>,
     },
 }
 
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
                 },
             boards,
             no_verify,
+            logs,
         } => {
             let key = match cli_support::passphrase::obtain(passphrase_file.as_deref(), false)
                 .and_then(|pass| cli_support::keys::load_key(&key, pass.as_bytes()))
@@ -144,6 +150,7 @@ fn main() -> ExitCode {
                     .map(|b| b.trim_end_matches('/').to_owned())
                     .collect(),
                 verifying: !no_verify,
+                logs,
             };
             let started = std::time::Instant::now();
             let witness = match Store::open(&data_dir).and_then(|s| Witness::open(config, s)) {

@@ -150,6 +150,7 @@ fn open(s: &Setup) -> Witness {
         key: witness_key(),
         boards: vec![s.url.clone()],
         verifying: true,
+        logs: Vec::new(),
     };
     Witness::open(config, Store::open(&s.dir).unwrap()).unwrap()
 }
@@ -310,4 +311,145 @@ fn what_was_cosigned_survives_a_restart() {
     ));
     add(&w, &s, 14, s.leaves.len()).unwrap();
     assert_eq!(w.store().cosigned(&s.origin).unwrap().len(), 2);
+}
+
+/// Thistle's witness with another C2SP log (spec §13.9): a log built here with other crates'
+/// code (tlog_tiles for the tree, its checkpoints and consistency proofs; signed_note for the
+/// log's Ed25519 note signature) is cosigned on consistency alone, and refused as C2SP says.
+#[test]
+fn another_logs_checkpoints_are_cosigned_on_consistency() {
+    use protocol::witness::read_cosignature;
+    use tlog_tiles::checkpoint::Checkpoint as TlogCheckpoint;
+    use tlog_tiles::tlog::{self, Hash, HashReader};
+
+    struct Tree(Vec<Hash>);
+    impl HashReader for Tree {
+        fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog::Error> {
+            Ok(indexes.iter().map(|&i| self.0[i as usize]).collect())
+        }
+    }
+    const ORIGIN: &str = "example.org/other-log";
+    let (skey, vkey) = signed_note::generate_key(&mut OsRng, ORIGIN);
+    let signer = signed_note::StandardSigner::new(&skey).unwrap();
+    let mut tree = Tree(Vec::new());
+    let mut size = 0u64;
+    let mut grow = |tree: &mut Tree, to: u64| {
+        while size < to {
+            let more = tlog::stored_hashes(size, format!("entry {size}").as_bytes(), tree).unwrap();
+            tree.0.extend(more);
+            size += 1;
+        }
+    };
+    let note_at = |tree: &Tree, n: u64, signer: &dyn signed_note::Signer| {
+        let root = tlog::tree_hash(n, tree).unwrap();
+        let text = TlogCheckpoint::new(ORIGIN, n, root, "").unwrap().to_bytes();
+        let mut note = signed_note::Note::new(&text, &[]).unwrap();
+        note.add_sigs(&[signer]).unwrap();
+        (
+            String::from_utf8(text).unwrap(),
+            String::from_utf8(note.to_bytes()).unwrap(),
+        )
+    };
+    let request = |tree: &Tree, old: u64, n: u64, note: &str| {
+        let mut body = format!("old {old}\n");
+        if old > 0 && old < n {
+            for h in tlog::prove_tree(n, old, tree).unwrap() {
+                body.push_str(&B64.encode(h.0));
+                body.push('\n');
+            }
+        }
+        body.push('\n');
+        body.push_str(note);
+        body.into_bytes()
+    };
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "witness-other-log-{}",
+        rand_core::RngCore::next_u64(&mut OsRng)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let open = || {
+        let config = WitnessConfig {
+            name: NAME.into(),
+            key: witness_key(),
+            boards: Vec::new(),
+            verifying: true,
+            logs: vec![vkey.clone()],
+        };
+        Witness::open(config, Store::open(&dir).unwrap()).unwrap()
+    };
+    let me = WitnessInfo {
+        name: NAME.into(),
+        key: witness_key().public_key(),
+        url: String::new(),
+    };
+    let w = open();
+    grow(&mut tree, 5);
+    let (body5, note5) = note_at(&tree, 5, &signer);
+    let line = w.add_checkpoint(&request(&tree, 0, 5, &note5)).unwrap();
+    let time = read_cosignature(&me, &body5, line.trim_end())
+        .unwrap()
+        .unwrap();
+    assert!(time > 0);
+    // Grown with a consistency proof made by tlog_tiles: cosigned.
+    grow(&mut tree, 12);
+    let (body12, note12) = note_at(&tree, 12, &signer);
+    let line = w.add_checkpoint(&request(&tree, 5, 12, &note12)).unwrap();
+    assert!(read_cosignature(&me, &body12, line.trim_end())
+        .unwrap()
+        .is_ok());
+    // A stale old size: 409 with the witness's size.
+    assert!(matches!(
+        w.add_checkpoint(&request(&tree, 5, 12, &note12)),
+        Err(WitnessError::WrongOldSize { size: 12, .. })
+    ));
+    // Another key's signature: 403.
+    let (other_skey, _) = signed_note::generate_key(&mut OsRng, ORIGIN);
+    let other = signed_note::StandardSigner::new(&other_skey).unwrap();
+    grow(&mut tree, 13);
+    let (_, forged) = note_at(&tree, 13, &other);
+    assert!(matches!(
+        w.add_checkpoint(&request(&tree, 12, 13, &forged)),
+        Err(WitnessError::BadSignature(_))
+    ));
+    // A fork: another tree of size 12 (same key), and a growing fork whose proof fails.
+    let mut fork = Tree(Vec::new());
+    for i in 0..14u64 {
+        let more = tlog::stored_hashes(i, format!("forked {i}").as_bytes(), &fork).unwrap();
+        fork.0.extend(more);
+    }
+    let (_, fork12) = note_at(&fork, 12, &signer);
+    assert!(matches!(
+        w.add_checkpoint(&request(&fork, 12, 12, &fork12)),
+        Err(WitnessError::Fork(12))
+    ));
+    let (_, fork14) = note_at(&fork, 14, &signer);
+    assert!(matches!(
+        w.add_checkpoint(&request(&fork, 12, 14, &fork14)),
+        Err(WitnessError::Unprocessable(_))
+    ));
+    // A log it does not follow: 404.
+    let (stranger_skey, _) = signed_note::generate_key(&mut OsRng, "example.org/unknown");
+    let stranger = signed_note::StandardSigner::new(&stranger_skey).unwrap();
+    let text = TlogCheckpoint::new("example.org/unknown", 1, tlog::record_hash(b"x"), "")
+        .unwrap()
+        .to_bytes();
+    let mut note = signed_note::Note::new(&text, &[]).unwrap();
+    note.add_sigs(&[&stranger]).unwrap();
+    let body = format!("old 0\n\n{}", String::from_utf8(note.to_bytes()).unwrap());
+    assert!(matches!(
+        w.add_checkpoint(body.as_bytes()),
+        Err(WitnessError::UnknownOrigin(_))
+    ));
+    // After a restart it remembers size 12.
+    drop(w);
+    let w = open();
+    assert!(matches!(
+        w.add_checkpoint(&request(&tree, 5, 12, &note12)),
+        Err(WitnessError::WrongOldSize { size: 12, .. })
+    ));
+    let (body13, note13) = note_at(&tree, 13, &signer);
+    let line = w.add_checkpoint(&request(&tree, 12, 13, &note13)).unwrap();
+    assert!(read_cosignature(&me, &body13, line.trim_end())
+        .unwrap()
+        .is_ok());
 }
