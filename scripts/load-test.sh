@@ -140,4 +140,6 @@ if [ "$verify" = yes ] && [ -n "$election" ]; then
   end=$(date +%s.%N)
   printf 'export:          %s bytes in %.1f s\n' "$(stat -c %s "$dir/record")" "$(echo "$end - $start" | bc)"
   /usr/bin/time -f 'verify:          %e s, peak memory %M KiB' target/$out/thistle-verify verify --file "$dir/record" | tail -3
+  # THISTLE_KEEP_RECORD=PATH keeps the export (to verify it again with another build).
+  if [ -n "${THISTLE_KEEP_RECORD:-}" ]; then cp "$dir/record" "$THISTLE_KEEP_RECORD"; fi
 fi

@@ -26,7 +26,7 @@ use protocol::mixnet::{Mix, RankedCount};
 use protocol::record::{Entry, Leaf, Phase};
 use protocol::shuffle::Row;
 use protocol::tally::{EncryptedTally, PartialDecryption, RecomputedTally, Results};
-use protocol::verify::{Failure, RecordVerifier, Step, VoterEntryChecker};
+use protocol::verify::{CheckedVoterEntry, Failure, RecordVerifier, Step, VoterEntryChecker};
 use protocol::witness::WitnessedCheckpoint;
 use rand_core::{OsRng, RngCore};
 use rayon::prelude::*;
@@ -38,9 +38,9 @@ use crate::error::{Error, Result};
 pub const MAGIC: &[u8] = b"thistle-record-v1\n";
 
 /// Leaves checked together: voter entries of a batch are verified in parallel.
-const BATCH: usize = 512;
+const BATCH: usize = 2048;
 /// Voter entries verified in one batch by one thread.
-const CHECK_CHUNK: usize = 64;
+const CHECK_CHUNK: usize = 512;
 /// Leaves per page of the tally's second pass.
 const PAGE: usize = 16_384;
 /// Tags of voter entries (ballot, audited ballot), which are not kept decoded.
@@ -625,6 +625,139 @@ pub fn read_record(
     verify_spooled(spool, election, progress)
 }
 
+/// A batch of leaves read from the export: (index, bytes).
+type Batch = Vec<(u64, Vec<u8>)>;
+
+/// A voter entry's time and the outcome of its batched check, or `None` for any other leaf.
+type Prechecked = Option<(
+    u64,
+    std::result::Result<CheckedVoterEntry, (Step, protocol::Error)>,
+)>;
+
+/// Voter entries' signatures and proofs, in parallel, in batches of [`CHECK_CHUNK`] (§5.6).
+fn precheck(
+    leaves: &[(u64, Vec<u8>)],
+    checker: Option<&VoterEntryChecker>,
+    threshold: u32,
+) -> Vec<Prechecked> {
+    leaves
+        .par_chunks(CHECK_CHUNK)
+        .flat_map_iter(|chunk| {
+            let decoded: Vec<Option<Leaf>> = chunk
+                .iter()
+                .map(|(_, raw)| {
+                    checker?;
+                    if raw.len() < 9 || !VOTER_TAGS.contains(&raw[8]) {
+                        return None;
+                    }
+                    Leaf::from_bytes(raw, threshold).ok()
+                })
+                .collect();
+            let times: Vec<Option<u64>> =
+                decoded.iter().map(|l| l.as_ref().map(|l| l.time)).collect();
+            let entries: Vec<_> = decoded.into_iter().flatten().map(|l| l.signed).collect();
+            let mut checked = match checker {
+                Some(c) if !entries.is_empty() => {
+                    // Weights unknown to the record's writers (§5.6): seeded from the OS.
+                    let mut rng =
+                        <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_rng(OsRng)
+                            .expect("the OS random source");
+                    c.check_batch(entries, &mut rng)
+                }
+                _ => Vec::new(),
+            }
+            .into_iter();
+            times
+                .into_iter()
+                .map(move |t| t.map(|t| (t, checked.next().expect("one result per entry"))))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// A V14 or V15 failure waits for the second pass (it may be the tally's fault, V13).
+fn defer(taken: Result<()>) -> Result<Option<Failure>> {
+    match taken {
+        Err(Error::Invalid(f))
+            if matches!(f.step, Step::V14PartialDecryptions | Step::V15Results) =>
+        {
+            Ok(Some(f))
+        }
+        Err(e) => Err(e),
+        Ok(()) => Ok(None),
+    }
+}
+
+/// What the first pass keeps as it takes leaves in, in order.
+struct FirstPass<'a> {
+    verifier: &'a mut RecordVerifier,
+    entries: &'a mut Vec<(u64, Leaf)>,
+    ballots_cast: &'a mut u64,
+    ballots_audited: &'a mut u64,
+    last_time: &'a mut u64,
+    voters: &'a mut Option<(u64, u64)>,
+    election: &'a str,
+}
+
+impl FirstPass<'_> {
+    /// Takes a checked batch in, leaf by leaf: every check that depends on the log.
+    fn take_in(&mut self, leaves: Batch, prechecked: Vec<Prechecked>) -> Result<()> {
+        for ((index, raw), pre) in leaves.into_iter().zip(prechecked) {
+            match pre {
+                Some((time, Ok(checked))) => {
+                    self.verifier
+                        .push_checked(time, checked, &mut OsRng)
+                        .map_err(invalid)?;
+                    *self.ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
+                    *self.ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
+                    *self.last_time = time;
+                    *self.voters = Some((self.voters.map_or(index, |v| v.0), index));
+                }
+                Some((_, Err((step, error)))) => {
+                    return Err(invalid(Failure { step, index, error }))
+                }
+                None => {
+                    // Decoded once, kept if it is not a voter entry.
+                    let leaf =
+                        Leaf::from_bytes(&raw, self.verifier.threshold()).map_err(|error| {
+                            invalid(Failure {
+                                step: Step::V2Leaves,
+                                index,
+                                error,
+                            })
+                        })?;
+                    self.verifier
+                        .push_leaf(&leaf, &mut OsRng)
+                        .map_err(invalid)?;
+                    if index == 0
+                        && !self.verifier.manifest().is_some_and(|(_, hash)| {
+                            hex::encode(hash).eq_ignore_ascii_case(self.election)
+                        })
+                    {
+                        return Err(invalid(Failure {
+                            step: Step::V3Manifest,
+                            index: 0,
+                            error: protocol::Error::Malformed {
+                                what: "record",
+                                reason: "leaf 0 is another election's manifest: its hash is not the election id asked for",
+                            },
+                        }));
+                    }
+                    *self.last_time = leaf.time;
+                    if VOTER_TAGS.contains(&raw[8]) {
+                        *self.ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
+                        *self.ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
+                        *self.voters = Some((self.voters.map_or(index, |v| v.0), index));
+                    } else {
+                        self.entries.push((index, leaf));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Result<Record> {
     let mut reader = spool.open()?;
     let (note, count) = read_header(&mut reader)?;
@@ -636,7 +769,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     let mut last_time = 0u64;
     // The first and last voter entries' indexes (V16).
     let mut voters: Option<(u64, u64)> = None;
-    let mut batch: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH);
+    let mut batch: Batch = Vec::with_capacity(BATCH);
     let v3 = |reason| {
         invalid(Failure {
             step: Step::V3Manifest,
@@ -651,6 +784,19 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     // must be reported as the tally's fault (V13), which only the second pass can see: such a
     // failure waits for it, and the rest of the leaves are only hashed.
     let mut deferred: Option<Failure> = None;
+    // Pipelined: while one batch's entries are taken in (one thread: the checks that depend on
+    // the log), the next batch's signatures and proofs are checked (every other thread), so the
+    // sequential part no longer leaves cores idle.
+    let mut pending: Option<(Batch, Vec<Prechecked>)> = None;
+    let mut state = FirstPass {
+        verifier: &mut verifier,
+        entries: &mut entries,
+        ballots_cast: &mut ballots_cast,
+        ballots_audited: &mut ballots_audited,
+        last_time: &mut last_time,
+        voters: &mut voters,
+        election,
+    };
     for index in 0..count {
         let leaf = read_leaf(&mut reader, index)?;
         hashes.push(merkle::leaf_hash(&leaf));
@@ -658,96 +804,35 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
             continue;
         }
         batch.push((index, leaf));
-        if batch.len() < BATCH && index + 1 < count {
+        let last = index + 1 == count;
+        if batch.len() < BATCH && !last {
             continue;
         }
         progress(Stage::Verify, index + 1 - batch.len() as u64, count);
         let leaves = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-        let verify_batch = || -> Result<()> {
-            let threshold = verifier.threshold();
-            // Voter entries' signatures and proofs, in parallel, against the election as it stood
-            // at the start of the batch; `push_checked` redoes them if the election differs.
-            let checker = verifier.voter_entry_checker();
-            let prechecked: Vec<Option<_>> = leaves
-                .par_chunks(CHECK_CHUNK)
-                .flat_map_iter(|chunk| {
-                    // Decodable voter entries of this chunk, checked in one batch (§5.6).
-                    let decoded: Vec<Option<Leaf>> = chunk
-                        .iter()
-                        .map(|(_, raw)| {
-                            checker.as_ref()?;
-                            if raw.len() < 9 || !VOTER_TAGS.contains(&raw[8]) {
-                                return None;
-                            }
-                            Leaf::from_bytes(raw, threshold).ok()
-                        })
-                        .collect();
-                    let times: Vec<Option<u64>> =
-                        decoded.iter().map(|l| l.as_ref().map(|l| l.time)).collect();
-                    let entries: Vec<_> = decoded.into_iter().flatten().map(|l| l.signed).collect();
-                    let mut checked = match &checker {
-                        Some(c) if !entries.is_empty() => c.check_batch(entries, &mut OsRng),
-                        _ => Vec::new(),
-                    }
-                    .into_iter();
-                    times
-                        .into_iter()
-                        .map(move |t| t.map(|t| (t, checked.next().expect("one result per entry"))))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            for ((index, raw), pre) in leaves.into_iter().zip(prechecked) {
-                match pre {
-                    Some((time, Ok(checked))) => {
-                        verifier
-                            .push_checked(time, checked, &mut OsRng)
-                            .map_err(invalid)?;
-                        ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
-                        ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
-                        last_time = time;
-                        voters = Some((voters.map_or(index, |v| v.0), index));
-                    }
-                    Some((_, Err((step, error)))) => {
-                        return Err(invalid(Failure { step, index, error }))
-                    }
-                    None => {
-                        // Decoded once, kept if it is not a voter entry.
-                        let leaf =
-                            Leaf::from_bytes(&raw, verifier.threshold()).map_err(|error| {
-                                invalid(Failure {
-                                    step: Step::V2Leaves,
-                                    index,
-                                    error,
-                                })
-                            })?;
-                        verifier.push_leaf(&leaf, &mut OsRng).map_err(invalid)?;
-                        if index == 0
-                            && !verifier.manifest().is_some_and(|(_, hash)| {
-                                hex::encode(hash).eq_ignore_ascii_case(election)
-                            })
-                        {
-                            return Err(v3("leaf 0 is another election's manifest: its hash is not the election id asked for"));
-                        }
-                        last_time = leaf.time;
-                        if VOTER_TAGS.contains(&raw[8]) {
-                            ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
-                            ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
-                            voters = Some((voters.map_or(index, |v| v.0), index));
-                        } else {
-                            entries.push((index, leaf));
-                        }
-                    }
-                }
+        // Checked against the election as it stands before the pending batch is taken in;
+        // `push_checked` checks again in full an entry checked against another election.
+        let checker = state.verifier.voter_entry_checker();
+        let threshold = state.verifier.threshold();
+        let taking = pending.take();
+        let (taken, checked) = rayon::join(
+            || taking.map_or(Ok(()), |(l, p)| state.take_in(l, p)),
+            || precheck(&leaves, checker.as_ref(), threshold),
+        );
+        match defer(taken) {
+            Ok(Some(f)) => {
+                deferred = Some(f);
+                continue;
             }
-            Ok(())
-        };
-        match verify_batch() {
-            Err(Error::Invalid(f))
-                if matches!(f.step, Step::V14PartialDecryptions | Step::V15Results) =>
-            {
-                deferred = Some(f)
+            Ok(None) => {}
+            Err(e) => return Err(e),
+        }
+        pending = Some((leaves, checked));
+        if last {
+            let (l, p) = pending.take().expect("just set");
+            if let Some(f) = defer(state.take_in(l, p))? {
+                deferred = Some(f);
             }
-            other => other?,
         }
     }
     let timeline_notes = read_timeline(&mut reader, count)?;
