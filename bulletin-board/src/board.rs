@@ -397,6 +397,9 @@ impl Election {
     /// How much of `start..end` one read takes: up to the first large leaf, or that leaf alone
     /// if it is the first; with the large leaf's length (0 if none is read).
     pub fn read_span(&self, start: u64, end: u64) -> (u64, usize) {
+        if start >= end {
+            return (end, 0);
+        }
         let state = self.state.lock().expect("not poisoned");
         match state.large.range(start..end).next() {
             Some((&at, &len)) if at == start => (start + 1, len),

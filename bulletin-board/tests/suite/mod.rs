@@ -1220,6 +1220,18 @@ pub async fn large_entries_are_read_alone_within_the_read_budget(store: AnyStore
     let leaves = board.store().leaves(&id, 0, size).await.unwrap();
     let list_at = leaves.iter().position(|l| l.bytes[8] == 5).unwrap() as u64;
     assert!(leaves[list_at as usize].bytes.len() >= bulletin_board::limits::LARGE_LEAF);
+    // A range that starts past the checkpoint is empty (and a range read never panics).
+    let (status, page) = get(
+        &app,
+        &format!(
+            "/v1/elections/{id}/entries?start={}&end={}",
+            size + 5,
+            size + 9
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page["entries"].as_array().unwrap().is_empty());
     // A range over it stops just before it; a range from it holds it alone.
     let (status, page) = get(
         &app,
