@@ -552,7 +552,7 @@ fn check_times(
 }
 
 /// Leaves are bounded by the board's body limits; this only stops a hostile length.
-const MAX_LEAF: usize = 64 << 20;
+const MAX_LEAF: usize = protocol::mixnet::MAX_MIX_BYTES + 1024;
 
 fn read_leaf(r: &mut impl Read, index: u64) -> Result<Vec<u8>> {
     let mut len = [0u8; 4];

@@ -19,9 +19,13 @@ use serde_json::Value;
 use crate::error::WitnessError;
 use crate::store::{Store, StoredLeaf, StoredLog};
 
-/// Largest JSON answer the witness reads from a board or another witness (a page of 1,000
-/// entries is well under it).
+/// Largest JSON answer the witness reads from a board or another witness (a timeline, a page of
+/// 1,000 ordinary entries is well under it).
 pub const MAX_ANSWER: u64 = 32 << 20;
+
+/// Largest page of entries it reads from its board: the largest leaf a board takes (a mix of
+/// 512 MiB, which a board serves alone) in base64, with room to spare.
+pub const MAX_ENTRIES_ANSWER: u64 = (protocol::mixnet::MAX_MIX_BYTES as u64) * 3 / 2;
 
 /// A witnessed note (§13.9) as kept: the checkpoint body, the board's line and one verified line
 /// per manifest witness, nothing else (a source cannot pad a kept note with lines nobody checks);
@@ -490,13 +494,18 @@ impl Witness {
 
     /// A JSON answer of at most [`MAX_ANSWER`] bytes.
     fn get_json(&self, url: &str) -> Result<Value, WitnessError> {
+        self.get_json_within(url, MAX_ANSWER)
+    }
+
+    /// A JSON answer of at most `cap` bytes.
+    fn get_json_within(&self, url: &str, cap: u64) -> Result<Value, WitnessError> {
         let reader = self
             .http
             .get(url)
             .call()
             .map_err(|e| unavailable(format!("{url}: {e}")))?
             .into_reader()
-            .take(MAX_ANSWER);
+            .take(cap);
         serde_json::from_reader(reader).map_err(|e| unavailable(format!("{url}: {e}")))
     }
 
@@ -511,7 +520,7 @@ impl Witness {
             "{}/v1/elections/{}/entries?start={from}&end={to}",
             state.stored.board_url, state.stored.election
         );
-        let page = self.get_json(&url)?;
+        let page = self.get_json_within(&url, MAX_ENTRIES_ANSWER)?;
         let entries = page["entries"].as_array().cloned().unwrap_or_default();
         if entries.is_empty() {
             return Err(unavailable(format!(
