@@ -311,7 +311,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             let record = loop {
                 let record =
                     board.record_with(&on.election, &mut |s, d, t| bars.tick(s.label(), d, t))?;
-                let enough = record.partials().len() >= record.manifest.threshold as usize;
+                // The threshold's partial decryptions, and as many of every last mix (a trustee
+                // posts them one after the other: a checkpoint may cover one and not yet the
+                // other).
+                let enough = record.partials().len() >= record.manifest.threshold as usize
+                    && mixing::mix_decryptions_complete(&record);
                 if enough || waited.elapsed() >= Duration::from_secs(wait) {
                     break record;
                 }

@@ -155,6 +155,14 @@ pub fn mixes_missing(record: &Record) -> Option<String> {
     (!missing.is_empty()).then(|| missing.join(", "))
 }
 
+/// Whether every mixed ranked contest has the mix decryptions of at least `t` trustees.
+pub fn mix_decryptions_complete(record: &Record) -> bool {
+    let t = record.manifest.threshold as usize;
+    ranked_contests(record)
+        .into_iter()
+        .all(|c| record.mixes(c).is_empty() || record.mix_decryptions(c).len() >= t)
+}
+
 /// A trustee decrypts every ranked contest's last mix it has not decrypted (§12.10), in the
 /// tally phase, on a record that verified (so every mix's proof held).
 pub fn decrypt_mixes(
