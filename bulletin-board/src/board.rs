@@ -1091,14 +1091,7 @@ impl Board {
         let _loading = self.loading.lock().await;
         if let Ok(election) = self.election(&id) {
             // The same signed manifest posted again gets its receipt (§13.6).
-            let first = self.store.leaves(&id, 0, 1).await?;
-            if let Some(leaf) = first
-                .first()
-                .filter(|l| l.bytes.get(8..) == bytes.get(8..))
-                .and_then(|l| Leaf::from_bytes(&l.bytes, 1).ok())
-            {
-                let mut accepted = self.sign_receipt(&election, Receipt::for_leaf(0, &leaf));
-                accepted.replayed = true;
+            if let Some(accepted) = self.committed_signed_entry(&election, &leaf.signed).await? {
                 return Ok((id, accepted));
             }
             return Err(ApiError::new(

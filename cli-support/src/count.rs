@@ -128,3 +128,25 @@ pub fn sheet_json(title: &str, names: &[String], seats: usize, sheet: &CountShee
         "elected": sheet.elected.iter().map(|&c| name(c)).collect::<Vec<_>>(),
     })
 }
+
+/// A manifest contest's candidate names and seats, as the count sheet names them.
+fn names_and_seats(contest: &protocol::manifest::Contest) -> (Vec<String>, usize) {
+    let names = contest.options.iter().map(|o| o.title.clone()).collect();
+    let seats = match contest.kind {
+        protocol::manifest::ContestKind::Ranked { seats, .. } => seats as usize,
+        _ => 1,
+    };
+    (names, seats)
+}
+
+/// [`sheet_text`] for a ranked contest of a manifest.
+pub fn contest_sheet_text(contest: &protocol::manifest::Contest, sheet: &CountSheet) -> String {
+    let (names, seats) = names_and_seats(contest);
+    sheet_text(&contest.title, &names, seats, sheet)
+}
+
+/// [`sheet_json`] for a ranked contest of a manifest.
+pub fn contest_sheet_json(contest: &protocol::manifest::Contest, sheet: &CountSheet) -> Value {
+    let (names, seats) = names_and_seats(contest);
+    sheet_json(&contest.title, &names, seats, sheet)
+}

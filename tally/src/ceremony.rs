@@ -137,13 +137,11 @@ pub fn decryption_fingerprint(record: &Record, tally: &EncryptedTally) -> Digest
         .filter(|(_, c)| c.is_ranked())
         .map(|(i, _)| i)
         .collect();
-    let mixes: Vec<(u32, Vec<protocol::shuffle::Row>)> = contests
+    let last_mixes: Vec<(u32, &[protocol::shuffle::Row])> = contests
         .into_iter()
-        .filter_map(|c| Some((c, record.mixes(c).last()?.rows.clone())))
+        .filter_map(|c| Some((c, record.mixes(c).last()?.rows.as_slice())))
         .collect();
-    let refs: Vec<(u32, &[protocol::shuffle::Row])> =
-        mixes.iter().map(|(c, r)| (*c, r.as_slice())).collect();
-    protocol::mixnet::decryption_fingerprint(&tally.hash(), &refs)
+    protocol::mixnet::decryption_fingerprint(&tally.hash(), &last_mixes)
 }
 
 fn marker_path(share_path: &Path) -> std::path::PathBuf {

@@ -327,11 +327,6 @@ fn run(cli: Cli) -> Result<(), Error> {
             let counts = mixing::counts(&record)?;
             for count in &counts {
                 let contest = &record.manifest.contests[count.contest as usize];
-                let names: Vec<String> = contest.options.iter().map(|o| o.title.clone()).collect();
-                let seats = match contest.kind {
-                    ContestKind::Ranked { seats, .. } => seats as usize,
-                    _ => 1,
-                };
                 println!(
                     "  {} ({}; {} papers, mixed by trustees {:?})",
                     contest.title,
@@ -343,8 +338,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                         .map(|m| m.mixer)
                         .collect::<Vec<_>>()
                 );
-                let sheet =
-                    cli_support::count::sheet_text(&contest.title, &names, seats, &count.sheet);
+                let sheet = cli_support::count::contest_sheet_text(contest, &count.sheet);
                 for line in sheet.lines() {
                     println!("    {line}");
                 }

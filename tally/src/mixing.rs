@@ -30,6 +30,17 @@ pub struct ContestStep {
     pub posted: Option<Posted>,
 }
 
+impl ContestStep {
+    fn of(record: &Record, contest: u32, rows: usize, posted: Option<Posted>) -> Self {
+        ContestStep {
+            contest,
+            id: record.manifest.contests[contest as usize].id.clone(),
+            rows,
+            posted,
+        }
+    }
+}
+
 /// The ranked contests' indexes.
 fn ranked_contests(record: &Record) -> Vec<u32> {
     (0u32..)
@@ -60,12 +71,12 @@ pub fn mix(
         let mut attempt = 0;
         loop {
             if record.mixes(contest).iter().any(|m| m.mixer == index) {
-                done.push(ContestStep {
+                done.push(ContestStep::of(
+                    &record,
                     contest,
-                    id: record.manifest.contests[contest as usize].id.clone(),
-                    rows: record.rows_to_mix(contest).map_or(0, <[_]>::len),
-                    posted: None,
-                });
+                    record.rows_to_mix(contest).map_or(0, <[_]>::len),
+                    None,
+                ));
                 break;
             }
             if record.phase != Phase::VotingClosed {
@@ -84,12 +95,7 @@ pub fn mix(
             }
             let input = record.rows_to_mix(contest).unwrap_or(&[]);
             if input.is_empty() {
-                done.push(ContestStep {
-                    contest,
-                    id: record.manifest.contests[contest as usize].id.clone(),
-                    rows: 0,
-                    posted: None,
-                });
+                done.push(ContestStep::of(&record, contest, 0, None));
                 break;
             }
             let fingerprint = record
@@ -112,12 +118,7 @@ pub fn mix(
             );
             match board.post(&record.manifest, "mixes", &entry) {
                 Ok(posted) => {
-                    done.push(ContestStep {
-                        contest,
-                        id: record.manifest.contests[contest as usize].id.clone(),
-                        rows: n,
-                        posted: Some(posted),
-                    });
+                    done.push(ContestStep::of(&record, contest, n, Some(posted)));
                     break;
                 }
                 Err(Error::Refused { code, .. })
@@ -178,12 +179,7 @@ pub fn decrypt_mixes(
     for contest in ranked_contests(record) {
         let mixes = record.mixes(contest);
         let Some(last) = mixes.last() else {
-            done.push(ContestStep {
-                contest,
-                id: record.manifest.contests[contest as usize].id.clone(),
-                rows: 0,
-                posted: None,
-            });
+            done.push(ContestStep::of(record, contest, 0, None));
             continue;
         };
         if record
@@ -191,12 +187,7 @@ pub fn decrypt_mixes(
             .iter()
             .any(|d| d.trustee == share.index())
         {
-            done.push(ContestStep {
-                contest,
-                id: record.manifest.contests[contest as usize].id.clone(),
-                rows: last.rows.len(),
-                posted: None,
-            });
+            done.push(ContestStep::of(record, contest, last.rows.len(), None));
             continue;
         }
         let decryption = mixdecrypt::decrypt_share(&fingerprint, share, &last.rows, &mut OsRng);
@@ -209,12 +200,12 @@ pub fn decrypt_mixes(
             identity,
         );
         let posted = board.post(&record.manifest, "mix-decryptions", &entry)?;
-        done.push(ContestStep {
+        done.push(ContestStep::of(
+            record,
             contest,
-            id: record.manifest.contests[contest as usize].id.clone(),
-            rows: last.rows.len(),
-            posted: Some(posted),
-        });
+            last.rows.len(),
+            Some(posted),
+        ));
     }
     Ok(done)
 }

@@ -373,22 +373,13 @@ fn ranked_result(
         .ranked_counts()
         .into_iter()
         .find(|k| k.contest == index)?;
-    let names: Vec<String> = contest.options.iter().map(|o| o.title.clone()).collect();
-    let seats = match contest.kind {
-        protocol::manifest::ContestKind::Ranked { seats, .. } => seats as usize,
-        _ => 1,
-    };
+    let name = |c: u16| contest.options[usize::from(c)].title.clone();
     Some(RankedResult {
         papers: count.rows.len(),
         mixed_by: record.mixes(index).iter().map(|m| m.mixer).collect(),
-        elected: count
-            .sheet
-            .elected
-            .iter()
-            .map(|&e| names[usize::from(e)].clone())
-            .collect(),
-        sheet: count::sheet_json(&contest.title, &names, seats, &count.sheet),
-        sheet_text: count::sheet_text(&contest.title, &names, seats, &count.sheet),
+        elected: count.sheet.elected.iter().map(|&e| name(e)).collect(),
+        sheet: count::contest_sheet_json(contest, &count.sheet),
+        sheet_text: count::contest_sheet_text(contest, &count.sheet),
     })
 }
 
