@@ -1006,7 +1006,21 @@ fn complaint_vectors() -> Value {
 
 /// Spec §12.9: a shuffle of 3 ballots of width 2 with its permutation and re-encryption
 /// randomness, the proof, and the transcript as ops.
-fn shuffle_vectors() -> Value {
+/// The shuffle of `shuffle.json`, built from its fixed seed.
+struct ShuffleCase {
+    x: Scalar,
+    key: protocol::elgamal::ElectionPublicKey,
+    fingerprint: [u8; 32],
+    n: usize,
+    w: usize,
+    input: Vec<protocol::shuffle::Row>,
+    output: Vec<protocol::shuffle::Row>,
+    psi: Vec<u32>,
+    r_prime: Vec<Vec<Scalar>>,
+    proof: protocol::shuffle::ShuffleProof,
+}
+
+fn shuffle_case() -> ShuffleCase {
     use protocol::elgamal::{Ciphertext, ElectionPublicKey};
     use protocol::shuffle::{self, Row, ShuffleSecret};
     let mut r = rng("vectors/shuffle");
@@ -1041,6 +1055,34 @@ fn shuffle_vectors() -> Value {
         .collect();
     let secret = ShuffleSecret::from_parts(psi.clone(), r_prime.clone()).unwrap();
     let proof = shuffle::prove(&fingerprint, &key, &input, &output, secret, &mut r).unwrap();
+    ShuffleCase {
+        x,
+        key,
+        fingerprint,
+        n,
+        w,
+        input,
+        output,
+        psi,
+        r_prime,
+        proof,
+    }
+}
+
+fn shuffle_vectors() -> Value {
+    use protocol::shuffle::{self, Row};
+    let ShuffleCase {
+        x,
+        key,
+        fingerprint,
+        n,
+        w,
+        input,
+        output,
+        psi,
+        r_prime,
+        proof,
+    } = shuffle_case();
     let rows = |rows: &[Row]| -> Value {
         rows.iter()
             .map(|row| {
@@ -1187,13 +1229,13 @@ fn ranked_vectors() -> Value {
         .collect();
     // A mix entry's framing (§12.11): the shuffle of `shuffle.json` posted by trustee 2 as the
     // first mix of contest 7.
-    let shuffle = shuffle_fixture();
+    let shuffle = shuffle_case();
     let mix = Mix {
         contest,
         mixer: 2,
         position: 0,
-        rows: shuffle.1,
-        proof: shuffle.2,
+        rows: shuffle.output,
+        proof: shuffle.proof,
     };
     let mut mix_bytes = Vec::new();
     mix.encode(&mut mix_bytes);
@@ -1225,36 +1267,4 @@ fn ranked_vectors() -> Value {
         "mix_entry_head": h(&mix_bytes[..20]),
         "mix_entry_length": mix_bytes.len(),
     })
-}
-
-/// The shuffle of `shuffle.json`: (input, output, proof).
-fn shuffle_fixture() -> (
-    Vec<protocol::shuffle::Row>,
-    Vec<protocol::shuffle::Row>,
-    protocol::shuffle::ShuffleProof,
-) {
-    let v = shuffle_vectors();
-    let rows = |value: &Value| -> Vec<protocol::shuffle::Row> {
-        value
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|row| {
-                row.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| {
-                        let mut bytes = hex::decode(c["alpha"].as_str().unwrap()).unwrap();
-                        bytes.extend(hex::decode(c["beta"].as_str().unwrap()).unwrap());
-                        let mut reader = protocol::encoding::Reader::new(&bytes);
-                        protocol::elgamal::Ciphertext::decode_ballot(&mut reader).unwrap()
-                    })
-                    .collect()
-            })
-            .collect()
-    };
-    let proof_bytes = hex::decode(v["proof_bytes"].as_str().unwrap()).unwrap();
-    let mut reader = protocol::encoding::Reader::new(&proof_bytes);
-    let proof = protocol::shuffle::ShuffleProof::decode(&mut reader, 3, 2).unwrap();
-    (rows(&v["input"]), rows(&v["output"]), proof)
 }
