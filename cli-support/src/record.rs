@@ -40,7 +40,7 @@ pub const MAGIC: &[u8] = b"thistle-record-v1\n";
 /// Leaves checked together: voter entries of a batch are verified in parallel.
 const BATCH: usize = 2048;
 /// Voter entries verified in one batch by one thread.
-const CHECK_CHUNK: usize = 512;
+const CHECK_CHUNK: usize = 128;
 /// Leaves per page of the tally's second pass.
 const PAGE: usize = 16_384;
 /// Tags of voter entries (ballot, audited ballot), which are not kept decoded.
@@ -634,6 +634,28 @@ type Prechecked = Option<(
     std::result::Result<CheckedVoterEntry, (Step, protocol::Error)>,
 )>;
 
+/// Reads and hashes up to [`BATCH`] leaves from `next` on.
+fn read_batch(
+    reader: &mut impl Read,
+    next: &mut u64,
+    count: u64,
+    hashes: &mut Vec<Digest32>,
+) -> Result<Batch> {
+    let mut batch = Vec::with_capacity(BATCH);
+    while batch.len() < BATCH && *next < count {
+        let leaf = read_leaf(reader, *next)?;
+        hashes.push(merkle::leaf_hash(&leaf));
+        batch.push((*next, leaf));
+        *next += 1;
+    }
+    Ok(batch)
+}
+
+/// Whether a leaf's tag is a voter entry's (a leaf too short to have one is not).
+fn is_voter_leaf(raw: &[u8]) -> bool {
+    raw.len() >= 9 && VOTER_TAGS.contains(&raw[8])
+}
+
 /// Voter entries' signatures and proofs, in parallel, in batches of [`CHECK_CHUNK`] (§5.6).
 fn precheck(
     leaves: &[(u64, Vec<u8>)],
@@ -647,7 +669,7 @@ fn precheck(
                 .iter()
                 .map(|(_, raw)| {
                     checker?;
-                    if raw.len() < 9 || !VOTER_TAGS.contains(&raw[8]) {
+                    if !is_voter_leaf(raw) {
                         return None;
                     }
                     Leaf::from_bytes(raw, threshold).ok()
@@ -701,9 +723,22 @@ struct FirstPass<'a> {
 
 impl FirstPass<'_> {
     /// Takes a checked batch in, leaf by leaf: every check that depends on the log.
-    fn take_in(&mut self, leaves: Batch, prechecked: Vec<Prechecked>) -> Result<()> {
-        for ((index, raw), pre) in leaves.into_iter().zip(prechecked) {
-            match pre {
+    fn take_in(&mut self, leaves: Batch, mut prechecked: Vec<Prechecked>) -> Result<()> {
+        // A batch read before this verifier saw voting open was prechecked without a checker:
+        // its voter entries are batch-checked in parallel once the checker exists, rather than
+        // one by one on this thread (the first two batches of every record).
+        let mut rechecked = false;
+        for (at, (index, raw)) in leaves.iter().enumerate() {
+            let (index, raw) = (*index, raw.as_slice());
+            if prechecked[at].is_none() && !rechecked && is_voter_leaf(raw) {
+                if let Some(checker) = self.verifier.voter_entry_checker() {
+                    let threshold = self.verifier.threshold();
+                    let rest = precheck(&leaves[at..], Some(&checker), threshold);
+                    prechecked.splice(at.., rest);
+                    rechecked = true;
+                }
+            }
+            match prechecked[at].take() {
                 Some((time, Ok(checked))) => {
                     self.verifier
                         .push_checked(time, checked, &mut OsRng)
@@ -719,7 +754,7 @@ impl FirstPass<'_> {
                 None => {
                     // Decoded once, kept if it is not a voter entry.
                     let leaf =
-                        Leaf::from_bytes(&raw, self.verifier.threshold()).map_err(|error| {
+                        Leaf::from_bytes(raw, self.verifier.threshold()).map_err(|error| {
                             invalid(Failure {
                                 step: Step::V2Leaves,
                                 index,
@@ -769,7 +804,6 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     let mut last_time = 0u64;
     // The first and last voter entries' indexes (V16).
     let mut voters: Option<(u64, u64)> = None;
-    let mut batch: Batch = Vec::with_capacity(BATCH);
     let v3 = |reason| {
         invalid(Failure {
             step: Step::V3Manifest,
@@ -797,43 +831,42 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         voters: &mut voters,
         election,
     };
-    for index in 0..count {
-        let leaf = read_leaf(&mut reader, index)?;
-        hashes.push(merkle::leaf_hash(&leaf));
-        if deferred.is_some() {
-            continue;
-        }
-        batch.push((index, leaf));
-        let last = index + 1 == count;
-        if batch.len() < BATCH && !last {
-            continue;
-        }
-        progress(Stage::Verify, index + 1 - batch.len() as u64, count);
-        let leaves = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+    let mut next = 0u64;
+    let mut leaves = read_batch(&mut reader, &mut next, count, &mut hashes)?;
+    while let Some(&(first, _)) = leaves.first() {
+        progress(Stage::Verify, first, count);
         // Checked against the election as it stands before the pending batch is taken in;
         // `push_checked` checks again in full an entry checked against another election.
         let checker = state.verifier.voter_entry_checker();
         let threshold = state.verifier.threshold();
         let taking = pending.take();
-        let (taken, checked) = rayon::join(
-            || taking.map_or(Ok(()), |(l, p)| state.take_in(l, p)),
+        // The next batch is read and hashed on the sequential side too.
+        let ((taken, read), checked) = rayon::join(
+            || {
+                let taken = taking.map_or(Ok(()), |(l, p)| state.take_in(l, p));
+                (
+                    taken,
+                    read_batch(&mut reader, &mut next, count, &mut hashes),
+                )
+            },
             || precheck(&leaves, checker.as_ref(), threshold),
         );
-        match defer(taken) {
-            Ok(Some(f)) => {
-                deferred = Some(f);
-                continue;
-            }
-            Ok(None) => {}
-            Err(e) => return Err(e),
+        // An earlier leaf's failure first; a deferred one waits for the rest to be read.
+        let taken = defer(taken)?;
+        let read = read?;
+        if taken.is_some() {
+            deferred = taken;
+            break;
         }
-        pending = Some((leaves, checked));
-        if last {
-            let (l, p) = pending.take().expect("just set");
-            if let Some(f) = defer(state.take_in(l, p))? {
-                deferred = Some(f);
-            }
-        }
+        pending = Some((std::mem::replace(&mut leaves, read), checked));
+    }
+    if let Some((l, p)) = pending.take() {
+        deferred = defer(state.take_in(l, p))?;
+    }
+    // After a deferred failure the rest of the leaves are only hashed.
+    while next < count {
+        hashes.push(merkle::leaf_hash(&read_leaf(&mut reader, next)?));
+        next += 1;
     }
     let timeline_notes = read_timeline(&mut reader, count)?;
     let mut rest = [0u8; 1];

@@ -172,11 +172,70 @@ impl Decode for CredentialList {
     fn decode(r: &mut Reader<'_>) -> Result<Self> {
         let entries = r.vec(MAX_CREDENTIALS, 40, "credential list", |r| {
             Ok(Listed {
-                key: *PublicKey::decode(r, "credential")?.as_bytes(),
+                key: r.array("credential")?,
                 weight: r.u64("weight")?,
             })
         })?;
+        check_keys(&entries)?;
         Self::check(&entries)?;
         Ok(CredentialList { entries })
+    }
+}
+
+/// Every key parses as a [`PublicKey`]; the first that does not is the error. A point
+/// decompression each: a national list's is a minute of one core, so on every core where allowed.
+fn check_keys(entries: &[Listed]) -> Result<()> {
+    let bad = |e: &&Listed| PublicKey::from_bytes(e.key, "credential").is_err();
+    #[cfg(feature = "parallel")]
+    let first_bad = {
+        use rayon::prelude::*;
+        entries.par_iter().find_first(bad)
+    };
+    #[cfg(not(feature = "parallel"))]
+    let first_bad = entries.iter().find(bad);
+    match first_bad {
+        Some(e) => PublicKey::from_bytes(e.key, "credential").map(|_| ()),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encoding::Decode;
+    use rand_core::OsRng;
+
+    fn encoded(keys: &[[u8; 32]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_len(&mut out, keys.len());
+        for k in keys {
+            out.extend_from_slice(k);
+            put_u64(&mut out, 1);
+        }
+        out
+    }
+
+    #[test]
+    fn every_key_of_a_decoded_list_is_checked_wherever_it_sits() {
+        let mut keys: Vec<[u8; 32]> = (0..300)
+            .map(|_| *generate(&mut OsRng).public_key().as_bytes())
+            .collect();
+        keys.sort();
+        let list = CredentialList::decode(&mut Reader::new(&encoded(&keys))).expect("valid");
+        assert_eq!(list.len(), 300);
+        // A small-order point (the identity's encoding) and a non-canonical y, the list kept in
+        // order, so only the key check can refuse them.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        for (at, bad) in [(0usize, identity), (299, [0xff; 32])] {
+            let mut with_bad = keys.clone();
+            with_bad[at] = bad;
+            with_bad.sort();
+            let refused = CredentialList::decode(&mut Reader::new(&encoded(&with_bad)));
+            assert!(
+                matches!(refused, Err(Error::BadPublicKey { what: "credential" })),
+                "{refused:?}"
+            );
+        }
     }
 }
