@@ -88,7 +88,7 @@ done
 echo "store: $store; machine: $(nproc) cores"
 if [ "$flood" = yes ]; then
   "${tool_cpu[@]}" target/$out/board-flood --url "http://127.0.0.1:$port" --board-pid "$board" \
-    --voters "${voters:-3000}" --clients "${clients:-16}" "${extra[@]}"
+    --voters "${voters:-9000}" --clients "${clients:-16}" "${extra[@]}"
 else
   load=("${tool_cpu[@]}" target/$out/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}")
   if [ "$witnesses" -gt 0 ]; then

@@ -18,8 +18,12 @@ use crate::error::{ApiError, ErrorBody, ErrorCode};
 use crate::store::{Store, StoredLeaf};
 use crate::witnesses::Witnessed;
 
-/// Largest ballot or audited-ballot post.
+/// Largest ballot or audited-ballot post before voting opens; once it is open, a voter's post is
+/// at most the election's own [`Election::voter_body_limit`] (a 1-of-5 ballot's is under 4 KiB).
 pub const VOTER_BODY_LIMIT: usize = 256 * 1024;
+/// JSON a voter's post may carry around its base64 entry (the field names, a `null` signature,
+/// whitespace).
+pub const VOTER_JSON_SLACK: usize = 1024;
 /// Largest credential-list upload (`application/octet-stream` with `Thistle-Signature`; a list
 /// of a million voters is about 40 MB). Its bytes are authenticated as they arrive and spooled to
 /// disk, never held in memory before the signature verifies.
@@ -768,12 +772,12 @@ pub async fn post_entry(
         board.limits.admit(client)?;
         let tag = tag_of_path(&kind)
             .ok_or_else(|| bad(ErrorCode::NotFound, format!("no entry type {kind:?}")))?;
-        let limit = match tag {
-            6 | 7 => VOTER_BODY_LIMIT,
-            _ => BODY_LIMIT,
-        };
         // Cheap refusals first, before a (possibly large) body is read or decoded.
         let election = board.find(&id).await?;
+        let limit = match tag {
+            6 | 7 => election.voter_body_limit(),
+            _ => BODY_LIMIT,
+        };
         let threshold = election.manifest().threshold;
         if let Err(refused) = election.precheck(tag) {
             // A retry of a signed entry that is committed (a phase change that moved the phase

@@ -469,6 +469,16 @@ impl Election {
         *self.witnessed.write().expect("not poisoned") = Some(witnessed);
     }
 
+    /// The largest body a ballot or audited ballot of this election can be posted in (§13.8):
+    /// the base64 of its longest valid voter entry and [`crate::api::VOTER_JSON_SLACK`] bytes of
+    /// JSON around it. Before voting opens (when no ballot is taken), the general voter limit.
+    pub fn voter_body_limit(&self) -> usize {
+        let checker = self.checker.read().expect("not poisoned");
+        checker.as_ref().map_or(crate::api::VOTER_BODY_LIMIT, |c| {
+            c.ballots().max_voter_entry_len().div_ceil(3) * 4 + crate::api::VOTER_JSON_SLACK
+        })
+    }
+
     /// The phase and fingerprint as of the latest checkpoint (reads never go past it).
     pub fn status(&self) -> (Phase, Option<Digest32>) {
         let size = self.published().map_or(0, |p| p.size);

@@ -279,6 +279,13 @@ impl BallotContext {
                 .sum::<usize>()
     }
 
+    /// The length of the longest valid voter entry of this election: an audited ballot (the
+    /// encrypted ballot, an opening of 40 bytes per ciphertext, the signature), or a cast one.
+    pub fn max_voter_entry_len(&self) -> usize {
+        let openings: usize = 4 + self.plans.iter().map(|p| 4 + 40 * p.slots()).sum::<usize>();
+        self.encrypted_ballot_len() + openings + 64
+    }
+
     /// The counted-ballot view used by aggregation (§12.1): the credential, the board size and
     /// the ciphertexts of a cast ballot's encoding, read at the offsets every valid ballot of this
     /// election has, without decoding its proofs (about a fifth of a full decode for 1-of-5).

@@ -32,6 +32,23 @@ fn cast(e: &Election, voter: usize, v: usize) -> Ballot {
     )
 }
 
+/// Voter 2's audited ballot.
+fn audit(
+    e: &Election,
+    r: &mut (impl rand_core::RngCore + rand_core::CryptoRng),
+) -> ballot::AuditedBallot {
+    let (encrypted, secrets) = ballot::encrypt(
+        &e.ballot_ctx,
+        &e.creds[2].public_key(),
+        1,
+        0,
+        &all_kinds_selection(2),
+        r,
+    )
+    .unwrap();
+    secrets.audit(encrypted, &e.creds[2]).unwrap()
+}
+
 fn resign(mut b: Ballot, cred: &protocol::signature::SecretKey) -> Ballot {
     b.encrypted.credential = cred.public_key();
     b.signature = cred.sign(signature::tags::BALLOT, &b.encrypted.to_bytes());
@@ -314,16 +331,7 @@ fn moved_proofs_and_a_changed_board_size_are_rejected() {
 fn an_audited_ballot_cannot_be_cast() {
     let e = election();
     let mut r = rng("audit-cast");
-    let (encrypted, secrets) = ballot::encrypt(
-        &e.ballot_ctx,
-        &e.creds[2].public_key(),
-        1,
-        0,
-        &all_kinds_selection(2),
-        &mut r,
-    )
-    .unwrap();
-    let audited = secrets.audit(encrypted, &e.creds[2]).unwrap();
+    let audited = audit(&e, &mut r);
     let as_cast = Ballot {
         encrypted: audited.encrypted.clone(),
         signature: audited.signature,
@@ -353,6 +361,10 @@ fn ballots_of_the_wrong_length_are_refused_before_decoding() {
     let bytes = b.to_bytes();
     assert_eq!(bytes.len(), e.ballot_ctx.encrypted_ballot_len() + 64);
     assert_eq!(e.ballot_ctx.decode_ballot(&bytes).unwrap(), b);
+    // An audited ballot is the longest voter entry: it sizes the board's body limit (§13.8).
+    let audited = audit(&e, &mut rng("attack-audit-length"));
+    assert_eq!(audited.to_bytes().len(), e.ballot_ctx.max_voter_entry_len());
+    assert!(bytes.len() < e.ballot_ctx.max_voter_entry_len());
     let mut huge = bytes.clone();
     huge.extend(std::iter::repeat_n(0u8, 1 << 20));
     assert!(matches!(

@@ -1,9 +1,9 @@
 //! `board-flood`: honest voters cast while attackers flood the board (loopback only, bounded in
 //! count and time). Creates an election on a running board, encrypts every ballot beforehand,
-//! casts half the honest ballots with no attack ("calm"), then the other half while attackers send
-//! garbage JSON, well-signed ballots whose proofs fail, huge bodies and slow bodies ("flood"), and
-//! prints honest throughput and latency for both side by side, what the attackers got back, and the
-//! board's peak memory. Honest voters retry `429`/`503` as the voting page does (backoff, never
+//! casts half the honest ballots with no attack ("calm") and the other half while attackers send
+//! garbage JSON, well-signed ballots whose proofs fail, huge bodies and slow bodies ("flood"), in
+//! alternating rounds, and prints honest throughput and latency for both side by side, what the
+//! attackers got back, and the board's peak memory. Honest voters retry `429`/`503` as the voting page does (backoff, never
 //! sooner than `Retry-After`); their latency includes those waits.
 //!
 //! Exit codes: 0 every honest ballot receipted, 1 an honest ballot was lost or a receipt did not
@@ -54,9 +54,13 @@ struct Args {
     /// Attack requests in all at most (the flood also stops when the honest phase ends).
     #[arg(long, default_value_t = 1_000_000)]
     max_attacks: u64,
-    /// Seconds the flood phase lasts at most.
+    /// Seconds each flood phase lasts at most.
     #[arg(long, default_value_t = 300)]
     seconds: u64,
+    /// Calm and flooded phases alternate this many times (the honest ballots split evenly), so
+    /// that the machine's drift over the run falls on both alike.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -93,11 +97,22 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+#[derive(Default)]
 struct Phase {
     latencies: Vec<Duration>,
     elapsed: Duration,
     retries: u64,
     lost: Vec<String>,
+}
+
+impl Phase {
+    /// Adds another round of the same mode.
+    fn absorb(&mut self, other: Phase) {
+        self.latencies.extend(other.latencies);
+        self.elapsed += other.elapsed;
+        self.retries += other.retries;
+        self.lost.extend(other.lost);
+    }
 }
 
 /// Casts `bodies` from `clients` concurrent clients, retrying 429/503 with backoff.
@@ -298,6 +313,100 @@ fn slow(addr: SocketAddr, path: &str, stop: &AtomicBool) -> String {
     "sent whole".to_owned()
 }
 
+/// The attacks, each kind with how many connections send it.
+fn attack_kinds(args: &Args) -> [(&'static str, usize); 4] {
+    [
+        ("garbage JSON", args.garbage),
+        ("invalid proof", args.invalid_proofs),
+        ("huge body", args.huge),
+        ("slow body", args.slow),
+    ]
+}
+
+/// One flooded phase: the attackers start, the flood builds up for 2 s, the honest voters cast
+/// `bodies`, and the attackers stop. Returns the honest phase and how long the flood lasted.
+#[allow(clippy::too_many_arguments)]
+async fn flood_round(
+    args: &Args,
+    addr: SocketAddr,
+    path: &str,
+    invalid_bodies: &Arc<Vec<String>>,
+    log: &Arc<AttackLog>,
+    url: &str,
+    bodies: Vec<String>,
+    key: &PublicKey,
+    hash: &[u8; 32],
+) -> (Phase, f64) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut attackers = Vec::new();
+    let kinds = attack_kinds(args);
+    for (kind, count) in kinds {
+        for n in 0..count {
+            let (stop, log, path, invalid_bodies) = (
+                stop.clone(),
+                log.clone(),
+                path.to_owned(),
+                invalid_bodies.clone(),
+            );
+            let (max, limit) = (args.max_attacks, Duration::from_secs(args.seconds));
+            attackers.push(
+                std::thread::Builder::new()
+                    .stack_size(64 * 1024)
+                    .spawn(move || {
+                        let mut i = n;
+                        while !stop.load(Ordering::Relaxed)
+                            && started.elapsed() < limit
+                            && log.sent.fetch_add(1, Ordering::Relaxed) < max
+                        {
+                            let answer = match kind {
+                                "garbage JSON" => {
+                                    let mut junk = vec![0u8; 2048];
+                                    OsRng.fill_bytes(&mut junk);
+                                    junk[0] = b'{';
+                                    request(
+                                        addr,
+                                        &path,
+                                        "Content-Type: application/json\r\n",
+                                        &junk,
+                                    )
+                                }
+                                "invalid proof" => {
+                                    let body = &invalid_bodies[i % invalid_bodies.len()];
+                                    request(
+                                        addr,
+                                        &path,
+                                        "Content-Type: application/json\r\n",
+                                        body.as_bytes(),
+                                    )
+                                }
+                                "huge body" => huge(addr, &path),
+                                _ => slow(addr, &path, &stop),
+                            };
+                            log.note(kind, answer);
+                            i += 1;
+                        }
+                    })
+                    .expect("attacker thread"),
+            );
+        }
+    }
+    // Let the flood build up before the honest voters come.
+    actix_web::rt::time::sleep(Duration::from_secs(2)).await;
+    eprintln!(
+        "  flooded: {} honest ballots from {} clients while {} attackers send...",
+        bodies.len(),
+        args.clients,
+        kinds.iter().map(|(_, n)| n).sum::<usize>()
+    );
+    let phase = cast(url, bodies, args.clients, key, hash).await;
+    stop.store(true, Ordering::Relaxed);
+    for a in attackers {
+        let _ = a.join();
+    }
+    (phase, started.elapsed().as_secs_f64())
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     actix_web::rt::System::new().block_on(run(args))
@@ -388,96 +497,21 @@ async fn run(args: Args) -> ExitCode {
     }
     let ballots_url = format!("{}/v1/elections/{id}/ballots", args.url);
     let path = format!("/v1/elections/{id}/ballots");
-    let flood_bodies = honest.split_off(args.voters);
+    let mut flood_bodies = honest.split_off(args.voters);
+    let mut calm_bodies = honest;
 
     let peak_before = args.board_pid.and_then(|p| proc_kib(p, "VmHWM:"));
     let cpu = |pid: Option<u32>| pid.and_then(cpu_seconds).unwrap_or(0.0);
     let me = Some(std::process::id());
-    let (board_cpu0, own_cpu0) = (cpu(args.board_pid), cpu(me));
-    eprintln!(
-        "calm: {} honest ballots from {} clients...",
-        honest.len(),
-        args.clients
-    );
-    let calm = cast(
-        &ballots_url,
-        honest,
-        args.clients,
-        &board_key,
-        &e.manifest_hash,
-    )
-    .await;
-    let peak_calm = args.board_pid.and_then(|p| proc_kib(p, "VmHWM:"));
-    let (board_cpu1, own_cpu1) = (cpu(args.board_pid), cpu(me));
-
-    // The flood: attackers on threads of their own, until the honest phase ends (or the bounds).
-    let stop = Arc::new(AtomicBool::new(false));
     let log = Arc::new(AttackLog::default());
-    let flood_started = Instant::now();
-    let mut attackers = Vec::new();
-    let kinds: [(&'static str, usize); 4] = [
-        ("garbage JSON", args.garbage),
-        ("invalid proof", args.invalid_proofs),
-        ("huge body", args.huge),
-        ("slow body", args.slow),
-    ];
     let invalid_bodies = Arc::new(invalid_bodies);
-    for (kind, count) in kinds {
-        for n in 0..count {
-            let (stop, log, path, invalid_bodies) = (
-                stop.clone(),
-                log.clone(),
-                path.clone(),
-                invalid_bodies.clone(),
-            );
-            let (max, limit) = (args.max_attacks, Duration::from_secs(args.seconds));
-            attackers.push(
-                std::thread::Builder::new()
-                    .stack_size(64 * 1024)
-                    .spawn(move || {
-                        let mut i = n;
-                        while !stop.load(Ordering::Relaxed)
-                            && flood_started.elapsed() < limit
-                            && log.sent.fetch_add(1, Ordering::Relaxed) < max
-                        {
-                            let answer = match kind {
-                                "garbage JSON" => {
-                                    let mut junk = vec![0u8; 2048];
-                                    OsRng.fill_bytes(&mut junk);
-                                    junk[0] = b'{';
-                                    request(
-                                        addr,
-                                        &path,
-                                        "Content-Type: application/json\r\n",
-                                        &junk,
-                                    )
-                                }
-                                "invalid proof" => {
-                                    let body = &invalid_bodies[i % invalid_bodies.len()];
-                                    request(
-                                        addr,
-                                        &path,
-                                        "Content-Type: application/json\r\n",
-                                        body.as_bytes(),
-                                    )
-                                }
-                                "huge body" => huge(addr, &path),
-                                _ => slow(addr, &path, &stop),
-                            };
-                            log.note(kind, answer);
-                            i += 1;
-                        }
-                    })
-                    .expect("attacker thread"),
-            );
-        }
-    }
-    // Memory while flooded, sampled.
+    // Memory over the whole run, sampled.
+    let done = Arc::new(AtomicBool::new(false));
     let rss_max = Arc::new(AtomicU64::new(0));
     let sampler = args.board_pid.map(|pid| {
-        let (stop, rss_max) = (stop.clone(), rss_max.clone());
+        let (done, rss_max) = (done.clone(), rss_max.clone());
         std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
+            while !done.load(Ordering::Relaxed) {
                 if let Some(kib) = proc_kib(pid, "VmRSS:") {
                     rss_max.fetch_max(kib, Ordering::Relaxed);
                 }
@@ -485,34 +519,79 @@ async fn run(args: Args) -> ExitCode {
             }
         })
     });
-    // Let the flood build up before the honest voters come.
-    actix_web::rt::time::sleep(Duration::from_secs(2)).await;
-    eprintln!(
-        "flood: {} honest ballots from {} clients while {} attackers send...",
-        flood_bodies.len(),
-        args.clients,
-        kinds.iter().map(|(_, n)| n).sum::<usize>()
-    );
-    let flood = cast(
-        &ballots_url,
-        flood_bodies,
-        args.clients,
-        &board_key,
-        &e.manifest_hash,
-    )
-    .await;
-    stop.store(true, Ordering::Relaxed);
-    for a in attackers {
-        let _ = a.join();
+    let rate = |p: &Phase| p.latencies.len() as f64 / p.elapsed.as_secs_f64();
+    let rounds = args.rounds.max(1);
+    let (mut calm, mut flood) = (Phase::default(), Phase::default());
+    // CPU seconds of the board and of this tool, and wall seconds, in each mode.
+    let (mut calm_cpu, mut flood_cpu) = ([0.0f64; 3], [0.0f64; 3]);
+    let mut ratios = Vec::new();
+    let mut peak_calm = None;
+    let flood_started = Instant::now();
+    for round in 0..rounds {
+        let part = |bodies: &mut Vec<String>| {
+            let n = bodies.len() / (rounds - round);
+            bodies.split_off(bodies.len() - n)
+        };
+        let (calm_part, flood_part) = (part(&mut calm_bodies), part(&mut flood_bodies));
+        eprintln!(
+            "round {}/{rounds}: {} honest ballots calm, then {} while flooded...",
+            round + 1,
+            calm_part.len(),
+            flood_part.len()
+        );
+        let (board0, own0) = (cpu(args.board_pid), cpu(me));
+        let c = cast(
+            &ballots_url,
+            calm_part,
+            args.clients,
+            &board_key,
+            &e.manifest_hash,
+        )
+        .await;
+        let (board1, own1) = (cpu(args.board_pid), cpu(me));
+        peak_calm = args.board_pid.and_then(|p| proc_kib(p, "VmHWM:"));
+        let (f, seconds) = flood_round(
+            &args,
+            addr,
+            &path,
+            &invalid_bodies,
+            &log,
+            &ballots_url,
+            flood_part,
+            &board_key,
+            &e.manifest_hash,
+        )
+        .await;
+        let (board2, own2) = (cpu(args.board_pid), cpu(me));
+        for (acc, add) in [
+            (
+                &mut calm_cpu,
+                [board1 - board0, own1 - own0, c.elapsed.as_secs_f64()],
+            ),
+            (&mut flood_cpu, [board2 - board1, own2 - own1, seconds]),
+        ] {
+            acc.iter_mut().zip(add).for_each(|(a, b)| *a += b);
+        }
+        ratios.push(100.0 * rate(&f) / rate(&c));
+        eprintln!(
+            "round {}/{rounds}: {:.0} ballots/s calm, {:.0} flooded ({:.0}%)",
+            round + 1,
+            rate(&c),
+            rate(&f),
+            ratios[round]
+        );
+        calm.absorb(c);
+        flood.absorb(f);
     }
+    done.store(true, Ordering::Relaxed);
     if let Some(s) = sampler {
         let _ = s.join();
     }
+    calm.latencies.sort();
+    flood.latencies.sort();
     let peak_after = args.board_pid.and_then(|p| proc_kib(p, "VmHWM:"));
-    let (board_cpu2, own_cpu2) = (cpu(args.board_pid), cpu(me));
-    let flood_seconds = flood_started.elapsed().as_secs_f64();
+    let flood_seconds = flood_cpu[2];
 
-    let rate = |p: &Phase| p.latencies.len() as f64 / p.elapsed.as_secs_f64();
     println!(
         "board:              {} ({} cores on this machine)",
         args.url, threads
@@ -550,22 +629,25 @@ async fn run(args: Args) -> ExitCode {
     );
     println!(
         "board CPU (cores):  {:>8.2}     {:>8.2}",
-        (board_cpu1 - board_cpu0) / calm.elapsed.as_secs_f64(),
-        (board_cpu2 - board_cpu1) / flood_seconds
+        calm_cpu[0] / calm_cpu[2],
+        flood_cpu[0] / flood_cpu[2]
     );
     println!(
         "this tool's CPU:    {:>8.2}     {:>8.2}   (voters and attackers share the machine)",
-        (own_cpu1 - own_cpu0) / calm.elapsed.as_secs_f64(),
-        (own_cpu2 - own_cpu1) / flood_seconds
+        calm_cpu[1] / calm_cpu[2],
+        flood_cpu[1] / flood_cpu[2]
     );
+    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.0}%")).collect();
     println!(
-        "flood vs calm:      {:.0}% of the throughput",
-        100.0 * rate(&flood) / rate(&calm)
+        "flood vs calm:      {:.0}% of the throughput ({rounds} rounds, calm then flooded, each: {})",
+        100.0 * rate(&flood) / rate(&calm),
+        each.join(", ")
     );
     let answers = log.answers.lock().expect("not poisoned");
     println!(
-        "attack requests:    {} in {:.1} s",
+        "attack requests:    {} in {:.1} s of flood ({:.1} s in all)",
         answers.values().sum::<u64>(),
+        flood_seconds,
         flood_started.elapsed().as_secs_f64()
     );
     for ((kind, answer), n) in answers.iter() {
@@ -575,7 +657,7 @@ async fn run(args: Args) -> ExitCode {
         let mib =
             |k: Option<u64>| k.map_or("?".to_owned(), |k| format!("{:.0} MiB", k as f64 / 1024.0));
         println!(
-            "board memory:       peak {} before, {} after calm, {} after flood (RSS sampled during the flood: max {}); pid {pid}",
+            "board memory:       peak {} before, {} after the last calm phase, {} after the last flood (RSS sampled throughout: max {}); pid {pid}",
             mib(peak_before),
             mib(peak_calm),
             mib(peak_after),

@@ -258,12 +258,12 @@ pub async fn voting_and_proofs(store: AnyStore) {
         entry: Entry::AuditedBallot(e.audited(1, opened + 6, &mut OsRng)),
         signature: None,
     };
-    let (status, body) = post(
-        &app,
-        &format!("/v1/elections/{id}/audited-ballots"),
-        post_body(&audit),
-    )
-    .await;
+    // The longest voter entry, padded with whitespace to exactly this election's limit for a
+    // voter's post (§13.8), is still taken.
+    let limit = e.ballots.max_voter_entry_len().div_ceil(3) * 4 + api::VOTER_JSON_SLACK;
+    let padded = format!("{:<limit$}", post_body(&audit));
+    assert_eq!(padded.len(), limit);
+    let (status, body) = post(&app, &format!("/v1/elections/{id}/audited-ballots"), padded).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let size = opened + 8;
 
@@ -544,10 +544,20 @@ pub async fn bad_input_is_refused_and_changes_nothing(store: AnyStore) {
         )
         .unwrap();
 
+    // A voter's post is at most the base64 of this election's longest voter entry (an audited
+    // ballot) and some JSON around it (§13.8): far below the general limit.
+    let limit = e.ballots.max_voter_entry_len().div_ceil(3) * 4 + api::VOTER_JSON_SLACK;
+    assert!(limit < api::VOTER_BODY_LIMIT / 16, "{limit}");
     let refusals: Vec<(&str, String, StatusCode, &str)> = vec![
         (
             "oversized body",
             format!("{{\"body\": \"{}\"}}", "A".repeat(api::VOTER_BODY_LIMIT)),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+        (
+            "a good ballot padded past this election's limit",
+            format!("{good_body:<0$}", limit + 1),
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
         ),
