@@ -2,8 +2,6 @@
 //! manifest, creates the election on the board and moves its phases; each trustee runs the key
 //! ceremony from their own machine through the board; the credential authority issues the voters'
 //! credentials and posts the public list. Secrets stay in passphrase-sealed files.
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
 
 pub mod manifest_file;
 pub mod roles;

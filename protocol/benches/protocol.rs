@@ -1,5 +1,7 @@
 //! Criterion benchmarks (one core): `cargo bench -p protocol --bench protocol`.
 //! Figures and the command line are recorded in the README.
+// `criterion_group!` makes a public function it cannot document.
+#![allow(missing_docs)]
 #[path = "../tests/support/mod.rs"]
 mod support;
 

@@ -1,8 +1,6 @@
 //! Thistle's voting page. The ballot's state ([`ballot`]) and the voter's way through the page
 //! ([`flow`]) are pure state machines, testable without a browser; [`board`] is what the page
 //! exchanges with the board; the page itself (`app`, yew compiled to WebAssembly) renders them.
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;

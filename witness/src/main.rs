@@ -4,7 +4,6 @@
 //!     thistle-witness serve --key witness.key --name witness.example.org --board https://board.example
 //!
 //! Exit codes: 0 success, 1 runtime failure (store, bind), 2 bad arguments, key or passphrase.
-#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
