@@ -137,15 +137,15 @@ pub fn check_total_weight(manifest: &Manifest, list: &CredentialList) -> Result<
     }
     // A ranked contest's mix of every listed credential must fit one board upload (§12.11).
     for c in manifest.contests.iter().filter(|c| c.is_ranked()) {
-        let bytes = crate::mixnet::mix_bytes(list.len(), c.slots());
-        if bytes > crate::mixnet::MAX_MIX_BYTES {
+        let bytes = crate::shuffle::mix_bytes(list.len(), c.slots());
+        if bytes > crate::shuffle::MAX_MIX_BYTES {
             return Err(Error::InvalidManifest(alloc::format!(
                 "contest {:?}: a mix of {} ballots of {} ranks would be {} MiB, over the {} MiB a board takes; allow fewer ranks or split the electorate",
                 c.id,
                 list.len(),
                 c.slots(),
                 bytes >> 20,
-                crate::mixnet::MAX_MIX_BYTES >> 20
+                crate::shuffle::MAX_MIX_BYTES >> 20
             )));
         }
     }
@@ -153,7 +153,7 @@ pub fn check_total_weight(manifest: &Manifest, list: &CredentialList) -> Result<
     for c in manifest.contests.iter().filter(|c| !c.is_ranked()) {
         if total_weight
             .checked_mul(c.option_max())
-            .is_none_or(|b| b > crate::tally::MAX_TOTAL)
+            .is_none_or(|b| b > crate::elgamal::MAX_TOTAL)
         {
             return Err(Error::InvalidManifest(alloc::format!(
                 "contest {:?}: total weight × per-option maximum exceeds 2^40, the largest total the tally can recover",
@@ -184,74 +184,6 @@ impl ElectionContext {
             credential_list_commitment,
             total_weight,
             fingerprint,
-        })
-    }
-}
-
-/// An election as a voter's device opens it (§11.8): from three items the board serves, each
-/// checked here, so the device trusts the election id it was given and nothing else.
-#[derive(Debug)]
-pub struct VoterElection {
-    /// The manifest (its hash is the election id).
-    pub manifest: Manifest,
-    /// `ManifestHash`.
-    pub manifest_hash: Digest32,
-    /// The fingerprint the administrator signed when opening the vote.
-    pub fingerprint: Digest32,
-    /// The election key `K`.
-    pub key: Point,
-    /// What ballots are encrypted and proved against.
-    pub ballots: crate::ballot::BallotContext,
-}
-
-impl VoterElection {
-    /// Checks leaf 0 (the manifest, signed by its administrator, hashing to `election_id`), the
-    /// voting-open leaf (signed by the same administrator, carrying the fingerprint) and
-    /// `FingerprintData` (hashing to that fingerprint; see [`voter_election_key`]).
-    pub fn open(
-        election_id: &Digest32,
-        manifest_leaf: &[u8],
-        opened_leaf: &[u8],
-        fingerprint_data: &[u8],
-    ) -> Result<Self> {
-        use crate::record::{Entry, Leaf, Phase};
-        let first = Leaf::from_bytes(manifest_leaf, 1)?;
-        let Entry::Manifest(manifest) = &first.signed.entry else {
-            return Err(Error::WrongElection {
-                what: "leaf 0",
-                reason: "it is not a manifest",
-            });
-        };
-        let manifest = manifest.clone();
-        manifest.validate()?;
-        let manifest_hash = manifest.hash();
-        if manifest_hash != *election_id {
-            return Err(Error::WrongElection {
-                what: "the manifest",
-                reason: "its hash is not the election id",
-            });
-        }
-        first.signed.verify_writer(&manifest, &manifest_hash)?;
-        let opened = Leaf::from_bytes(opened_leaf, manifest.threshold)?;
-        let Entry::Phase {
-            phase: Phase::VotingOpen,
-            fingerprint: Some(fingerprint),
-        } = opened.signed.entry
-        else {
-            return Err(Error::WrongElection {
-                what: "the opening entry",
-                reason: "it is not the opening of the vote",
-            });
-        };
-        opened.signed.verify_writer(&manifest, &manifest_hash)?;
-        let key = voter_election_key(fingerprint_data, &manifest, &manifest_hash, &fingerprint)?;
-        let ballots = crate::ballot::BallotContext::new(&manifest, key, fingerprint);
-        Ok(VoterElection {
-            manifest,
-            manifest_hash,
-            fingerprint,
-            key,
-            ballots,
         })
     }
 }

@@ -13,6 +13,10 @@ use crate::encoding::{Encode, Reader};
 use crate::error::Result;
 use crate::group::Point;
 
+/// Largest total recoverable by the tally (exponential ElGamal: the discrete logarithm is found
+/// by search); manifests and credential lists are refused beyond it.
+pub const MAX_TOTAL: u64 = 1 << 40;
+
 /// The joint election public key `K`, with a precomputed table for constant-time `r·K`.
 pub struct ElectionPublicKey {
     key: Point,

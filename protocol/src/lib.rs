@@ -32,6 +32,7 @@ pub mod stv;
 pub mod tally;
 pub mod transcript;
 pub mod verify;
+pub mod voter;
 pub mod witness;
 
 pub use error::{Error, Result};

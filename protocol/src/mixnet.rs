@@ -13,22 +13,7 @@ use crate::mixdecrypt::MixDecryption;
 use crate::shuffle::{Row, ShuffleProof, MAX_CIPHERTEXTS};
 use crate::stv::{self, CountSheet, Method, Profile, Ranking};
 
-/// Largest mix entry body (§6.2, §12.11): a board takes no larger upload, so a manifest whose
-/// ranked contest would need one is refused with its credential list (V8).
-pub const MAX_MIX_BYTES: usize = 512 << 20;
-
-/// The size of a mix entry body for `n` ballots of width `w`: the 20-byte head, the rows and
-/// the proof of §12.9.
-pub fn mix_bytes(n: usize, w: usize) -> usize {
-    20usize
-        .saturating_add(n.saturating_mul(w).saturating_mul(64))
-        .saturating_add(
-            n.saturating_mul(5)
-                .saturating_add(w.saturating_mul(3))
-                .saturating_add(6)
-                .saturating_mul(32),
-        )
-}
+pub use crate::shuffle::{mix_bytes, MAX_MIX_BYTES};
 
 /// Tag of the lot seed of an election's ranked count (§12.8).
 pub const LOT_SEED_TAG: &str = "thistle-v1/stv-lot-seed";

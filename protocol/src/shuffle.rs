@@ -46,6 +46,23 @@ pub const GENERATOR_LABEL: &[u8] = b"thistle-v1/generator/shuffle/";
 pub const CHAIN_BASE_LABEL: &[u8] = b"thistle-v1/generator/shuffle-chain";
 
 /// Most ciphertexts one shuffle may hold (`N · w`): the input and output lists are each one
+/// Largest mix entry body (§6.2, §12.11): a board takes no larger upload, so a manifest whose
+/// ranked contest would need one is refused with its credential list (V8).
+pub const MAX_MIX_BYTES: usize = 512 << 20;
+
+/// The size of a mix entry body for `n` ballots of width `w`: the 20-byte head, the rows and
+/// the proof of §12.9.
+pub fn mix_bytes(n: usize, w: usize) -> usize {
+    20usize
+        .saturating_add(n.saturating_mul(w).saturating_mul(64))
+        .saturating_add(
+            n.saturating_mul(5)
+                .saturating_add(w.saturating_mul(3))
+                .saturating_add(6)
+                .saturating_mul(32),
+        )
+}
+
 /// transcript message, which Merlin frames with a 32-bit length (64 bytes a ciphertext).
 pub const MAX_CIPHERTEXTS: usize = 1 << 25;
 

@@ -19,8 +19,7 @@ use crate::manifest::{limits, ContestKind, Manifest};
 use crate::proofs::dleq::{DleqProof, DleqStatement};
 use crate::transcript::ProofTranscript;
 
-/// Largest total recoverable by the tally; manifests and credential lists are refused beyond it.
-pub const MAX_TOTAL: u64 = 1 << 40;
+pub use crate::elgamal::MAX_TOTAL;
 
 /// The encrypted tally: per contest, per option, the weighted sum of the counted ballots.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,9 +4,9 @@
 use std::rc::Rc;
 
 use protocol::ballot::BallotEncryption;
-use protocol::context::VoterElection;
 use protocol::manifest::ContestKind;
 use protocol::record::Entry;
+use protocol::voter::VoterElection;
 use rand_core::OsRng;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -2,10 +2,10 @@
 //! run in the browser; these run anywhere and are tested natively).
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use protocol::context::VoterElection;
 use protocol::hash::Digest32;
 use protocol::mixnet::RankedCount;
 use protocol::record::{Entry, Receipt, SignedEntry};
+use protocol::voter::VoterElection;
 use serde_json::Value;
 
 /// Parses an election id (64 hex digits).

@@ -202,7 +202,7 @@ pub async fn voting_and_proofs(store: AnyStore) {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["opened_index"], opened - 1);
     let field = |name: &str| B64.decode(v[name].as_str().unwrap()).unwrap();
-    let device = protocol::context::VoterElection::open(
+    let device = protocol::voter::VoterElection::open(
         &e.manifest_hash,
         &field("manifest_leaf"),
         &field("opened_leaf"),
@@ -212,7 +212,7 @@ pub async fn voting_and_proofs(store: AnyStore) {
     assert_eq!(device.fingerprint, e.context.fingerprint);
     assert_eq!(device.manifest, e.manifest);
     // Served for another election, the same items are refused.
-    assert!(protocol::context::VoterElection::open(
+    assert!(protocol::voter::VoterElection::open(
         &[0; 32],
         &field("manifest_leaf"),
         &field("opened_leaf"),
