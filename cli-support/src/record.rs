@@ -739,6 +739,8 @@ impl FirstPass<'_> {
                 }
             }
             match prechecked[at].take() {
+                // A voter entry whose signature or proofs failed is checked again in full below,
+                // so that it fails at the first step that refuses it, in the spec's order (§15).
                 Some((time, Ok(checked))) => {
                     self.verifier
                         .push_checked(time, checked, &mut OsRng)
@@ -748,10 +750,7 @@ impl FirstPass<'_> {
                     *self.last_time = time;
                     *self.voters = Some((self.voters.map_or(index, |v| v.0), index));
                 }
-                Some((_, Err((step, error)))) => {
-                    return Err(invalid(Failure { step, index, error }))
-                }
-                None => {
+                Some((_, Err(_))) | None => {
                     // Decoded once, kept if it is not a voter entry.
                     let leaf =
                         Leaf::from_bytes(raw, self.verifier.threshold()).map_err(|error| {
@@ -853,7 +852,16 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
         );
         // An earlier leaf's failure first; a deferred one waits for the rest to be read.
         let taken = defer(taken)?;
-        let read = read?;
+        let read = match read {
+            Ok(read) => read,
+            Err(framing) => {
+                // The batch read before it fails first if one of its leaves does.
+                if taken.is_none() {
+                    defer(state.take_in(leaves, checked))?;
+                }
+                return Err(framing);
+            }
+        };
         if taken.is_some() {
             deferred = taken;
             break;

@@ -45,7 +45,6 @@ pub const GENERATOR_LABEL: &[u8] = b"thistle-v1/generator/shuffle/";
 /// Label of the commitment chain's base `h`.
 pub const CHAIN_BASE_LABEL: &[u8] = b"thistle-v1/generator/shuffle-chain";
 
-/// Most ciphertexts one shuffle may hold (`N · w`): the input and output lists are each one
 /// Largest mix entry body (§6.2, §12.11): a board takes no larger upload, so a manifest whose
 /// ranked contest would need one is refused with its credential list (V8).
 pub const MAX_MIX_BYTES: usize = 512 << 20;
@@ -63,6 +62,7 @@ pub fn mix_bytes(n: usize, w: usize) -> usize {
         )
 }
 
+/// Most ciphertexts one shuffle may hold (`N · w`): the input and output lists are each one
 /// transcript message, which Merlin frames with a 32-bit length (64 bytes a ciphertext).
 pub const MAX_CIPHERTEXTS: usize = 1 << 25;
 
