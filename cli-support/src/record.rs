@@ -573,14 +573,7 @@ pub fn election_of(mut export: impl Read) -> Result<String> {
     let leaf = read_leaf(&mut export, 0)?;
     match Leaf::from_bytes(&leaf, 1).map(|l| l.signed.entry) {
         Ok(Entry::Manifest(m)) => Ok(hex::encode(m.hash())),
-        _ => Err(Error::Invalid(Failure {
-            step: Step::V3Manifest,
-            index: 0,
-            error: protocol::Error::Malformed {
-                what: "record",
-                reason: "the first entry must be the manifest",
-            },
-        })),
+        _ => Err(manifest_failure("the first entry must be the manifest")),
     }
 }
 
@@ -592,6 +585,18 @@ pub fn checkpoint_note_of(mut export: impl Read) -> Result<String> {
 
 fn invalid(f: Failure) -> Error {
     Error::Invalid(f)
+}
+
+/// A V3 failure of the record's leaf 0.
+fn manifest_failure(reason: &'static str) -> Error {
+    invalid(Failure {
+        step: Step::V3Manifest,
+        index: 0,
+        error: protocol::Error::Malformed {
+            what: "record",
+            reason,
+        },
+    })
 }
 
 fn log_failure(index: u64, error: protocol::Error) -> Error {
@@ -722,6 +727,13 @@ struct FirstPass<'a> {
 }
 
 impl FirstPass<'_> {
+    /// A voter entry taken in at `index`, with its tag.
+    fn count_voter(&mut self, index: u64, tag: u8) {
+        *self.ballots_cast += u64::from(tag == VOTER_TAGS[0]);
+        *self.ballots_audited += u64::from(tag == VOTER_TAGS[1]);
+        *self.voters = Some((self.voters.map_or(index, |v| v.0), index));
+    }
+
     /// Takes a checked batch in, leaf by leaf: every check that depends on the log.
     fn take_in(&mut self, leaves: Batch, mut prechecked: Vec<Prechecked>) -> Result<()> {
         // A batch read before this verifier saw voting open was prechecked without a checker:
@@ -745,10 +757,8 @@ impl FirstPass<'_> {
                     self.verifier
                         .push_checked(time, checked, &mut OsRng)
                         .map_err(invalid)?;
-                    *self.ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
-                    *self.ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
+                    self.count_voter(index, raw[8]);
                     *self.last_time = time;
-                    *self.voters = Some((self.voters.map_or(index, |v| v.0), index));
                 }
                 Some((_, Err(_))) | None => {
                     // Decoded once, kept if it is not a voter entry.
@@ -768,20 +778,13 @@ impl FirstPass<'_> {
                             hex::encode(hash).eq_ignore_ascii_case(self.election)
                         })
                     {
-                        return Err(invalid(Failure {
-                            step: Step::V3Manifest,
-                            index: 0,
-                            error: protocol::Error::Malformed {
-                                what: "record",
-                                reason: "leaf 0 is another election's manifest: its hash is not the election id asked for",
-                            },
-                        }));
+                        return Err(manifest_failure(
+                            "leaf 0 is another election's manifest: its hash is not the election id asked for",
+                        ));
                     }
                     *self.last_time = leaf.time;
                     if VOTER_TAGS.contains(&raw[8]) {
-                        *self.ballots_cast += u64::from(raw[8] == VOTER_TAGS[0]);
-                        *self.ballots_audited += u64::from(raw[8] == VOTER_TAGS[1]);
-                        *self.voters = Some((self.voters.map_or(index, |v| v.0), index));
+                        self.count_voter(index, raw[8]);
                     } else {
                         self.entries.push((index, leaf));
                     }
@@ -803,16 +806,6 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     let mut last_time = 0u64;
     // The first and last voter entries' indexes (V16).
     let mut voters: Option<(u64, u64)> = None;
-    let v3 = |reason| {
-        invalid(Failure {
-            step: Step::V3Manifest,
-            index: 0,
-            error: protocol::Error::Malformed {
-                what: "record",
-                reason,
-            },
-        })
-    };
     // A partial decryption or the results failing against a posted tally that is itself wrong
     // must be reported as the tally's fault (V13), which only the second pass can see: such a
     // failure waits for it, and the rest of the leaves are only hashed.
@@ -892,7 +885,7 @@ fn verify_spooled(spool: Spool, election: &str, progress: Progress<'_>) -> Resul
     let (manifest, manifest_hash) = verifier
         .manifest()
         .map(|(m, h)| (m.clone(), *h))
-        .ok_or_else(|| v3("the record is empty"))?;
+        .ok_or_else(|| manifest_failure("the record is empty"))?;
     // Leaf 0 was checked against `election` as it was read.
     let checkpoint = Checkpoint::verify_for(&note, &manifest, &manifest_hash)
         .map_err(|e| log_failure(count, e))?;
