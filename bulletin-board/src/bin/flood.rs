@@ -3,8 +3,8 @@
 //! casts half the honest ballots with no attack ("calm") and the other half while attackers send
 //! garbage JSON, well-signed ballots whose proofs fail, huge bodies and slow bodies ("flood"), in
 //! alternating rounds, and prints honest throughput and latency for both side by side, what the
-//! attackers got back, and the board's peak memory. Honest voters retry `429`/`503` as the voting page does (backoff, never
-//! sooner than `Retry-After`); their latency includes those waits.
+//! attackers got back, and the board's peak memory. Honest voters retry `429`/`503` as the voting
+//! page does (backoff, never sooner than `Retry-After`); their latency includes those waits.
 //!
 //! Exit codes: 0 every honest ballot receipted, 1 an honest ballot was lost or a receipt did not
 //! verify, 2 bad arguments or the board could not be set up.
@@ -95,6 +95,22 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
     Some(ticks / 100.0)
+}
+
+/// CPU seconds of the board and of this tool over `seconds` of one mode's rounds.
+#[derive(Default)]
+struct Usage {
+    board: f64,
+    tool: f64,
+    seconds: f64,
+}
+
+impl Usage {
+    fn add(&mut self, board: f64, tool: f64, seconds: f64) {
+        self.board += board;
+        self.tool += tool;
+        self.seconds += seconds;
+    }
 }
 
 #[derive(Default)]
@@ -313,16 +329,6 @@ fn slow(addr: SocketAddr, path: &str, stop: &AtomicBool) -> String {
     "sent whole".to_owned()
 }
 
-/// The attacks, each kind with how many connections send it.
-fn attack_kinds(args: &Args) -> [(&'static str, usize); 4] {
-    [
-        ("garbage JSON", args.garbage),
-        ("invalid proof", args.invalid_proofs),
-        ("huge body", args.huge),
-        ("slow body", args.slow),
-    ]
-}
-
 /// One flooded phase: the attackers start, the flood builds up for 2 s, the honest voters cast
 /// `bodies`, and the attackers stop. Returns the honest phase and how long the flood lasted.
 #[allow(clippy::too_many_arguments)]
@@ -340,7 +346,12 @@ async fn flood_round(
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut attackers = Vec::new();
-    let kinds = attack_kinds(args);
+    let kinds = [
+        ("garbage JSON", args.garbage),
+        ("invalid proof", args.invalid_proofs),
+        ("huge body", args.huge),
+        ("slow body", args.slow),
+    ];
     for (kind, count) in kinds {
         for n in 0..count {
             let (stop, log, path, invalid_bodies) = (
@@ -522,11 +533,10 @@ async fn run(args: Args) -> ExitCode {
     let rate = |p: &Phase| p.latencies.len() as f64 / p.elapsed.as_secs_f64();
     let rounds = args.rounds.max(1);
     let (mut calm, mut flood) = (Phase::default(), Phase::default());
-    // CPU seconds of the board and of this tool, and wall seconds, in each mode.
-    let (mut calm_cpu, mut flood_cpu) = ([0.0f64; 3], [0.0f64; 3]);
+    let (mut calm_cpu, mut flood_cpu) = (Usage::default(), Usage::default());
     let mut ratios = Vec::new();
     let mut peak_calm = None;
-    let flood_started = Instant::now();
+    let run_started = Instant::now();
     for round in 0..rounds {
         let part = |bodies: &mut Vec<String>| {
             let n = bodies.len() / (rounds - round);
@@ -563,15 +573,8 @@ async fn run(args: Args) -> ExitCode {
         )
         .await;
         let (board2, own2) = (cpu(args.board_pid), cpu(me));
-        for (acc, add) in [
-            (
-                &mut calm_cpu,
-                [board1 - board0, own1 - own0, c.elapsed.as_secs_f64()],
-            ),
-            (&mut flood_cpu, [board2 - board1, own2 - own1, seconds]),
-        ] {
-            acc.iter_mut().zip(add).for_each(|(a, b)| *a += b);
-        }
+        calm_cpu.add(board1 - board0, own1 - own0, c.elapsed.as_secs_f64());
+        flood_cpu.add(board2 - board1, own2 - own1, seconds);
         ratios.push(100.0 * rate(&f) / rate(&c));
         eprintln!(
             "round {}/{rounds}: {:.0} ballots/s calm, {:.0} flooded ({:.0}%)",
@@ -590,7 +593,7 @@ async fn run(args: Args) -> ExitCode {
     calm.latencies.sort();
     flood.latencies.sort();
     let peak_after = args.board_pid.and_then(|p| proc_kib(p, "VmHWM:"));
-    let flood_seconds = flood_cpu[2];
+    let flood_seconds = flood_cpu.seconds;
 
     println!(
         "board:              {} ({} cores on this machine)",
@@ -629,13 +632,13 @@ async fn run(args: Args) -> ExitCode {
     );
     println!(
         "board CPU (cores):  {:>8.2}     {:>8.2}",
-        calm_cpu[0] / calm_cpu[2],
-        flood_cpu[0] / flood_cpu[2]
+        calm_cpu.board / calm_cpu.seconds,
+        flood_cpu.board / flood_cpu.seconds
     );
     println!(
         "this tool's CPU:    {:>8.2}     {:>8.2}   (voters and attackers share the machine)",
-        calm_cpu[1] / calm_cpu[2],
-        flood_cpu[1] / flood_cpu[2]
+        calm_cpu.tool / calm_cpu.seconds,
+        flood_cpu.tool / flood_cpu.seconds
     );
     let each: Vec<String> = ratios.iter().map(|r| format!("{r:.0}%")).collect();
     println!(
@@ -648,7 +651,7 @@ async fn run(args: Args) -> ExitCode {
         "attack requests:    {} in {:.1} s of flood ({:.1} s in all)",
         answers.values().sum::<u64>(),
         flood_seconds,
-        flood_started.elapsed().as_secs_f64()
+        run_started.elapsed().as_secs_f64()
     );
     for ((kind, answer), n) in answers.iter() {
         println!("  {kind:<15} -> {answer:<12} {n}");
