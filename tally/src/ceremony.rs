@@ -132,12 +132,7 @@ struct Marker {
 
 /// The decryption fingerprint of a record in the tally phase (§12.11).
 pub fn decryption_fingerprint(record: &Record, tally: &EncryptedTally) -> Digest32 {
-    let contests: Vec<u32> = (0u32..)
-        .zip(&record.manifest.contests)
-        .filter(|(_, c)| c.is_ranked())
-        .map(|(i, _)| i)
-        .collect();
-    let last_mixes: Vec<(u32, &[protocol::shuffle::Row])> = contests
+    let last_mixes: Vec<(u32, &[protocol::shuffle::Row])> = mixing::ranked_contests(record)
         .into_iter()
         .filter_map(|c| Some((c, record.mixes(c).last()?.rows.as_slice())))
         .collect();

@@ -42,7 +42,7 @@ impl ContestStep {
 }
 
 /// The ranked contests' indexes.
-fn ranked_contests(record: &Record) -> Vec<u32> {
+pub(crate) fn ranked_contests(record: &Record) -> Vec<u32> {
     (0u32..)
         .zip(&record.manifest.contests)
         .filter(|(_, c)| c.is_ranked())
