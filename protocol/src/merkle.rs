@@ -216,12 +216,41 @@ pub fn log_origin(board_origin: &str, manifest_hash: &Digest32) -> String {
 
 /// The C2SP signed-note key id of an Ed25519 key: `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[..4]`.
 pub fn key_id(name: &str, key: &PublicKey) -> [u8; 4] {
+    typed_key_id(name, 0x01, key)
+}
+
+/// A C2SP signed-note key id of a key of signature type `key_type`:
+/// `SHA-256(name ‖ 0x0A ‖ key_type ‖ key)[..4]`.
+pub fn typed_key_id(name: &str, key_type: u8, key: &PublicKey) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([0x0a, 0x01]);
+    h.update([0x0a, key_type]);
     h.update(key.as_bytes());
     let d: Digest32 = h.finalize().into();
     [d[0], d[1], d[2], d[3]]
+}
+
+/// A checkpoint body's size and root lines (C2SP tlog-checkpoint): a decimal size without
+/// leading zeros (nor sign), and the base64 of a 32-byte root.
+pub fn parse_size_and_root(size: &str, root: &str) -> Result<(u64, Digest32)> {
+    if size.is_empty()
+        || (size.len() > 1 && size.starts_with('0'))
+        || !size.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(Error::Log(
+            "checkpoint: the size must be a decimal number without leading zeros",
+        ));
+    }
+    let size: u64 = size
+        .parse()
+        .map_err(|_| Error::Log("checkpoint: size out of range"))?;
+    let root_bytes = B64
+        .decode(root)
+        .map_err(|_| Error::Log("checkpoint: root is not base64"))?;
+    let root: Digest32 = root_bytes
+        .try_into()
+        .map_err(|_| Error::Log("checkpoint: root is not 32 bytes"))?;
+    Ok((size, root))
 }
 
 impl Checkpoint {
@@ -272,23 +301,7 @@ impl Checkpoint {
         if o != origin {
             return Err(Error::Log("checkpoint: wrong origin"));
         }
-        if size.is_empty()
-            || (size.len() > 1 && size.starts_with('0'))
-            || !size.bytes().all(|b| b.is_ascii_digit())
-        {
-            return Err(Error::Log(
-                "checkpoint: the size must be a decimal number without leading zeros",
-            ));
-        }
-        let size: u64 = size
-            .parse()
-            .map_err(|_| Error::Log("checkpoint: size out of range"))?;
-        let root_bytes = B64
-            .decode(root_b64)
-            .map_err(|_| Error::Log("checkpoint: root is not base64"))?;
-        let root: Digest32 = root_bytes
-            .try_into()
-            .map_err(|_| Error::Log("checkpoint: root is not 32 bytes"))?;
+        let (size, root) = parse_size_and_root(size, root_b64)?;
         let want_id = key_id(origin, key);
         let prefix = format!("\u{2014} {origin} ");
         for line in sigs.lines() {
@@ -322,6 +335,19 @@ mod tests {
 
     fn leaves(n: usize) -> Vec<Digest32> {
         (0..n).map(|i| leaf_hash(&[i as u8])).collect()
+    }
+
+    #[test]
+    fn a_checkpoint_size_is_plain_decimal_and_its_root_32_bytes() {
+        let root = B64.encode([7u8; 32]);
+        assert_eq!(parse_size_and_root("0", &root).unwrap(), (0, [7u8; 32]));
+        assert_eq!(parse_size_and_root("15", &root).unwrap().0, 15);
+        for size in ["", "+5", "-1", "05", " 5", "5x", "99999999999999999999"] {
+            assert!(parse_size_and_root(size, &root).is_err(), "{size:?}");
+        }
+        for root in ["not base64!", &B64.encode([7u8; 31])] {
+            assert!(parse_size_and_root("5", root).is_err(), "{root:?}");
+        }
     }
 
     #[test]

@@ -14,12 +14,11 @@ use alloc::vec::Vec;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::hash::Digest32;
 use crate::manifest::{Manifest, WitnessInfo};
-use crate::merkle::Checkpoint;
+use crate::merkle::{typed_key_id, Checkpoint};
 use crate::signature::{PublicKey, SecretKey};
 
 /// The signed-note signature type of a timestamped Ed25519 cosignature.
@@ -32,12 +31,7 @@ pub const CLOSING_SLACK: u64 = 60;
 
 /// The 4-byte key id of a cosigning key: `SHA-256(name ‖ 0x0A ‖ 0x04 ‖ key)[..4]`.
 pub fn cosignature_key_id(name: &str, key: &PublicKey) -> [u8; 4] {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update([0x0a, COSIGNATURE_V1]);
-    h.update(key.as_bytes());
-    let d: Digest32 = h.finalize().into();
-    [d[0], d[1], d[2], d[3]]
+    typed_key_id(name, COSIGNATURE_V1, key)
 }
 
 /// The witness's verifier key as other C2SP tools write it: `<name>+<key id hex>+base64(0x04 ‖ key)`.
@@ -67,12 +61,7 @@ pub fn parse_verifier_key(vkey: &str) -> Result<(String, PublicKey)> {
         return Err(bad);
     }
     let key = PublicKey::from_bytes(typed[1..].try_into().expect("32 bytes"), "witness key")?;
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update([0x0a, typed[0]]);
-    h.update(key.as_bytes());
-    let expected: Digest32 = h.finalize().into();
-    if id != hex::encode(&expected[..4]) {
+    if id != hex::encode(typed_key_id(name, typed[0], &key)) {
         return Err(Error::Log(
             "witness key: the key id does not match the name and key",
         ));
@@ -214,6 +203,7 @@ pub fn cosigners_in(note: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     fn key(label: &str) -> SecretKey {
         SecretKey::from_seed(&Sha256::digest(label.as_bytes()).into())

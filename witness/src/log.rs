@@ -682,16 +682,8 @@ impl Witness {
         else {
             return Err(bad("a checkpoint has an origin, a size and a root"));
         };
-        let size: u64 = size
-            .parse()
-            .ok()
-            .filter(|_| size == "0" || !size.starts_with('0'))
-            .ok_or_else(|| bad("the size is not a decimal number"))?;
-        let root: Digest32 = B64
-            .decode(root)
-            .ok()
-            .and_then(|r| r.try_into().ok())
-            .ok_or_else(|| bad("the root is not a base64 SHA-256 hash"))?;
+        let (size, root) = protocol::merkle::parse_size_and_root(size, root)
+            .map_err(|e| WitnessError::Malformed(e.to_string()))?;
         if request.old > size {
             return Err(bad("the old size is above the checkpoint's size"));
         }
