@@ -841,12 +841,19 @@ pub async fn post_entry(
                     if let Some(credential) = entry.get(32..64).and_then(|c| c.try_into().ok()) {
                         board.limits.check_credential(credential)?;
                     }
+                    // Its points are decoded with its checks, on the verification pool.
+                    let accepted = board
+                        .post_voter_entry(&election, move || {
+                            decode_entry(tag, &entry, signature, threshold)
+                        })
+                        .await?;
+                    return Ok((accepted.replayed, receipt_json(&board, &id, &accepted)));
                 }
                 decode_entry(tag, &entry, signature, threshold)?
             }
         };
         let accepted = if signed.entry.writer() == Writer::Voter {
-            board.post_voter_entry(&election, signed).await?
+            board.post_voter_entry(&election, move || Ok(signed)).await?
         } else {
             board.post_signed_entry(&election, signed).await?
         };

@@ -682,6 +682,18 @@ impl Election {
     }
 }
 
+/// Why the board could not open.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The store could not be read, or its logs did not verify.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The system would not start the ballot-check threads.
+    #[error("cannot start the board's ballot-check threads: {0}; free memory or raise the process's thread limit")]
+    Threads(String),
+}
+
 /// Every election on this board.
 pub struct Board {
     store: Arc<AnyStore>,
@@ -702,9 +714,10 @@ pub struct Board {
 impl Board {
     /// Opens the board: loads and re-verifies every stored log, then starts sequencers and
     /// checkpoint timers. Must run inside a Tokio runtime.
-    pub async fn open(store: AnyStore, config: BoardConfig) -> Result<Arc<Self>, StoreError> {
+    pub async fn open(store: AnyStore, config: BoardConfig) -> Result<Arc<Self>, OpenError> {
         let signer = NoteSigner::new(SecretKey::from_seed(&config.key.to_seed()));
-        let limits = crate::limits::Guards::new(config.limits.clone());
+        let limits = crate::limits::Guards::new(config.limits.clone())
+            .map_err(|e| OpenError::Threads(e.to_string()))?;
         let board = Arc::new(Board {
             store: Arc::new(store),
             limits,
@@ -1164,12 +1177,14 @@ impl Board {
         }
     }
 
-    /// Posts a ballot or audited ballot: checks it against the opened election here, then
-    /// sequences it.
+    /// Posts a ballot or audited ballot: decodes it (`decode`), checks it against the opened
+    /// election and sequences it. Decoding and the checks run on the verification pool, not the
+    /// HTTP worker: a ballot's points are most of what reading it costs, and under a flood the
+    /// workers' time goes to the bad requests.
     pub async fn post_voter_entry(
         &self,
         election: &Arc<Election>,
-        entry: SignedEntry,
+        decode: impl FnOnce() -> Result<SignedEntry, ApiError> + Send + 'static,
     ) -> Result<Accepted, ApiError> {
         let checker = election.checker().ok_or_else(|| {
             ApiError::new(
@@ -1184,33 +1199,48 @@ impl Board {
                 "outside the manifest's voting window",
             ));
         }
-        let encrypted = match &entry.entry {
-            Entry::Ballot(b) => &b.encrypted,
-            Entry::AuditedBallot(a) => &a.encrypted,
-            _ => unreachable!("only voter entries come here"),
-        };
-        let (code, credential) = (encrypted.tracking_code(), *encrypted.credential.as_bytes());
-        let known = election
-            .state
-            .lock()
-            .expect("not poisoned")
-            .verifier
-            .knows_tracking_code(&code);
-        // The same ballot posted again (a retry after a lost answer) gets its receipt. Only the
-        // committed log decides: the verifier may hold a batch whose append has not finished
-        // (or failed), so a code it knows but the store does not goes on to be sequenced.
-        if known {
-            if let Some(accepted) = self
-                .committed_voter_entry(election, &code.0, &entry)
-                .await?
-            {
-                return accepted;
+        // The same ballot posted again (a retry after a lost answer) gets its receipt, so a code
+        // the board knows is looked up before the proofs are checked. Only the committed log
+        // decides: the verifier may hold a batch whose append has not finished (or failed), so a
+        // code it knows but the store does not goes on to be checked and sequenced.
+        let state = election.clone();
+        let first_checker = checker.clone();
+        let (entry, code, credential, checked) = self
+            .on_verification_pool(move || {
+                let entry = decode()?;
+                let encrypted = match &entry.entry {
+                    Entry::Ballot(b) => &b.encrypted,
+                    Entry::AuditedBallot(a) => &a.encrypted,
+                    _ => unreachable!("only voter entries come here"),
+                };
+                let (code, credential) =
+                    (encrypted.tracking_code(), *encrypted.credential.as_bytes());
+                let known = state
+                    .state
+                    .lock()
+                    .expect("not poisoned")
+                    .verifier
+                    .knows_tracking_code(&code);
+                let checked = (!known).then(|| first_checker.check(entry.clone(), &mut OsRng));
+                Ok((entry, code, credential, checked))
+            })
+            .await?;
+        let checked = match checked {
+            Some(checked) => checked,
+            None => {
+                if let Some(accepted) = self
+                    .committed_voter_entry(election, &code.0, &entry)
+                    .await?
+                {
+                    return accepted;
+                }
+                let entry = entry.clone();
+                self.on_verification_pool(move || Ok(checker.check(entry, &mut OsRng)))
+                    .await?
             }
-        }
-        // A credential on hold is refused by the API before the body is decoded.
-        let checked = self
-            .verify_voter_entry(checker, entry.clone())
-            .await
+        };
+        let checked = checked
+            .map_err(|(step, e)| ApiError::from_protocol(step, &e))
             .inspect_err(|e| {
                 // The signature is checked before the proofs: this failure is the holder's.
                 if e.code == ErrorCode::InvalidProof {
@@ -1257,30 +1287,24 @@ impl Board {
         }))
     }
 
-    /// Checks a voter entry's signature and proofs on the verification pool: at most one check
-    /// per core at a time, and a bounded number waiting (the rest are told to come back).
-    async fn verify_voter_entry(
+    /// Runs a voter entry's decoding and checks on the ballot-check threads (one per core), with
+    /// a bounded number waiting (the rest are told to come back).
+    async fn on_verification_pool<T: Send + 'static>(
         &self,
-        checker: VoterEntryChecker,
-        entry: SignedEntry,
-    ) -> Result<CheckedVoterEntry, ApiError> {
+        job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
         let _waiting = self.limits.verify_queue.clone().try_acquire_owned().map_err(|_| {
             ApiError::new(
                 ErrorCode::Busy,
                 "the board is checking as many ballots as it can; retry after the Retry-After delay",
             )
         })?;
-        let _running = self
-            .limits
-            .verifiers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the board is shutting down"))?;
-        tokio::task::spawn_blocking(move || checker.check(entry, &mut OsRng))
-            .await
-            .map_err(|_| ApiError::new(ErrorCode::Unavailable, "the board is shutting down"))?
-            .map_err(|(step, e)| ApiError::from_protocol(step, &e))
+        self.limits.on_check_threads(job).await.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unavailable,
+                "the board failed while checking this entry; retry after the Retry-After delay",
+            )
+        })?
     }
 
     /// Posts an administrator, trustee or credential-authority entry.

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ErrorCode};
 /// The board's limits. The defaults suit a 2-core machine; every one is a `serve` flag.
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Ballot checks (signature and proofs) running at once.
+    /// Threads decoding and checking ballots (signature and proofs), so checks running at once.
     pub verifiers: usize,
     /// Ballots waiting for a check before further ones are told to retry (`503 busy`).
     pub verify_queue: usize,
@@ -69,8 +69,11 @@ impl Limits {
 pub struct Guards {
     /// The limits.
     pub limits: Limits,
-    /// One permit per running ballot check.
-    pub verifiers: Arc<Semaphore>,
+    /// The threads that decode and check ballots, `verifiers` of them. They are made when the
+    /// board opens, so they keep the process's CPU priority when `serve` lowers its HTTP
+    /// workers' (a thread inherits the priority of the thread that makes it): under a flood,
+    /// ballots already read are checked before more requests are read.
+    checks: rayon::ThreadPool,
     /// One permit per ballot waiting for or running a check.
     pub verify_queue: Arc<Semaphore>,
     /// One permit per body byte held.
@@ -141,10 +144,17 @@ impl<K: std::hash::Hash + Eq, V> Tracked<K, V> {
 }
 
 impl Guards {
-    /// Guards for `limits`.
-    pub fn new(limits: Limits) -> Self {
-        Guards {
-            verifiers: Arc::new(Semaphore::new(limits.verifiers.max(1))),
+    /// Guards for `limits`; fails only if the ballot-check threads cannot be made.
+    pub fn new(limits: Limits) -> Result<Self, rayon::ThreadPoolBuildError> {
+        let checks = rayon::ThreadPoolBuilder::new()
+            .num_threads(limits.verifiers.max(1))
+            .thread_name(|i| format!("thistle-check-{i}"))
+            .panic_handler(|_| {
+                tracing::error!("a ballot check panicked; its post was answered 503")
+            })
+            .build()?;
+        Ok(Guards {
+            checks,
             verify_queue: Arc::new(Semaphore::new(limits.verify_queue.max(1))),
             body_bytes: Arc::new(Semaphore::new(limits.body_bytes)),
             rates: Mutex::new(Tracked::new()),
@@ -152,7 +162,19 @@ impl Guards {
             uploads: Arc::new(Semaphore::new(UPLOADS)),
             read_kib: Arc::new(Semaphore::new((limits.read_bytes >> 10).max(1))),
             limits,
-        }
+        })
+    }
+
+    /// Runs `job` on the ballot-check threads and waits for it; `None` if it panicked.
+    pub async fn on_check_threads<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.checks.spawn(move || {
+            let _ = answer.send(job());
+        });
+        answered.await.ok()
     }
 
     /// Room for `n` more body bytes, held until the permit is dropped; `503 busy` if the board
@@ -302,7 +324,8 @@ mod tests {
         let guards = Guards::new(Limits {
             rate_per_client: Some(3),
             ..Limits::default()
-        });
+        })
+        .unwrap();
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         for _ in 0..3 {
@@ -350,7 +373,8 @@ mod tests {
         let guards = Guards::new(Limits {
             read_bytes: 4 << 20,
             ..Limits::default()
-        });
+        })
+        .unwrap();
         assert!(
             guards.large_read(LARGE_LEAF - 1, 3).unwrap().is_none(),
             "small"
@@ -371,7 +395,7 @@ mod tests {
 
     #[test]
     fn a_credential_whose_proofs_failed_waits() {
-        let guards = Guards::new(Limits::default());
+        let guards = Guards::new(Limits::default()).unwrap();
         guards.check_credential(&[1; 32]).unwrap();
         guards.penalize([1; 32]);
         assert_eq!(
@@ -389,7 +413,8 @@ mod tests {
         let guards = Guards::new(Limits {
             trusted_proxies: vec![proxy],
             ..Limits::default()
-        });
+        })
+        .unwrap();
         let other: IpAddr = "198.51.100.7".parse().unwrap();
         assert_eq!(
             guards.client(Some(proxy), Some("203.0.113.9, 198.51.100.1")),
@@ -407,7 +432,8 @@ mod tests {
         let guards = Guards::new(Limits {
             body_bytes: 100,
             ..Limits::default()
-        });
+        })
+        .unwrap();
         let held = guards.body_bytes(80).unwrap();
         assert_eq!(guards.body_bytes(30).unwrap_err().code, ErrorCode::Busy);
         drop(held);

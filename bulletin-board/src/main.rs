@@ -90,6 +90,11 @@ struct Serve {
     /// Ballot checks (signature and proofs) running at once (default: one per core).
     #[arg(long, env = "BOARD_VERIFIERS")]
     verifiers: Option<usize>,
+    /// How much lower the HTTP workers' CPU priority is than the ballot checks' (a nice
+    /// increment, 0 to 19): under a flood, ballots already read are checked and committed
+    /// before more requests are read.
+    #[arg(long, env = "BOARD_HTTP_NICE", default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=19))]
+    http_nice: i32,
     /// Ballots waiting for a check before more are answered `503 busy` with Retry-After.
     #[arg(long, env = "BOARD_VERIFY_QUEUE", default_value_t = 256)]
     verify_queue: usize,
@@ -304,7 +309,16 @@ fn serve(args: Serve) -> ExitCode {
             "bulletin board listening"
         );
         let data = web::Data::new(board);
+        // Each worker calls the factory on its own thread as it starts; a thread's priority is
+        // its own on Linux, so this lowers the workers' alone (the ballot-check threads and the
+        // sequencer were made before, by this thread).
+        let worker_priority = rustix::process::getpriority_process(None)
+            .map_or(args.http_nice, |own| own + args.http_nice)
+            .min(19);
         let mut server = HttpServer::new(move || {
+            if let Err(e) = rustix::process::setpriority_process(None, worker_priority) {
+                tracing::warn!("could not lower an HTTP worker's CPU priority: {e}");
+            }
             let dir = static_dir.clone();
             App::new()
                 .app_data(data.clone())

@@ -256,6 +256,78 @@ async fn slow_bodies_are_cut_at_the_deadline() {
     );
 }
 
+/// Each thread's name and nice value, from /proc.
+fn thread_priorities(pid: u32) -> Vec<(String, i32)> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .expect("/proc lists the board's threads")
+        .filter_map(|task| {
+            let task = task.ok()?.path();
+            let name = std::fs::read_to_string(task.join("comm")).ok()?;
+            let stat = std::fs::read_to_string(task.join("stat")).ok()?;
+            // After the parenthesised name come fields 3 onwards; the nice value is field 19.
+            let fields = &stat[stat.rfind(')')? + 2..];
+            let nice = fields.split(' ').nth(19 - 3)?.parse().ok()?;
+            Some((name.trim_end().to_owned(), nice))
+        })
+        .collect()
+}
+
+/// Under a flood the HTTP workers are busy with bad requests; the ballots they have read are
+/// checked on threads of a higher priority, so honest ballots keep most of the CPU (measured by
+/// `board-flood`). A thread inherits its maker's priority: the check threads must not be made by
+/// a worker.
+#[actix_web::test]
+async fn ballots_are_checked_above_the_http_workers_priority() {
+    let server = Server::start_with(
+        &process::data_dir("priorities"),
+        None,
+        &["--http-nice", "7", "--verifiers", "3"],
+    )
+    .await;
+    let threads = thread_priorities(server.pid());
+    let own = threads
+        .iter()
+        .find(|(name, _)| name == "bulletin-board")
+        .map(|(_, nice)| *nice)
+        .expect("the main thread");
+    let nice_of = |prefix: &str| -> Vec<i32> {
+        threads
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(_, nice)| *nice)
+            .collect()
+    };
+    // actix names a worker's thread "actix-rt|system:0|arbiter:N" (cut to 15 bytes).
+    assert_eq!(
+        nice_of("actix-rt|system"),
+        vec![(own + 7).min(19); 2],
+        "the two HTTP workers run 7 below the process: {threads:?}"
+    );
+    assert_eq!(
+        nice_of("thistle-check-"),
+        vec![own; 3],
+        "three check threads at the process's own priority: {threads:?}"
+    );
+    // Ballots still go through.
+    let client = process::client();
+    let e = election("priorities", 2);
+    process::set_up(&client, &server.url, &e, None).await;
+    let body = post_body(&ballot_entry(e.ballot(0, 0, 10, &mut OsRng)));
+    let url = format!("{}/v1/elections/{}/ballots", server.url, e.id());
+    let (status, receipt) = process::post(&client, &url, body).await.unwrap();
+    assert_eq!(status, 201, "{receipt}");
+    check_receipt(&e.manifest_hash, &receipt);
+    let after = thread_priorities(server.pid());
+    assert_eq!(
+        after
+            .iter()
+            .filter(|(n, _)| n.starts_with("thistle-check-"))
+            .count(),
+        3,
+        "no check thread was added: {after:?}"
+    );
+}
+
 /// Peak resident memory of a process, in KiB.
 fn peak_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
