@@ -56,6 +56,10 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// The runtime that opened the store. A connection is driven by a task on the runtime that
+    /// made it; made here, it never waits for a busy HTTP worker (of lower priority) to be
+    /// polled, and a commit never waits for one.
+    runtime: tokio::runtime::Handle,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -89,13 +93,21 @@ impl PgStore {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(unavailable)?;
-        let store = PgStore { pool };
+        let store = PgStore {
+            pool,
+            runtime: tokio::runtime::Handle::current(),
+        };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool.get().await.map_err(unavailable)
+        let pool = self.pool.clone();
+        self.runtime
+            .spawn(async move { pool.get().await })
+            .await
+            .map_err(|_| unavailable("the board is shutting down"))?
+            .map_err(unavailable)
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
