@@ -419,17 +419,25 @@ fn credential_list_check(
     Ok(check)
 }
 
-/// Decodes an authenticated entry off the HTTP worker (a credential list decodes a point per
-/// voter).
+/// Decodes an authenticated entry on the ballot-check threads, not the HTTP worker (a credential
+/// list decodes a point per voter, on every check thread).
 async fn decode_off_worker(
+    board: &Board,
     tag: u8,
     entry: Vec<u8>,
     signature: Option<[u8; 64]>,
     threshold: u32,
 ) -> Result<SignedEntry, ApiError> {
-    web::block(move || decode_entry(tag, &entry, signature, threshold))
+    board
+        .limits
+        .on_check_threads(move || decode_entry(tag, &entry, signature, threshold))
         .await
-        .map_err(|_| bad(ErrorCode::Unavailable, "the board is shutting down"))?
+        .ok_or_else(|| {
+            bad(
+                ErrorCode::Unavailable,
+                "the board failed while decoding this entry; retry after the Retry-After delay",
+            )
+        })?
 }
 
 /// How many leading body bytes name the writer of a streamed entry: none for a credential list
@@ -803,15 +811,15 @@ pub async fn post_entry(
             .headers()
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/octet-stream"));
-        // Held until the entry is answered: a ballot's body and decoded form count against the
-        // budget until its checks are done.
+        // Held until the entry is answered (a ballot's, by its checks until they are done): a
+        // body and its decoded form count against the budget until then.
         let mut _held = None;
         let signed = if STREAMED_TAGS.contains(&tag) && binary {
             let _uploading = board.limits.upload()?;
             let (entry, signature) =
                 receive_signed_upload(&board, &election, tag, &req, payload).await?;
             consumed.set(true);
-            decode_off_worker(tag, entry, Some(signature), threshold).await?
+            decode_off_worker(&board, tag, entry, Some(signature), threshold).await?
         } else {
             let body = read_body(&board, &req, payload, limit).await.map_err(|e| {
                 if tag == 5 && e.code == ErrorCode::BodyTooLarge {
@@ -825,14 +833,15 @@ pub async fn post_entry(
             })?;
             consumed.set(true);
             let (entry, signature) = parse_post(&body.bytes)?;
-            _held = body.held;
+            let held = body.held;
             if tag == CREDENTIAL_LIST_TAG {
+                _held = held;
                 // The writer's signature over the raw bytes before any point is decoded.
                 let mut check =
                     credential_list_check(&election, &signature.ok_or_else(unauthorised_list)?)?;
                 check.update(&entry);
                 check.finish().map_err(|_| unauthorised_list())?;
-                decode_off_worker(tag, entry, signature, threshold).await?
+                decode_off_worker(&board, tag, entry, signature, threshold).await?
             } else {
                 if matches!(tag, 6 | 7) {
                     // A ballot starts with the fingerprint, then the credential key (§11.3): a
@@ -841,19 +850,23 @@ pub async fn post_entry(
                     if let Some(credential) = entry.get(32..64).and_then(|c| c.try_into().ok()) {
                         board.limits.check_credential(credential)?;
                     }
-                    // Its points are decoded with its checks, on the verification pool.
+                    // Its points are decoded with its checks, on the ballot-check threads,
+                    // which hold its body's share of the budget until they are done.
                     let accepted = board
-                        .post_voter_entry(&election, move || {
+                        .post_voter_entry(&election, held, move || {
                             decode_entry(tag, &entry, signature, threshold)
                         })
                         .await?;
                     return Ok((accepted.replayed, receipt_json(&board, &id, &accepted)));
                 }
+                _held = held;
                 decode_entry(tag, &entry, signature, threshold)?
             }
         };
         let accepted = if signed.entry.writer() == Writer::Voter {
-            board.post_voter_entry(&election, move || Ok(signed)).await?
+            board
+                .post_voter_entry(&election, _held.take(), move || Ok(signed))
+                .await?
         } else {
             board.post_signed_entry(&election, signed).await?
         };

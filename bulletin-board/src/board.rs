@@ -1039,14 +1039,23 @@ impl Board {
         self.runtime
             .spawn(checkpointer(self.clone(), election.clone()));
         if !election.manifest.witnesses.is_empty() {
-            // awc is not Send: the pusher runs on its own single-threaded runtime.
+            // awc is not Send: the pusher runs on its own single-threaded runtime. Its thread is
+            // made by a check thread, so it keeps the board's priority even when an HTTP worker
+            // (of lower priority) opens the election; a thread inherits its maker's.
             let (board, witnessed) = (self.clone(), election.clone());
-            std::thread::Builder::new()
-                .name(format!("witnesses-{}", &id[..8]))
-                .spawn(move || {
-                    actix_web::rt::System::new()
-                        .block_on(crate::witnesses::pusher(board, witnessed))
+            let name = format!("witnesses-{}", &id[..8]);
+            self.limits
+                .on_check_threads(move || {
+                    std::thread::Builder::new()
+                        .name(name)
+                        .spawn(move || {
+                            actix_web::rt::System::new()
+                                .block_on(crate::witnesses::pusher(board, witnessed))
+                        })
+                        .map(drop)
                 })
+                .await
+                .ok_or_else(|| StoreError::Corrupt("a check thread panicked".into()))?
                 .map_err(|e| {
                     StoreError::Corrupt(format!("cannot start the witness pusher: {e}"))
                 })?;
@@ -1178,12 +1187,14 @@ impl Board {
     }
 
     /// Posts a ballot or audited ballot: decodes it (`decode`), checks it against the opened
-    /// election and sequences it. Decoding and the checks run on the verification pool, not the
-    /// HTTP worker: a ballot's points are most of what reading it costs, and under a flood the
-    /// workers' time goes to the bad requests.
+    /// election and sequences it. Decoding and the checks run on the ballot-check threads, not
+    /// the HTTP worker: a ballot's points are most of what reading it costs, and under a flood
+    /// the workers' time goes to the bad requests. `held` (the body's share of the body budget)
+    /// is released when the checks are done.
     pub async fn post_voter_entry(
         &self,
         election: &Arc<Election>,
+        held: Option<tokio::sync::OwnedSemaphorePermit>,
         decode: impl FnOnce() -> Result<SignedEntry, ApiError> + Send + 'static,
     ) -> Result<Accepted, ApiError> {
         let checker = election.checker().ok_or_else(|| {
@@ -1206,7 +1217,8 @@ impl Board {
         let state = election.clone();
         let first_checker = checker.clone();
         let (entry, code, credential, checked) = self
-            .on_verification_pool(move || {
+            .limits
+            .check_ballot(held, move || {
                 let entry = decode()?;
                 let encrypted = match &entry.entry {
                     Entry::Ballot(b) => &b.encrypted,
@@ -1235,7 +1247,8 @@ impl Board {
                     return accepted;
                 }
                 let entry = entry.clone();
-                self.on_verification_pool(move || Ok(checker.check(entry, &mut OsRng)))
+                self.limits
+                    .check_ballot(None, move || Ok(checker.check(entry, &mut OsRng)))
                     .await?
             }
         };
@@ -1285,26 +1298,6 @@ impl Board {
                 "a different ballot with this tracking code is already on the board; look it up at /tracking/{code}",
             ))
         }))
-    }
-
-    /// Runs a voter entry's decoding and checks on the ballot-check threads (one per core), with
-    /// a bounded number waiting (the rest are told to come back).
-    async fn on_verification_pool<T: Send + 'static>(
-        &self,
-        job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let _waiting = self.limits.verify_queue.clone().try_acquire_owned().map_err(|_| {
-            ApiError::new(
-                ErrorCode::Busy,
-                "the board is checking as many ballots as it can; retry after the Retry-After delay",
-            )
-        })?;
-        self.limits.on_check_threads(job).await.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Unavailable,
-                "the board failed while checking this entry; retry after the Retry-After delay",
-            )
-        })?
     }
 
     /// Posts an administrator, trustee or credential-authority entry.

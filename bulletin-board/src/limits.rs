@@ -75,7 +75,7 @@ pub struct Guards {
     /// ballots already read are checked before more requests are read.
     checks: rayon::ThreadPool,
     /// One permit per ballot waiting for or running a check.
-    pub verify_queue: Arc<Semaphore>,
+    verify_queue: Arc<Semaphore>,
     /// One permit per body byte held.
     body_bytes: Arc<Semaphore>,
     rates: Mutex<Tracked<IpAddr, Bucket>>,
@@ -149,8 +149,13 @@ impl Guards {
         let checks = rayon::ThreadPoolBuilder::new()
             .num_threads(limits.verifiers.max(1))
             .thread_name(|i| format!("thistle-check-{i}"))
-            .panic_handler(|_| {
-                tracing::error!("a ballot check panicked; its post was answered 503")
+            .panic_handler(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("no message");
+                tracing::error!("a ballot check panicked ({what}); its post was answered 503")
             })
             .build()?;
         Ok(Guards {
@@ -165,16 +170,47 @@ impl Guards {
         })
     }
 
-    /// Runs `job` on the ballot-check threads and waits for it; `None` if it panicked.
+    /// Runs `job` on the ballot-check threads and waits for it; `None` if it panicked. A job
+    /// whose caller has gone (its client disconnected, its deadline passed) is dropped unrun.
     pub async fn on_check_threads<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
         let (answer, answered) = tokio::sync::oneshot::channel();
         self.checks.spawn(move || {
-            let _ = answer.send(job());
+            if !answer.is_closed() {
+                let _ = answer.send(job());
+            }
         });
         answered.await.ok()
+    }
+
+    /// Runs a ballot's decoding and checks (`job`) on the ballot-check threads, with at most
+    /// [`Limits::verify_queue`] waiting or running: beyond that, `503 busy`. Its place in the
+    /// queue, and `held` (its body's share of the body budget), go with the job, not with its
+    /// caller, so a post given up on still counts until its job has left the threads.
+    pub async fn check_ballot<T: Send + 'static>(
+        &self,
+        held: Option<OwnedSemaphorePermit>,
+        job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let waiting = self.verify_queue.clone().try_acquire_owned().map_err(|_| {
+            ApiError::new(
+                ErrorCode::Busy,
+                "the board is checking as many ballots as it can; retry after the Retry-After delay",
+            )
+        })?;
+        self.on_check_threads(move || {
+            let _held = (waiting, held);
+            job()
+        })
+        .await
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unavailable,
+                "the board failed while checking this entry; retry after the Retry-After delay",
+            )
+        })?
     }
 
     /// Room for `n` more body bytes, held until the permit is dropped; `503 busy` if the board
@@ -338,6 +374,75 @@ mod tests {
         guards
             .admit(Some(b))
             .expect("another client has its own allowance");
+    }
+
+    /// A post given up on (its client gone, its deadline passed) keeps its place in the check
+    /// queue until its job has left the threads, and that job is not run: an attacker who posts
+    /// ballots and hangs up cannot queue checks without bound (§13.8).
+    #[tokio::test]
+    async fn a_ballot_given_up_on_still_counts_until_its_job_leaves_and_is_not_checked() {
+        let guards = Arc::new(
+            Guards::new(Limits {
+                verifiers: 1,
+                verify_queue: 2,
+                ..Limits::default()
+            })
+            .unwrap(),
+        );
+        let (started, running) = tokio::sync::oneshot::channel();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let busy = guards.clone();
+        let occupying = tokio::spawn(async move {
+            busy.check_ballot(None, move || {
+                started.send(()).unwrap();
+                wait.recv().unwrap();
+                Ok(())
+            })
+            .await
+        });
+        running.await.unwrap();
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let body = guards.body_bytes(100).unwrap();
+        let abandoned = guards.check_ballot(Some(body), {
+            let ran = ran.clone();
+            move || {
+                ran.store(true, std::sync::atomic::Ordering::SeqCst);
+                Ok(())
+            }
+        });
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), abandoned)
+                .await
+                .is_err(),
+            "the only check thread is occupied"
+        );
+        // Given up on, it still holds its place and its body's share of the budget.
+        let refused =
+            tokio::time::timeout(Duration::from_secs(1), guards.check_ballot(None, || Ok(())))
+                .await
+                .expect("refused at once, not queued")
+                .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::Busy);
+        assert_eq!(
+            guards
+                .body_bytes(Limits::default().body_bytes)
+                .unwrap_err()
+                .code,
+            ErrorCode::Busy
+        );
+        release.send(()).unwrap();
+        occupying.await.unwrap().unwrap();
+        guards
+            .check_ballot(None, || Ok(()))
+            .await
+            .expect("both places are free once the jobs have left");
+        assert!(
+            !ran.load(std::sync::atomic::Ordering::SeqCst),
+            "nobody waited for the abandoned check, so it was not run"
+        );
+        let _all = guards
+            .body_bytes(Limits::default().body_bytes)
+            .expect("the abandoned body's share was released with its job");
     }
 
     #[test]

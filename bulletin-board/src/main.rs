@@ -311,13 +311,21 @@ fn serve(args: Serve) -> ExitCode {
         let data = web::Data::new(board);
         // Each worker calls the factory on its own thread as it starts; a thread's priority is
         // its own on Linux, so this lowers the workers' alone (the ballot-check threads and the
-        // sequencer were made before, by this thread).
+        // sequencer were made before, by this thread). Elsewhere it would lower the process's.
         let worker_priority = rustix::process::getpriority_process(None)
             .map_or(args.http_nice, |own| own + args.http_nice)
             .min(19);
+        let lower_workers = cfg!(target_os = "linux") && args.http_nice != 0;
+        if !cfg!(target_os = "linux") && args.http_nice != 0 {
+            tracing::warn!(
+                "--http-nice works on Linux only; the HTTP workers keep the board's priority"
+            );
+        }
         let mut server = HttpServer::new(move || {
-            if let Err(e) = rustix::process::setpriority_process(None, worker_priority) {
-                tracing::warn!("could not lower an HTTP worker's CPU priority: {e}");
+            if lower_workers {
+                if let Err(e) = rustix::process::setpriority_process(None, worker_priority) {
+                    tracing::warn!("could not lower an HTTP worker's CPU priority: {e}");
+                }
             }
             let dir = static_dir.clone();
             App::new()

@@ -256,75 +256,119 @@ async fn slow_bodies_are_cut_at_the_deadline() {
     );
 }
 
-/// Each thread's name and nice value, from /proc.
-fn thread_priorities(pid: u32) -> Vec<(String, i32)> {
+/// A thread of the board: its name, nice value and CPU time so far (clock ticks).
+#[derive(Debug)]
+struct Thread {
+    name: String,
+    nice: i32,
+    ticks: u64,
+}
+
+fn threads_of(pid: u32) -> Vec<Thread> {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .expect("/proc lists the board's threads")
         .filter_map(|task| {
             let task = task.ok()?.path();
             let name = std::fs::read_to_string(task.join("comm")).ok()?;
             let stat = std::fs::read_to_string(task.join("stat")).ok()?;
-            // After the parenthesised name come fields 3 onwards; the nice value is field 19.
-            let fields = &stat[stat.rfind(')')? + 2..];
-            let nice = fields.split(' ').nth(19 - 3)?.parse().ok()?;
-            Some((name.trim_end().to_owned(), nice))
+            // After the parenthesised name come fields 3 onwards: utime and stime are fields
+            // 14 and 15, the nice value 19.
+            let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+            let field = |n: usize| fields.get(n - 3).copied();
+            Some(Thread {
+                name: name.trim_end().to_owned(),
+                nice: field(19)?.parse().ok()?,
+                ticks: field(14)?.parse::<u64>().ok()? + field(15)?.parse::<u64>().ok()?,
+            })
         })
         .collect()
 }
 
 /// Under a flood the HTTP workers are busy with bad requests; the ballots they have read are
-/// checked on threads of a higher priority, so honest ballots keep most of the CPU (measured by
-/// `board-flood`). A thread inherits its maker's priority: the check threads must not be made by
-/// a worker.
+/// decoded and checked on threads of a higher priority, so honest ballots keep most of the CPU
+/// (measured by `board-flood`). A thread inherits its maker's priority: neither the check
+/// threads nor an election's witness pusher may be made by a worker.
 #[actix_web::test]
 async fn ballots_are_checked_above_the_http_workers_priority() {
     let server = Server::start_with(
         &process::data_dir("priorities"),
         None,
-        &["--http-nice", "7", "--verifiers", "3"],
+        &["--http-nice", "7", "--verifiers", "1"],
     )
     .await;
-    let threads = thread_priorities(server.pid());
+    let threads = threads_of(server.pid());
     let own = threads
         .iter()
-        .find(|(name, _)| name == "bulletin-board")
-        .map(|(_, nice)| *nice)
+        .find(|t| t.name == "bulletin-board")
+        .map(|t| t.nice)
         .expect("the main thread");
-    let nice_of = |prefix: &str| -> Vec<i32> {
-        threads
-            .iter()
-            .filter(|(name, _)| name.starts_with(prefix))
-            .map(|(_, nice)| *nice)
-            .collect()
+    let of = |threads: &[Thread], prefix: &str| -> (Vec<i32>, u64) {
+        let named = threads.iter().filter(|t| t.name.starts_with(prefix));
+        (
+            named.clone().map(|t| t.nice).collect(),
+            named.map(|t| t.ticks).sum(),
+        )
     };
     // actix names a worker's thread "actix-rt|system:0|arbiter:N" (cut to 15 bytes).
     assert_eq!(
-        nice_of("actix-rt|system"),
+        of(&threads, "actix-rt|system").0,
         vec![(own + 7).min(19); 2],
         "the two HTTP workers run 7 below the process: {threads:?}"
     );
+    let (checks, checked_before) = of(&threads, "thistle-check-");
     assert_eq!(
-        nice_of("thistle-check-"),
-        vec![own; 3],
-        "three check threads at the process's own priority: {threads:?}"
+        checks,
+        vec![own],
+        "one check thread, at the process's own priority: {threads:?}"
     );
-    // Ballots still go through.
+    // Ballots go through, checked on that thread: enough of them that its CPU time, counted in
+    // 10 ms ticks, must grow.
     let client = process::client();
-    let e = election("priorities", 2);
+    let e = election("priorities", 100);
     process::set_up(&client, &server.url, &e, None).await;
-    let body = post_body(&ballot_entry(e.ballot(0, 0, 10, &mut OsRng)));
     let url = format!("{}/v1/elections/{}/ballots", server.url, e.id());
-    let (status, receipt) = process::post(&client, &url, body).await.unwrap();
-    assert_eq!(status, 201, "{receipt}");
-    check_receipt(&e.manifest_hash, &receipt);
-    let after = thread_priorities(server.pid());
+    for v in 0..100 {
+        let body = post_body(&ballot_entry(e.ballot(v, v % 5, 10, &mut OsRng)));
+        let (status, receipt) = process::post(&client, &url, body).await.unwrap();
+        assert_eq!(status, 201, "{receipt}");
+        check_receipt(&e.manifest_hash, &receipt);
+    }
+    let after = threads_of(server.pid());
+    let (checks, checked_after) = of(&after, "thistle-check-");
+    assert_eq!(checks.len(), 1, "no check thread was added: {after:?}");
+    assert!(
+        checked_after > checked_before,
+        "the check thread did the checking (CPU ticks {checked_before} -> {checked_after}): {after:?}"
+    );
+    // An election named by a post (so opened by a worker) gets its witness pusher at the
+    // process's priority. The witness need not answer for its pusher to start.
+    let witnessed = bulletin_board::sim::SimElection::witnessed(
+        &format!("witnessed-{}", process::data_dir("priorities").display()),
+        process::board_info(),
+        (now() - 60, now() + 3600),
+        bulletin_board::sim::SimSpec {
+            trustees: 3,
+            threshold: 2,
+            contests: bulletin_board::sim::one_of_five(),
+            weights: vec![1; 2],
+            tampered_share: None,
+        },
+        (
+            vec![protocol::manifest::WitnessInfo {
+                name: "example.org/witness".into(),
+                key: protocol::signature::SecretKey::generate(&mut OsRng).public_key(),
+                url: "http://127.0.0.1:9".into(),
+            }],
+            1,
+        ),
+        &mut OsRng,
+    );
+    process::set_up(&client, &server.url, &witnessed, Some(0)).await;
+    let threads = threads_of(server.pid());
     assert_eq!(
-        after
-            .iter()
-            .filter(|(n, _)| n.starts_with("thistle-check-"))
-            .count(),
-        3,
-        "no check thread was added: {after:?}"
+        of(&threads, "witnesses-").0,
+        vec![own],
+        "one witness pusher, at the process's own priority: {threads:?}"
     );
 }
 

@@ -22,8 +22,8 @@ async fn store() -> (AnyStore, process::Schema) {
 
 suite::store_suite!(store().await);
 
-/// A connection is driven on the runtime that opened the store, not on the one that first needed
-/// it: an HTTP worker that makes a connection and is then busy (or at a lower priority) must not
+/// A connection is driven by the store's own threads, not by the runtime that first needed it:
+/// an HTTP worker that makes a connection and is then busy (or at a lower priority) must not
 /// stall the sequencer's commits on it. Here the other runtime's thread blocks outright until the
 /// store has answered on the first; before, that answer waited for it (a deadlock, cut by the
 /// timeouts).

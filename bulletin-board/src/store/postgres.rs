@@ -3,6 +3,7 @@
 //! to one log are serialised across processes, and the primary key `(election, idx)` refuses a
 //! second leaf at any index even if that lock were bypassed.
 use std::str::FromStr;
+use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::{NoTls, Row};
@@ -56,10 +57,46 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
-    /// The runtime that opened the store. A connection is driven by a task on the runtime that
-    /// made it; made here, it never waits for a busy HTTP worker (of lower priority) to be
-    /// polled, and a commit never waits for one.
-    runtime: tokio::runtime::Handle,
+    /// The threads that make and drive the store's connections (a connection is driven by a
+    /// task on the runtime that made it). Made with the store, they keep the board's own CPU
+    /// priority and serve no HTTP request, so no query waits for a busy (or lower-priority) HTTP
+    /// worker, or for the sequencers' thread, to poll its connection.
+    driver: Arc<Driver>,
+}
+
+/// How many threads drive the store's connections.
+const DRIVER_THREADS: usize = 2;
+
+/// How long a query waits for a free connection before the store answers unavailable: the
+/// request deadline (§13.8), beyond which nobody is waiting for the answer.
+const CONNECTION_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The store's own runtime, stopped without waiting when the store goes (a runtime may not be
+/// dropped, and so waited for, inside another).
+struct Driver(Option<tokio::runtime::Runtime>);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Driver {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("running until dropped").handle()
+    }
+}
+
+/// Aborts a task when the future waiting for it is dropped: a request given up on (its client
+/// gone, its deadline passed) must not keep a place in the queue for a connection.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StoreError {
@@ -91,11 +128,18 @@ impl PgStore {
         let pool = Pool::builder(manager)
             .max_size(max_connections)
             .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(CONNECTION_WAIT))
             .build()
             .map_err(unavailable)?;
+        let driver = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(DRIVER_THREADS)
+            .thread_name("thistle-store")
+            .enable_all()
+            .build()
+            .map_err(|e| unavailable(format!("cannot start the store's threads: {e}")))?;
         let store = PgStore {
             pool,
-            runtime: tokio::runtime::Handle::current(),
+            driver: Arc::new(Driver(Some(driver))),
         };
         store.migrate().await?;
         Ok(store)
@@ -103,11 +147,12 @@ impl PgStore {
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         let pool = self.pool.clone();
-        self.runtime
-            .spawn(async move { pool.get().await })
-            .await
-            .map_err(|_| unavailable("the board is shutting down"))?
-            .map_err(unavailable)
+        let mut getting = AbortOnDrop(self.driver.handle().spawn(async move { pool.get().await }));
+        match (&mut getting.0).await {
+            Ok(got) => got.map_err(unavailable),
+            Err(e) if e.is_panic() => Err(unavailable(format!("making a connection failed: {e}"))),
+            Err(_) => Err(unavailable("the board is shutting down")),
+        }
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
