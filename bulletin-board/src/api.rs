@@ -420,24 +420,28 @@ fn credential_list_check(
 }
 
 /// Decodes an authenticated entry on the ballot-check threads, not the HTTP worker (a credential
-/// list decodes a point per voter, on every check thread).
-async fn decode_off_worker(
+/// list decodes a point per voter, on every check thread). `held` (the entry's share of a budget)
+/// goes with the job and comes back with the entry, so an entry whose request is given up on
+/// still counts until its job has left the threads.
+async fn decode_off_worker<H: Send + 'static>(
     board: &Board,
     tag: u8,
     entry: Vec<u8>,
     signature: Option<[u8; 64]>,
     threshold: u32,
-) -> Result<SignedEntry, ApiError> {
-    board
+    held: H,
+) -> Result<(SignedEntry, H), ApiError> {
+    let (decoded, held) = board
         .limits
-        .on_check_threads(move || decode_entry(tag, &entry, signature, threshold))
+        .on_check_threads(move || (decode_entry(tag, &entry, signature, threshold), held))
         .await
         .ok_or_else(|| {
             bad(
                 ErrorCode::Unavailable,
                 "the board failed while decoding this entry; retry after the Retry-After delay",
             )
-        })?
+        })?;
+    Ok((decoded?, held))
 }
 
 /// How many leading body bytes name the writer of a streamed entry: none for a credential list
@@ -815,11 +819,13 @@ pub async fn post_entry(
         // body and its decoded form count against the budget until then.
         let mut _held = None;
         let signed = if STREAMED_TAGS.contains(&tag) && binary {
-            let _uploading = board.limits.upload()?;
+            let uploading = board.limits.upload()?;
             let (entry, signature) =
                 receive_signed_upload(&board, &election, tag, &req, payload).await?;
             consumed.set(true);
-            decode_off_worker(&board, tag, entry, Some(signature), threshold).await?
+            decode_off_worker(&board, tag, entry, Some(signature), threshold, uploading)
+                .await?
+                .0
         } else {
             let body = read_body(&board, &req, payload, limit).await.map_err(|e| {
                 if tag == 5 && e.code == ErrorCode::BodyTooLarge {
@@ -835,13 +841,15 @@ pub async fn post_entry(
             let (entry, signature) = parse_post(&body.bytes)?;
             let held = body.held;
             if tag == CREDENTIAL_LIST_TAG {
-                _held = held;
                 // The writer's signature over the raw bytes before any point is decoded.
                 let mut check =
                     credential_list_check(&election, &signature.ok_or_else(unauthorised_list)?)?;
                 check.update(&entry);
                 check.finish().map_err(|_| unauthorised_list())?;
-                decode_off_worker(&board, tag, entry, signature, threshold).await?
+                let (signed, held) =
+                    decode_off_worker(&board, tag, entry, signature, threshold, held).await?;
+                _held = held;
+                signed
             } else {
                 if matches!(tag, 6 | 7) {
                     // A ballot starts with the fingerprint, then the credential key (§11.3): a
@@ -865,7 +873,7 @@ pub async fn post_entry(
         };
         let accepted = if signed.entry.writer() == Writer::Voter {
             board
-                .post_voter_entry(&election, _held.take(), move || Ok(signed))
+                .post_voter_entry(&election, None, move || Ok(signed))
                 .await?
         } else {
             board.post_signed_entry(&election, signed).await?

@@ -1039,26 +1039,14 @@ impl Board {
         self.runtime
             .spawn(checkpointer(self.clone(), election.clone()));
         if !election.manifest.witnesses.is_empty() {
-            // awc is not Send: the pusher runs on its own single-threaded runtime. Its thread is
-            // made by a check thread, so it keeps the board's priority even when an HTTP worker
-            // (of lower priority) opens the election; a thread inherits its maker's.
+            // awc is not Send: the pusher runs on its own single-threaded runtime, on a thread
+            // of the board's priority even when an HTTP worker opens the election.
             let (board, witnessed) = (self.clone(), election.clone());
-            let name = format!("witnesses-{}", &id[..8]);
             self.limits
-                .on_check_threads(move || {
-                    std::thread::Builder::new()
-                        .name(name)
-                        .spawn(move || {
-                            actix_web::rt::System::new()
-                                .block_on(crate::witnesses::pusher(board, witnessed))
-                        })
-                        .map(drop)
-                })
-                .await
-                .ok_or_else(|| StoreError::Corrupt("a check thread panicked".into()))?
-                .map_err(|e| {
-                    StoreError::Corrupt(format!("cannot start the witness pusher: {e}"))
-                })?;
+                .start_thread(format!("witnesses-{}", &id[..8]), move || {
+                    actix_web::rt::System::new()
+                        .block_on(crate::witnesses::pusher(board, witnessed))
+                });
         }
         tracing::info!(election = id, "log loaded");
         Ok(election)

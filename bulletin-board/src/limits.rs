@@ -155,7 +155,9 @@ impl Guards {
                     .copied()
                     .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
                     .unwrap_or("no message");
-                tracing::error!("a ballot check panicked ({what}); its post was answered 503")
+                tracing::error!(
+                    "a job on the check threads panicked ({what}); its post was answered 503"
+                )
             })
             .build()?;
         Ok(Guards {
@@ -183,6 +185,17 @@ impl Guards {
             }
         });
         answered.await.ok()
+    }
+
+    /// Starts a thread named `name` running `run`, at the board's own CPU priority whichever
+    /// thread asks (a thread inherits its maker's, and the HTTP workers run lower): a check thread
+    /// makes it. Nothing waits for it, so it starts even if the caller goes; a failure is logged.
+    pub fn start_thread(&self, name: String, run: impl FnOnce() + Send + 'static) {
+        self.checks.spawn(move || {
+            if let Err(e) = std::thread::Builder::new().name(name.clone()).spawn(run) {
+                tracing::error!("cannot start the thread {name}: {e}");
+            }
+        });
     }
 
     /// Runs a ballot's decoding and checks (`job`) on the ballot-check threads, with at most

@@ -364,7 +364,15 @@ async fn ballots_are_checked_above_the_http_workers_priority() {
         &mut OsRng,
     );
     process::set_up(&client, &server.url, &witnessed, Some(0)).await;
-    let threads = threads_of(server.pid());
+    // A thread takes its name as it starts, a moment after it is made.
+    let started = Instant::now();
+    let threads = loop {
+        let threads = threads_of(server.pid());
+        if !of(&threads, "witnesses-").0.is_empty() || started.elapsed() > Duration::from_secs(5) {
+            break threads;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert_eq!(
         of(&threads, "witnesses-").0,
         vec![own],

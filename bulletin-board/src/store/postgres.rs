@@ -67,8 +67,8 @@ pub struct PgStore {
 /// How many threads drive the store's connections.
 const DRIVER_THREADS: usize = 2;
 
-/// How long a query waits for a free connection before the store answers unavailable: the
-/// request deadline (§13.8), beyond which nobody is waiting for the answer.
+/// How long a query waits for a free connection, or for a new one to be made, before the store
+/// answers unavailable: the request deadline (§13.8), beyond which nobody waits for the answer.
 const CONNECTION_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The store's own runtime, stopped without waiting when the store goes (a runtime may not be
@@ -129,6 +129,7 @@ impl PgStore {
             .max_size(max_connections)
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(CONNECTION_WAIT))
+            .create_timeout(Some(CONNECTION_WAIT))
             .build()
             .map_err(unavailable)?;
         let driver = tokio::runtime::Builder::new_multi_thread()
