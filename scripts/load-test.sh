@@ -13,7 +13,7 @@
 # --no-verify-witnesses runs them in consistency-only mode (the board's own cost of witnessing).
 # Needs psql, curl and python3 (for a free port); PostgreSQL at DATABASE_URL (default: the local
 # server's database test); /usr/bin/time for --verify.
-#   bash scripts/load-test.sh [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify]
+#   bash scripts/load-test.sh [--sqlite] [--pin] [--voters N [--turnout PERCENT]] [--clients C] [--restart] [--verify]
 #                             [--witnesses N [--quorum K] [--no-verify-witnesses]]
 #                             [--flood [-- board-flood args]]
 set -euo pipefail
@@ -21,6 +21,7 @@ cd "$(dirname "$0")/.."
 store=postgres
 voters=""
 clients=""
+turnout=""
 flood=no
 pin=no
 restart=no
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
     --sqlite) store=sqlite ;;
     --voters) voters="$2"; shift ;;
     --clients) clients="$2"; shift ;;
+    --turnout) turnout="$2"; shift ;;
     --flood) flood=yes ;;
     --pin) pin=yes ;;
     --restart) restart=yes ;;
@@ -42,7 +44,7 @@ while [ $# -gt 0 ]; do
     --quorum) quorum="$2"; shift ;;
     --no-verify-witnesses) witness_mode=(--no-verify) ;;
     --) shift; extra=("$@"); break ;;
-    *) echo "usage: $0 [--sqlite] [--pin] [--voters N] [--clients C] [--restart] [--verify] [--witnesses N [--quorum K] [--no-verify-witnesses]] [--flood [-- board-flood args]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--sqlite] [--pin] [--voters N [--turnout PERCENT]] [--clients C] [--restart] [--verify] [--witnesses N [--quorum K] [--no-verify-witnesses]] [--flood [-- board-flood args]]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -90,7 +92,7 @@ if [ "$flood" = yes ]; then
   "${tool_cpu[@]}" target/$out/board-flood --url "http://127.0.0.1:$port" --board-pid "$board" \
     --voters "${voters:-9000}" --clients "${clients:-16}" "${extra[@]}"
 else
-  load=("${tool_cpu[@]}" target/$out/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}")
+  load=("${tool_cpu[@]}" target/$out/board-load --url "http://127.0.0.1:$port" --voters "${voters:-20000}" --clients "${clients:-32}" ${turnout:+--turnout "$turnout"})
   if [ "$witnesses" -gt 0 ]; then
     # N organisations' witnesses, each its own process with a sealed key, following this board.
     printf 'a load-test witness passphrase\n' > "$dir/passphrase"; chmod 600 "$dir/passphrase"
@@ -119,6 +121,9 @@ fi
 election=$(awk '/^election:/ { print $2 }' "$dir/load.out" 2>/dev/null || true)
 if [ "$store" = postgres ] && [ -n "$election" ]; then
   psql "$base_url" -qAtc "SELECT 'store:           ' || pg_size_pretty(SUM(pg_total_relation_size(c.oid))::bigint) || ', ' || (SUM(pg_total_relation_size(c.oid)) / (SELECT COUNT(*) FROM $schema.leaves))::bigint || ' bytes per leaf (leaves, resume notes, indexes)' FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '$schema' AND c.relkind IN ('r', 't', 'i')"
+fi
+if [ "$flood" = no ]; then
+  awk '/^VmHWM/ { printf "board:           peak memory %.0f MiB\n", $2 / 1024 }' "/proc/$board/status"
 fi
 if [ "$restart" = yes ]; then
   sleep 2 # the last checkpoint

@@ -1,5 +1,5 @@
 //! `board-load`: a load generator for the bulletin board. Creates an election with N voters on a
-//! running board, encrypts one 1-of-5 ballot per voter beforehand (on every core, untimed), then
+//! running board, encrypts one 1-of-5 ballot per casting voter (`--turnout`) beforehand (on every core, untimed), then
 //! casts them from C concurrent HTTP clients and prints accepted ballots per second and latency
 //! percentiles to the signed receipt. Every receipt's signature is checked afterwards.
 //!
@@ -25,6 +25,10 @@ struct Args {
     /// Voters (one ballot each).
     #[arg(long, default_value_t = 10_000)]
     voters: usize,
+    /// Percentage of the voters who cast a ballot (the rest are only listed, as in a real
+    /// electorate).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
+    turnout: u8,
     /// Concurrent clients.
     #[arg(long, default_value_t = 32)]
     clients: usize,
@@ -147,14 +151,15 @@ async fn run(args: Args) -> ExitCode {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let encrypt_start = Instant::now();
-    let chunk = args.voters.div_ceil(threads.max(1)).max(1);
+    let casting_voters = (args.voters * args.turnout as usize).div_ceil(100);
+    let chunk = casting_voters.div_ceil(threads.max(1)).max(1);
     let bodies: Vec<String> = std::thread::scope(|s| {
         let e = &e;
-        let handles: Vec<_> = (0..args.voters)
+        let handles: Vec<_> = (0..casting_voters)
             .step_by(chunk)
             .map(|from| {
                 s.spawn(move || {
-                    (from..(from + chunk).min(args.voters))
+                    (from..(from + chunk).min(casting_voters))
                         .map(|v| post_body(&ballot_entry(e.ballot(v, v, opened, &mut OsRng))))
                         .collect::<Vec<_>>()
                 })
@@ -177,12 +182,16 @@ async fn run(args: Args) -> ExitCode {
         .timeout(Duration::from_secs(60))
         .finish();
 
+    let setup_start = Instant::now();
     if let Err(err) = bulletin_board::sim::post_setup(&client, &args.url, &e).await {
         eprintln!("board-load: {err}");
         return ExitCode::from(2);
     }
     eprintln!(
-        "election {id} set up; casting from {} clients...",
+        "election {id} set up in {:.1} s ({} listed voters); casting {} ballots from {} clients...",
+        setup_start.elapsed().as_secs_f64(),
+        args.voters,
+        casting_voters,
         args.clients
     );
 
@@ -244,7 +253,7 @@ async fn run(args: Args) -> ExitCode {
     // Until the witnessed checkpoint covers every ballot (at most ten minutes).
     let mut caught_up = None;
     if witnessed {
-        let end = opened + (args.voters - refused.load(Ordering::Relaxed)) as u64;
+        let end = opened + (casting_voters - refused.load(Ordering::Relaxed)) as u64;
         let wait = Instant::now();
         while wait.elapsed() < Duration::from_secs(600) {
             if sizes(&client, &checkpoint_url)
