@@ -315,8 +315,8 @@ fn serve(args: Serve) -> ExitCode {
         let worker_priority = rustix::process::getpriority_process(None)
             .map_or(args.http_nice, |own| own + args.http_nice)
             .min(19);
-        let lower_workers = cfg!(target_os = "linux") && args.http_nice != 0;
-        if !cfg!(target_os = "linux") && args.http_nice != 0 {
+        let lower_workers = args.http_nice != 0 && cfg!(target_os = "linux");
+        if args.http_nice != 0 && !lower_workers {
             tracing::warn!(
                 "--http-nice works on Linux only; the HTTP workers keep the board's priority"
             );

@@ -1,7 +1,8 @@
 //! `board-load`: a load generator for the bulletin board. Creates an election with N voters on a
-//! running board, encrypts one 1-of-5 ballot per casting voter (`--turnout`) beforehand (on every core, untimed), then
-//! casts them from C concurrent HTTP clients and prints accepted ballots per second and latency
-//! percentiles to the signed receipt. Every receipt's signature is checked afterwards.
+//! running board, encrypts one 1-of-5 ballot per casting voter (`--turnout`) beforehand (on every
+//! core, untimed), then casts them from C concurrent HTTP clients and prints accepted ballots per
+//! second and latency percentiles to the signed receipt. Every receipt's signature is checked
+//! afterwards.
 //!
 //! Exit codes: 0 all ballots accepted, 1 a ballot was refused or a receipt did not verify, 2 bad
 //! arguments or the board could not be set up.
